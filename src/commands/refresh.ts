@@ -1,0 +1,5 @@
+import { AppError } from "../errors.ts";
+
+export function main(_args: string[]): void {
+  throw new AppError("magchanger refresh is not built yet");
+}

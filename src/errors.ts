@@ -1,0 +1,89 @@
+// One error family. Messages name the object and the next step; only main.ts turns them into
+// exit codes. Bacula decodes exit codes >= 200 as exec failures, so codes stay in 1..199.
+export class AppError extends Error {
+  readonly exitCode: number;
+  constructor(message: string, options?: { cause?: unknown; exitCode?: number }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.exitCode = options?.exitCode ?? 1;
+  }
+}
+
+/** Wrong command line: exit 2. */
+export class UsageError extends AppError {
+  constructor(message: string) {
+    super(message, { exitCode: 2 });
+  }
+}
+
+/** Unreadable or invalid configuration: exit 3. */
+export class ConfigError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, exitCode: 3 });
+  }
+}
+
+/** Another invocation held the changer lock for longer than the bounded wait: exit 4. */
+export class LockTimeoutError extends AppError {
+  constructor(message: string) {
+    super(message, { exitCode: 4 });
+  }
+}
+
+/** A state file could not be written; the previous state is intact: exit 5. */
+export class StateWriteError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, exitCode: 5 });
+  }
+}
+
+/** A state file exists but cannot be parsed: exit 6. Nothing is overwritten. */
+export class StateCorruptError extends AppError {
+  constructor(message: string) {
+    super(message, { exitCode: 6 });
+  }
+}
+
+/** Privileges could not be dropped to the run-as user/group: exit 7. */
+export class PrivilegeError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, exitCode: 7 });
+  }
+}
+
+/** An external tool failed, was missing or timed out: exit 8. */
+export class ToolError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, exitCode: 8 });
+  }
+}
+
+export function errnoCode(error: unknown): string | undefined {
+  if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
+    return error.code;
+  }
+  return undefined;
+}
+
+export function describeErrno(error: unknown): string {
+  const code = errnoCode(error);
+  const text = ERRNO_TEXT[code ?? ""];
+  if (code && text) return `${code} (${text})`;
+  if (code) return code;
+  return error instanceof Error ? error.message : String(error);
+}
+
+const ERRNO_TEXT: Record<string, string> = {
+  ENOSPC: "no space left on device",
+  EDQUOT: "disk quota exceeded",
+  EACCES: "permission denied",
+  EPERM: "operation not permitted",
+  EROFS: "read-only file system",
+  ENOENT: "no such file or directory",
+  EEXIST: "file exists",
+  EIO: "input/output error",
+  ENOTDIR: "not a directory",
+  EISDIR: "is a directory",
+  ENOTEMPTY: "directory not empty",
+  EBUSY: "device or resource busy",
+};

@@ -1,0 +1,76 @@
+// The changer log. Protocol commands must print nothing but protocol lines, so diagnostics go
+// to this file. Logging is best effort: a log that cannot be written never fails a command, but
+// the failure is kept so an error message can mention it.
+import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+import { dirname } from "node:path";
+
+export const LOG_LEVELS = ["debug", "info", "warn", "error", "off"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface Log {
+  debug(message: string): void;
+  info(message: string): void;
+  warn(message: string): void;
+  error(message: string): void;
+  /** Why the log file could not be written, if it could not. */
+  readonly failure: string | undefined;
+  close(): void;
+}
+
+export function createFileLog(file: string | undefined, level: LogLevel, tag: string): Log {
+  const threshold = LOG_LEVELS.indexOf(level);
+  let fd: number | undefined;
+  let failure: string | undefined;
+  const write = (at: LogLevel, message: string) => {
+    if (!file || LOG_LEVELS.indexOf(at) < threshold || failure) return;
+    try {
+      if (fd === undefined) {
+        mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
+        fd = openSync(file, "a", 0o640);
+      }
+      writeSync(fd, `${new Date().toISOString()} ${tag}[${process.pid}] ${at}: ${message.replaceAll("\n", " | ")}\n`);
+    } catch (error) {
+      failure = `cannot write log ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`;
+    }
+  };
+  return {
+    debug: (m) => write("debug", m),
+    info: (m) => write("info", m),
+    warn: (m) => write("warn", m),
+    error: (m) => write("error", m),
+    get failure() {
+      return failure;
+    },
+    close() {
+      if (fd !== undefined) closeSync(fd);
+      fd = undefined;
+    },
+  };
+}
+
+/** A log that also echoes to stderr, for commands run by people, udev or autofs. */
+export function teeToStderr(log: Log, minimum: LogLevel = "info"): Log {
+  const threshold = LOG_LEVELS.indexOf(minimum);
+  const echo = (at: LogLevel, message: string) => {
+    if (LOG_LEVELS.indexOf(at) >= threshold) process.stderr.write(`magchanger: ${message}\n`);
+  };
+  return {
+    debug: (m) => (log.debug(m), echo("debug", m)),
+    info: (m) => (log.info(m), echo("info", m)),
+    warn: (m) => (log.warn(m), echo("warn", m)),
+    error: (m) => (log.error(m), echo("error", m)),
+    get failure() {
+      return log.failure;
+    },
+    close: () => log.close(),
+  };
+}
+
+export const nullLog: Log = {
+  debug() {},
+  info() {},
+  warn() {},
+  error() {},
+  failure: undefined,
+  close() {},
+};

@@ -1,0 +1,90 @@
+// Run-as identity. When started as root (udev, autofs, a sysadmin), magchanger becomes the
+// configured user and group, supplementary groups included, before it touches any state. An
+// unknown user or group is an error: never "stay root" (vchanger's defect).
+import { readFileSync } from "node:fs";
+import { PrivilegeError } from "../errors.ts";
+
+export interface UserEntry {
+  name: string;
+  uid: number;
+  gid: number;
+  home: string;
+}
+
+export interface GroupEntry {
+  name: string;
+  gid: number;
+}
+
+function findRow(file: string, name: string): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch {
+    return undefined;
+  }
+  for (const line of text.split("\n")) {
+    const fields = line.split(":");
+    if (fields[0] === name) return fields;
+  }
+  return undefined;
+}
+
+function getent(database: string, name: string): string[] | undefined {
+  // Users from LDAP/NSS are not in /etc/passwd: ask getent, without a shell.
+  try {
+    const result = Bun.spawnSync(["getent", database, "--", name], { timeout: 5000, stdout: "pipe", stderr: "ignore" });
+    if (result.exitCode !== 0) return undefined;
+    const line = result.stdout.toString().split("\n")[0] ?? "";
+    return line ? line.split(":") : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export function lookupUser(name: string): UserEntry | undefined {
+  const row = findRow("/etc/passwd", name) ?? getent("passwd", name);
+  if (!row || row.length < 7) return undefined;
+  return { name, uid: Number(row[2]), gid: Number(row[3]), home: row[5] ?? "/" };
+}
+
+export function lookupGroup(name: string): GroupEntry | undefined {
+  const row = findRow("/etc/group", name) ?? getent("group", name);
+  if (!row || row.length < 3) return undefined;
+  return { name, gid: Number(row[2]) };
+}
+
+export interface RunAs {
+  user: string;
+  group: string;
+}
+
+/**
+ * Becomes user:group when running as root. Returns what was done, for the log. A non-root
+ * caller keeps its own identity (it cannot switch); the state files it writes are its own.
+ */
+export function dropPrivileges(runAs: RunAs): string {
+  if (process.getuid?.() !== 0) return `running as uid ${process.getuid?.()} (not root: no switch)`;
+  const user = lookupUser(runAs.user);
+  if (!user) {
+    throw new PrivilegeError(
+      `run-as user "${runAs.user}" does not exist; create it (e.g. install bacula-sd) or set user = "..." in the config`,
+    );
+  }
+  const group = lookupGroup(runAs.group);
+  if (!group) {
+    throw new PrivilegeError(`run-as group "${runAs.group}" does not exist; create it or set group = "..." in the config`);
+  }
+  if (user.uid === 0 && group.gid === 0) return "running as root (configured)";
+  try {
+    process.initgroups?.(user.name, group.gid);
+    process.setgid?.(group.gid);
+    process.setuid?.(user.uid);
+  } catch (error) {
+    throw new PrivilegeError(`cannot switch to ${user.name}:${group.name}: ${(error as Error).message}`, { cause: error });
+  }
+  if (process.getuid?.() !== user.uid || process.getgid?.() !== group.gid) {
+    throw new PrivilegeError(`switching to ${user.name}:${group.name} did not take effect; refusing to run as root`);
+  }
+  return `switched to ${user.name}(${user.uid}):${group.name}(${group.gid})`;
+}
