@@ -64,7 +64,7 @@ export const exec: Exec = async (argv, options = {}) => {
   return {
     argv,
     exitCode,
-    signal: child.signalCode ?? null,
+    signal: child.signalCode === null ? null : String(child.signalCode),
     stdout,
     stderr,
     timedOut: child.signalCode === "SIGKILL" && ms >= timeoutMs - 5,

@@ -77,7 +77,8 @@ export function dropPrivileges(runAs: RunAs): string {
   }
   if (user.uid === 0 && group.gid === 0) return "running as root (configured)";
   try {
-    process.initgroups?.(user.name, group.gid);
+    // initgroups with an unknown user silently sets groups [0]: the user was looked up above.
+    (process as unknown as { initgroups(user: string, gid: number): void }).initgroups(user.name, group.gid);
     process.setgid?.(group.gid);
     process.setuid?.(user.uid);
   } catch (error) {

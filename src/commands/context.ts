@@ -1,0 +1,35 @@
+// Shared start of every command that works on one changer: config, identity, log, OS seam.
+import { writeSync } from "node:fs";
+import type { ChangerContext } from "../changer/context.ts";
+import { loadConfig } from "../config/load.ts";
+import { createFileLog } from "../log.ts";
+import { dropPrivileges } from "../system/identity.ts";
+import { realSystem } from "../system/system.ts";
+
+export interface RunAsOverride {
+  user?: string | undefined;
+  group?: string | undefined;
+}
+
+export function openChanger(configPath: string, runAs: RunAsOverride = {}): ChangerContext {
+  const config = loadConfig(configPath);
+  // Privileges go before anything under work_dir or the log is touched.
+  const note = dropPrivileges({ user: runAs.user ?? config.user, group: runAs.group ?? config.group });
+  const log = createFileLog(config.log_file, config.log_level, config.name);
+  log.debug(note);
+  return { config, log, sys: realSystem(config.tools) };
+}
+
+/** Writes all of text to stdout, synchronously: a slow pipe never truncates protocol output. */
+export function writeStdout(text: string): void {
+  const bytes = Buffer.from(text);
+  let offset = 0;
+  while (offset < bytes.length) {
+    try {
+      offset += writeSync(1, bytes, offset, bytes.length - offset);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
+      Bun.sleepSync(1);
+    }
+  }
+}

@@ -1,0 +1,73 @@
+// Runs one Bacula changer protocol command. Shared by `magchanger changer ...` and the vchanger
+// positional form. Success prints only protocol lines on stdout and nothing on stderr (the
+// storage daemon merges the two); failures throw, main.ts prints one line and exits non-zero.
+import type { ChangerContext } from "../changer/context.ts";
+import {
+  loadedSlot,
+  loadSlot,
+  scanChanger,
+  transferSlot,
+  unloadDrive,
+  withLock,
+} from "../changer/operations.ts";
+import { formatList, formatListAll, formatSlots } from "../changer/protocol.ts";
+import { UsageError } from "../errors.ts";
+import { driveLinkPath } from "../state/drives.ts";
+import { writeStdout } from "./context.ts";
+
+export const PROTOCOL_COMMANDS = ["loaded", "load", "unload", "list", "listall", "slots", "transfer"] as const;
+export type ProtocolCommand = (typeof PROTOCOL_COMMANDS)[number];
+
+export function isProtocolCommand(name: string): name is ProtocolCommand {
+  return (PROTOCOL_COMMANDS as readonly string[]).includes(name);
+}
+
+function parseIndex(value: string | undefined, what: string): number {
+  if (value === undefined || !/^\d{1,6}$/.test(value)) {
+    throw new UsageError(`${what} must be a number, got ${value === undefined ? "nothing" : `"${value.slice(0, 40)}"`}`);
+  }
+  return Number(value);
+}
+
+/**
+ * The drive index: %d, or, when an empty expansion shifted the arguments, the Archive Device
+ * matched against WORK_DIR/driveN. Without either, drive 0.
+ */
+export function resolveDrive(ctx: ChangerContext, device: string | undefined, drive: string | undefined): number {
+  if (drive !== undefined && drive !== "") return parseIndex(drive, "drive index");
+  if (device !== undefined) {
+    if (/^\d{1,3}$/.test(device)) return Number(device);
+    for (let d = 0; d < ctx.config.drives; d++) if (driveLinkPath(ctx.config.work_dir, d) === device) return d;
+  }
+  return 0;
+}
+
+export async function runProtocol(ctx: ChangerContext, command: ProtocolCommand, args: string[]): Promise<void> {
+  const [slotArg, device, driveArg] = args;
+  switch (command) {
+    case "loaded":
+      writeStdout(`${loadedSlot(ctx, resolveDrive(ctx, device, driveArg))}\n`);
+      return;
+    case "load":
+      await loadSlot(ctx, parseIndex(slotArg, "slot"), resolveDrive(ctx, device, driveArg));
+      return;
+    case "unload": {
+      const slot = slotArg !== undefined && /^\d+$/.test(slotArg) ? Number(slotArg) : undefined;
+      await unloadDrive(ctx, slot, resolveDrive(ctx, device, driveArg));
+      return;
+    }
+    case "transfer":
+      // Bareos and Baculum pass the destination slot in the archive-device position (%a).
+      await transferSlot(ctx, parseIndex(slotArg, "source slot"), parseIndex(device, "destination slot"));
+      return;
+    case "list":
+    case "listall":
+    case "slots": {
+      const view = await withLock(ctx, () => scanChanger(ctx));
+      if (command === "list") writeStdout(formatList(view));
+      else if (command === "listall") writeStdout(formatListAll(view, ctx.config.drives));
+      else writeStdout(formatSlots(view));
+      return;
+    }
+  }
+}

@@ -1,0 +1,151 @@
+// Which disk is in which bay. A magazine is present only when its mount point is a mounted
+// filesystem (or a directory the config explicitly allows) carrying one magchanger identity of
+// this changer. One readdir per magazine gives both the identity and the volumes: no per-file
+// stat (DESIGN property 8).
+import { type Dirent, readdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import type { Config, MagazineConfig } from "../config/schema.ts";
+import { IDENTITY_PREFIX, isVolumeName } from "../changer/barcode.ts";
+import { errnoCode } from "../errors.ts";
+import type { System } from "../system/system.ts";
+import { identityDir, type MagazineIdentity, readIdentity, UUID_PATTERN } from "./identity.ts";
+
+export interface MagazineStatus {
+  /** 1-based position in the config's [[magazine]] list: the bay number. */
+  index: number;
+  spec: MagazineConfig;
+  /** How the config names it: the path, uuid=... or label=... */
+  where: string;
+  mountPoint: string | undefined;
+  present: boolean;
+  /** Why it is absent. */
+  reason?: string;
+  identity?: MagazineIdentity;
+  volumes: string[];
+  /** Entries that are not volumes (bad names, directories), by name. */
+  ignored: string[];
+}
+
+export function describeSpec(spec: MagazineConfig): string {
+  if (spec.path !== undefined) return spec.path;
+  if (spec.uuid !== undefined) return `uuid=${spec.uuid}`;
+  return `label=${spec.label}`;
+}
+
+/** The directory where the configured magazine is (or would be) mounted. */
+export async function resolveMountPoint(
+  spec: MagazineConfig,
+  sys: System,
+): Promise<{ mountPoint?: string; reason?: string }> {
+  if (spec.path !== undefined) return { mountPoint: spec.path };
+  const by = spec.uuid !== undefined ? "uuid" : "label";
+  const value = (spec.uuid ?? spec.label) as string;
+  const device = await sys.findFilesystem(by, value);
+  if (!device) return { reason: `no filesystem with ${by} ${value} is attached` };
+  const mountPoint = sys.mountPointOfDevice(device);
+  if (!mountPoint) return { reason: `${device} (${by} ${value}) is attached but not mounted` };
+  return { mountPoint };
+}
+
+/** Is dir a mount point? (its device differs from its parent's, or it is /) */
+export function isMountPoint(dir: string, dirStat = statSync(dir)): boolean {
+  const parent = statSync(dirname(dir));
+  return parent.dev !== dirStat.dev || parent.ino === dirStat.ino;
+}
+
+export async function probeMagazine(config: Config, index: number, sys: System): Promise<MagazineStatus> {
+  const spec = config.magazine[index - 1] as MagazineConfig;
+  const status: MagazineStatus = {
+    index,
+    spec,
+    where: describeSpec(spec),
+    mountPoint: undefined,
+    present: false,
+    volumes: [],
+    ignored: [],
+  };
+  const absent = (reason: string) => Object.assign(status, { present: false, reason });
+  const resolved = await resolveMountPoint(spec, sys);
+  if (!resolved.mountPoint) return absent(resolved.reason ?? "not found");
+  const mountPoint = resolved.mountPoint;
+  status.mountPoint = mountPoint;
+  let entries: Dirent[];
+  try {
+    // stat first: on an autofs bay this lookup is what mounts the disk.
+    const dirStat = statSync(mountPoint);
+    if (!dirStat.isDirectory()) return absent(`${mountPoint} is not a directory`);
+    if (!spec.allow_unmounted && !isMountPoint(mountPoint, dirStat)) {
+      return absent(`nothing is mounted at ${mountPoint} (an empty mount point is never used)`);
+    }
+    entries = readdirSync(mountPoint, { withFileTypes: true });
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === "ENOENT") return absent(`nothing is mounted at ${mountPoint} (no such directory)`);
+    return absent(`cannot read ${mountPoint}: ${code ?? (error as Error).message}`);
+  }
+  const identities: string[] = [];
+  for (const entry of entries) {
+    const name = entry.name;
+    if (name.startsWith(IDENTITY_PREFIX)) {
+      identities.push(name.slice(IDENTITY_PREFIX.length));
+    } else if (entry.isFile() && isVolumeName(name)) {
+      status.volumes.push(name);
+    } else if (!name.startsWith(".") && name !== "lost+found") {
+      status.ignored.push(name);
+    }
+  }
+  if (identities.length === 0) {
+    return absent(`${mountPoint} carries no magchanger identity; run \`magchanger magazine init -c ${config.source} ${index}\``);
+  }
+  if (identities.length > 1) {
+    return absent(`${mountPoint} carries ${identities.length} identities (${identities.join(", ")}); remove all but one`);
+  }
+  const uuid = identities[0] as string;
+  if (!UUID_PATTERN.test(uuid)) return absent(`${identityDir(mountPoint, uuid)} is not a valid identity`);
+  const identity = readIdentity(mountPoint, uuid);
+  if (typeof identity === "string") return absent(identity);
+  if (identity.changer !== config.name) {
+    return absent(`${mountPoint} holds magazine ${identity.number} of changer ${identity.changer}, not ${config.name}`);
+  }
+  status.identity = identity;
+  status.present = true;
+  return status;
+}
+
+export async function probeAll(config: Config, sys: System): Promise<MagazineStatus[]> {
+  const result: MagazineStatus[] = [];
+  const seen = new Map<string, number>();
+  for (let index = 1; index <= config.magazine.length; index++) {
+    const status = await probeMagazine(config, index, sys);
+    const uuid = status.identity?.uuid;
+    if (uuid && seen.has(uuid)) {
+      // A dd copy of a disk: two bays with one identity would give one barcode two homes.
+      status.present = false;
+      status.reason = `${status.mountPoint} is a copy of the magazine in bay ${seen.get(uuid)} (same identity ${uuid}); ignored`;
+      delete status.identity;
+    } else if (uuid) {
+      seen.set(uuid, index);
+    }
+    result.push(status);
+  }
+  return result;
+}
+
+/**
+ * Where the magazine with this identity is mounted now, checked with one stat per bay (no
+ * directory scan): the load path. undefined when it is in no configured bay.
+ */
+export async function locateMagazine(config: Config, uuid: string, sys: System): Promise<string | undefined> {
+  for (const spec of config.magazine) {
+    const { mountPoint } = await resolveMountPoint(spec, sys);
+    if (!mountPoint) continue;
+    try {
+      if (!statSync(identityDir(mountPoint, uuid)).isDirectory()) continue;
+      if (!spec.allow_unmounted && !isMountPoint(mountPoint)) continue;
+      return mountPoint;
+    } catch {
+      // not in this bay
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,99 @@
+// Drive state: which slot each drive holds. This small file is the authority `loaded` reads on
+// every volume open; the drive symlinks (each Device's Archive Device) are derived from it and
+// repaired under the lock. Write order makes a crash harmless: on load the symlink is switched
+// before the state says "loaded", on unload the state says "empty" before the symlink goes.
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describeErrno, errnoCode, StateCorruptError, StateWriteError } from "../errors.ts";
+import { writeFileAtomic } from "./atomic.ts";
+
+export interface LoadedDrive {
+  slot: number;
+  magazine: string;
+  barcode: string;
+  /** What the drive symlink points at: MOUNT/.magchanger-UUID/../BARCODE. */
+  target: string;
+}
+
+/** drives[i] is drive i; undefined = empty. */
+export type DriveState = (LoadedDrive | undefined)[];
+
+export function drivesPath(workDir: string): string {
+  return join(workDir, "drives.json");
+}
+
+/** The Archive Device of drive N. */
+export function driveLinkPath(workDir: string, drive: number): string {
+  return join(workDir, `drive${drive}`);
+}
+
+/**
+ * Where an empty drive's symlink points: below /dev/null, a path no open(O_CREAT) can create,
+ * so a storage daemon that opens an empty drive gets an error instead of writing a stray file.
+ */
+export function emptyDriveTarget(drive: number): string {
+  return `/dev/null/magchanger-drive-${drive}-is-empty`;
+}
+
+export function readDrives(workDir: string): DriveState {
+  const path = drivesPath(workDir);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return [];
+    throw new StateWriteError(`cannot read ${path}: ${describeErrno(error)}`, { cause: error });
+  }
+  return parseDrives(text, path);
+}
+
+export function parseDrives(text: string, path: string): DriveState {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return corrupt(path, "not JSON");
+  }
+  if (!isRecord(data) || data.version !== 1 || !Array.isArray(data.drives)) return corrupt(path, "unknown format");
+  const state: DriveState = [];
+  for (const item of data.drives) {
+    if (!isRecord(item) || !Number.isInteger(item.drive) || (item.drive as number) < 0 || (item.drive as number) > 63) {
+      return corrupt(path, "bad drive entry");
+    }
+    const drive = item.drive as number;
+    if (item.slot === 0) {
+      state[drive] = undefined;
+      continue;
+    }
+    if (
+      !Number.isInteger(item.slot) ||
+      (item.slot as number) < 1 ||
+      typeof item.magazine !== "string" ||
+      typeof item.barcode !== "string" ||
+      typeof item.target !== "string"
+    ) {
+      return corrupt(path, `bad entry for drive ${drive}`);
+    }
+    state[drive] = { slot: item.slot as number, magazine: item.magazine, barcode: item.barcode, target: item.target };
+  }
+  return state;
+}
+
+export function writeDrives(workDir: string, state: DriveState, driveCount: number): void {
+  const drives = [];
+  for (let drive = 0; drive < Math.max(driveCount, state.length); drive++) {
+    const loaded = state[drive];
+    drives.push(loaded ? { drive, ...loaded } : { drive, slot: 0 });
+  }
+  writeFileAtomic(drivesPath(workDir), `${JSON.stringify({ version: 1, drives }, null, 1)}\n`);
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+function corrupt(path: string, what: string): never {
+  throw new StateCorruptError(
+    `drive state ${path} is corrupt (${what}); nothing was changed: remove it to mark every drive empty`,
+  );
+}

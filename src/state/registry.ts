@@ -1,0 +1,142 @@
+// The slot registry: which volume holds which slot, for as long as the volume exists (DESIGN
+// property 1). Slots of absent magazines are kept, so a disk swap never renumbers anything. A
+// volume that disappears from a present magazine leaves a *retired* slot that is not reused
+// until Bacula has been told (refresh drops it); only free numbers are ever handed out.
+//
+// Text, one entry a line, because `list` parses it on every call (100k volumes: a few ms):
+//   magchanger-registry 1
+//   M <magazine uuid> <magazine number>
+//   S <slot> <magazine uuid> <barcode>
+//   R <slot> <barcode>                       retired, awaiting a Bacula update
+//   I <magazine uuid> <uri-encoded name>     a non-volume file already reported in the log
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { describeErrno, errnoCode, StateCorruptError, StateWriteError } from "../errors.ts";
+import { writeFileAtomic } from "./atomic.ts";
+
+export interface SlotEntry {
+  slot: number;
+  magazine: string;
+  barcode: string;
+}
+
+export interface Registry {
+  slots: Map<number, SlotEntry>;
+  byBarcode: Map<string, SlotEntry>;
+  retired: Map<number, string>;
+  magazines: Map<string, number>;
+  ignored: Set<string>;
+}
+
+const HEADER = "magchanger-registry 1";
+
+export function registryPath(workDir: string): string {
+  return join(workDir, "slots");
+}
+
+export function emptyRegistry(): Registry {
+  return { slots: new Map(), byBarcode: new Map(), retired: new Map(), magazines: new Map(), ignored: new Set() };
+}
+
+export function readRegistry(workDir: string): Registry {
+  const path = registryPath(workDir);
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    if (errnoCode(error) === "ENOENT") return emptyRegistry();
+    throw new StateWriteError(`cannot read ${path}: ${describeErrno(error)}`, { cause: error });
+  }
+  return parseRegistry(text, path);
+}
+
+export function parseRegistry(text: string, path: string): Registry {
+  const registry = emptyRegistry();
+  const lines = text.split("\n");
+  if (lines[0] !== HEADER) corrupt(path, 1, "missing header");
+  for (let i = 1; i < lines.length; i++) {
+    const line = lines[i] as string;
+    if (line === "") continue;
+    const f = line.split(" ");
+    const kind = f[0];
+    if (kind === "S" && f.length === 4) {
+      const slot = parseSlot(f[1], path, i);
+      const entry = { slot, magazine: f[2] as string, barcode: f[3] as string };
+      if (registry.slots.has(slot) || registry.byBarcode.has(entry.barcode)) corrupt(path, i + 1, "duplicate slot or barcode");
+      registry.slots.set(slot, entry);
+      registry.byBarcode.set(entry.barcode, entry);
+    } else if (kind === "R" && f.length === 3) {
+      registry.retired.set(parseSlot(f[1], path, i), f[2] as string);
+    } else if (kind === "M" && f.length === 3) {
+      registry.magazines.set(f[1] as string, parseSlot(f[2], path, i));
+    } else if (kind === "I" && f.length === 3) {
+      registry.ignored.add(`${f[1]}/${decodeURIComponent(f[2] as string)}`);
+    } else {
+      corrupt(path, i + 1, `unexpected "${line.slice(0, 60)}"`);
+    }
+  }
+  return registry;
+}
+
+function parseSlot(field: string | undefined, path: string, index: number): number {
+  const n = Number(field);
+  if (!Number.isSafeInteger(n) || n < 1) corrupt(path, index + 1, `bad number "${field}"`);
+  return n;
+}
+
+function corrupt(path: string, line: number, what: string): never {
+  throw new StateCorruptError(
+    `slot registry ${path} line ${line} is corrupt (${what}); nothing was changed: restore it from backup or move it aside (slots will be renumbered)`,
+  );
+}
+
+export function serializeRegistry(registry: Registry): string {
+  const out: string[] = [HEADER];
+  for (const [uuid, number] of registry.magazines) out.push(`M ${uuid} ${number}`);
+  const slots = [...registry.slots.values()].sort((a, b) => a.slot - b.slot);
+  for (const e of slots) out.push(`S ${e.slot} ${e.magazine} ${e.barcode}`);
+  for (const [slot, barcode] of [...registry.retired].sort((a, b) => a[0] - b[0])) out.push(`R ${slot} ${barcode}`);
+  for (const key of registry.ignored) {
+    const cut = key.indexOf("/");
+    out.push(`I ${key.slice(0, cut)} ${encodeURIComponent(key.slice(cut + 1))}`);
+  }
+  return `${out.join("\n")}\n`;
+}
+
+export function writeRegistry(workDir: string, registry: Registry): void {
+  writeFileAtomic(registryPath(workDir), serializeRegistry(registry));
+}
+
+/** The slot count Bacula sees: every live or retired slot, so nothing it knows falls off the end. */
+export function slotCount(registry: Registry): number {
+  let max = 0;
+  for (const slot of registry.slots.keys()) if (slot > max) max = slot;
+  for (const slot of registry.retired.keys()) if (slot > max) max = slot;
+  return max;
+}
+
+/** Hands out `count` free slot numbers, lowest first (holes Bacula was told about, then new). */
+export function allocateSlots(registry: Registry, count: number): number[] {
+  const result: number[] = [];
+  for (let slot = 1; result.length < count; slot++) {
+    if (!registry.slots.has(slot) && !registry.retired.has(slot)) result.push(slot);
+  }
+  return result;
+}
+
+export function addVolume(registry: Registry, entry: SlotEntry): void {
+  registry.slots.set(entry.slot, entry);
+  registry.byBarcode.set(entry.barcode, entry);
+}
+
+export function retireVolume(registry: Registry, entry: SlotEntry): void {
+  registry.slots.delete(entry.slot);
+  registry.byBarcode.delete(entry.barcode);
+  registry.retired.set(entry.slot, entry.barcode);
+}
+
+export function nextMagazineNumber(registry: Registry): number {
+  let max = 0;
+  for (const n of registry.magazines.values()) if (n > max) max = n;
+  return max + 1;
+}

@@ -1,0 +1,48 @@
+// The mount table, read from /proc/self/mountinfo (stat-free: findmnt would stat the path and
+// reset autofs's expiry timer).
+import { readFileSync } from "node:fs";
+
+export interface MountEntry {
+  majorMinor: string;
+  mountPoint: string;
+  fsType: string;
+  source: string;
+}
+
+export function parseMountInfo(text: string): MountEntry[] {
+  const entries: MountEntry[] = [];
+  for (const line of text.split("\n")) {
+    if (!line) continue;
+    const dash = line.indexOf(" - ");
+    if (dash < 0) continue;
+    const left = line.slice(0, dash).split(" ");
+    const right = line.slice(dash + 3).split(" ");
+    entries.push({
+      majorMinor: left[2] ?? "",
+      mountPoint: unescapeMount(left[4] ?? ""),
+      fsType: right[0] ?? "",
+      source: unescapeMount(right[1] ?? ""),
+    });
+  }
+  return entries;
+}
+
+function unescapeMount(field: string): string {
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+}
+
+export function readMountInfo(): MountEntry[] {
+  return parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8"));
+}
+
+/** The mount points of a block device given as major:minor, newest last. */
+export function mountPointsOf(entries: MountEntry[], majorMinor: string): string[] {
+  return entries.filter((e) => e.majorMinor === majorMinor).map((e) => e.mountPoint);
+}
+
+export function majorMinorOf(rdev: number): string {
+  // Linux dev_t encoding (glibc gnu_dev_major/minor).
+  const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
+  const minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
+  return `${major}:${minor}`;
+}
