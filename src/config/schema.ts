@@ -39,9 +39,12 @@ const baculaSchema = z.strictObject({
   timeout: z._default(z.number().check(z.positive({ error: "bacula.timeout must be seconds > 0" })), 120),
 });
 
+/** A device-mapper name: it becomes /dev/mapper/NAME and an argv element, so no leading '-'. */
+export const MAPPER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+
 const luksSchema = z.strictObject({
   key_file: z._default(absolutePath("luks.key_file"), "/etc/magchanger/luks.key"),
-  mapper: z._default(z.string().check(z.regex(/^[A-Za-z0-9_.+-]{1,64}$/, { error: "luks.mapper must be a device-mapper name ([A-Za-z0-9_.+-])" })), "bacula"),
+  mapper: z._default(z.string().check(z.regex(MAPPER_PATTERN, { error: "luks.mapper must be a device-mapper name: 1..64 of [A-Za-z0-9_.+-], starting with a letter or digit" })), "bacula"),
   allowed_uuids: z._default(z.array(z.string().check(z.regex(/^[0-9A-Fa-f-]{8,64}$/, { error: "luks.allowed_uuids entries must be LUKS UUIDs" }))), []),
 });
 
@@ -49,6 +52,10 @@ const automapSchema = z.strictObject({
   key: z._default(z.string().check(z.regex(/^[A-Za-z0-9_.-]{1,64}$/, { error: "automap.key must be a simple name" })), "magazine"),
   fstype: z._default(z.string().check(z.regex(/^[a-z0-9]{1,16}$/, { error: "automap.fstype must be a filesystem type such as ext4 or auto" })), "auto"),
   options: z._default(z.string().check(z.regex(/^[A-Za-z0-9_=,.-]{0,200}$/, { error: "automap.options must be a comma-separated mount option list" })), "rw,nodev,nosuid,noexec,noatime"),
+  // What `key` mounts, first found wins: the unlocked LUKS disk, then a filesystem by label/UUID.
+  luks: z._default(z.boolean({ error: "automap.luks must be true or false" }), true),
+  label: z.optional(z.string().check(z.regex(/^[^\s/"'`$\\]{1,64}$/, { error: "automap.label must be 1..64 characters without spaces, quotes or /" }))),
+  uuid: z.optional(z.string().check(z.regex(/^[0-9A-Fa-f-]{4,64}$/, { error: "automap.uuid must be a filesystem UUID (hex digits and -)" }))),
 });
 
 const toolsSchema = z.strictObject({
