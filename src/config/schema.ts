@@ -66,6 +66,16 @@ const toolsSchema = z.strictObject({
   tune2fs: z._default(absolutePath("tools.tune2fs"), "/usr/sbin/tune2fs"),
 });
 
+// Written by `magchanger config import` from a vchanger.conf (or read from one directly): the
+// vchanger facts needed to adopt its magazines without renaming a volume or moving a slot.
+const legacySchema = z.strictObject({
+  vchanger: z.enum(["0.8", "1.0"], { error: 'legacy.vchanger must be "0.8" or "1.0" (the magazine layout)' }),
+  slots_per_magazine: z.optional(z.int().check(z.minimum(1), z.maximum(9999, { error: "legacy.slots_per_magazine must be 1..9999" }))),
+  magazine_bays: z.optional(z.int().check(z.minimum(1), z.maximum(32, { error: "legacy.magazine_bays must be 1..32" }))),
+  automount_dir: z.optional(absolutePath("legacy.automount_dir")),
+  bconsole_disabled: z.optional(z.boolean({ error: "legacy.bconsole_disabled must be true or false" })),
+});
+
 export const configSchema = z.strictObject({
   name: z.string({ error: "name is required: the Bacula Storage name, e.g. name = \"usbchanger1\"" }).check(
     z.regex(NAME_PATTERN, { error: "name must be 1..63 letters, digits, '_', '.', '-' (it prefixes barcodes)" }),
@@ -82,6 +92,7 @@ export const configSchema = z.strictObject({
   luks: z.prefault(luksSchema, {}),
   automap: z.prefault(automapSchema, {}),
   tools: z.prefault(toolsSchema, {}),
+  legacy: z.optional(legacySchema),
 });
 
 export type ConfigInput = z.input<typeof configSchema>;

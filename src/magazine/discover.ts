@@ -83,17 +83,9 @@ export async function probeMagazine(config: Config, index: number, sys: System):
     if (code === "ENOENT") return absent(`nothing is mounted at ${mountPoint} (no such directory)`);
     return absent(`cannot read ${mountPoint}: ${code ?? (error as Error).message}`);
   }
-  const identities: string[] = [];
-  for (const entry of entries) {
-    const name = entry.name;
-    if (name.startsWith(IDENTITY_PREFIX)) {
-      identities.push(name.slice(IDENTITY_PREFIX.length));
-    } else if (entry.isFile() && isVolumeName(name)) {
-      status.volumes.push(name);
-    } else if (!name.startsWith(".") && name !== "lost+found") {
-      status.ignored.push(name);
-    }
-  }
+  const { identities, volumes, ignored } = sortEntries(entries);
+  status.volumes = volumes;
+  status.ignored = ignored;
   if (identities.length === 0) {
     return absent(`${mountPoint} carries no magchanger identity; run \`magchanger magazine init -c ${config.source} ${index}\``);
   }
@@ -110,6 +102,20 @@ export async function probeMagazine(config: Config, index: number, sys: System):
   status.identity = identity;
   status.present = true;
   return status;
+}
+
+/** Splits a magazine's top directory into identity markers, volumes and other entries. */
+export function sortEntries(entries: Dirent[]): { identities: string[]; volumes: string[]; ignored: string[] } {
+  const identities: string[] = [];
+  const volumes: string[] = [];
+  const ignored: string[] = [];
+  for (const entry of entries) {
+    const name = entry.name;
+    if (name.startsWith(IDENTITY_PREFIX)) identities.push(name.slice(IDENTITY_PREFIX.length));
+    else if (entry.isFile() && isVolumeName(name)) volumes.push(name);
+    else if (!name.startsWith(".") && name !== "lost+found") ignored.push(name);
+  }
+  return { identities, volumes, ignored };
 }
 
 export async function probeAll(config: Config, sys: System): Promise<MagazineStatus[]> {

@@ -1,0 +1,90 @@
+// `magazine list`: what each bay holds, from the run-as user's point of view, including the
+// seed's trap (blocks reserved for root that the bacula user cannot use). Reads only.
+import { statfsSync, statSync } from "node:fs";
+import type { ChangerContext } from "../changer/context.ts";
+import { formatBytes } from "../state/atomic.ts";
+import { readRegistry } from "../state/registry.ts";
+import { majorMinorOf } from "../system/mounts.ts";
+import { probeAll } from "./discover.ts";
+
+export interface MagazineReport {
+  bay: number;
+  where: string;
+  present: boolean;
+  reason?: string;
+  mountPoint?: string;
+  device?: string;
+  fsType?: string;
+  magazine?: number;
+  uuid?: string;
+  volumes?: number;
+  unregistered?: number;
+  slots?: { first: number; last: number; count: number };
+  space?: { availableBytes: number; freeBytes: number; reservedBytes: number; totalBytes: number };
+  warnings: string[];
+}
+
+export async function magazineReports(ctx: ChangerContext): Promise<MagazineReport[]> {
+  const registry = readRegistry(ctx.config.work_dir);
+  const statuses = await probeAll(ctx.config, ctx.sys);
+  const mounts = ctx.sys.mounts();
+  return statuses.map((status) => {
+    const report: MagazineReport = { bay: status.index, where: status.where, present: status.present, warnings: [] };
+    if (status.reason) report.reason = status.reason;
+    if (status.mountPoint) report.mountPoint = status.mountPoint;
+    if (status.present && status.mountPoint) {
+      try {
+        const majorMinor = majorMinorOf(statSync(status.mountPoint).dev);
+        const mount = mounts.findLast((m) => m.majorMinor === majorMinor);
+        if (mount) {
+          report.device = mount.source;
+          report.fsType = mount.fsType;
+        }
+        const fs = statfsSync(status.mountPoint);
+        const bsize = Number(fs.bsize);
+        const space = {
+          availableBytes: Number(fs.bavail) * bsize,
+          freeBytes: Number(fs.bfree) * bsize,
+          reservedBytes: (Number(fs.bfree) - Number(fs.bavail)) * bsize,
+          totalBytes: Number(fs.blocks) * bsize,
+        };
+        report.space = space;
+        if (ctx.config.user !== "root" && space.reservedBytes > 0 && space.totalBytes > 0 && space.reservedBytes / space.totalBytes > 0.001) {
+          report.warnings.push(
+            `${formatBytes(space.reservedBytes)} are reserved for root, which ${ctx.config.user} cannot use; run \`tune2fs -m 0 ${report.device ?? "DEVICE"}\``,
+          );
+        }
+      } catch (error) {
+        report.warnings.push(`cannot measure space: ${(error as Error).message}`);
+      }
+    }
+    if (status.identity) {
+      const { uuid, number } = status.identity;
+      report.magazine = number;
+      report.uuid = uuid;
+      report.volumes = status.volumes.length;
+      const slots = [...registry.slots.values()].filter((e) => e.magazine === uuid).map((e) => e.slot);
+      report.unregistered = status.volumes.length - slots.length;
+      if (slots.length) report.slots = { first: Math.min(...slots), last: Math.max(...slots), count: slots.length };
+      if (status.ignored.length) report.warnings.push(`${status.ignored.length} entries are not volumes: ${status.ignored.slice(0, 5).join(", ")}`);
+    }
+    return report;
+  });
+}
+
+export function formatReports(reports: MagazineReport[]): string {
+  const lines: string[] = [];
+  for (const r of reports) {
+    if (!r.present) {
+      lines.push(`bay ${r.bay} ${r.where}: absent (${r.reason})`);
+      continue;
+    }
+    const slots = r.slots ? `slots ${r.slots.first}..${r.slots.last}` : "no slots yet";
+    lines.push(`bay ${r.bay} ${r.where}: magazine ${r.magazine} (${r.uuid}), ${r.volumes} volumes, ${slots}`);
+    if (r.device) lines.push(`  device ${r.device} (${r.fsType}) mounted at ${r.mountPoint}`);
+    if (r.space) lines.push(`  space for the run-as user: ${formatBytes(r.space.availableBytes)} of ${formatBytes(r.space.totalBytes)}`);
+    if (r.unregistered) lines.push(`  ${r.unregistered} volumes have no slot yet: run \`magchanger refresh\` (or the changer's list)`);
+    for (const w of r.warnings) lines.push(`  warning: ${w}`);
+  }
+  return `${lines.join("\n")}\n`;
+}

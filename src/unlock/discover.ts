@@ -1,0 +1,93 @@
+// Finding the changer config when udev or autofs start magchanger without -c: the files in
+// /etc/magchanger (MAGCHANGER_CONFIG_DIR overrides it). These commands run as root and the
+// config names the programs they run, so as root a config must be root's and not writable by
+// anyone else.
+import { readdirSync, statSync } from "node:fs";
+import { join } from "node:path";
+import { loadConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
+import { ConfigError, describeErrno } from "../errors.ts";
+
+export const DEFAULT_CONFIG_DIR = "/etc/magchanger";
+
+export function configDir(env: Record<string, string | undefined>): string {
+  return env.MAGCHANGER_CONFIG_DIR || DEFAULT_CONFIG_DIR;
+}
+
+/** Loads a config that a root helper may trust. */
+export function loadTrustedConfig(file: string): Config {
+  if (process.geteuid?.() === 0) {
+    let stats: ReturnType<typeof statSync> | undefined;
+    try {
+      stats = statSync(file);
+    } catch {
+      // loadConfig reports the missing file with its advice.
+    }
+    if (stats && stats.uid !== 0) {
+      throw new ConfigError(`refusing config ${file}: owned by uid ${stats.uid}, not root, and it names programs run as root; run: chown root ${file}`);
+    }
+    if (stats && (stats.mode & 0o022) !== 0) {
+      throw new ConfigError(`refusing config ${file}: group/other may write it, and it names programs run as root; run: chmod go-w ${file}`);
+    }
+  }
+  return loadConfig(file);
+}
+
+/** The *.toml files of dir, sorted; none when dir does not exist. */
+export function listConfigFiles(dir: string): string[] {
+  try {
+    return readdirSync(dir)
+      .filter((name) => name.endsWith(".toml"))
+      .sort()
+      .map((name) => join(dir, name));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
+    throw new ConfigError(`cannot list config directory ${dir}: ${describeErrno(error)}`, { cause: error });
+  }
+}
+
+export interface ConfigScan {
+  configs: Config[];
+  /** One line per file that could not be used, for the error that follows a failed search. */
+  skipped: string[];
+}
+
+export function scanConfigs(dir: string): ConfigScan {
+  const scan: ConfigScan = { configs: [], skipped: [] };
+  for (const file of listConfigFiles(dir)) {
+    try {
+      scan.configs.push(loadTrustedConfig(file));
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      scan.skipped.push(error.message);
+    }
+  }
+  return scan;
+}
+
+/**
+ * The config of the changer whose luks.mapper is name (udev passes the name: `unlock /dev/%k
+ * bacula`). Without a name, the only config in dir.
+ */
+export function findConfigForMapper(name: string | undefined, dir: string): Config {
+  const { configs, skipped } = scanConfigs(dir);
+  const unusable = skipped.length ? ` (unusable: ${skipped.join("; ")})` : "";
+  if (name === undefined) {
+    const [only] = configs;
+    if (configs.length === 1 && only) return only;
+    throw new ConfigError(
+      configs.length === 0
+        ? `no changer config in ${dir}${unusable}; pass -c CONF`
+        : `${configs.length} changer configs in ${dir}: name the mapper (unlock DEVICE NAME) or pass -c CONF`,
+    );
+  }
+  const matches = configs.filter((config) => config.luks.mapper === name);
+  const [match] = matches;
+  if (matches.length === 1 && match) return match;
+  if (matches.length === 0) {
+    throw new ConfigError(`no changer config in ${dir} has luks.mapper = "${name}"${unusable}; set it in the changer's .toml or pass -c CONF`);
+  }
+  throw new ConfigError(
+    `several configs in ${dir} have luks.mapper = "${name}" (${matches.map((c) => c.source).join(", ")}); give each changer its own mapper or pass -c CONF`,
+  );
+}
