@@ -70,8 +70,8 @@ const toolsSchema = z.strictObject({
 // vchanger facts needed to adopt its magazines without renaming a volume or moving a slot.
 const legacySchema = z.strictObject({
   vchanger: z.enum(["0.8", "1.0"], { error: 'legacy.vchanger must be "0.8" or "1.0" (the magazine layout)' }),
-  slots_per_magazine: z.optional(z.int().check(z.minimum(1), z.maximum(9999, { error: "legacy.slots_per_magazine must be 1..9999" }))),
-  magazine_bays: z.optional(z.int().check(z.minimum(1), z.maximum(32, { error: "legacy.magazine_bays must be 1..32" }))),
+  slots_per_magazine: z.optional(z.int({ error: "legacy.slots_per_magazine must be 1..9999" }).check(z.minimum(1, { error: "legacy.slots_per_magazine must be 1..9999" }), z.maximum(9999, { error: "legacy.slots_per_magazine must be 1..9999" }))),
+  magazine_bays: z.optional(z.int({ error: "legacy.magazine_bays must be 1..32" }).check(z.minimum(1, { error: "legacy.magazine_bays must be 1..32" }), z.maximum(32, { error: "legacy.magazine_bays must be 1..32" }))),
   automount_dir: z.optional(absolutePath("legacy.automount_dir")),
   bconsole_disabled: z.optional(z.boolean({ error: "legacy.bconsole_disabled must be true or false" })),
 });
@@ -97,6 +97,7 @@ export const configSchema = z.strictObject({
 
 export type ConfigInput = z.input<typeof configSchema>;
 export type MagazineConfig = z.output<typeof magazineSchema>;
+export type LegacyConfig = z.output<typeof legacySchema>;
 
 /** A validated configuration with every default applied. */
 export interface Config extends Omit<z.output<typeof configSchema>, "work_dir" | "log_file"> {
