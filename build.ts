@@ -2,7 +2,8 @@
 // root from udev and autofs, and a bunfig.toml in the current directory could preload code.
 import pkg from "./package.json" with { type: "json" };
 
-const target = process.env.MAGCHANGER_TARGET as Bun.Build.CompileTarget | undefined;
+const target = process.env.MAGCHANGER_TARGET as
+  Bun.Build.CompileTarget | undefined;
 const result = await Bun.build({
   entrypoints: ["./src/main.ts"],
   minify: true,

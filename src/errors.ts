@@ -2,8 +2,14 @@
 // exit codes. Bacula decodes exit codes >= 200 as exec failures, so codes stay in 1..199.
 export class AppError extends Error {
   readonly exitCode: number;
-  constructor(message: string, options?: { cause?: unknown; exitCode?: number }) {
-    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+  constructor(
+    message: string,
+    options?: { cause?: unknown; exitCode?: number },
+  ) {
+    super(
+      message,
+      options?.cause === undefined ? undefined : { cause: options.cause },
+    );
     this.name = new.target.name;
     this.exitCode = options?.exitCode ?? 1;
   }
@@ -59,7 +65,12 @@ export class ToolError extends AppError {
 }
 
 export function errnoCode(error: unknown): string | undefined {
-  if (error && typeof error === "object" && "code" in error && typeof error.code === "string") {
+  if (
+    error &&
+    typeof error === "object" &&
+    "code" in error &&
+    typeof error.code === "string"
+  ) {
     return error.code;
   }
   return undefined;

@@ -17,7 +17,11 @@ export interface Log {
   close(): void;
 }
 
-export function createFileLog(file: string | undefined, level: LogLevel, tag: string): Log {
+export function createFileLog(
+  file: string | undefined,
+  level: LogLevel,
+  tag: string,
+): Log {
   const threshold = LOG_LEVELS.indexOf(level);
   let fd: number | undefined;
   let failure: string | undefined;
@@ -28,7 +32,10 @@ export function createFileLog(file: string | undefined, level: LogLevel, tag: st
         mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
         fd = openSync(file, "a", 0o640);
       }
-      writeSync(fd, `${new Date().toISOString()} ${tag}[${process.pid}] ${at}: ${message.replaceAll("\n", " | ")}\n`);
+      writeSync(
+        fd,
+        `${new Date().toISOString()} ${tag}[${process.pid}] ${at}: ${message.replaceAll("\n", " | ")}\n`,
+      );
     } catch (error) {
       failure = `cannot write log ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`;
     }
@@ -52,7 +59,8 @@ export function createFileLog(file: string | undefined, level: LogLevel, tag: st
 export function teeToStderr(log: Log, minimum: LogLevel = "info"): Log {
   const threshold = LOG_LEVELS.indexOf(minimum);
   const echo = (at: LogLevel, message: string) => {
-    if (LOG_LEVELS.indexOf(at) >= threshold) process.stderr.write(`magchanger: ${message}\n`);
+    if (LOG_LEVELS.indexOf(at) >= threshold)
+      process.stderr.write(`magchanger: ${message}\n`);
   };
   return {
     debug: (m) => (log.debug(m), echo("debug", m)),

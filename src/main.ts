@@ -10,14 +10,41 @@ type Loader = () => Promise<{ main: CommandMain }>;
 
 /** Subcommands, loaded lazily so the protocol path pays only for what it uses. */
 export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
-  changer: { summary: "Bacula Changer Command: changer CONFIG COMMAND [SLOT] [ARCHIVE_DEVICE] [DRIVE]", load: () => import("./commands/changer.ts") },
-  magazine: { summary: "prepare and inspect magazines: magazine init|createvols|list", load: () => import("./commands/magazine.ts") },
-  refresh: { summary: "tell Bacula what changed (update slots / label barcodes) when disks come and go", load: () => import("./commands/refresh.ts") },
-  unlock: { summary: "udev helper: open a LUKS disk with the key file (unlock DEVICE [NAME])", load: () => import("./commands/unlock.ts") },
-  automap: { summary: "autofs program map: print the map entry for KEY", load: () => import("./commands/automap.ts") },
-  setup: { summary: "print or write the udev rule, autofs map and Bacula stanzas", load: () => import("./commands/setup.ts") },
-  doctor: { summary: "check the whole chain and say how to fix what is wrong", load: () => import("./commands/doctor.ts") },
-  config: { summary: "config import FILE: convert a vchanger.conf to TOML", load: () => import("./commands/config.ts") },
+  changer: {
+    summary:
+      "Bacula Changer Command: changer CONFIG COMMAND [SLOT] [ARCHIVE_DEVICE] [DRIVE]",
+    load: () => import("./commands/changer.ts"),
+  },
+  magazine: {
+    summary: "prepare and inspect magazines: magazine init|createvols|list",
+    load: () => import("./commands/magazine.ts"),
+  },
+  refresh: {
+    summary:
+      "tell Bacula what changed (update slots / label barcodes) when disks come and go",
+    load: () => import("./commands/refresh.ts"),
+  },
+  unlock: {
+    summary:
+      "udev helper: open a LUKS disk with the key file (unlock DEVICE [NAME])",
+    load: () => import("./commands/unlock.ts"),
+  },
+  automap: {
+    summary: "autofs program map: print the map entry for KEY",
+    load: () => import("./commands/automap.ts"),
+  },
+  setup: {
+    summary: "print or write the udev rule, autofs map and Bacula stanzas",
+    load: () => import("./commands/setup.ts"),
+  },
+  doctor: {
+    summary: "check the whole chain and say how to fix what is wrong",
+    load: () => import("./commands/doctor.ts"),
+  },
+  config: {
+    summary: "config import FILE: convert a vchanger.conf to TOML",
+    load: () => import("./commands/config.ts"),
+  },
 };
 
 /** Names under which the binary acts as an autofs program map (see README, autofs). */
@@ -31,7 +58,9 @@ export function usage(): string {
     `magchanger ${version} - a virtual tape library for Bacula on removable disks`,
     "",
     "Usage:",
-    ...Object.entries(COMMANDS).map(([name, c]) => `  magchanger ${name.padEnd(9)} ${c.summary}`),
+    ...Object.entries(COMMANDS).map(
+      ([name, c]) => `  magchanger ${name.padEnd(9)} ${c.summary}`,
+    ),
     "  magchanger [-u USER] [-g GROUP] CONFIG COMMAND [SLOT] [DEVICE] [DRIVE]   (vchanger form)",
     "",
     "Run `magchanger COMMAND --help` for a command's options and exit status.",
@@ -44,7 +73,8 @@ export function usage(): string {
 export async function run(argv0: string, args: string[]): Promise<void> {
   if (isAutomapName(argv0)) return (await COMMANDS.automap!.load()).main(args);
   const [first, ...rest] = args;
-  if (first === undefined) throw new UsageError("no command given; run `magchanger --help`");
+  if (first === undefined)
+    throw new UsageError("no command given; run `magchanger --help`");
   if (first === "--help" || first === "-h" || first === "help") {
     process.stdout.write(usage());
     return;
@@ -64,8 +94,11 @@ export function reportError(error: unknown): number {
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(`magchanger: internal error: ${message.split("\n")[0]}\n`);
-  if (process.env.MAGCHANGER_DEBUG && error instanceof Error) process.stderr.write(`${error.stack}\n`);
+  process.stderr.write(
+    `magchanger: internal error: ${message.split("\n")[0]}\n`,
+  );
+  if (process.env.MAGCHANGER_DEBUG && error instanceof Error)
+    process.stderr.write(`${error.stack}\n`);
   return 1;
 }
 

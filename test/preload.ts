@@ -3,4 +3,6 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-process.env.MAGCHANGER_TEST_ROOT ??= mkdtempSync(join(tmpdir(), "magchanger-test-"));
+process.env.MAGCHANGER_TEST_ROOT ??= mkdtempSync(
+  join(tmpdir(), "magchanger-test-"),
+);

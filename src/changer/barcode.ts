@@ -11,6 +11,10 @@ export function isVolumeName(name: string): boolean {
 export const IDENTITY_PREFIX = ".magchanger-";
 
 /** Volume names magazine init/createvols create: usbchanger1_0004_0008, as in the seed. */
-export function volumeName(changer: string, magazine: number, volume: number): string {
+export function volumeName(
+  changer: string,
+  magazine: number,
+  volume: number,
+): string {
   return `${changer}_${String(magazine).padStart(4, "0")}_${String(volume).padStart(4, "0")}`;
 }

@@ -1,8 +1,17 @@
 // The changer's commands over disk magazines. Every state change runs under the changer lock;
 // `loaded` reads one small file without the lock (it is replaced atomically).
 import { mkdirSync, readlinkSync, statSync } from "node:fs";
-import { AppError, describeErrno, errnoCode, StateWriteError } from "../errors.ts";
-import { locateMagazine, type MagazineStatus, probeAll } from "../magazine/discover.ts";
+import {
+  AppError,
+  describeErrno,
+  errnoCode,
+  StateWriteError,
+} from "../errors.ts";
+import {
+  locateMagazine,
+  type MagazineStatus,
+  probeAll,
+} from "../magazine/discover.ts";
 import { volumeTarget } from "../magazine/identity.ts";
 import { replaceSymlink } from "../state/atomic.ts";
 import {
@@ -13,7 +22,12 @@ import {
   writeDrives,
 } from "../state/drives.ts";
 import { acquireLock } from "../state/lock.ts";
-import { type Registry, readRegistry, slotCount, writeRegistry } from "../state/registry.ts";
+import {
+  type Registry,
+  readRegistry,
+  slotCount,
+  writeRegistry,
+} from "../state/registry.ts";
 import type { ChangerContext } from "./context.ts";
 import { reconcileRegistry } from "./reconcile.ts";
 
@@ -37,9 +51,16 @@ export function ensureWorkDir(ctx: ChangerContext): void {
   }
 }
 
-export async function withLock<T>(ctx: ChangerContext, action: () => Promise<T> | T): Promise<T> {
+export async function withLock<T>(
+  ctx: ChangerContext,
+  action: () => Promise<T> | T,
+): Promise<T> {
   ensureWorkDir(ctx);
-  const lock = acquireLock(ctx.config.work_dir, ctx.config.lock_timeout, ctx.config.name);
+  const lock = acquireLock(
+    ctx.config.work_dir,
+    ctx.config.lock_timeout,
+    ctx.config.name,
+  );
   try {
     return await action();
   } finally {
@@ -50,14 +71,19 @@ export async function withLock<T>(ctx: ChangerContext, action: () => Promise<T> 
 export function checkDrive(ctx: ChangerContext, drive: number): void {
   const count = ctx.config.drives;
   if (!Number.isInteger(drive) || drive < 0 || drive >= count) {
-    throw new AppError(`drive ${drive} is out of range: changer ${ctx.config.name} has drives 0..${count - 1} (config key drives)`);
+    throw new AppError(
+      `drive ${drive} is out of range: changer ${ctx.config.name} has drives 0..${count - 1} (config key drives)`,
+    );
   }
 }
 
 /** Makes each drive symlink match the drive state (repairs a crash between the two writes). */
 export function syncDriveLinks(ctx: ChangerContext, drives: DriveState): void {
   for (let drive = 0; drive < ctx.config.drives; drive++) {
-    replaceSymlink(driveLinkPath(ctx.config.work_dir, drive), drives[drive]?.target ?? emptyDriveTarget(drive));
+    replaceSymlink(
+      driveLinkPath(ctx.config.work_dir, drive),
+      drives[drive]?.target ?? emptyDriveTarget(drive),
+    );
   }
 }
 
@@ -66,12 +92,15 @@ export async function scanChanger(ctx: ChangerContext): Promise<ChangerView> {
   const registry = readRegistry(ctx.config.work_dir);
   const drives = readDrives(ctx.config.work_dir);
   const magazines = await probeAll(ctx.config, ctx.sys);
-  for (const m of magazines) if (!m.present) ctx.log.debug(`bay ${m.index} (${m.where}) absent: ${m.reason}`);
+  for (const m of magazines)
+    if (!m.present)
+      ctx.log.debug(`bay ${m.index} (${m.where}) absent: ${m.reason}`);
   const result = reconcileRegistry(registry, magazines, ctx.log);
   if (result.changed) writeRegistry(ctx.config.work_dir, registry);
   syncDriveLinks(ctx, drives);
   const present = new Map<string, MagazineStatus>();
-  for (const m of magazines) if (m.present && m.identity) present.set(m.identity.uuid, m);
+  for (const m of magazines)
+    if (m.present && m.identity) present.set(m.identity.uuid, m);
   return { registry, drives, magazines, present };
 }
 
@@ -82,10 +111,15 @@ export function loadedSlot(ctx: ChangerContext, drive: number): number {
   if (!state) return 0;
   const link = driveLinkPath(ctx.config.work_dir, drive);
   try {
-    if (readlinkSync(link) === state.target && statSync(link).isFile()) return state.slot;
-    ctx.log.warn(`drive ${drive}: ${link} does not point at ${state.target}; reporting empty`);
+    if (readlinkSync(link) === state.target && statSync(link).isFile())
+      return state.slot;
+    ctx.log.warn(
+      `drive ${drive}: ${link} does not point at ${state.target}; reporting empty`,
+    );
   } catch (error) {
-    ctx.log.info(`drive ${drive}: volume ${state.barcode} (slot ${state.slot}) is not reachable (${errnoCode(error)}): magazine absent, reporting empty`);
+    ctx.log.info(
+      `drive ${drive}: volume ${state.barcode} (slot ${state.slot}) is not reachable (${errnoCode(error)}): magazine absent, reporting empty`,
+    );
   }
   return 0;
 }
@@ -107,7 +141,11 @@ function checkSlot(registry: Registry, slot: number, what = "slot"): number {
   return count;
 }
 
-export async function loadSlot(ctx: ChangerContext, slot: number, drive: number): Promise<void> {
+export async function loadSlot(
+  ctx: ChangerContext,
+  slot: number,
+  drive: number,
+): Promise<void> {
   checkDrive(ctx, drive);
   await withLock(ctx, async () => {
     const { work_dir: workDir } = ctx.config;
@@ -117,22 +155,41 @@ export async function loadSlot(ctx: ChangerContext, slot: number, drive: number)
     checkSlot(registry, slot);
     const holder = drives.findIndex((d) => d?.slot === slot);
     if (holder >= 0 && holder !== drive) {
-      throw new AppError(`slot ${slot} is already loaded in drive ${holder}; unload drive ${holder} first`);
+      throw new AppError(
+        `slot ${slot} is already loaded in drive ${holder}; unload drive ${holder} first`,
+      );
     }
     const entry = registry.slots.get(slot);
     if (!entry) {
       const gone = registry.retired.get(slot);
-      throw emptySlot(slot, gone ? `volume ${gone} was removed from its magazine` : "no volume has this slot");
+      throw emptySlot(
+        slot,
+        gone
+          ? `volume ${gone} was removed from its magazine`
+          : "no volume has this slot",
+      );
     }
-    const mountPoint = await locateMagazine(ctx.config, entry.magazine, ctx.sys);
+    const mountPoint = await locateMagazine(
+      ctx.config,
+      entry.magazine,
+      ctx.sys,
+    );
     const number = registry.magazines.get(entry.magazine);
-    if (!mountPoint) throw emptySlot(slot, `volume ${entry.barcode} is on magazine ${number ?? "?"}, which is not attached`);
+    if (!mountPoint)
+      throw emptySlot(
+        slot,
+        `volume ${entry.barcode} is on magazine ${number ?? "?"}, which is not attached`,
+      );
     const target = volumeTarget(mountPoint, entry.magazine, entry.barcode);
     try {
-      if (!statSync(target).isFile()) throw emptySlot(slot, `${entry.barcode} is not a regular file`);
+      if (!statSync(target).isFile())
+        throw emptySlot(slot, `${entry.barcode} is not a regular file`);
     } catch (error) {
       if (error instanceof AppError) throw error;
-      throw emptySlot(slot, `volume ${entry.barcode} is missing from magazine ${number ?? "?"} (${errnoCode(error)})`);
+      throw emptySlot(
+        slot,
+        `volume ${entry.barcode} is missing from magazine ${number ?? "?"} (${errnoCode(error)})`,
+      );
     }
     const previous = drives[drive];
     if (previous?.slot === slot && previous.target === target) {
@@ -141,7 +198,12 @@ export async function loadSlot(ctx: ChangerContext, slot: number, drive: number)
     }
     // Symlink first, state second: a crash in between leaves the state saying what it said before.
     replaceSymlink(driveLinkPath(workDir, drive), target);
-    drives[drive] = { slot, magazine: entry.magazine, barcode: entry.barcode, target };
+    drives[drive] = {
+      slot,
+      magazine: entry.magazine,
+      barcode: entry.barcode,
+      target,
+    };
     writeDrives(workDir, drives, ctx.config.drives);
     ctx.log.info(
       `loaded slot ${slot} (${entry.barcode}, magazine ${number ?? "?"}) into drive ${drive}` +
@@ -150,7 +212,11 @@ export async function loadSlot(ctx: ChangerContext, slot: number, drive: number)
   });
 }
 
-export async function unloadDrive(ctx: ChangerContext, slot: number | undefined, drive: number): Promise<void> {
+export async function unloadDrive(
+  ctx: ChangerContext,
+  slot: number | undefined,
+  drive: number,
+): Promise<void> {
   checkDrive(ctx, drive);
   await withLock(ctx, () => {
     const { work_dir: workDir } = ctx.config;
@@ -162,18 +228,26 @@ export async function unloadDrive(ctx: ChangerContext, slot: number | undefined,
       return;
     }
     if (slot !== undefined && slot > 0 && slot !== current.slot) {
-      ctx.log.warn(`unload drive ${drive}: Bacula named slot ${slot} but the drive holds slot ${current.slot}; unloading it`);
+      ctx.log.warn(
+        `unload drive ${drive}: Bacula named slot ${slot} but the drive holds slot ${current.slot}; unloading it`,
+      );
     }
     // State first, symlink second: a crash in between leaves a drive that says empty.
     drives[drive] = undefined;
     writeDrives(workDir, drives, ctx.config.drives);
     replaceSymlink(driveLinkPath(workDir, drive), emptyDriveTarget(drive));
-    ctx.log.info(`unloaded slot ${current.slot} (${current.barcode}) from drive ${drive}`);
+    ctx.log.info(
+      `unloaded slot ${current.slot} (${current.barcode}) from drive ${drive}`,
+    );
   });
 }
 
 /** Moves a volume to an unused slot (Bareos / Baculum `transfer`): renumbers, moves no data. */
-export async function transferSlot(ctx: ChangerContext, source: number, destination: number): Promise<void> {
+export async function transferSlot(
+  ctx: ChangerContext,
+  source: number,
+  destination: number,
+): Promise<void> {
   await withLock(ctx, () => {
     const { work_dir: workDir } = ctx.config;
     const registry = readRegistry(workDir);
@@ -184,13 +258,23 @@ export async function transferSlot(ctx: ChangerContext, source: number, destinat
     if (!entry) throw emptySlot(source, "no volume has this slot");
     if (source === destination) return;
     const holder = drives.findIndex((d) => d?.slot === source);
-    if (holder >= 0) throw new AppError(`slot ${source} is loaded in drive ${holder}; unload it before a transfer`);
-    const occupant = registry.slots.get(destination)?.barcode ?? registry.retired.get(destination);
-    if (occupant) throw new AppError(`destination slot ${destination} is not empty: it belongs to volume ${occupant}`);
+    if (holder >= 0)
+      throw new AppError(
+        `slot ${source} is loaded in drive ${holder}; unload it before a transfer`,
+      );
+    const occupant =
+      registry.slots.get(destination)?.barcode ??
+      registry.retired.get(destination);
+    if (occupant)
+      throw new AppError(
+        `destination slot ${destination} is not empty: it belongs to volume ${occupant}`,
+      );
     registry.slots.delete(source);
     entry.slot = destination;
     registry.slots.set(destination, entry);
     writeRegistry(workDir, registry);
-    ctx.log.info(`transferred ${entry.barcode} from slot ${source} to slot ${destination}`);
+    ctx.log.info(
+      `transferred ${entry.barcode} from slot ${source} to slot ${destination}`,
+    );
   });
 }

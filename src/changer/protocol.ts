@@ -12,7 +12,8 @@ function presentBarcode(view: ChangerView, slot: number): string | undefined {
 export function formatList(view: ChangerView): string {
   const count = slotCount(view.registry);
   const lines: string[] = new Array(count);
-  for (let slot = 1; slot <= count; slot++) lines[slot - 1] = `${slot}:${presentBarcode(view, slot) ?? ""}`;
+  for (let slot = 1; slot <= count; slot++)
+    lines[slot - 1] = `${slot}:${presentBarcode(view, slot) ?? ""}`;
   return count ? `${lines.join("\n")}\n` : "";
 }
 

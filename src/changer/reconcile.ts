@@ -3,7 +3,13 @@
 // volume that moved between two present disks keeps its slot.
 import type { Log } from "../log.ts";
 import type { MagazineStatus } from "../magazine/discover.ts";
-import { addVolume, allocateSlots, type Registry, retireVolume, type SlotEntry } from "../state/registry.ts";
+import {
+  addVolume,
+  allocateSlots,
+  type Registry,
+  retireVolume,
+  type SlotEntry,
+} from "../state/registry.ts";
 
 export interface ReconcileResult {
   changed: boolean;
@@ -11,7 +17,11 @@ export interface ReconcileResult {
   retired: SlotEntry[];
 }
 
-export function reconcileRegistry(registry: Registry, magazines: MagazineStatus[], log: Log): ReconcileResult {
+export function reconcileRegistry(
+  registry: Registry,
+  magazines: MagazineStatus[],
+  log: Log,
+): ReconcileResult {
   const result: ReconcileResult = { changed: false, added: [], retired: [] };
   const present = magazines.filter((m) => m.present && m.identity);
   if (present.length === 0) return result;
@@ -22,7 +32,9 @@ export function reconcileRegistry(registry: Registry, magazines: MagazineStatus[
     list.push(entry);
   }
   for (const m of present) {
-    const { uuid, number } = m.identity as NonNullable<MagazineStatus["identity"]>;
+    const { uuid, number } = m.identity as NonNullable<
+      MagazineStatus["identity"]
+    >;
     if (registry.magazines.get(uuid) !== number) {
       registry.magazines.set(uuid, number);
       result.changed = true;
@@ -32,21 +44,33 @@ export function reconcileRegistry(registry: Registry, magazines: MagazineStatus[
       if (!names.has(entry.barcode)) {
         retireVolume(registry, entry);
         result.retired.push(entry);
-        log.info(`volume ${entry.barcode} left magazine ${number} (bay ${m.index}): slot ${entry.slot} retired until Bacula is told`);
+        log.info(
+          `volume ${entry.barcode} left magazine ${number} (bay ${m.index}): slot ${entry.slot} retired until Bacula is told`,
+        );
       }
     }
     reportIgnored(registry, m, uuid, log, result);
   }
   const retiredByBarcode = new Map<string, number>();
-  for (const [slot, barcode] of registry.retired) retiredByBarcode.set(barcode, slot);
+  for (const [slot, barcode] of registry.retired)
+    retiredByBarcode.set(barcode, slot);
   for (const m of present) {
-    const { uuid, number } = m.identity as NonNullable<MagazineStatus["identity"]>;
+    const { uuid, number } = m.identity as NonNullable<
+      MagazineStatus["identity"]
+    >;
     const fresh: string[] = [];
     for (const name of m.volumes) {
       const known = registry.byBarcode.get(name);
       if (known) {
         if (known.magazine !== uuid) {
-          warnOnce(registry, uuid, name, log, `barcode ${name} on magazine ${number} (bay ${m.index}) already belongs to slot ${known.slot} of another magazine; ignored`, result);
+          warnOnce(
+            registry,
+            uuid,
+            name,
+            log,
+            `barcode ${name} on magazine ${number} (bay ${m.index}) already belongs to slot ${known.slot} of another magazine; ignored`,
+            result,
+          );
         }
         continue;
       }
@@ -57,7 +81,9 @@ export function reconcileRegistry(registry: Registry, magazines: MagazineStatus[
         const entry = { slot: oldSlot, magazine: uuid, barcode: name };
         addVolume(registry, entry);
         result.added.push(entry);
-        log.info(`volume ${name} is back on magazine ${number}: slot ${oldSlot}`);
+        log.info(
+          `volume ${name} is back on magazine ${number}: slot ${oldSlot}`,
+        );
         continue;
       }
       fresh.push(name);
@@ -70,20 +96,42 @@ export function reconcileRegistry(registry: Registry, magazines: MagazineStatus[
       addVolume(registry, entry);
       result.added.push(entry);
     });
-    log.info(`magazine ${number} (bay ${m.index}): ${fresh.length} new volume(s) in slots ${slots[0]}..${slots[slots.length - 1]}`);
+    log.info(
+      `magazine ${number} (bay ${m.index}): ${fresh.length} new volume(s) in slots ${slots[0]}..${slots[slots.length - 1]}`,
+    );
   }
   if (result.added.length || result.retired.length) result.changed = true;
   return result;
 }
 
-function reportIgnored(registry: Registry, m: MagazineStatus, uuid: string, log: Log, result: ReconcileResult): void {
+function reportIgnored(
+  registry: Registry,
+  m: MagazineStatus,
+  uuid: string,
+  log: Log,
+  result: ReconcileResult,
+): void {
   for (const name of m.ignored) {
-    warnOnce(registry, uuid, name, log, `ignoring "${name}" on magazine bay ${m.index}: not a volume (volume names are letters, digits, '_', '.', '-', at most 127, no leading dot)`, result);
+    warnOnce(
+      registry,
+      uuid,
+      name,
+      log,
+      `ignoring "${name}" on magazine bay ${m.index}: not a volume (volume names are letters, digits, '_', '.', '-', at most 127, no leading dot)`,
+      result,
+    );
   }
 }
 
 /** Logs a warning about a file once per magazine and file, remembering it in the registry. */
-function warnOnce(registry: Registry, uuid: string, name: string, log: Log, message: string, result: ReconcileResult): void {
+function warnOnce(
+  registry: Registry,
+  uuid: string,
+  name: string,
+  log: Log,
+  message: string,
+  result: ReconcileResult,
+): void {
   const key = `${uuid}/${name}`;
   if (registry.ignored.has(key)) return;
   registry.ignored.add(key);

@@ -2,7 +2,11 @@
 // Changer Command = "/usr/local/bin/magchanger changer %c %o %S %a %d".
 import { UsageError } from "../errors.ts";
 import { openChanger } from "./context.ts";
-import { isProtocolCommand, PROTOCOL_COMMANDS, runProtocol } from "./protocol.ts";
+import {
+  isProtocolCommand,
+  PROTOCOL_COMMANDS,
+  runProtocol,
+} from "./protocol.ts";
 
 export const HELP = `Usage: magchanger changer CONFIG COMMAND [SLOT] [ARCHIVE_DEVICE] [DRIVE] [extra...]
 
@@ -28,10 +32,15 @@ export async function main(args: string[]): Promise<void> {
     return;
   }
   const [config, commandArg, ...rest] = args;
-  if (!config || !commandArg) throw new UsageError("usage: magchanger changer CONFIG COMMAND [SLOT] [ARCHIVE_DEVICE] [DRIVE]");
+  if (!config || !commandArg)
+    throw new UsageError(
+      "usage: magchanger changer CONFIG COMMAND [SLOT] [ARCHIVE_DEVICE] [DRIVE]",
+    );
   const command = commandArg.toLowerCase();
   if (!isProtocolCommand(command)) {
-    throw new UsageError(`unknown changer command "${commandArg.slice(0, 40)}"; use one of ${PROTOCOL_COMMANDS.join(", ")}`);
+    throw new UsageError(
+      `unknown changer command "${commandArg.slice(0, 40)}"; use one of ${PROTOCOL_COMMANDS.join(", ")}`,
+    );
   }
   await runProtocol(openChanger(config), command, rest);
 }

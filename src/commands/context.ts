@@ -11,10 +11,16 @@ export interface RunAsOverride {
   group?: string | undefined;
 }
 
-export function openChanger(configPath: string, runAs: RunAsOverride = {}): ChangerContext {
+export function openChanger(
+  configPath: string,
+  runAs: RunAsOverride = {},
+): ChangerContext {
   const config = loadConfig(configPath);
   // Privileges go before anything under work_dir or the log is touched.
-  const note = dropPrivileges({ user: runAs.user ?? config.user, group: runAs.group ?? config.group });
+  const note = dropPrivileges({
+    user: runAs.user ?? config.user,
+    group: runAs.group ?? config.group,
+  });
   const log = createFileLog(config.log_file, config.log_level, config.name);
   log.debug(note);
   return { config, log, sys: realSystem(config.tools) };

@@ -15,17 +15,35 @@ import { realSystem } from "../system/system.ts";
 import { runCli } from "./cli.ts";
 import { writeStdout } from "./context.ts";
 
-const EXIT_STATUS = "Exit status: 0 ok; 1 failed; 2 usage; 3 config; 4 changer busy; 5 a write failed; 7 cannot switch user.";
+const EXIT_STATUS =
+  "Exit status: 0 ok; 1 failed; 2 usage; 3 config; 4 changer busy; 5 a write failed; 7 cannot switch user.";
 
-const configArg = { config: { type: "string", alias: "c", description: "the changer's config file", required: true } } as const;
+const configArg = {
+  config: {
+    type: "string",
+    alias: "c",
+    description: "the changer's config file",
+    required: true,
+  },
+} as const;
 
-function countArg(value: string | undefined, what: string, max: number): number {
-  if (value === undefined || !/^\d+$/.test(value) || Number(value) > max) throw new UsageError(`${what} must be a whole number 0..${max}, got "${value}"`);
+function countArg(
+  value: string | undefined,
+  what: string,
+  max: number,
+): number {
+  if (value === undefined || !/^\d+$/.test(value) || Number(value) > max)
+    throw new UsageError(
+      `${what} must be a whole number 0..${max}, got "${value}"`,
+    );
   return Number(value);
 }
 
 function context(config: Config): ChangerContext {
-  const log = teeToStderr(createFileLog(config.log_file, config.log_level, config.name), "warn");
+  const log = teeToStderr(
+    createFileLog(config.log_file, config.log_level, config.name),
+    "warn",
+  );
   return { config, log, sys: realSystem(config.tools) };
 }
 
@@ -35,18 +53,35 @@ function takeBay(config: Config, mountPoint: string): void {
     const user = lookupUser(config.user);
     const group = lookupGroup(config.group);
     const st = statSync(mountPoint);
-    if (user && group && (st.uid !== user.uid || st.gid !== group.gid)) chownSync(mountPoint, user.uid, group.gid);
+    if (user && group && (st.uid !== user.uid || st.gid !== group.gid))
+      chownSync(mountPoint, user.uid, group.gid);
   }
   dropPrivileges(config);
 }
 
 const init = defineCommand({
-  meta: { name: "init", description: "make the disk in BAY a magazine of this changer: identity + N volumes (the seed's initmag)" },
+  meta: {
+    name: "init",
+    description:
+      "make the disk in BAY a magazine of this changer: identity + N volumes (the seed's initmag)",
+  },
   args: {
     ...configArg,
-    bay: { type: "positional", description: "1-based [[magazine]] index or its path", required: true },
-    volumes: { type: "string", description: "number of volumes to create", default: "10" },
-    force: { type: "boolean", description: "write into an unmounted directory, or re-initialize a magazine" },
+    bay: {
+      type: "positional",
+      description: "1-based [[magazine]] index or its path",
+      required: true,
+    },
+    volumes: {
+      type: "string",
+      description: "number of volumes to create",
+      default: "10",
+    },
+    force: {
+      type: "boolean",
+      description:
+        "write into an unmounted directory, or re-initialize a magazine",
+    },
   },
   async run({ args }) {
     const config = loadConfig(args.config);
@@ -54,34 +89,63 @@ const init = defineCommand({
     const volumes = countArg(args.volumes, "--volumes", 9999);
     const spec = config.magazine[index - 1];
     if (!spec) throw new UsageError(`bay ${index} does not exist`);
-    const { mountPoint, reason } = await resolveMountPoint(spec, realSystem(config.tools));
-    if (!mountPoint) throw new AppError(`bay ${index} (${args.bay}): ${reason}`);
+    const { mountPoint, reason } = await resolveMountPoint(
+      spec,
+      realSystem(config.tools),
+    );
+    if (!mountPoint)
+      throw new AppError(`bay ${index} (${args.bay}): ${reason}`);
     let mounted: boolean;
     try {
       mounted = isMountPoint(mountPoint);
     } catch (error) {
-      throw new AppError(`bay ${index}: cannot use ${mountPoint}: ${(error as NodeJS.ErrnoException).code ?? error}; mount the disk there first`);
+      throw new AppError(
+        `bay ${index}: cannot use ${mountPoint}: ${(error as NodeJS.ErrnoException).code ?? error}; mount the disk there first`,
+      );
     }
     if (!mounted && !spec.allow_unmounted && !args.force) {
-      throw new AppError(`bay ${index}: nothing is mounted at ${mountPoint}; mount the disk there (with autofs: ls ${mountPoint}) or pass --force to use the bare directory`);
+      throw new AppError(
+        `bay ${index}: nothing is mounted at ${mountPoint}; mount the disk there (with autofs: ls ${mountPoint}) or pass --force to use the bare directory`,
+      );
     }
     if (!mounted && !spec.allow_unmounted) {
-      process.stderr.write(`magchanger: warning: ${mountPoint} is not a mounted filesystem: the changer treats bay ${index} as absent until a disk carrying this identity is mounted there\n`);
+      process.stderr.write(
+        `magchanger: warning: ${mountPoint} is not a mounted filesystem: the changer treats bay ${index} as absent until a disk carrying this identity is mounted there\n`,
+      );
     }
     takeBay(config, mountPoint);
     const ctx = context(config);
     ensureWorkDir(ctx);
-    const result = await initMagazine(ctx, index, mountPoint, { volumes, force: Boolean(args.force) });
-    writeStdout(summary(`magazine ${result.identity.number} (${result.identity.uuid}) initialized in bay ${index} (${mountPoint})`, result.created));
+    const result = await initMagazine(ctx, index, mountPoint, {
+      volumes,
+      force: Boolean(args.force),
+    });
+    writeStdout(
+      summary(
+        `magazine ${result.identity.number} (${result.identity.uuid}) initialized in bay ${index} (${mountPoint})`,
+        result.created,
+      ),
+    );
   },
 });
 
 const createvols = defineCommand({
-  meta: { name: "createvols", description: "add COUNT empty volumes to the magazine in BAY" },
+  meta: {
+    name: "createvols",
+    description: "add COUNT empty volumes to the magazine in BAY",
+  },
   args: {
     ...configArg,
-    bay: { type: "positional", description: "1-based [[magazine]] index or its path", required: true },
-    count: { type: "positional", description: "number of volumes to add", required: true },
+    bay: {
+      type: "positional",
+      description: "1-based [[magazine]] index or its path",
+      required: true,
+    },
+    count: {
+      type: "positional",
+      description: "number of volumes to add",
+      required: true,
+    },
   },
   async run({ args }) {
     const config = loadConfig(args.config);
@@ -90,22 +154,41 @@ const createvols = defineCommand({
     dropPrivileges(config);
     const ctx = context(config);
     const result = await createVolumes(ctx, index, count);
-    writeStdout(summary(`magazine ${result.identity.number} in bay ${index}: ${result.created.length} volumes added`, result.created));
+    writeStdout(
+      summary(
+        `magazine ${result.identity.number} in bay ${index}: ${result.created.length} volumes added`,
+        result.created,
+      ),
+    );
   },
 });
 
 const list = defineCommand({
-  meta: { name: "list", description: "each bay: present or absent, which disk, volumes, slots, space (reads only)" },
-  args: { ...configArg, json: { type: "boolean", description: "machine-readable output" } },
+  meta: {
+    name: "list",
+    description:
+      "each bay: present or absent, which disk, volumes, slots, space (reads only)",
+  },
+  args: {
+    ...configArg,
+    json: { type: "boolean", description: "machine-readable output" },
+  },
   async run({ args }) {
     const config = loadConfig(args.config);
     dropPrivileges(config);
     const reports = await magazineReports(context(config));
-    writeStdout(args.json ? `${JSON.stringify(reports, null, 2)}\n` : formatReports(reports));
+    writeStdout(
+      args.json
+        ? `${JSON.stringify(reports, null, 2)}\n`
+        : formatReports(reports),
+    );
   },
 });
 
-function summary(title: string, created: { slot: number; barcode: string }[]): string {
+function summary(
+  title: string,
+  created: { slot: number; barcode: string }[],
+): string {
   if (created.length === 0) return `${title}\n`;
   const first = created[0] as { slot: number; barcode: string };
   const last = created[created.length - 1] as { slot: number; barcode: string };
@@ -123,10 +206,14 @@ export async function main(args: string[]): Promise<void> {
   const sub = name ? SUBCOMMANDS[name] : undefined;
   if (!sub) {
     if (name === "--help" || name === "-h") {
-      process.stdout.write(`Usage: magchanger magazine init|createvols|list -c CONFIG ...\n  init -c CONF BAY [--volumes N] [--force]\n  createvols -c CONF BAY COUNT\n  list -c CONF [--json]\n${EXIT_STATUS}\n`);
+      process.stdout.write(
+        `Usage: magchanger magazine init|createvols|list -c CONFIG ...\n  init -c CONF BAY [--volumes N] [--force]\n  createvols -c CONF BAY COUNT\n  list -c CONF [--json]\n${EXIT_STATUS}\n`,
+      );
       return;
     }
-    throw new UsageError(`magazine needs a subcommand: init, createvols or list${name ? ` (got "${name}")` : ""}`);
+    throw new UsageError(
+      `magazine needs a subcommand: init, createvols or list${name ? ` (got "${name}")` : ""}`,
+    );
   }
   await runCli(sub, rest, EXIT_STATUS);
 }

@@ -15,7 +15,15 @@ import { UsageError } from "../errors.ts";
 import { driveLinkPath } from "../state/drives.ts";
 import { writeStdout } from "./context.ts";
 
-export const PROTOCOL_COMMANDS = ["loaded", "load", "unload", "list", "listall", "slots", "transfer"] as const;
+export const PROTOCOL_COMMANDS = [
+  "loaded",
+  "load",
+  "unload",
+  "list",
+  "listall",
+  "slots",
+  "transfer",
+] as const;
 export type ProtocolCommand = (typeof PROTOCOL_COMMANDS)[number];
 
 export function isProtocolCommand(name: string): name is ProtocolCommand {
@@ -24,7 +32,9 @@ export function isProtocolCommand(name: string): name is ProtocolCommand {
 
 function parseIndex(value: string | undefined, what: string): number {
   if (value === undefined || !/^\d{1,6}$/.test(value)) {
-    throw new UsageError(`${what} must be a number, got ${value === undefined ? "nothing" : `"${value.slice(0, 40)}"`}`);
+    throw new UsageError(
+      `${what} must be a number, got ${value === undefined ? "nothing" : `"${value.slice(0, 40)}"`}`,
+    );
   }
   return Number(value);
 }
@@ -33,39 +43,61 @@ function parseIndex(value: string | undefined, what: string): number {
  * The drive index: %d, or, when an empty expansion shifted the arguments, the Archive Device
  * matched against WORK_DIR/driveN. Without either, drive 0.
  */
-export function resolveDrive(ctx: ChangerContext, device: string | undefined, drive: string | undefined): number {
-  if (drive !== undefined && drive !== "") return parseIndex(drive, "drive index");
+export function resolveDrive(
+  ctx: ChangerContext,
+  device: string | undefined,
+  drive: string | undefined,
+): number {
+  if (drive !== undefined && drive !== "")
+    return parseIndex(drive, "drive index");
   if (device !== undefined) {
     if (/^\d{1,3}$/.test(device)) return Number(device);
-    for (let d = 0; d < ctx.config.drives; d++) if (driveLinkPath(ctx.config.work_dir, d) === device) return d;
+    for (let d = 0; d < ctx.config.drives; d++)
+      if (driveLinkPath(ctx.config.work_dir, d) === device) return d;
   }
   return 0;
 }
 
-export async function runProtocol(ctx: ChangerContext, command: ProtocolCommand, args: string[]): Promise<void> {
+export async function runProtocol(
+  ctx: ChangerContext,
+  command: ProtocolCommand,
+  args: string[],
+): Promise<void> {
   const [slotArg, device, driveArg] = args;
   switch (command) {
     case "loaded":
       writeStdout(`${loadedSlot(ctx, resolveDrive(ctx, device, driveArg))}\n`);
       return;
     case "load":
-      await loadSlot(ctx, parseIndex(slotArg, "slot"), resolveDrive(ctx, device, driveArg));
+      await loadSlot(
+        ctx,
+        parseIndex(slotArg, "slot"),
+        resolveDrive(ctx, device, driveArg),
+      );
       return;
     case "unload": {
-      const slot = slotArg !== undefined && /^\d+$/.test(slotArg) ? Number(slotArg) : undefined;
+      const slot =
+        slotArg !== undefined && /^\d+$/.test(slotArg)
+          ? Number(slotArg)
+          : undefined;
       await unloadDrive(ctx, slot, resolveDrive(ctx, device, driveArg));
       return;
     }
     case "transfer":
       // Bareos and Baculum pass the destination slot in the archive-device position (%a).
-      await transferSlot(ctx, parseIndex(slotArg, "source slot"), parseIndex(device, "destination slot"));
+      await transferSlot(
+        ctx,
+        parseIndex(slotArg, "source slot"),
+        parseIndex(device, "destination slot"),
+      );
       return;
     case "list":
     case "listall":
     case "slots": {
       const view = await withLock(ctx, () => scanChanger(ctx));
       if (command === "list") writeStdout(formatList(view));
-      else if (command === "listall") writeStdout(formatListAll(view, ctx.config.drives));
+      else if (command === "listall")
+        writeStdout(formatListAll(view, ctx.config.drives));
       else writeStdout(formatSlots(view));
       return;
     }

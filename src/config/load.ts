@@ -24,8 +24,12 @@ export function parseConfigText(text: string, file: string): Config {
     raw = parseToml(text);
   } catch (error) {
     if (error instanceof TomlError) {
-      const message = error.message.split("\n")[0]?.replace(/^Invalid TOML document: /, "") ?? "syntax error";
-      throw new ConfigError(`config ${file} line ${error.line}: ${message}`, { cause: error });
+      const message =
+        error.message.split("\n")[0]?.replace(/^Invalid TOML document: /, "") ??
+        "syntax error";
+      throw new ConfigError(`config ${file} line ${error.line}: ${message}`, {
+        cause: error,
+      });
     }
     throw error;
   }
@@ -36,7 +40,12 @@ export function validateConfig(raw: unknown, file: string): Config {
   const result = configSchema.safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
-      const path = issue.path.map((p) => (typeof p === "number" ? `[${p + (p >= 0 ? 1 : 0)}]` : `.${String(p)}`)).join("").replace(/^\./, "");
+      const path = issue.path
+        .map((p) =>
+          typeof p === "number" ? `[${p + (p >= 0 ? 1 : 0)}]` : `.${String(p)}`,
+        )
+        .join("")
+        .replace(/^\./, "");
       if (issue.code === "unrecognized_keys") {
         const allowed = allowedKeysAt(issue.path);
         return `${path || "top level"}: unknown key ${issue.keys.join(", ")}${allowed ? `; allowed: ${allowed.join(", ")}` : ""}`;

@@ -8,7 +8,12 @@ import type { Config, MagazineConfig } from "../config/schema.ts";
 import { IDENTITY_PREFIX, isVolumeName } from "../changer/barcode.ts";
 import { errnoCode } from "../errors.ts";
 import type { System } from "../system/system.ts";
-import { identityDir, type MagazineIdentity, readIdentity, UUID_PATTERN } from "./identity.ts";
+import {
+  identityDir,
+  type MagazineIdentity,
+  readIdentity,
+  UUID_PATTERN,
+} from "./identity.ts";
 
 export interface MagazineStatus {
   /** 1-based position in the config's [[magazine]] list: the bay number. */
@@ -41,9 +46,11 @@ export async function resolveMountPoint(
   const by = spec.uuid !== undefined ? "uuid" : "label";
   const value = (spec.uuid ?? spec.label) as string;
   const device = await sys.findFilesystem(by, value);
-  if (!device) return { reason: `no filesystem with ${by} ${value} is attached` };
+  if (!device)
+    return { reason: `no filesystem with ${by} ${value} is attached` };
   const mountPoint = sys.mountPointOfDevice(device);
-  if (!mountPoint) return { reason: `${device} (${by} ${value}) is attached but not mounted` };
+  if (!mountPoint)
+    return { reason: `${device} (${by} ${value}) is attached but not mounted` };
   return { mountPoint };
 }
 
@@ -53,7 +60,11 @@ export function isMountPoint(dir: string, dirStat = statSync(dir)): boolean {
   return parent.dev !== dirStat.dev || parent.ino === dirStat.ino;
 }
 
-export async function probeMagazine(config: Config, index: number, sys: System): Promise<MagazineStatus> {
+export async function probeMagazine(
+  config: Config,
+  index: number,
+  sys: System,
+): Promise<MagazineStatus> {
   const spec = config.magazine[index - 1] as MagazineConfig;
   const status: MagazineStatus = {
     index,
@@ -64,7 +75,8 @@ export async function probeMagazine(config: Config, index: number, sys: System):
     volumes: [],
     ignored: [],
   };
-  const absent = (reason: string) => Object.assign(status, { present: false, reason });
+  const absent = (reason: string) =>
+    Object.assign(status, { present: false, reason });
   const resolved = await resolveMountPoint(spec, sys);
   if (!resolved.mountPoint) return absent(resolved.reason ?? "not found");
   const mountPoint = resolved.mountPoint;
@@ -73,31 +85,44 @@ export async function probeMagazine(config: Config, index: number, sys: System):
   try {
     // stat first: on an autofs bay this lookup is what mounts the disk.
     const dirStat = statSync(mountPoint);
-    if (!dirStat.isDirectory()) return absent(`${mountPoint} is not a directory`);
+    if (!dirStat.isDirectory())
+      return absent(`${mountPoint} is not a directory`);
     if (!spec.allow_unmounted && !isMountPoint(mountPoint, dirStat)) {
-      return absent(`nothing is mounted at ${mountPoint} (an empty mount point is never used)`);
+      return absent(
+        `nothing is mounted at ${mountPoint} (an empty mount point is never used)`,
+      );
     }
     entries = readdirSync(mountPoint, { withFileTypes: true });
   } catch (error) {
     const code = errnoCode(error);
-    if (code === "ENOENT") return absent(`nothing is mounted at ${mountPoint} (no such directory)`);
-    return absent(`cannot read ${mountPoint}: ${code ?? (error as Error).message}`);
+    if (code === "ENOENT")
+      return absent(`nothing is mounted at ${mountPoint} (no such directory)`);
+    return absent(
+      `cannot read ${mountPoint}: ${code ?? (error as Error).message}`,
+    );
   }
   const { identities, volumes, ignored } = sortEntries(entries);
   status.volumes = volumes;
   status.ignored = ignored;
   if (identities.length === 0) {
-    return absent(`${mountPoint} carries no magchanger identity; run \`magchanger magazine init -c ${config.source} ${index}\``);
+    return absent(
+      `${mountPoint} carries no magchanger identity; run \`magchanger magazine init -c ${config.source} ${index}\``,
+    );
   }
   if (identities.length > 1) {
-    return absent(`${mountPoint} carries ${identities.length} identities (${identities.join(", ")}); remove all but one`);
+    return absent(
+      `${mountPoint} carries ${identities.length} identities (${identities.join(", ")}); remove all but one`,
+    );
   }
   const uuid = identities[0] as string;
-  if (!UUID_PATTERN.test(uuid)) return absent(`${identityDir(mountPoint, uuid)} is not a valid identity`);
+  if (!UUID_PATTERN.test(uuid))
+    return absent(`${identityDir(mountPoint, uuid)} is not a valid identity`);
   const identity = readIdentity(mountPoint, uuid);
   if (typeof identity === "string") return absent(identity);
   if (identity.changer !== config.name) {
-    return absent(`${mountPoint} holds magazine ${identity.number} of changer ${identity.changer}, not ${config.name}`);
+    return absent(
+      `${mountPoint} holds magazine ${identity.number} of changer ${identity.changer}, not ${config.name}`,
+    );
   }
   status.identity = identity;
   status.present = true;
@@ -105,20 +130,28 @@ export async function probeMagazine(config: Config, index: number, sys: System):
 }
 
 /** Splits a magazine's top directory into identity markers, volumes and other entries. */
-export function sortEntries(entries: Dirent[]): { identities: string[]; volumes: string[]; ignored: string[] } {
+export function sortEntries(entries: Dirent[]): {
+  identities: string[];
+  volumes: string[];
+  ignored: string[];
+} {
   const identities: string[] = [];
   const volumes: string[] = [];
   const ignored: string[] = [];
   for (const entry of entries) {
     const name = entry.name;
-    if (name.startsWith(IDENTITY_PREFIX)) identities.push(name.slice(IDENTITY_PREFIX.length));
+    if (name.startsWith(IDENTITY_PREFIX))
+      identities.push(name.slice(IDENTITY_PREFIX.length));
     else if (entry.isFile() && isVolumeName(name)) volumes.push(name);
     else if (!name.startsWith(".") && name !== "lost+found") ignored.push(name);
   }
   return { identities, volumes, ignored };
 }
 
-export async function probeAll(config: Config, sys: System): Promise<MagazineStatus[]> {
+export async function probeAll(
+  config: Config,
+  sys: System,
+): Promise<MagazineStatus[]> {
   const result: MagazineStatus[] = [];
   const seen = new Map<string, number>();
   for (let index = 1; index <= config.magazine.length; index++) {
@@ -141,7 +174,11 @@ export async function probeAll(config: Config, sys: System): Promise<MagazineSta
  * Where the magazine with this identity is mounted now, checked with one stat per bay (no
  * directory scan): the load path. undefined when it is in no configured bay.
  */
-export async function locateMagazine(config: Config, uuid: string, sys: System): Promise<string | undefined> {
+export async function locateMagazine(
+  config: Config,
+  uuid: string,
+  sys: System,
+): Promise<string | undefined> {
   for (const spec of config.magazine) {
     const { mountPoint } = await resolveMountPoint(spec, sys);
     if (!mountPoint) continue;

@@ -16,7 +16,8 @@ export interface MagazineIdentity {
   created: string;
 }
 
-export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+export const UUID_PATTERN =
+  /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 
 export function identityDir(mountPoint: string, uuid: string): string {
   return join(mountPoint, `${IDENTITY_PREFIX}${uuid}`);
@@ -27,11 +28,18 @@ export function identityFile(mountPoint: string, uuid: string): string {
 }
 
 /** The path a drive symlink uses for a volume: resolves only on the right, mounted disk. */
-export function volumeTarget(mountPoint: string, uuid: string, barcode: string): string {
+export function volumeTarget(
+  mountPoint: string,
+  uuid: string,
+  barcode: string,
+): string {
   return `${identityDir(mountPoint, uuid)}/../${barcode}`;
 }
 
-export function readIdentity(mountPoint: string, uuid: string): MagazineIdentity | string {
+export function readIdentity(
+  mountPoint: string,
+  uuid: string,
+): MagazineIdentity | string {
   const file = identityFile(mountPoint, uuid);
   let data: unknown;
   try {

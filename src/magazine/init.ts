@@ -9,23 +9,46 @@ import { withLock } from "../changer/operations.ts";
 import { reconcileRegistry } from "../changer/reconcile.ts";
 import type { Config, MagazineConfig } from "../config/schema.ts";
 import { AppError, errnoCode, UsageError } from "../errors.ts";
-import { syncDirectory, writeFailure, writeFileAtomic } from "../state/atomic.ts";
-import { addVolume, allocateSlots, nextMagazineNumber, readRegistry, type SlotEntry, writeRegistry } from "../state/registry.ts";
+import {
+  syncDirectory,
+  writeFailure,
+  writeFileAtomic,
+} from "../state/atomic.ts";
+import {
+  addVolume,
+  allocateSlots,
+  nextMagazineNumber,
+  readRegistry,
+  type SlotEntry,
+  writeRegistry,
+} from "../state/registry.ts";
 import { type MagazineStatus, probeMagazine, sortEntries } from "./discover.ts";
-import { identityDir, identityFile, type MagazineIdentity, serializeIdentity } from "./identity.ts";
+import {
+  identityDir,
+  identityFile,
+  type MagazineIdentity,
+  serializeIdentity,
+} from "./identity.ts";
 
 /** BAY is the 1-based [[magazine]] index or its configured path. */
 export function resolveBay(config: Config, bay: string): number {
   const count = config.magazine.length;
   if (/^\d+$/.test(bay)) {
     const index = Number(bay);
-    if (index < 1 || index > count) throw new UsageError(`bay ${bay} does not exist: ${config.source} has [[magazine]] 1..${count}`);
+    if (index < 1 || index > count)
+      throw new UsageError(
+        `bay ${bay} does not exist: ${config.source} has [[magazine]] 1..${count}`,
+      );
     return index;
   }
   const wanted = resolve(bay);
-  const index = config.magazine.findIndex((m) => m.path !== undefined && resolve(m.path) === wanted);
+  const index = config.magazine.findIndex(
+    (m) => m.path !== undefined && resolve(m.path) === wanted,
+  );
   if (index < 0) {
-    throw new UsageError(`${bay} is not a configured magazine; use a bay number 1..${count} or add [[magazine]] path = "${wanted}" to ${config.source}`);
+    throw new UsageError(
+      `${bay} is not a configured magazine; use a bay number 1..${count} or add [[magazine]] path = "${wanted}" to ${config.source}`,
+    );
   }
   return index + 1;
 }
@@ -41,10 +64,17 @@ export interface InitResult {
   created: SlotEntry[];
 }
 
-export async function initMagazine(ctx: ChangerContext, index: number, mountPoint: string, options: InitOptions): Promise<InitResult> {
+export async function initMagazine(
+  ctx: ChangerContext,
+  index: number,
+  mountPoint: string,
+  options: InitOptions,
+): Promise<InitResult> {
   const { config } = ctx;
   return withLock(ctx, () => {
-    const existing = readdirSync(mountPoint).filter((n) => n.startsWith(IDENTITY_PREFIX));
+    const existing = readdirSync(mountPoint).filter((n) =>
+      n.startsWith(IDENTITY_PREFIX),
+    );
     if (existing.length > 0 && !options.force) {
       throw new AppError(
         `bay ${index} (${mountPoint}) is already a magazine (${existing.join(", ")}); add volumes with \`magchanger magazine createvols\`, or pass --force to give it a new identity (its volumes get new slots)`,
@@ -58,44 +88,72 @@ export async function initMagazine(ctx: ChangerContext, index: number, mountPoin
       lastVolume: 0,
       created: new Date().toISOString(),
     };
-    for (const old of existing) rmSync(`${mountPoint}/${old}`, { recursive: true, force: true });
+    for (const old of existing)
+      rmSync(`${mountPoint}/${old}`, { recursive: true, force: true });
     const dir = identityDir(mountPoint, identity.uuid);
     try {
       mkdirSync(dir, { mode: 0o755 });
     } catch (error) {
       throw writeFailure(dir, error);
     }
-    writeFileAtomic(identityFile(mountPoint, identity.uuid), serializeIdentity(identity));
+    writeFileAtomic(
+      identityFile(mountPoint, identity.uuid),
+      serializeIdentity(identity),
+    );
     syncDirectory(mountPoint);
     registry.magazines.set(identity.uuid, identity.number);
     writeRegistry(config.work_dir, registry);
-    ctx.log.info(`bay ${index} (${mountPoint}): new magazine ${identity.number} (${identity.uuid})`);
+    ctx.log.info(
+      `bay ${index} (${mountPoint}): new magazine ${identity.number} (${identity.uuid})`,
+    );
     // Files already on the disk (an adopted vchanger magazine) become volumes as they are.
     createVolumeFiles(ctx, { mountPoint, identity }, options.volumes);
-    return { identity, mountPoint, created: registerPresent(ctx, index, mountPoint, identity) };
+    return {
+      identity,
+      mountPoint,
+      created: registerPresent(ctx, index, mountPoint, identity),
+    };
   });
 }
 
-export async function createVolumes(ctx: ChangerContext, index: number, count: number): Promise<InitResult> {
+export async function createVolumes(
+  ctx: ChangerContext,
+  index: number,
+  count: number,
+): Promise<InitResult> {
   return withLock(ctx, async () => {
     const status = await probeMagazine(ctx.config, index, ctx.sys);
     if (!status.present || !status.identity || !status.mountPoint) {
-      throw new AppError(`bay ${index} (${status.where}) holds no magazine: ${status.reason}`);
+      throw new AppError(
+        `bay ${index} (${status.where}) holds no magazine: ${status.reason}`,
+      );
     }
     const target = { mountPoint: status.mountPoint, identity: status.identity };
     const names = createVolumeFiles(ctx, target, count);
     // Only the new names are registered: no rescan of the magazine, time proportional to COUNT.
     const registry = readRegistry(ctx.config.work_dir);
     const slots = allocateSlots(registry, names.length);
-    const created = names.map((barcode, i) => ({ slot: slots[i] as number, magazine: target.identity.uuid, barcode }));
+    const created = names.map((barcode, i) => ({
+      slot: slots[i] as number,
+      magazine: target.identity.uuid,
+      barcode,
+    }));
     for (const entry of created) addVolume(registry, entry);
     writeRegistry(ctx.config.work_dir, registry);
-    return { identity: target.identity, mountPoint: target.mountPoint, created };
+    return {
+      identity: target.identity,
+      mountPoint: target.mountPoint,
+      created,
+    };
   });
 }
 
 /** Creates count empty volume files after identity.lastVolume, never overwriting a file. */
-function createVolumeFiles(ctx: ChangerContext, target: { mountPoint: string; identity: MagazineIdentity }, count: number): string[] {
+function createVolumeFiles(
+  ctx: ChangerContext,
+  target: { mountPoint: string; identity: MagazineIdentity },
+  count: number,
+): string[] {
   const { mountPoint, identity } = target;
   const names: string[] = [];
   let number = identity.lastVolume;
@@ -103,7 +161,9 @@ function createVolumeFiles(ctx: ChangerContext, target: { mountPoint: string; id
   while (names.length < count) {
     number += 1;
     if (number > 9999) {
-      failure = new AppError(`magazine ${identity.number} has used all volume numbers up to 9999`);
+      failure = new AppError(
+        `magazine ${identity.number} has used all volume numbers up to 9999`,
+      );
       break;
     }
     const name = volumeName(ctx.config.name, identity.number, number);
@@ -120,22 +180,37 @@ function createVolumeFiles(ctx: ChangerContext, target: { mountPoint: string; id
   identity.lastVolume = number;
   try {
     if (names.length > 0) syncDirectory(mountPoint);
-    writeFileAtomic(identityFile(mountPoint, identity.uuid), serializeIdentity(identity));
+    writeFileAtomic(
+      identityFile(mountPoint, identity.uuid),
+      serializeIdentity(identity),
+    );
   } catch (error) {
     failure ??= error;
   }
-  if (names.length) ctx.log.info(`magazine ${identity.number}: created ${names.length} volume(s) ${names[0]}..${names[names.length - 1]}`);
+  if (names.length)
+    ctx.log.info(
+      `magazine ${identity.number}: created ${names.length} volume(s) ${names[0]}..${names[names.length - 1]}`,
+    );
   if (failure) {
-    ctx.log.error(`magazine ${identity.number}: stopped after ${names.length} of ${count} volumes: ${(failure as Error).message}`);
+    ctx.log.error(
+      `magazine ${identity.number}: stopped after ${names.length} of ${count} volumes: ${(failure as Error).message}`,
+    );
     throw failure;
   }
   return names;
 }
 
 /** Registers every volume on a magazine that was just written (so it is there, mounted or forced). */
-function registerPresent(ctx: ChangerContext, index: number, mountPoint: string, identity: MagazineIdentity): SlotEntry[] {
+function registerPresent(
+  ctx: ChangerContext,
+  index: number,
+  mountPoint: string,
+  identity: MagazineIdentity,
+): SlotEntry[] {
   const registry = readRegistry(ctx.config.work_dir);
-  const { volumes, ignored } = sortEntries(readdirSync(mountPoint, { withFileTypes: true }));
+  const { volumes, ignored } = sortEntries(
+    readdirSync(mountPoint, { withFileTypes: true }),
+  );
   const status: MagazineStatus = {
     index,
     spec: ctx.config.magazine[index - 1] as MagazineConfig,

@@ -20,16 +20,28 @@ export interface MagazineReport {
   volumes?: number;
   unregistered?: number;
   slots?: { first: number; last: number; count: number };
-  space?: { availableBytes: number; freeBytes: number; reservedBytes: number; totalBytes: number };
+  space?: {
+    availableBytes: number;
+    freeBytes: number;
+    reservedBytes: number;
+    totalBytes: number;
+  };
   warnings: string[];
 }
 
-export async function magazineReports(ctx: ChangerContext): Promise<MagazineReport[]> {
+export async function magazineReports(
+  ctx: ChangerContext,
+): Promise<MagazineReport[]> {
   const registry = readRegistry(ctx.config.work_dir);
   const statuses = await probeAll(ctx.config, ctx.sys);
   const mounts = ctx.sys.mounts();
   return statuses.map((status) => {
-    const report: MagazineReport = { bay: status.index, where: status.where, present: status.present, warnings: [] };
+    const report: MagazineReport = {
+      bay: status.index,
+      where: status.where,
+      present: status.present,
+      warnings: [],
+    };
     if (status.reason) report.reason = status.reason;
     if (status.mountPoint) report.mountPoint = status.mountPoint;
     if (status.present && status.mountPoint) {
@@ -49,13 +61,20 @@ export async function magazineReports(ctx: ChangerContext): Promise<MagazineRepo
           totalBytes: Number(fs.blocks) * bsize,
         };
         report.space = space;
-        if (ctx.config.user !== "root" && space.reservedBytes > 0 && space.totalBytes > 0 && space.reservedBytes / space.totalBytes > 0.001) {
+        if (
+          ctx.config.user !== "root" &&
+          space.reservedBytes > 0 &&
+          space.totalBytes > 0 &&
+          space.reservedBytes / space.totalBytes > 0.001
+        ) {
           report.warnings.push(
             `${formatBytes(space.reservedBytes)} are reserved for root, which ${ctx.config.user} cannot use; run \`tune2fs -m 0 ${report.device ?? "DEVICE"}\``,
           );
         }
       } catch (error) {
-        report.warnings.push(`cannot measure space: ${(error as Error).message}`);
+        report.warnings.push(
+          `cannot measure space: ${(error as Error).message}`,
+        );
       }
     }
     if (status.identity) {
@@ -63,10 +82,20 @@ export async function magazineReports(ctx: ChangerContext): Promise<MagazineRepo
       report.magazine = number;
       report.uuid = uuid;
       report.volumes = status.volumes.length;
-      const slots = [...registry.slots.values()].filter((e) => e.magazine === uuid).map((e) => e.slot);
+      const slots = [...registry.slots.values()]
+        .filter((e) => e.magazine === uuid)
+        .map((e) => e.slot);
       report.unregistered = status.volumes.length - slots.length;
-      if (slots.length) report.slots = { first: Math.min(...slots), last: Math.max(...slots), count: slots.length };
-      if (status.ignored.length) report.warnings.push(`${status.ignored.length} entries are not volumes: ${status.ignored.slice(0, 5).join(", ")}`);
+      if (slots.length)
+        report.slots = {
+          first: Math.min(...slots),
+          last: Math.max(...slots),
+          count: slots.length,
+        };
+      if (status.ignored.length)
+        report.warnings.push(
+          `${status.ignored.length} entries are not volumes: ${status.ignored.slice(0, 5).join(", ")}`,
+        );
     }
     return report;
   });
@@ -79,11 +108,24 @@ export function formatReports(reports: MagazineReport[]): string {
       lines.push(`bay ${r.bay} ${r.where}: absent (${r.reason})`);
       continue;
     }
-    const slots = r.slots ? `slots ${r.slots.first}..${r.slots.last}` : "no slots yet";
-    lines.push(`bay ${r.bay} ${r.where}: magazine ${r.magazine} (${r.uuid}), ${r.volumes} volumes, ${slots}`);
-    if (r.device) lines.push(`  device ${r.device} (${r.fsType}) mounted at ${r.mountPoint}`);
-    if (r.space) lines.push(`  space for the run-as user: ${formatBytes(r.space.availableBytes)} of ${formatBytes(r.space.totalBytes)}`);
-    if (r.unregistered) lines.push(`  ${r.unregistered} volumes have no slot yet: run \`magchanger refresh\` (or the changer's list)`);
+    const slots = r.slots
+      ? `slots ${r.slots.first}..${r.slots.last}`
+      : "no slots yet";
+    lines.push(
+      `bay ${r.bay} ${r.where}: magazine ${r.magazine} (${r.uuid}), ${r.volumes} volumes, ${slots}`,
+    );
+    if (r.device)
+      lines.push(
+        `  device ${r.device} (${r.fsType}) mounted at ${r.mountPoint}`,
+      );
+    if (r.space)
+      lines.push(
+        `  space for the run-as user: ${formatBytes(r.space.availableBytes)} of ${formatBytes(r.space.totalBytes)}`,
+      );
+    if (r.unregistered)
+      lines.push(
+        `  ${r.unregistered} volumes have no slot yet: run \`magchanger refresh\` (or the changer's list)`,
+      );
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
   }
   return `${lines.join("\n")}\n`;

@@ -19,10 +19,17 @@ import { describeErrno, errnoCode, StateWriteError } from "../errors.ts";
 let tempCounter = 0;
 function tempPathFor(path: string): string {
   tempCounter += 1;
-  return join(dirname(path), `.${basename(path)}.tmp-${process.pid}-${tempCounter}`);
+  return join(
+    dirname(path),
+    `.${basename(path)}.tmp-${process.pid}-${tempCounter}`,
+  );
 }
 
-export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 0o644): void {
+export function writeFileAtomic(
+  path: string,
+  data: string | Uint8Array,
+  mode = 0o644,
+): void {
   const temp = tempPathFor(path);
   const bytes = typeof data === "string" ? Buffer.from(data) : data;
   let fd: number | undefined;
@@ -31,7 +38,8 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
     let offset = 0;
     while (offset < bytes.length) {
       const written = writeSync(fd, bytes, offset, bytes.length - offset);
-      if (written <= 0) throw Object.assign(new Error("short write"), { code: "EIO" });
+      if (written <= 0)
+        throw Object.assign(new Error("short write"), { code: "EIO" });
       offset += written;
     }
     fsyncSync(fd);
@@ -82,11 +90,17 @@ export function writeFailure(path: string, error: unknown): StateWriteError {
   let hint = "";
   const code = errnoCode(error);
   if (code === "ENOSPC" || code === "EDQUOT") hint = spaceHint(dirname(path));
-  else if (code === "EACCES" || code === "EPERM") hint = `; make ${dirname(path)} writable by uid ${process.getuid?.()} (magchanger setup creates it with the right owner)`;
-  else if (code === "EROFS") hint = "; the filesystem is mounted read-only: check the disk (dmesg) and remount it rw";
-  return new StateWriteError(`cannot write ${path}: ${describeErrno(error)}${hint}; the previous state is unchanged`, {
-    cause: error,
-  });
+  else if (code === "EACCES" || code === "EPERM")
+    hint = `; make ${dirname(path)} writable by uid ${process.getuid?.()} (magchanger setup creates it with the right owner)`;
+  else if (code === "EROFS")
+    hint =
+      "; the filesystem is mounted read-only: check the disk (dmesg) and remount it rw";
+  return new StateWriteError(
+    `cannot write ${path}: ${describeErrno(error)}${hint}; the previous state is unchanged`,
+    {
+      cause: error,
+    },
+  );
 }
 
 /** Explains ENOSPC when the blocks left are the ones reserved for root (the seed's bug). */

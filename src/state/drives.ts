@@ -4,7 +4,12 @@
 // before the state says "loaded", on unload the state says "empty" before the symlink goes.
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeErrno, errnoCode, StateCorruptError, StateWriteError } from "../errors.ts";
+import {
+  describeErrno,
+  errnoCode,
+  StateCorruptError,
+  StateWriteError,
+} from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
 export interface LoadedDrive {
@@ -42,7 +47,9 @@ export function readDrives(workDir: string): DriveState {
     text = readFileSync(path, "utf8");
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return [];
-    throw new StateWriteError(`cannot read ${path}: ${describeErrno(error)}`, { cause: error });
+    throw new StateWriteError(`cannot read ${path}: ${describeErrno(error)}`, {
+      cause: error,
+    });
   }
   return parseDrives(text, path);
 }
@@ -54,10 +61,16 @@ export function parseDrives(text: string, path: string): DriveState {
   } catch {
     return corrupt(path, "not JSON");
   }
-  if (!isRecord(data) || data.version !== 1 || !Array.isArray(data.drives)) return corrupt(path, "unknown format");
+  if (!isRecord(data) || data.version !== 1 || !Array.isArray(data.drives))
+    return corrupt(path, "unknown format");
   const state: DriveState = [];
   for (const item of data.drives) {
-    if (!isRecord(item) || !Number.isInteger(item.drive) || (item.drive as number) < 0 || (item.drive as number) > 63) {
+    if (
+      !isRecord(item) ||
+      !Number.isInteger(item.drive) ||
+      (item.drive as number) < 0 ||
+      (item.drive as number) > 63
+    ) {
       return corrupt(path, "bad drive entry");
     }
     const drive = item.drive as number;
@@ -74,18 +87,30 @@ export function parseDrives(text: string, path: string): DriveState {
     ) {
       return corrupt(path, `bad entry for drive ${drive}`);
     }
-    state[drive] = { slot: item.slot as number, magazine: item.magazine, barcode: item.barcode, target: item.target };
+    state[drive] = {
+      slot: item.slot as number,
+      magazine: item.magazine,
+      barcode: item.barcode,
+      target: item.target,
+    };
   }
   return state;
 }
 
-export function writeDrives(workDir: string, state: DriveState, driveCount: number): void {
+export function writeDrives(
+  workDir: string,
+  state: DriveState,
+  driveCount: number,
+): void {
   const drives = [];
   for (let drive = 0; drive < Math.max(driveCount, state.length); drive++) {
     const loaded = state[drive];
     drives.push(loaded ? { drive, ...loaded } : { drive, slot: 0 });
   }
-  writeFileAtomic(drivesPath(workDir), `${JSON.stringify({ version: 1, drives }, null, 1)}\n`);
+  writeFileAtomic(
+    drivesPath(workDir),
+    `${JSON.stringify({ version: 1, drives }, null, 1)}\n`,
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

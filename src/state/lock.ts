@@ -45,7 +45,11 @@ export function lockPath(workDir: string): string {
 }
 
 /** Takes the changer's exclusive lock, waiting at most timeoutSeconds. */
-export function acquireLock(workDir: string, timeoutSeconds: number, changerName: string): ChangerLock {
+export function acquireLock(
+  workDir: string,
+  timeoutSeconds: number,
+  changerName: string,
+): ChangerLock {
   const path = lockPath(workDir);
   let fd: number;
   try {
@@ -61,7 +65,9 @@ export function acquireLock(workDir: string, timeoutSeconds: number, changerName
     const code = errno();
     if (code !== EWOULDBLOCK && code !== EINTR) {
       closeSync(fd);
-      throw new LockTimeoutError(`cannot lock ${path}: flock failed with errno ${code}`);
+      throw new LockTimeoutError(
+        `cannot lock ${path}: flock failed with errno ${code}`,
+      );
     }
     if (performance.now() >= deadline) {
       closeSync(fd);
@@ -82,7 +88,9 @@ export function acquireLock(workDir: string, timeoutSeconds: number, changerName
       try {
         closeSync(fd);
       } catch (error) {
-        throw new LockTimeoutError(`cannot release ${path}: ${describeErrno(error)}`);
+        throw new LockTimeoutError(
+          `cannot release ${path}: ${describeErrno(error)}`,
+        );
       }
     },
   };

@@ -11,7 +11,12 @@
 //   I <magazine uuid> <uri-encoded name>     a non-volume file already reported in the log
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { describeErrno, errnoCode, StateCorruptError, StateWriteError } from "../errors.ts";
+import {
+  describeErrno,
+  errnoCode,
+  StateCorruptError,
+  StateWriteError,
+} from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 
 export interface SlotEntry {
@@ -35,7 +40,13 @@ export function registryPath(workDir: string): string {
 }
 
 export function emptyRegistry(): Registry {
-  return { slots: new Map(), byBarcode: new Map(), retired: new Map(), magazines: new Map(), ignored: new Set() };
+  return {
+    slots: new Map(),
+    byBarcode: new Map(),
+    retired: new Map(),
+    magazines: new Map(),
+    ignored: new Set(),
+  };
 }
 
 export function readRegistry(workDir: string): Registry {
@@ -45,7 +56,9 @@ export function readRegistry(workDir: string): Registry {
     text = readFileSync(path, "utf8");
   } catch (error) {
     if (errnoCode(error) === "ENOENT") return emptyRegistry();
-    throw new StateWriteError(`cannot read ${path}: ${describeErrno(error)}`, { cause: error });
+    throw new StateWriteError(`cannot read ${path}: ${describeErrno(error)}`, {
+      cause: error,
+    });
   }
   return parseRegistry(text, path);
 }
@@ -62,7 +75,8 @@ export function parseRegistry(text: string, path: string): Registry {
     if (kind === "S" && f.length === 4) {
       const slot = parseSlot(f[1], path, i);
       const entry = { slot, magazine: f[2] as string, barcode: f[3] as string };
-      if (registry.slots.has(slot) || registry.byBarcode.has(entry.barcode)) corrupt(path, i + 1, "duplicate slot or barcode");
+      if (registry.slots.has(slot) || registry.byBarcode.has(entry.barcode))
+        corrupt(path, i + 1, "duplicate slot or barcode");
       registry.slots.set(slot, entry);
       registry.byBarcode.set(entry.barcode, entry);
     } else if (kind === "R" && f.length === 3) {
@@ -78,9 +92,14 @@ export function parseRegistry(text: string, path: string): Registry {
   return registry;
 }
 
-function parseSlot(field: string | undefined, path: string, index: number): number {
+function parseSlot(
+  field: string | undefined,
+  path: string,
+  index: number,
+): number {
   const n = Number(field);
-  if (!Number.isSafeInteger(n) || n < 1) corrupt(path, index + 1, `bad number "${field}"`);
+  if (!Number.isSafeInteger(n) || n < 1)
+    corrupt(path, index + 1, `bad number "${field}"`);
   return n;
 }
 
@@ -92,13 +111,19 @@ function corrupt(path: string, line: number, what: string): never {
 
 export function serializeRegistry(registry: Registry): string {
   const out: string[] = [HEADER];
-  for (const [uuid, number] of registry.magazines) out.push(`M ${uuid} ${number}`);
+  for (const [uuid, number] of registry.magazines)
+    out.push(`M ${uuid} ${number}`);
   const slots = [...registry.slots.values()].sort((a, b) => a.slot - b.slot);
   for (const e of slots) out.push(`S ${e.slot} ${e.magazine} ${e.barcode}`);
-  for (const [slot, barcode] of [...registry.retired].sort((a, b) => a[0] - b[0])) out.push(`R ${slot} ${barcode}`);
+  for (const [slot, barcode] of [...registry.retired].sort(
+    (a, b) => a[0] - b[0],
+  ))
+    out.push(`R ${slot} ${barcode}`);
   for (const key of registry.ignored) {
     const cut = key.indexOf("/");
-    out.push(`I ${key.slice(0, cut)} ${encodeURIComponent(key.slice(cut + 1))}`);
+    out.push(
+      `I ${key.slice(0, cut)} ${encodeURIComponent(key.slice(cut + 1))}`,
+    );
   }
   return `${out.join("\n")}\n`;
 }
@@ -119,7 +144,8 @@ export function slotCount(registry: Registry): number {
 export function allocateSlots(registry: Registry, count: number): number[] {
   const result: number[] = [];
   for (let slot = 1; result.length < count; slot++) {
-    if (!registry.slots.has(slot) && !registry.retired.has(slot)) result.push(slot);
+    if (!registry.slots.has(slot) && !registry.retired.has(slot))
+      result.push(slot);
   }
   return result;
 }

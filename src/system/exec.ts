@@ -22,7 +22,10 @@ export interface ExecResult {
   ms: number;
 }
 
-export type Exec = (argv: string[], options?: ExecOptions) => Promise<ExecResult>;
+export type Exec = (
+  argv: string[],
+  options?: ExecOptions,
+) => Promise<ExecResult>;
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
@@ -51,7 +54,11 @@ export const exec: Exec = async (argv, options = {}) => {
       { cause: error },
     );
   }
-  if (options.stdin !== undefined && child.stdin && typeof child.stdin !== "number") {
+  if (
+    options.stdin !== undefined &&
+    child.stdin &&
+    typeof child.stdin !== "number"
+  ) {
     child.stdin.write(options.stdin);
     await child.stdin.end();
   }
@@ -73,11 +80,16 @@ export const exec: Exec = async (argv, options = {}) => {
 };
 
 /** Runs argv and throws a ToolError naming the tool, the exit status and its last stderr line. */
-export async function execChecked(argv: string[], options: ExecOptions = {}): Promise<ExecResult> {
+export async function execChecked(
+  argv: string[],
+  options: ExecOptions = {},
+): Promise<ExecResult> {
   const result = await exec(argv, options);
   const ok = options.okCodes ?? [0];
   if (result.timedOut) {
-    throw new ToolError(`${argv[0]} timed out after ${Math.round(result.ms / 1000)} s and was killed`);
+    throw new ToolError(
+      `${argv[0]} timed out after ${Math.round(result.ms / 1000)} s and was killed`,
+    );
   }
   if (!ok.includes(result.exitCode)) {
     const detail = lastLine(result.stderr) || lastLine(result.stdout);

@@ -33,7 +33,11 @@ function findRow(file: string, name: string): string[] | undefined {
 function getent(database: string, name: string): string[] | undefined {
   // Users from LDAP/NSS are not in /etc/passwd: ask getent, without a shell.
   try {
-    const result = Bun.spawnSync(["getent", database, "--", name], { timeout: 5000, stdout: "pipe", stderr: "ignore" });
+    const result = Bun.spawnSync(["getent", database, "--", name], {
+      timeout: 5000,
+      stdout: "pipe",
+      stderr: "ignore",
+    });
     if (result.exitCode !== 0) return undefined;
     const line = result.stdout.toString().split("\n")[0] ?? "";
     return line ? line.split(":") : undefined;
@@ -45,7 +49,12 @@ function getent(database: string, name: string): string[] | undefined {
 export function lookupUser(name: string): UserEntry | undefined {
   const row = findRow("/etc/passwd", name) ?? getent("passwd", name);
   if (!row || row.length < 7) return undefined;
-  return { name, uid: Number(row[2]), gid: Number(row[3]), home: row[5] ?? "/" };
+  return {
+    name,
+    uid: Number(row[2]),
+    gid: Number(row[3]),
+    home: row[5] ?? "/",
+  };
 }
 
 export function lookupGroup(name: string): GroupEntry | undefined {
@@ -64,7 +73,8 @@ export interface RunAs {
  * caller keeps its own identity (it cannot switch); the state files it writes are its own.
  */
 export function dropPrivileges(runAs: RunAs): string {
-  if (process.getuid?.() !== 0) return `running as uid ${process.getuid?.()} (not root: no switch)`;
+  if (process.getuid?.() !== 0)
+    return `running as uid ${process.getuid?.()} (not root: no switch)`;
   const user = lookupUser(runAs.user);
   if (!user) {
     throw new PrivilegeError(
@@ -73,19 +83,28 @@ export function dropPrivileges(runAs: RunAs): string {
   }
   const group = lookupGroup(runAs.group);
   if (!group) {
-    throw new PrivilegeError(`run-as group "${runAs.group}" does not exist; create it or set group = "..." in the config`);
+    throw new PrivilegeError(
+      `run-as group "${runAs.group}" does not exist; create it or set group = "..." in the config`,
+    );
   }
   if (user.uid === 0 && group.gid === 0) return "running as root (configured)";
   try {
     // initgroups with an unknown user silently sets groups [0]: the user was looked up above.
-    (process as unknown as { initgroups(user: string, gid: number): void }).initgroups(user.name, group.gid);
+    (
+      process as unknown as { initgroups(user: string, gid: number): void }
+    ).initgroups(user.name, group.gid);
     process.setgid?.(group.gid);
     process.setuid?.(user.uid);
   } catch (error) {
-    throw new PrivilegeError(`cannot switch to ${user.name}:${group.name}: ${(error as Error).message}`, { cause: error });
+    throw new PrivilegeError(
+      `cannot switch to ${user.name}:${group.name}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   if (process.getuid?.() !== user.uid || process.getgid?.() !== group.gid) {
-    throw new PrivilegeError(`switching to ${user.name}:${group.name} did not take effect; refusing to run as root`);
+    throw new PrivilegeError(
+      `switching to ${user.name}:${group.name} did not take effect; refusing to run as root`,
+    );
   }
   return `switched to ${user.name}(${user.uid}):${group.name}(${group.gid})`;
 }

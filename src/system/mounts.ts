@@ -28,7 +28,9 @@ export function parseMountInfo(text: string): MountEntry[] {
 }
 
 function unescapeMount(field: string): string {
-  return field.replace(/\\([0-7]{3})/g, (_, octal: string) => String.fromCharCode(Number.parseInt(octal, 8)));
+  return field.replace(/\\([0-7]{3})/g, (_, octal: string) =>
+    String.fromCharCode(Number.parseInt(octal, 8)),
+  );
 }
 
 export function readMountInfo(): MountEntry[] {
@@ -36,8 +38,13 @@ export function readMountInfo(): MountEntry[] {
 }
 
 /** The mount points of a block device given as major:minor, newest last. */
-export function mountPointsOf(entries: MountEntry[], majorMinor: string): string[] {
-  return entries.filter((e) => e.majorMinor === majorMinor).map((e) => e.mountPoint);
+export function mountPointsOf(
+  entries: MountEntry[],
+  majorMinor: string,
+): string[] {
+  return entries
+    .filter((e) => e.majorMinor === majorMinor)
+    .map((e) => e.mountPoint);
 }
 
 export function majorMinorOf(rdev: number): string {

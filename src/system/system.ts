@@ -1,13 +1,21 @@
 // The seam to the OS that domain code receives as a parameter: tests hand in fakes.
 import { statSync } from "node:fs";
 import { type Exec, exec } from "./exec.ts";
-import { type MountEntry, majorMinorOf, mountPointsOf, readMountInfo } from "./mounts.ts";
+import {
+  type MountEntry,
+  majorMinorOf,
+  mountPointsOf,
+  readMountInfo,
+} from "./mounts.ts";
 
 export interface System {
   exec: Exec;
   mounts(): MountEntry[];
   /** The device node of a filesystem by UUID or label (blkid), undefined if not attached. */
-  findFilesystem(by: "uuid" | "label", value: string): Promise<string | undefined>;
+  findFilesystem(
+    by: "uuid" | "label",
+    value: string,
+  ): Promise<string | undefined>;
   /** Where a device node is mounted (the first mount point), undefined if nowhere. */
   mountPointOfDevice(device: string): string | undefined;
 }
@@ -23,7 +31,10 @@ export function realSystem(tools: { blkid: string }): System {
     mounts,
     async findFilesystem(by, value) {
       // blkid, not /dev/disk/by-*: those links exist only where udev runs.
-      const result = await exec([tools.blkid, by === "uuid" ? "-U" : "-L", value], { timeoutMs: 10_000 });
+      const result = await exec(
+        [tools.blkid, by === "uuid" ? "-U" : "-L", value],
+        { timeoutMs: 10_000 },
+      );
       if (result.exitCode !== 0) return undefined;
       return result.stdout.trim().split("\n")[0] || undefined;
     },
