@@ -1,0 +1,99 @@
+// Throw-away changers for the benchmark: directory bays (allow_unmounted), the current user as
+// the run-as identity, N volumes spread over M magazines, registered by one warm-up `list`.
+import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+
+/** Up to this many volumes per magazine, `magazine init --volumes N` creates them (the real path). */
+const INIT_LIMIT = 1000;
+
+export interface Changer {
+  volumes: number;
+  magazines: number;
+  dir: string;
+  conf: string;
+  workDir: string;
+}
+
+/** Runs the binary to completion; throws with its stderr when it fails. */
+export function run(argv: string[]): string {
+  const result = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  if (result.exitCode !== 0) {
+    throw new Error(
+      `\`${argv.join(" ")}\` exited ${result.exitCode ?? result.signalCode}: ${result.stderr.toString().trim()}`,
+    );
+  }
+  return result.stdout.toString();
+}
+
+/** The current user or group name (`id -un` / `id -gn`): the bench runs as whoever runs it. */
+function currentName(flag: "-un" | "-gn"): string {
+  return run(["id", flag]).trim();
+}
+
+/** Splits n volumes over m magazines as evenly as possible. */
+export function spread(n: number, m: number): number[] {
+  return Array.from(
+    { length: m },
+    (_, i) => Math.floor(n / m) + (i < n % m ? 1 : 0),
+  );
+}
+
+export function createChanger(
+  root: string,
+  binary: string,
+  volumes: number,
+  magazines: number,
+): Changer {
+  const dir = join(root, `v${volumes}-m${magazines}`);
+  const workDir = join(dir, "work");
+  const conf = join(dir, "changer.toml");
+  const bays = spread(volumes, magazines).map((count, i) => ({
+    path: join(dir, `bay${i + 1}`),
+    count,
+  }));
+  for (const bay of bays) mkdirSync(bay.path, { recursive: true });
+  const lines = [
+    `name = "bench"`,
+    `work_dir = "${workDir}"`,
+    `log_file = "${join(dir, "changer.log")}"`,
+    `log_level = "info"`,
+    `user = "${currentName("-un")}"`,
+    `group = "${currentName("-gn")}"`,
+    `drives = 2`,
+    ...bays.flatMap((bay) => [
+      "",
+      "[[magazine]]",
+      `path = "${bay.path}"`,
+      "allow_unmounted = true",
+    ]),
+  ];
+  writeFileSync(conf, `${lines.join("\n")}\n`);
+  bays.forEach((bay, i) => {
+    const small = bay.count <= INIT_LIMIT;
+    run([
+      binary,
+      "magazine",
+      "init",
+      "-c",
+      conf,
+      String(i + 1),
+      "--volumes",
+      String(small ? bay.count : 0),
+    ]);
+    // Past what init may create (9999 by name), legal barcodes written directly: the
+    // changer registers them on the warm-up `list`, as it would files copied onto a disk.
+    if (!small) {
+      const prefix = join(bay.path, `bench_${String(i + 1).padStart(4, "0")}_`);
+      for (let v = 1; v <= bay.count; v++)
+        closeSync(openSync(`${prefix}${String(v).padStart(6, "0")}`, "wx"));
+    }
+  });
+  const changer = { volumes, magazines, dir, conf, workDir };
+  run([binary, "changer", conf, "list"]);
+  const slots = Number(run([binary, "changer", conf, "slots"]).trim());
+  if (slots !== volumes)
+    throw new Error(
+      `${conf}: expected ${volumes} slots, changer says ${slots}`,
+    );
+  return changer;
+}
