@@ -87,6 +87,11 @@ const init = defineCommand({
     const config = loadConfig(args.config);
     const index = resolveBay(config, args.bay);
     const volumes = countArg(args.volumes, "--volumes", 9999);
+    if (args.label && !config.bacula.pool) {
+      throw new UsageError(
+        `--label needs the pool to label into: set pool = "..." under [bacula] in ${config.source}`,
+      );
+    }
     const spec = config.magazine[index - 1];
     if (!spec) throw new UsageError(`bay ${index} does not exist`);
     const { mountPoint, reason } = await resolveMountPoint(

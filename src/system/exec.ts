@@ -43,8 +43,8 @@ export const exec: Exec = async (argv, options = {}) => {
       stderr: "pipe",
       env: options.env ?? process.env,
       ...(options.cwd ? { cwd: options.cwd } : {}),
-      timeout: timeoutMs,
-      killSignal: "SIGKILL",
+      // Same process group as magchanger: whoever kills us (systemd, udev, a test) kills the
+      // tool too. Grandchildren that outlive a timed-out tool are bounded by the drain below.
     });
   } catch (error) {
     throw new ToolError(
@@ -54,28 +54,43 @@ export const exec: Exec = async (argv, options = {}) => {
       { cause: error },
     );
   }
+  let timedOut = false;
+  const killChild = () => child.kill("SIGKILL");
+  const timer = setTimeout(() => {
+    timedOut = true;
+    killChild();
+  }, timeoutMs);
   if (
     options.stdin !== undefined &&
     child.stdin &&
     typeof child.stdin !== "number"
   ) {
-    child.stdin.write(options.stdin);
-    await child.stdin.end();
+    try {
+      child.stdin.write(options.stdin);
+      await child.stdin.end();
+    } catch {
+      // the child exited without reading its input: its exit status tells the story
+    }
   }
-  const [stdout, stderr, exitCode] = await Promise.all([
-    new Response(child.stdout).text(),
-    new Response(child.stderr).text(),
-    child.exited,
+  const stdout = new Response(child.stdout).text();
+  const stderr = new Response(child.stderr).text();
+  const exitCode = await child.exited;
+  // A background grandchild may keep the pipes open after the child exits: bound that wait.
+  const drained = await Promise.race([
+    Promise.all([stdout, stderr]),
+    Bun.sleep(timedOut ? 100 : 2000).then(() => undefined),
   ]);
-  const ms = performance.now() - started;
+  clearTimeout(timer);
+  if (!drained) killChild();
+  const [out, err] = drained ?? ["", ""];
   return {
     argv,
     exitCode,
     signal: child.signalCode === null ? null : String(child.signalCode),
-    stdout,
-    stderr,
-    timedOut: child.signalCode === "SIGKILL" && ms >= timeoutMs - 5,
-    ms,
+    stdout: out,
+    stderr: err,
+    timedOut,
+    ms: performance.now() - started,
   };
 };
 

@@ -1,0 +1,67 @@
+// Talking to the Director through bconsole: commands on stdin (never argv), a timeout, output
+// drained while it runs (vchanger hung on more than 64 KiB), and a result that is checked.
+import type { Config } from "../config/schema.ts";
+import { ToolError } from "../errors.ts";
+import type { Exec } from "../system/exec.ts";
+
+export interface BconsoleResult {
+  output: string;
+  ms: number;
+}
+
+/** Lines in bconsole's output that mean a command did not do its job. */
+const FAILURE =
+  /^(?:.*\bERR=|Error:|.*: ERROR|Failed to connect|Director authorization problem|.* not found\.?$|.*Invalid (?:storage|pool|command)|Could not (?:open|connect))/im;
+
+export async function runBconsole(
+  config: Config,
+  commands: string[],
+  exec: Exec,
+): Promise<BconsoleResult> {
+  const { bconsole, config: bconsoleConfig, timeout } = config.bacula;
+  const script = `${commands.join("\n")}\nquit\n`;
+  const result = await exec([bconsole, "-n", "-c", bconsoleConfig], {
+    stdin: script,
+    timeoutMs: timeout * 1000,
+  });
+  const output = `${result.stdout}${result.stderr}`;
+  if (result.timedOut) {
+    throw new ToolError(
+      `bconsole did not finish within ${timeout} s ([bacula] timeout) and was killed; is the Director running?`,
+    );
+  }
+  if (result.exitCode !== 0) {
+    throw new ToolError(
+      `bconsole exited with ${result.exitCode}: ${lastLines(output)}; check ${bconsoleConfig} and that the Director is running`,
+    );
+  }
+  const failure = FAILURE.exec(output);
+  if (failure)
+    throw new ToolError(
+      `bconsole reported a failure: ${failure[0].trim().slice(0, 300)}`,
+    );
+  return { output, ms: result.ms };
+}
+
+function lastLines(text: string): string {
+  return (
+    text.trim().split("\n").slice(-2).join(" | ").slice(0, 300) || "no output"
+  );
+}
+
+/** Bacula's slot list syntax: 1-3,7,9-10. */
+export function slotRanges(slots: number[]): string {
+  const sorted = [...new Set(slots)].sort((a, b) => a - b);
+  const parts: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    let j = i;
+    while (
+      j + 1 < sorted.length &&
+      (sorted[j + 1] as number) === (sorted[j] as number) + 1
+    )
+      j++;
+    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
+    i = j + 1;
+  }
+  return parts.join(",");
+}

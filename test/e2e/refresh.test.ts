@@ -1,0 +1,78 @@
+// The compiled binary's refresh, killed mid-way, then rerun: the update happens exactly once.
+// bconsole is a fake that appends one line per completed run (the real Director is exercised in
+// test/e2e/bacula).
+import { afterAll, expect, test } from "bun:test";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+const binary = resolve(import.meta.dir, "../../dist/magchanger");
+const dir = mkdtempSync(join(tmpdir(), "magchanger-refresh-e2e-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function run(args: string[]) {
+  const r = Bun.spawnSync([binary, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return {
+    code: r.exitCode,
+    out: r.stdout.toString(),
+    err: r.stderr.toString(),
+  };
+}
+
+test("a refresh killed while bconsole runs is repeated by the next one, and only once", async () => {
+  mkdirSync(join(dir, "bay"));
+  const bconsole = join(dir, "bconsole");
+  // Slow while the "slow" file exists; records each completed update.
+  writeFileSync(
+    bconsole,
+    `#!/bin/bash\ncat >/dev/null\nwhile [ -e ${dir}/slow ]; do sleep 0.05; done\necho done >> ${dir}/updates\n`,
+  );
+  chmodSync(bconsole, 0o755);
+  const conf = join(dir, "c.toml");
+  writeFileSync(
+    conf,
+    `name = "c"\nwork_dir = "${dir}/work"\nlog_file = "${dir}/log"\nuser = "root"\ngroup = "root"\n[[magazine]]\npath = "${dir}/bay"\nallow_unmounted = true\n[bacula]\nbconsole = "${bconsole}"\ntimeout = 20\n`,
+  );
+  expect(
+    run(["magazine", "init", "-c", conf, "1", "--volumes", "2"]).code,
+  ).toBe(0);
+  writeFileSync(join(dir, "slow"), "");
+  // Its own process group, killed as a whole the way systemd or udev end a job.
+  const child = Bun.spawn([binary, "refresh", "-c", conf], {
+    stdout: "ignore",
+    stderr: "ignore",
+    detached: true,
+  });
+  const pending = () =>
+    existsSync(join(dir, "work/refresh.json")) &&
+    readFileSync(join(dir, "work/refresh.json"), "utf8").includes('"pending"');
+  for (let i = 0; i < 200 && !pending(); i++) await Bun.sleep(20);
+  expect(pending()).toBe(true);
+  await Bun.sleep(50); // bconsole is running now
+  process.kill(-child.pid, "SIGKILL");
+  await child.exited;
+  rmSync(join(dir, "slow"));
+  await Bun.sleep(100);
+  expect(existsSync(join(dir, "updates"))).toBe(false);
+  const second = run(["refresh", "-c", conf]);
+  expect(second).toMatchObject({ code: 0, err: "" });
+  expect(second.out).toBe(
+    "Bacula updated (a previous update did not finish): update slots storage=c drive=0\n",
+  );
+  const third = run(["refresh", "-c", conf]);
+  expect(third.out).toBe(
+    "nothing to do: Bacula already has the current view\n",
+  );
+  expect(readFileSync(join(dir, "updates"), "utf8")).toBe("done\n");
+});

@@ -1,0 +1,164 @@
+// refresh against fake bconsole executables: the failure modes (missing, failing, slow, huge
+// output, killed mid-way) are what these simulate. The real Director is in test/e2e/bacula.
+import { afterAll, beforeEach, describe, expect, test } from "bun:test";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { ChangerContext } from "../../src/changer/context.ts";
+import { validateConfig } from "../../src/config/load.ts";
+import { ToolError } from "../../src/errors.ts";
+import { nullLog } from "../../src/log.ts";
+import { initMagazine } from "../../src/magazine/init.ts";
+import { refreshBacula } from "../../src/magazine/refresh.ts";
+import { readRegistry } from "../../src/state/registry.ts";
+import { realSystem } from "../../src/system/system.ts";
+
+const root = mkdtempSync(join(tmpdir(), "magchanger-refresh-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+let dir: string;
+let n = 0;
+
+let fakes = 0;
+function fakeBconsole(body: string): string {
+  const path = join(dir, `bconsole-${++fakes}`);
+  writeFileSync(
+    path,
+    `#!/bin/bash\n# fake bconsole: records stdin and argv\nprintf '%s\\n' "$*" >> ${dir}/argv\ncat >> ${dir}/stdin\n${body}\n`,
+  );
+  chmodSync(path, 0o755);
+  return path;
+}
+
+function context(
+  bconsole: string,
+  extra: Record<string, unknown> = {},
+): ChangerContext {
+  const config = validateConfig(
+    {
+      name: "c",
+      work_dir: join(dir, "work"),
+      log_level: "off",
+      drives: 1,
+      magazine: [{ path: join(dir, "bay"), allow_unmounted: true }],
+      bacula: {
+        bconsole,
+        config: "/etc/bacula/test-bconsole.conf",
+        timeout: 2,
+        ...extra,
+      },
+    },
+    "test.toml",
+  );
+  return { config, log: nullLog, sys: realSystem(config.tools) };
+}
+
+beforeEach(async () => {
+  dir = join(root, String(++n));
+  mkdirSync(join(dir, "bay"), { recursive: true });
+  await initMagazine(context("/bin/true"), 1, join(dir, "bay"), {
+    volumes: 3,
+    force: false,
+  });
+});
+
+const stdin = () =>
+  existsSync(join(dir, "stdin"))
+    ? readFileSync(join(dir, "stdin"), "utf8")
+    : "";
+
+describe("refresh", () => {
+  test("runs update slots once for a change, then has nothing to do", async () => {
+    const ctx = context(fakeBconsole('echo "Connecting to Director"'));
+    const first = await refreshBacula(ctx, { force: false });
+    expect(first.ran).toBe(true);
+    expect(stdin()).toBe("update slots storage=c drive=0\nquit\n");
+    expect(readFileSync(join(dir, "argv"), "utf8")).toBe(
+      "-n -c /etc/bacula/test-bconsole.conf\n",
+    );
+    const second = await refreshBacula(ctx, { force: false });
+    expect(second).toMatchObject({
+      ran: false,
+      reason: "Bacula already has the current view",
+    });
+    expect(stdin()).toBe("update slots storage=c drive=0\nquit\n");
+  });
+
+  test("labels new blank volumes into the configured pool, only those slots", async () => {
+    const ctx = context(fakeBconsole("true"), {
+      pool: "Offsite",
+      storage: "usb-sd",
+      drive: 1,
+    });
+    await refreshBacula(ctx, { force: false });
+    expect(stdin()).toBe(
+      "update slots storage=usb-sd drive=1\nlabel barcodes storage=usb-sd pool=Offsite drive=1 slots=1-3\nyes\nquit\n",
+    );
+  });
+
+  test("a missing bconsole is reported clearly and the update stays pending", async () => {
+    const ctx = context(join(dir, "no-such-bconsole"));
+    await expect(refreshBacula(ctx, { force: false })).rejects.toThrow(
+      /no-such-bconsole is not installed/,
+    );
+    const retry = context(fakeBconsole("true"));
+    expect((await refreshBacula(retry, { force: false })).reason).toBe(
+      "a previous update did not finish",
+    );
+  });
+
+  test("a failing bconsole fails the refresh with its message; the next one retries", async () => {
+    const ctx = context(
+      fakeBconsole('echo "Storage resource \\"c\\": not found"'),
+    );
+    await expect(refreshBacula(ctx, { force: false })).rejects.toThrow(
+      /bconsole reported a failure: Storage resource "c": not found/,
+    );
+    const ctx2 = context(fakeBconsole("exit 1"));
+    await expect(refreshBacula(ctx2, { force: false })).rejects.toThrow(
+      /bconsole exited with 1/,
+    );
+    expect(
+      (await refreshBacula(context(fakeBconsole("true")), { force: false }))
+        .ran,
+    ).toBe(true);
+  });
+
+  test("a slow bconsole is killed at the timeout, never a hang", async () => {
+    const ctx = context(fakeBconsole("sleep 30"));
+    const started = performance.now();
+    await expect(refreshBacula(ctx, { force: false })).rejects.toBeInstanceOf(
+      ToolError,
+    );
+    expect(performance.now() - started).toBeLessThan(15_000);
+  });
+
+  test("more than 64 KiB of bconsole output is drained while it runs", async () => {
+    const ctx = context(
+      fakeBconsole("head -c 300000 /dev/zero | tr '\\0' 'x'; echo; echo done"),
+    );
+    expect((await refreshBacula(ctx, { force: false })).ran).toBe(true);
+  });
+
+  test("a retired slot is handed out again only after Bacula was told", async () => {
+    const ctx = context(fakeBconsole("true"));
+    await refreshBacula(ctx, { force: false });
+    rmSync(join(dir, "bay", "c_0001_0002"));
+    const before = await refreshBacula(context(fakeBconsole("exit 1")), {
+      force: false,
+    }).catch((e) => e);
+    expect(before).toBeInstanceOf(ToolError);
+    expect(readRegistry(ctx.config.work_dir).retired.get(2)).toBe(
+      "c_0001_0002",
+    );
+    await refreshBacula(ctx, { force: false });
+    expect(readRegistry(ctx.config.work_dir).retired.size).toBe(0);
+  });
+});
