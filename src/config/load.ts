@@ -1,11 +1,27 @@
 // Reads one changer configuration file into a validated Config. Errors name the file and the
 // line (syntax) or the key path (schema) and what is allowed, on one line.
+// A file is TOML when it ends in .toml or has a `name` key; anything else is read as a
+// vchanger.conf (0.8 or 1.0 syntax), so a vchanger Changer Device keeps working unchanged.
 import { readFileSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError, describeErrno } from "../errors.ts";
 import { type Config, configSchema } from "./schema.ts";
+import { parseVchangerConfig } from "./vchanger.ts";
+
+export type ConfigSyntax = "toml" | "vchanger-0.8" | "vchanger-1.0";
+
+export interface LoadedConfig {
+  config: Config;
+  syntax: ConfigSyntax;
+  /** vchanger keys that were mapped, defaulted or kept in [legacy]: for the log. */
+  notes: string[];
+}
 
 export function loadConfig(file: string): Config {
+  return readConfigFile(file).config;
+}
+
+export function readConfigFile(file: string): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -15,25 +31,62 @@ export function loadConfig(file: string): Config {
       { cause: error },
     );
   }
-  return parseConfigText(text, file);
+  return readConfigText(text, file);
 }
 
 export function parseConfigText(text: string, file: string): Config {
+  return readConfigText(text, file).config;
+}
+
+export function readConfigText(text: string, file: string): LoadedConfig {
   let raw: unknown;
+  let tomlError: TomlError | undefined;
   try {
     raw = parseToml(text);
   } catch (error) {
-    if (error instanceof TomlError) {
-      const message =
-        error.message.split("\n")[0]?.replace(/^Invalid TOML document: /, "") ??
-        "syntax error";
-      throw new ConfigError(`config ${file} line ${error.line}: ${message}`, {
-        cause: error,
-      });
-    }
-    throw error;
+    if (!(error instanceof TomlError)) throw error;
+    tomlError = error;
   }
-  return validateConfig(raw, file);
+  // `name =` and `[[magazine]]` are no vchanger keys: such a file is TOML, whatever its name.
+  const tomlSuffix = file.endsWith(".toml");
+  const tomlKeys = /^\s*(\[\[magazine\]\]|name\s*=)/m.test(text);
+  if (
+    tomlSuffix ||
+    tomlKeys ||
+    (raw && typeof raw === "object" && "name" in raw)
+  ) {
+    const why = tomlSuffix
+      ? ""
+      : ` (read as TOML: it has ${tomlKeys ? "`name =` or `[[magazine]]`" : "a `name` key"})`;
+    if (tomlError) {
+      throw new ConfigError(
+        `config ${file} line ${tomlError.line}: ${tomlMessage(tomlError)}${why}`,
+        {
+          cause: tomlError,
+        },
+      );
+    }
+    try {
+      return { config: validateConfig(raw, file), syntax: "toml", notes: [] };
+    } catch (error) {
+      if (!why || !(error instanceof ConfigError)) throw error;
+      throw new ConfigError(`${error.message}${why}`, { cause: error });
+    }
+  }
+  const imported = parseVchangerConfig(text, file);
+  const syntax = imported.version === "0.8" ? "vchanger-0.8" : "vchanger-1.0";
+  return {
+    config: validateConfig(imported.raw, file),
+    syntax,
+    notes: imported.notes,
+  };
+}
+
+function tomlMessage(error: TomlError): string {
+  return (
+    error.message.split("\n")[0]?.replace(/^Invalid TOML document: /, "") ??
+    "syntax error"
+  );
 }
 
 export function validateConfig(raw: unknown, file: string): Config {

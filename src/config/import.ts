@@ -1,0 +1,154 @@
+// `magchanger config import`: a vchanger.conf rewritten as the equivalent magchanger TOML, each
+// value commented with the vchanger line it came from. The TOML is read back before it is
+// returned, so what is printed is proven to load as the same Config the vchanger file gives.
+import { readFileSync } from "node:fs";
+import { AppError, ConfigError, describeErrno, UsageError } from "../errors.ts";
+import { parseConfigText, readConfigText } from "./load.ts";
+import { type Config } from "./schema.ts";
+import { parseVchangerConfig, type VchangerImport } from "./vchanger.ts";
+
+export interface ImportResult {
+  toml: string;
+  config: Config;
+  notes: string[];
+}
+
+export function importConfigFile(file: string): ImportResult {
+  let text: string;
+  try {
+    text = readFileSync(file, "utf8");
+  } catch (error) {
+    throw new ConfigError(
+      `cannot read config ${file}: ${describeErrno(error)}; pass the vchanger.conf to import`,
+      {
+        cause: error,
+      },
+    );
+  }
+  return importConfigText(text, file);
+}
+
+export function importConfigText(text: string, file: string): ImportResult {
+  const loaded = readConfigText(text, file);
+  if (loaded.syntax === "toml") {
+    throw new UsageError(
+      `${file} is already a magchanger TOML config; there is nothing to import`,
+    );
+  }
+  const imported = parseVchangerConfig(text, file);
+  const toml = renderToml(imported, file);
+  const back = parseConfigText(toml, `${file} (imported TOML)`);
+  const differs = Object.keys(loaded.config).find(
+    (key) =>
+      key !== "source" &&
+      !Bun.deepEquals(
+        loaded.config[key as keyof Config],
+        back[key as keyof Config],
+      ),
+  );
+  if (differs) {
+    throw new AppError(
+      `the TOML imported from ${file} reads back with a different ${differs}; please report this`,
+    );
+  }
+  return { toml, config: loaded.config, notes: loaded.notes };
+}
+
+const TOP_KEYS = [
+  "name",
+  "work_dir",
+  "log_file",
+  "log_level",
+  "user",
+  "group",
+  "drives",
+];
+const BACULA_KEYS = ["bconsole", "config", "pool"];
+const LEGACY_KEYS = [
+  "vchanger",
+  "slots_per_magazine",
+  "magazine_bays",
+  "automount_dir",
+  "bconsole_disabled",
+];
+
+export function renderToml(imported: VchangerImport, file: string): string {
+  const raw = imported.raw as Record<string, unknown> & {
+    magazine: Record<string, unknown>[];
+    bacula?: Record<string, unknown>;
+    legacy: Record<string, unknown>;
+  };
+  type Row = string | [text: string, comment: string | undefined];
+  const table = (
+    values: Record<string, unknown>,
+    keys: string[],
+    pathOf: (key: string) => string,
+  ): Row[] =>
+    keys
+      .filter((key) => values[key] !== undefined)
+      .map((key) => {
+        const value = tomlValue(values[key]);
+        const origin = imported.origins.get(pathOf(key));
+        const same = origin?.value === String(values[key]);
+        const written = origin?.value === "" ? '""' : origin?.value;
+        const source =
+          origin && (same ? origin.key : `${origin.key} = ${written}`);
+        return [
+          `${key} = ${value}`,
+          origin
+            ? `${source}, line ${origin.line}`
+            : imported.derived.get(pathOf(key)),
+        ];
+      });
+
+  const rows: Row[] = [
+    `# magchanger config imported from ${file} (vchanger ${imported.version} syntax).`,
+    "# Comments name the vchanger line each value came from; conf/magchanger.toml documents every key.",
+    "",
+    ...table(raw, TOP_KEYS, (key) => key),
+  ];
+  raw.magazine.forEach((magazine, index) => {
+    rows.push(
+      "",
+      "[[magazine]]",
+      ...table(magazine, ["path", "uuid"], () => `magazine.${index}`),
+    );
+  });
+  if (raw.bacula)
+    rows.push(
+      "",
+      "[bacula]",
+      ...table(raw.bacula, BACULA_KEYS, (key) => `bacula.${key}`),
+    );
+  rows.push(
+    "",
+    "# What magchanger needs to adopt vchanger's magazines as they are (layout, slot numbering).",
+    "[legacy]",
+    ...table(raw.legacy, LEGACY_KEYS, (key) => `legacy.${key}`),
+  );
+  const width = Math.min(
+    48,
+    Math.max(
+      0,
+      ...rows.map((row) =>
+        typeof row === "string" || !row[1] ? 0 : row[0].length,
+      ),
+    ),
+  );
+  const lines = rows.map((row) =>
+    typeof row === "string"
+      ? row
+      : row[1]
+        ? `${row[0].padEnd(width)}  # ${row[1]}`
+        : row[0],
+  );
+  return `${lines.join("\n")}\n`;
+}
+
+function tomlValue(value: unknown): string {
+  if (typeof value === "string")
+    return JSON.stringify(value).replaceAll("\u007f", "\\u007F");
+  if (typeof value === "number" || typeof value === "boolean")
+    return String(value);
+  throw new AppError(`cannot write ${typeof value} as a TOML value`);
+}
