@@ -21,10 +21,7 @@ export function expectFailure(
     exitCode,
     stdout: "",
   });
-  expect(
-    result.stderr.endsWith("\n") &&
-      result.stderr.indexOf("\n") === result.stderr.length - 1,
-  ).toBe(true);
+  expect(result.stderr).toMatch(/^[^\n]+\n$/);
   if (typeof line === "string")
     expect(result.stderr).toBe(`magchanger: ${line}\n`);
   else expect(result.stderr.slice(0, -1)).toMatch(line);
