@@ -33,16 +33,23 @@ export function resolveBlockDevice(device: string): string {
     // realpath, not lstat: a link anywhere along the path (a directory too) could leave /dev.
     real = realpathSync(device);
   } catch (error) {
-    throw new AppError(`device ${device}: ${describeErrno(error)}; was the disk removed? pass the node udev names (/dev/%k)`, {
-      cause: error,
-    });
+    throw new AppError(
+      `device ${device}: ${describeErrno(error)}; was the disk removed? pass the node udev names (/dev/%k)`,
+      {
+        cause: error,
+      },
+    );
   }
   if (!DEVICE_PATH.test(real)) {
-    throw new UsageError(`refusing device ${device}: it resolves to ${real}, outside /dev; pass the device node itself`);
+    throw new UsageError(
+      `refusing device ${device}: it resolves to ${real}, outside /dev; pass the device node itself`,
+    );
   }
   const stats = statSync(real);
   if (!stats.isBlockDevice()) {
-    throw new UsageError(`refusing device ${device}: it is ${kindOf(stats)}, not a block device; pass a disk partition such as /dev/sdb1`);
+    throw new UsageError(
+      `refusing device ${device}: it is ${kindOf(stats)}, not a block device; pass a disk partition such as /dev/sdb1`,
+    );
   }
   return real;
 }
@@ -61,7 +68,9 @@ export function sameBlockDevice(a: string, b: string): boolean {
   try {
     const left = statSync(a);
     const right = statSync(b);
-    return left.isBlockDevice() && right.isBlockDevice() && left.rdev === right.rdev;
+    return (
+      left.isBlockDevice() && right.isBlockDevice() && left.rdev === right.rdev
+    );
   } catch {
     return false;
   }

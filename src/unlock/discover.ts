@@ -2,7 +2,7 @@
 // /etc/magchanger (MAGCHANGER_CONFIG_DIR overrides it). These commands run as root and the
 // config names the programs they run, so as root a config must be root's and not writable by
 // anyone else.
-import { readdirSync, statSync } from "node:fs";
+import { readdirSync, type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
@@ -17,17 +17,21 @@ export function configDir(env: Record<string, string | undefined>): string {
 /** Loads a config that a root helper may trust. */
 export function loadTrustedConfig(file: string): Config {
   if (process.geteuid?.() === 0) {
-    let stats: ReturnType<typeof statSync> | undefined;
+    let stats: Stats | undefined;
     try {
       stats = statSync(file);
     } catch {
       // loadConfig reports the missing file with its advice.
     }
     if (stats && stats.uid !== 0) {
-      throw new ConfigError(`refusing config ${file}: owned by uid ${stats.uid}, not root, and it names programs run as root; run: chown root ${file}`);
+      throw new ConfigError(
+        `refusing config ${file}: owned by uid ${stats.uid}, not root, and it names programs run as root; run: chown root ${file}`,
+      );
     }
     if (stats && (stats.mode & 0o022) !== 0) {
-      throw new ConfigError(`refusing config ${file}: group/other may write it, and it names programs run as root; run: chmod go-w ${file}`);
+      throw new ConfigError(
+        `refusing config ${file}: group/other may write it, and it names programs run as root; run: chmod go-w ${file}`,
+      );
     }
   }
   return loadConfig(file);
@@ -42,7 +46,10 @@ export function listConfigFiles(dir: string): string[] {
       .map((name) => join(dir, name));
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === "ENOENT") return [];
-    throw new ConfigError(`cannot list config directory ${dir}: ${describeErrno(error)}`, { cause: error });
+    throw new ConfigError(
+      `cannot list config directory ${dir}: ${describeErrno(error)}`,
+      { cause: error },
+    );
   }
 }
 
@@ -69,7 +76,10 @@ export function scanConfigs(dir: string): ConfigScan {
  * The config of the changer whose luks.mapper is name (udev passes the name: `unlock /dev/%k
  * bacula`). Without a name, the only config in dir.
  */
-export function findConfigForMapper(name: string | undefined, dir: string): Config {
+export function findConfigForMapper(
+  name: string | undefined,
+  dir: string,
+): Config {
   const { configs, skipped } = scanConfigs(dir);
   const unusable = skipped.length ? ` (unusable: ${skipped.join("; ")})` : "";
   if (name === undefined) {
@@ -85,7 +95,9 @@ export function findConfigForMapper(name: string | undefined, dir: string): Conf
   const [match] = matches;
   if (matches.length === 1 && match) return match;
   if (matches.length === 0) {
-    throw new ConfigError(`no changer config in ${dir} has luks.mapper = "${name}"${unusable}; set it in the changer's .toml or pass -c CONF`);
+    throw new ConfigError(
+      `no changer config in ${dir} has luks.mapper = "${name}"${unusable}; set it in the changer's .toml or pass -c CONF`,
+    );
   }
   throw new ConfigError(
     `several configs in ${dir} have luks.mapper = "${name}" (${matches.map((c) => c.source).join(", ")}); give each changer its own mapper or pass -c CONF`,

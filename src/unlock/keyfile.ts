@@ -15,16 +15,24 @@ export function checkKeyFile(path: string, configFile: string): void {
     );
   }
   if (!stats.isFile()) {
-    throw new AppError(`key file ${path} (luks.key_file in ${configFile}) is not a regular file; point luks.key_file at the key`);
+    throw new AppError(
+      `key file ${path} (luks.key_file in ${configFile}) is not a regular file; point luks.key_file at the key`,
+    );
   }
   if (stats.uid !== 0) {
-    throw new AppError(`refusing key file ${path}: it is owned by uid ${stats.uid}, not root; run: chown root:root ${path}`);
+    throw new AppError(
+      `refusing key file ${path}: it is owned by uid ${stats.uid}, not root; run: chown root:root ${path}`,
+    );
   }
   if ((stats.mode & 0o077) !== 0) {
     const mode = (stats.mode & 0o7777).toString(8).padStart(4, "0");
-    throw new AppError(`refusing key file ${path}: mode ${mode} lets group/other at the key; run: chmod 0400 ${path}`);
+    throw new AppError(
+      `refusing key file ${path}: mode ${mode} lets group/other at the key; run: chmod 0400 ${path}`,
+    );
   }
   if (stats.size === 0) {
-    throw new AppError(`refusing key file ${path}: it is empty; write the key the disks were formatted with`);
+    throw new AppError(
+      `refusing key file ${path}: it is empty; write the key the disks were formatted with`,
+    );
   }
 }

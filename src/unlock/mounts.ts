@@ -1,0 +1,78 @@
+// The mounts of a mapping and whether this process can undo them. systemd-udevd runs RUN+=
+// programs with PrivateMounts=yes: an unmount there fails or only changes udev's private copy of
+// the mount table, never the host's. So from udev we report the mounts instead of "unmounting".
+import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
+import { join } from "node:path";
+import {
+  type MountEntry,
+  majorMinorOf,
+  parseMountInfo,
+} from "../system/mounts.ts";
+
+/** The mounts of /dev/mapper/NAME, deepest first (so nested mounts go before their parents). */
+export function mountsOfMapping(
+  mountinfo: string,
+  name: string,
+  sysRoot = "/sys",
+): MountEntry[] {
+  const node = `/dev/mapper/${name}`;
+  const devno = mapperDevno(name, node, sysRoot);
+  return parseMountInfo(mountinfo)
+    .filter(
+      (entry) =>
+        entry.source === node ||
+        (devno !== undefined && entry.majorMinor === devno),
+    )
+    .sort((a, b) => b.mountPoint.length - a.mountPoint.length);
+}
+
+/** major:minor of the dm device called name, from its node or from sysfs (udev may not have made the node). */
+function mapperDevno(
+  name: string,
+  node: string,
+  sysRoot: string,
+): string | undefined {
+  try {
+    const stats = statSync(node);
+    if (stats.isBlockDevice()) return majorMinorOf(stats.rdev);
+  } catch {
+    // no node: ask sysfs
+  }
+  try {
+    for (const entry of readdirSync(join(sysRoot, "block"))) {
+      if (!entry.startsWith("dm-")) continue;
+      const dmName = readFileSync(
+        join(sysRoot, "block", entry, "dm", "name"),
+        "utf8",
+      ).trim();
+      if (dmName === name)
+        return readFileSync(
+          join(sysRoot, "block", entry, "dev"),
+          "utf8",
+        ).trim();
+    }
+  } catch {
+    // no sysfs or no device-mapper
+  }
+  return undefined;
+}
+
+/**
+ * Why unmounting from this process would not reach the host's mount table, or undefined if it
+ * would. udev's RUN+= environment carries SEQNUM and DEVPATH; a mount namespace other than PID
+ * 1's (when it can be read) is the same situation under another manager.
+ */
+export function mountsUnreachable(
+  env: Record<string, string | undefined>,
+): string | undefined {
+  if (env.SEQNUM !== undefined && env.DEVPATH !== undefined) {
+    return "udev's sandbox (systemd-udevd runs RUN+= programs with PrivateMounts=yes)";
+  }
+  try {
+    if (readlinkSync("/proc/self/ns/mnt") !== readlinkSync("/proc/1/ns/mnt"))
+      return "a private mount namespace";
+  } catch {
+    // /proc/1/ns/mnt is unreadable without CAP_SYS_PTRACE: assume the host's namespace
+  }
+  return undefined;
+}

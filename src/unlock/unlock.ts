@@ -1,0 +1,194 @@
+// Opening a LUKS disk for a changer, and closing the mapping of a disk that was pulled. This
+// replaces the seed's unlock-luks script: udev repeats add/change events, so an open mapping of
+// the same disk is success; a mapping left behind by a pulled disk (the kernel keeps it while
+// something holds it) is cleaned up before the new disk is opened under the same name.
+// Reachable from udev: nothing here may need bun:ffi or mount syscalls of its own.
+import { readFileSync } from "node:fs";
+import type { Config } from "../config/schema.ts";
+import { AppError, describeErrno } from "../errors.ts";
+import type { Log } from "../log.ts";
+import type { Exec } from "../system/exec.ts";
+import { type Cryptsetup, cryptsetup } from "./cryptsetup.ts";
+import { isBlockDevice, sameBlockDevice } from "./device.ts";
+import { checkKeyFile } from "./keyfile.ts";
+import { mountsOfMapping, mountsUnreachable } from "./mounts.ts";
+
+const UMOUNT_TIMEOUT_MS = 15_000;
+
+export interface UnlockDeps {
+  exec: Exec;
+  log: Log;
+  env: Record<string, string | undefined>;
+  /** The mount table to search; /proc/self/mountinfo unless a test says otherwise. */
+  mountinfoPath?: string;
+  sysRoot?: string;
+}
+
+export type UnlockOutcome = "opened" | "already-open";
+export type RemoveOutcome = "closed" | "deferred" | "not-open" | "left-alone";
+
+/** Opens device (a validated block device path) as /dev/mapper/name with the config's key file. */
+export async function unlockDevice(
+  config: Config,
+  device: string,
+  name: string,
+  deps: UnlockDeps,
+): Promise<UnlockOutcome> {
+  const { log } = deps;
+  checkKeyFile(config.luks.key_file, config.source);
+  const crypt = cryptsetup(config.tools.cryptsetup, deps.exec);
+  if (!(await crypt.isLuks(device))) {
+    throw new AppError(
+      `${device} is not a LUKS device; format it with cryptsetup luksFormat (see README) or fix the udev rule's match`,
+    );
+  }
+  const uuid = await crypt.luksUUID(device);
+  const allowed = config.luks.allowed_uuids.map((u) => u.toLowerCase());
+  if (allowed.length > 0 && !allowed.includes(uuid)) {
+    throw new AppError(
+      `${device} has LUKS UUID ${uuid}, which is not in luks.allowed_uuids of ${config.source}; add it there to use this disk`,
+    );
+  }
+  const status = await crypt.status(name);
+  if (status.active) {
+    if (status.device && sameBlockDevice(status.device, device)) {
+      log.info(
+        `/dev/mapper/${name} is already open on ${device} (LUKS UUID ${uuid}); nothing to do`,
+      );
+      return "already-open";
+    }
+    if (status.device && isBlockDevice(status.device)) {
+      throw new AppError(
+        `/dev/mapper/${name} is already open on ${status.device}, which is still attached; not touching it. Detach that disk (or run magchanger unlock --remove ${name}) first, or give this changer its own luks.mapper`,
+      );
+    }
+    log.warn(
+      `/dev/mapper/${name} is a stale mapping of ${status.device ?? "a disk that is gone"}; cleaning it up`,
+    );
+    const release = await releaseMapping(
+      crypt,
+      config.tools.umount,
+      name,
+      deps,
+    );
+    if (release !== "closed") {
+      throw new AppError(
+        `cannot open ${device} as /dev/mapper/${name}: the stale mapping is still in use${release === "deferred" ? " (marked for removal once its last mount goes)" : ""}; once it is unmounted (autofs expiry, or umount -l as root), replug the disk or run magchanger unlock ${device} ${name}`,
+      );
+    }
+  }
+  await crypt.open(device, name, config.luks.key_file);
+  log.info(`opened ${device} (LUKS UUID ${uuid}) as /dev/mapper/${name}`);
+  return "opened";
+}
+
+/**
+ * Closes /dev/mapper/name after its disk was pulled. With removedDevice (udev's DEVNAME), a
+ * mapping that lives on another, still attached disk is left alone.
+ */
+export async function removeMapping(
+  config: Config,
+  name: string,
+  removedDevice: string | undefined,
+  deps: UnlockDeps,
+): Promise<RemoveOutcome> {
+  const { log } = deps;
+  const crypt = cryptsetup(config.tools.cryptsetup, deps.exec);
+  const status = await crypt.status(name);
+  if (!status.active) {
+    log.info(`/dev/mapper/${name} is not open; nothing to close`);
+    return "not-open";
+  }
+  if (
+    removedDevice &&
+    status.device &&
+    status.device !== removedDevice &&
+    isBlockDevice(status.device)
+  ) {
+    log.info(
+      `/dev/mapper/${name} is open on ${status.device}, not on the removed ${removedDevice}; left alone`,
+    );
+    return "left-alone";
+  }
+  const release = await releaseMapping(crypt, config.tools.umount, name, deps);
+  if (release === "busy") {
+    throw new AppError(
+      `cannot close /dev/mapper/${name}: it is still in use; unmount it and run magchanger unlock --remove ${name} again`,
+    );
+  }
+  return release;
+}
+
+/**
+ * Lazily unmounts what is mounted from /dev/mapper/name (where this process can reach the host's
+ * mount table), then closes it; if it is still held, asks the kernel to remove it when the last
+ * holder lets go. Says on the log what it did and what it could not do.
+ */
+async function releaseMapping(
+  crypt: Cryptsetup,
+  umount: string,
+  name: string,
+  deps: UnlockDeps,
+): Promise<"closed" | "deferred" | "busy"> {
+  const { log } = deps;
+  const mountinfoPath = deps.mountinfoPath ?? "/proc/self/mountinfo";
+  let mountinfo = "";
+  try {
+    mountinfo = readFileSync(mountinfoPath, "utf8");
+  } catch (error) {
+    log.warn(
+      `cannot read ${mountinfoPath}: ${describeErrno(error)}; not unmounting anything`,
+    );
+  }
+  const mounts = mountsOfMapping(mountinfo, name, deps.sysRoot);
+  const unreachable =
+    mounts.length > 0 ? mountsUnreachable(deps.env) : undefined;
+  for (const mount of mounts) {
+    if (unreachable) {
+      log.warn(
+        `not unmounting ${mount.mountPoint}: unmounting from ${unreachable} would not reach the host; autofs expiry or umount -l ${mount.mountPoint} as root releases it`,
+      );
+      continue;
+    }
+    const result = await deps.exec([umount, "-l", "--", mount.mountPoint], {
+      timeoutMs: UMOUNT_TIMEOUT_MS,
+    });
+    if (result.exitCode === 0)
+      log.info(
+        `lazily unmounted ${mount.mountPoint} (was /dev/mapper/${name})`,
+      );
+    else
+      log.warn(
+        `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLine(result.stderr) || `umount exit ${result.exitCode}`}`,
+      );
+  }
+  const closed = await crypt.close(name);
+  if (closed !== "busy") {
+    log.info(
+      closed === "closed"
+        ? `closed /dev/mapper/${name}`
+        : `/dev/mapper/${name} was already gone`,
+    );
+    return "closed";
+  }
+  const deferred = await crypt.close(name, { deferred: true });
+  if (deferred === "busy") {
+    log.warn(
+      `/dev/mapper/${name} is still in use and could not be marked for deferred removal`,
+    );
+    return "busy";
+  }
+  if (deferred === "not-active") {
+    log.info(`/dev/mapper/${name} went away`);
+    return "closed";
+  }
+  log.warn(
+    `/dev/mapper/${name} is still in use; the kernel removes it when its last user (a mount) lets go`,
+  );
+  return "deferred";
+}
+
+function lastLine(text: string): string {
+  const lines = text.trim().split("\n");
+  return (lines[lines.length - 1] ?? "").trim().slice(0, 300);
+}

@@ -1,0 +1,265 @@
+// Real and fake parts for unlock tests.
+// Real: LUKS2 images on loop devices (cryptsetup isLuks/luksUUID and the key check work here).
+// Fake: cryptsetup open/close/status and umount, because this kernel has no device-mapper
+// ("Cannot initialize device-mapper"). The fakes are small scripts written into a temp dir; they
+// record their argv, keep "mappings" as files, and run the real cryptsetup for header work and
+// for the key check of open (`open --test-passphrase`: exit 2 on a wrong key).
+import {
+  chmodSync,
+  chownSync,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { parseConfigText } from "../../src/config/load.ts";
+import type { Config } from "../../src/config/schema.ts";
+import { tool } from "../helpers/run.ts";
+
+export const REAL_CRYPTSETUP = "/usr/sbin/cryptsetup";
+
+/** Why real LUKS images on loop devices cannot be used here, or undefined. */
+export function luksMissing(): string | undefined {
+  if (process.getuid?.() !== 0) return "needs root (loop devices)";
+  if (!existsSync("/dev/loop-control")) return "no /dev/loop-control";
+  if (!existsSync(REAL_CRYPTSETUP))
+    return "cryptsetup is not installed (apt-get install cryptsetup-bin)";
+  try {
+    tool(["losetup", "--version"]);
+  } catch {
+    return "losetup is not installed (apt-get install util-linux)";
+  }
+  return undefined;
+}
+
+/** A printable key, so a test can search argv, logs and output for it. */
+export function writeKeyFile(
+  path: string,
+  secret: string,
+  mode = 0o400,
+): string {
+  writeFileSync(path, secret, { mode });
+  chmodSync(path, mode);
+  return path;
+}
+
+export interface LoopDisk {
+  image: string;
+  device: string;
+  detach(): void;
+}
+
+/** A LUKS2 image (fast pbkdf2 for tests) formatted with keyFile, attached to a loop device. */
+export function createLuksDisk(
+  dir: string,
+  name: string,
+  keyFile: string,
+): LoopDisk {
+  const image = join(dir, `${name}.img`);
+  tool(["truncate", "-s", "20M", "--", image]);
+  tool([
+    REAL_CRYPTSETUP,
+    "luksFormat",
+    "--batch-mode",
+    "--type",
+    "luks2",
+    "--pbkdf",
+    "pbkdf2",
+    "--pbkdf-force-iterations",
+    "1000",
+    "--key-file",
+    keyFile,
+    image,
+  ]);
+  return attach(image);
+}
+
+/** A plain (not LUKS) disk on a loop device. */
+export function createPlainDisk(dir: string, name: string): LoopDisk {
+  const image = join(dir, `${name}.img`);
+  tool(["truncate", "-s", "4M", "--", image]);
+  return attach(image);
+}
+
+function attach(image: string): LoopDisk {
+  const device = tool(["losetup", "-f", "--show", "--", image]).trim();
+  let attached = true;
+  return {
+    image,
+    device,
+    detach() {
+      if (!attached) return;
+      attached = false;
+      tool(["losetup", "-d", device], { okCodes: [0, 1] });
+      rmSync(image, { force: true });
+    },
+  };
+}
+
+export interface FakeTools {
+  dir: string;
+  cryptsetup: string;
+  umount: string;
+  dmsetup: string;
+  /** Every call so far, as argv arrays (tool name first). */
+  calls(): string[][];
+  /** Pretend /dev/mapper/name is open on device ("(null)": its disk is gone). */
+  setMapping(name: string, device: string): void;
+  mapping(name: string): string | undefined;
+  /** Pretend mountPoint holds /dev/mapper/name open until it is unmounted. */
+  setBusy(name: string, mountPoint: string): void;
+  deferred(name: string): boolean;
+  /** Make `cryptsetup ACTION` exit with code (and this stderr) without doing anything. */
+  failNext(action: string, code: number, stderr?: string): void;
+  /** Let the fake umount run the real one (for a real mount made by the test). */
+  realUmount(): void;
+}
+
+const CRYPTSETUP = `#!/bin/bash
+# Fake cryptsetup (test only): this kernel has no device-mapper. See test/unlock/fakes.ts.
+D=__DIR__
+{ printf '%s\\t' cryptsetup "$@"; printf '\\n'; } >> "$D/calls"
+action=$1; shift
+if [ -f "$D/exit.$action" ]; then
+  cat "$D/stderr.$action" >&2 2>/dev/null; code=$(cat "$D/exit.$action"); rm -f "$D/exit.$action" "$D/stderr.$action"; exit "$code"
+fi
+case $action in
+  isLuks|luksUUID) exec ${REAL_CRYPTSETUP} "$action" "$@" ;;
+  status)
+    [ "$1" = -- ] && shift
+    if [ -f "$D/maps/$1" ]; then
+      busy=""; [ -f "$D/busy.$1" ] && busy=" and is in use"
+      echo "/dev/mapper/$1 is active$busy."; echo "  type:    LUKS2"; echo "  cipher:  aes-xts-plain64"
+      echo "  device:  $(cat "$D/maps/$1")"; echo "  mode:    read/write"; exit 0
+    fi
+    echo "/dev/mapper/$1 is inactive."; exit 4 ;;
+  open)
+    key=""; type=""
+    while [ $# -gt 0 ]; do
+      case $1 in --key-file) key=$2; shift 2 ;; --type) type=$2; shift 2 ;; --) shift; break ;; *) echo "fake: unexpected $1" >&2; exit 1 ;; esac
+    done
+    [ "$type" = luks ] || { echo "fake: open without --type luks" >&2; exit 1; }
+    ${REAL_CRYPTSETUP} open --test-passphrase --key-file "$key" -- "$1" || exit $?
+    [ -f "$D/maps/$2" ] && { echo "Device $2 already exists." >&2; exit 5; }
+    echo "$1" > "$D/maps/$2"; exit 0 ;;
+  close)
+    deferred=""; [ "$1" = --deferred ] && { deferred=1; shift; }
+    [ "$1" = -- ] && shift
+    [ -f "$D/maps/$1" ] || { echo "Device $1 is not active." >&2; exit 4; }
+    if [ -f "$D/busy.$1" ]; then
+      [ -n "$deferred" ] && { touch "$D/deferred.$1"; exit 0; }
+      echo "Device $1 is still in use." >&2; exit 5
+    fi
+    rm -f "$D/maps/$1"; exit 0 ;;
+esac
+echo "fake cryptsetup: unexpected action $action" >&2; exit 1
+`;
+
+const UMOUNT = `#!/bin/bash
+# Fake umount (test only): records argv; unmounting releases the fake mappings it held.
+D=__DIR__
+{ printf '%s\\t' umount "$@"; printf '\\n'; } >> "$D/calls"
+target=\${!#}
+if [ -f "$D/real-umount" ]; then /usr/bin/umount "$@" || exit $?; fi
+for f in "$D"/busy.*; do [ -f "$f" ] && [ "$(cat "$f")" = "$target" ] && rm -f "$f"; done
+exit 0
+`;
+
+const DMSETUP = `#!/bin/bash
+# Fake dmsetup (test only): unlock must not need it; a call is recorded and fails.
+D=__DIR__
+{ printf '%s\\t' dmsetup "$@"; printf '\\n'; } >> "$D/calls"
+exit 1
+`;
+
+export function createFakeTools(dir: string): FakeTools {
+  mkdirSync(join(dir, "maps"), { recursive: true });
+  const write = (name: string, text: string) => {
+    const path = join(dir, name);
+    writeFileSync(path, text.replaceAll("__DIR__", `'${dir}'`), {
+      mode: 0o755,
+    });
+    return path;
+  };
+  const tools: FakeTools = {
+    dir,
+    cryptsetup: write("cryptsetup", CRYPTSETUP),
+    umount: write("umount", UMOUNT),
+    dmsetup: write("dmsetup", DMSETUP),
+    calls() {
+      const path = join(dir, "calls");
+      if (!existsSync(path)) return [];
+      return readFileSync(path, "utf8")
+        .split("\n")
+        .filter(Boolean)
+        .map((line) => line.replace(/\t$/, "").split("\t"));
+    },
+    setMapping(name, device) {
+      writeFileSync(join(dir, "maps", name), `${device}\n`);
+    },
+    mapping(name) {
+      const path = join(dir, "maps", name);
+      return existsSync(path) ? readFileSync(path, "utf8").trim() : undefined;
+    },
+    setBusy(name, mountPoint) {
+      writeFileSync(join(dir, `busy.${name}`), mountPoint);
+    },
+    deferred(name) {
+      return existsSync(join(dir, `deferred.${name}`));
+    },
+    failNext(action, code, stderr = "") {
+      writeFileSync(join(dir, `stderr.${action}`), stderr);
+      writeFileSync(join(dir, `exit.${action}`), String(code));
+    },
+    realUmount() {
+      writeFileSync(join(dir, "real-umount"), "");
+    },
+  };
+  return tools;
+}
+
+export interface TestConfigSpec {
+  dir: string;
+  name?: string;
+  mapper: string;
+  keyFile: string;
+  tools: FakeTools;
+  allowedUuids?: string[];
+  logFile?: string;
+  extra?: string;
+}
+
+/** The TOML text of a changer config for unlock/automap tests (root:root, no run-as switch). */
+export function configText(spec: TestConfigSpec): string {
+  const name = spec.name ?? "unlocktest";
+  return [
+    `name = "${name}"`,
+    `work_dir = "${join(spec.dir, "work")}"`,
+    `log_file = "${spec.logFile ?? join(spec.dir, `${name}.log`)}"`,
+    `log_level = "debug"`,
+    `user = "root"`,
+    `group = "root"`,
+    spec.extra ?? "",
+    "[[magazine]]",
+    `path = "${join(spec.dir, "mnt", "magazine")}"`,
+    "[luks]",
+    `key_file = "${spec.keyFile}"`,
+    `mapper = "${spec.mapper}"`,
+    `allowed_uuids = [${(spec.allowedUuids ?? []).map((u) => `"${u}"`).join(", ")}]`,
+    "[tools]",
+    `cryptsetup = "${spec.tools.cryptsetup}"`,
+    `umount = "${spec.tools.umount}"`,
+    `dmsetup = "${spec.tools.dmsetup}"`,
+    "",
+  ].join("\n");
+}
+
+export function writeConfig(file: string, spec: TestConfigSpec): Config {
+  const text = configText(spec);
+  writeFileSync(file, text, { mode: 0o644 });
+  chmodSync(file, 0o644);
+  chownSync(file, 0, 0);
+  return parseConfigText(text, file);
+}

@@ -1,0 +1,377 @@
+// unlockDevice / removeMapping against real LUKS2 images on loop devices and fake
+// cryptsetup open/close/status and umount (no device-mapper in this kernel; see fakes.ts).
+import {
+  afterAll,
+  beforeAll,
+  beforeEach,
+  describe,
+  expect,
+  test,
+} from "bun:test";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../../src/config/schema.ts";
+import { AppError, ToolError } from "../../src/errors.ts";
+import type { Log } from "../../src/log.ts";
+import { exec } from "../../src/system/exec.ts";
+import {
+  removeMapping,
+  type UnlockDeps,
+  unlockDevice,
+} from "../../src/unlock/unlock.ts";
+import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+import {
+  createFakeTools,
+  createLuksDisk,
+  createPlainDisk,
+  type FakeTools,
+  type LoopDisk,
+  luksMissing,
+  writeConfig,
+  writeKeyFile,
+} from "./fakes.ts";
+
+const missing = luksMissing();
+if (missing) console.warn(`skipping unlock tests: ${missing}`);
+
+const SECRET = "unlock-test-secret-7f3a9c";
+
+function memoryLog(): Log & { lines: string[] } {
+  const lines: string[] = [];
+  return {
+    lines,
+    debug: (m) => void lines.push(`debug: ${m}`),
+    info: (m) => void lines.push(`info: ${m}`),
+    warn: (m) => void lines.push(`warn: ${m}`),
+    error: (m) => void lines.push(`error: ${m}`),
+    failure: undefined,
+    close() {},
+  };
+}
+
+describe.skipIf(missing !== undefined)("unlock", () => {
+  let root: string;
+  let keyFile: string;
+  let luks: LoopDisk;
+  let plain: LoopDisk;
+  let uuid: string;
+  let fakes: FakeTools;
+  let config: Config;
+  let log: ReturnType<typeof memoryLog>;
+  let mountinfo: string;
+  let deps: UnlockDeps;
+  let n = 0;
+  const mapper = () => `mgt${process.pid}x${n}`;
+
+  beforeAll(() => {
+    root = makeTempDir("unlock");
+    keyFile = writeKeyFile(join(root, "luks.key"), SECRET);
+    luks = createLuksDisk(root, "luks", keyFile);
+    plain = createPlainDisk(root, "plain");
+    uuid = Bun.spawnSync(["cryptsetup", "luksUUID", luks.device])
+      .stdout.toString()
+      .trim();
+  });
+
+  afterAll(() => {
+    luks?.detach();
+    plain?.detach();
+    if (root) removeTempDir(root);
+  });
+
+  beforeEach(() => {
+    n += 1;
+    const dir = join(root, `case${n}`);
+    mkdirSync(dir);
+    fakes = createFakeTools(dir);
+    config = writeConfig(join(dir, "c.toml"), {
+      dir,
+      mapper: mapper(),
+      keyFile,
+      tools: fakes,
+    });
+    log = memoryLog();
+    mountinfo = join(dir, "mountinfo");
+    writeFileSync(mountinfo, "22 1 0:20 / / rw,relatime - ext4 /dev/vda rw\n");
+    deps = {
+      exec,
+      log,
+      env: {},
+      mountinfoPath: mountinfo,
+      sysRoot: join(dir, "nosys"),
+    };
+  });
+
+  const opens = () => fakes.calls().filter((c) => c[1] === "open");
+
+  test("opens a LUKS disk with --key-file PATH; the key itself is never in argv or the log", async () => {
+    expect(await unlockDevice(config, luks.device, mapper(), deps)).toBe(
+      "opened",
+    );
+    expect(opens()).toEqual([
+      [
+        "cryptsetup",
+        "open",
+        "--type",
+        "luks",
+        "--key-file",
+        keyFile,
+        "--",
+        luks.device,
+        mapper(),
+      ],
+    ]);
+    expect(fakes.mapping(mapper())).toBe(luks.device);
+    expect(JSON.stringify(fakes.calls())).not.toContain(SECRET);
+    expect(log.lines.join("\n")).not.toContain(SECRET);
+    expect(log.lines).toContain(
+      `info: opened ${luks.device} (LUKS UUID ${uuid}) as /dev/mapper/${mapper()}`,
+    );
+  });
+
+  test("a repeated event for the same disk is success and opens nothing", async () => {
+    await unlockDevice(config, luks.device, mapper(), deps);
+    expect(await unlockDevice(config, luks.device, mapper(), deps)).toBe(
+      "already-open",
+    );
+    expect(opens()).toHaveLength(1);
+    expect(fakes.calls().filter((c) => c[1] === "close")).toEqual([]);
+  });
+
+  test("a wrong key fails with exit 8 and says which key file does not open which disk", async () => {
+    const wrong = writeKeyFile(join(fakes.dir, "wrong.key"), "not-the-key");
+    const other = { ...config, luks: { ...config.luks, key_file: wrong } };
+    const error = await unlockDevice(other, luks.device, mapper(), deps).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ToolError);
+    expect(error.exitCode).toBe(8);
+    expect(error.message).toStartWith(
+      `wrong key: ${wrong} does not unlock ${luks.device}`,
+    );
+    expect(fakes.mapping(mapper())).toBeUndefined();
+  });
+
+  test("a busy device (cryptsetup exit 5) is a clear error", async () => {
+    fakes.failNext(
+      "open",
+      5,
+      "Cannot use device /dev/loop9 which is in use (already mapped or mounted).",
+    );
+    const error = await unlockDevice(config, luks.device, mapper(), deps).catch(
+      (e) => e,
+    );
+    expect(error).toBeInstanceOf(ToolError);
+    expect(error.message).toStartWith(
+      `cannot open ${luks.device} as /dev/mapper/${mapper()}: the name exists already or ${luks.device} is busy`,
+    );
+  });
+
+  test("out of memory (exit 3) and unknown codes name cryptsetup's meaning and its message", async () => {
+    fakes.failNext("open", 3, "Not enough available memory to open a keyslot.");
+    expect(
+      (await unlockDevice(config, luks.device, mapper(), deps).catch((e) => e))
+        .message,
+    ).toStartWith("cryptsetup ran out of memory");
+    fakes.failNext("open", 1, "Invalid argument.");
+    expect(
+      (await unlockDevice(config, luks.device, mapper(), deps).catch((e) => e))
+        .message,
+    ).toBe(
+      `${fakes.cryptsetup} open ${luks.device} failed with exit 1 (wrong parameters): Invalid argument.`,
+    );
+  });
+
+  test("a disk that is not LUKS is refused before anything is opened", async () => {
+    const error = await unlockDevice(
+      config,
+      plain.device,
+      mapper(),
+      deps,
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect(error.message).toStartWith(`${plain.device} is not a LUKS device`);
+    expect(fakes.calls().map((c) => c[1])).toEqual(["isLuks"]);
+  });
+
+  test("a LUKS UUID outside luks.allowed_uuids is refused; a listed one (any case) opens", async () => {
+    const strict = {
+      ...config,
+      luks: {
+        ...config.luks,
+        allowed_uuids: ["00000000-0000-4000-8000-000000000000"],
+      },
+    };
+    const error = await unlockDevice(strict, luks.device, mapper(), deps).catch(
+      (e) => e,
+    );
+    expect(error.message).toBe(
+      `${luks.device} has LUKS UUID ${uuid}, which is not in luks.allowed_uuids of ${config.source}; add it there to use this disk`,
+    );
+    expect(opens()).toEqual([]);
+    const listed = {
+      ...config,
+      luks: { ...config.luks, allowed_uuids: [uuid.toUpperCase()] },
+    };
+    expect(await unlockDevice(listed, luks.device, mapper(), deps)).toBe(
+      "opened",
+    );
+  });
+
+  test("a key file that group/other can read is refused before any tool runs", async () => {
+    const loose = writeKeyFile(join(fakes.dir, "loose.key"), SECRET, 0o644);
+    const other = { ...config, luks: { ...config.luks, key_file: loose } };
+    const error = await unlockDevice(other, luks.device, mapper(), deps).catch(
+      (e) => e,
+    );
+    expect(error.message).toBe(
+      `refusing key file ${loose}: mode 0644 lets group/other at the key; run: chmod 0400 ${loose}`,
+    );
+    expect(fakes.calls()).toEqual([]);
+  });
+
+  test("stale mapping of a pulled disk: lazy unmount of its mount, close, then open", async () => {
+    fakes.setMapping(mapper(), "(null)");
+    fakes.setBusy(mapper(), "/mnt/usb1/magazine");
+    writeFileSync(
+      mountinfo,
+      `22 1 0:20 / / rw - ext4 /dev/vda rw\n40 22 253:0 / /mnt/usb1/magazine rw,nodev - ext4 /dev/mapper/${mapper()} rw\n`,
+    );
+    expect(await unlockDevice(config, luks.device, mapper(), deps)).toBe(
+      "opened",
+    );
+    expect(fakes.calls().map((c) => c.slice(0, 3).join(" "))).toEqual([
+      "cryptsetup isLuks --",
+      "cryptsetup luksUUID --",
+      "cryptsetup status --",
+      "umount -l --",
+      "cryptsetup close --",
+      "cryptsetup open --type",
+    ]);
+    expect(fakes.calls()[3]).toEqual([
+      "umount",
+      "-l",
+      "--",
+      "/mnt/usb1/magazine",
+    ]);
+    expect(fakes.mapping(mapper())).toBe(luks.device);
+    expect(log.lines).toContain(
+      `warn: /dev/mapper/${mapper()} is a stale mapping of a disk that is gone; cleaning it up`,
+    );
+    expect(log.lines).toContain(
+      `info: lazily unmounted /mnt/usb1/magazine (was /dev/mapper/${mapper()})`,
+    );
+  });
+
+  test("stale mapping from udev's sandbox: no unmount attempted, deferred close, and the error says what to do", async () => {
+    fakes.setMapping(mapper(), "/dev/sdzz9");
+    fakes.setBusy(mapper(), "/mnt/usb1/magazine");
+    writeFileSync(
+      mountinfo,
+      `40 22 253:0 / /mnt/usb1/magazine rw - ext4 /dev/mapper/${mapper()} rw\n`,
+    );
+    const udev = {
+      ...deps,
+      env: {
+        ACTION: "add",
+        SEQNUM: "4711",
+        DEVPATH: "/devices/virtual/block/loop0",
+        DEVNAME: luks.device,
+      },
+    };
+    const error = await unlockDevice(config, luks.device, mapper(), udev).catch(
+      (e) => e,
+    );
+    expect(error.message).toStartWith(
+      `cannot open ${luks.device} as /dev/mapper/${mapper()}: the stale mapping is still in use (marked for removal once its last mount goes)`,
+    );
+    expect(fakes.calls().filter((c) => c[0] === "umount")).toEqual([]);
+    expect(fakes.deferred(mapper())).toBe(true);
+    expect(opens()).toEqual([]);
+    expect(
+      log.lines.some((l) =>
+        l.startsWith(
+          "warn: not unmounting /mnt/usb1/magazine: unmounting from udev's sandbox",
+        ),
+      ),
+    ).toBe(true);
+  });
+
+  test("a mapping held by another disk that is still attached is left alone", async () => {
+    fakes.setMapping(mapper(), plain.device);
+    const error = await unlockDevice(config, luks.device, mapper(), deps).catch(
+      (e) => e,
+    );
+    expect(error.message).toStartWith(
+      `/dev/mapper/${mapper()} is already open on ${plain.device}, which is still attached; not touching it.`,
+    );
+    expect(fakes.mapping(mapper())).toBe(plain.device);
+    expect(
+      fakes.calls().filter((c) => c[1] === "close" || c[1] === "open"),
+    ).toEqual([]);
+  });
+
+  test("cryptsetup status failing (no device-mapper) stops before opening", async () => {
+    fakes.failNext(
+      "status",
+      1,
+      "Cannot initialize device-mapper. Is dm_mod kernel module loaded?",
+    );
+    const error = await unlockDevice(config, luks.device, mapper(), deps).catch(
+      (e) => e,
+    );
+    expect(error.message).toBe(
+      `${fakes.cryptsetup} status ${mapper()} failed with exit 1 (wrong parameters): Cannot initialize device-mapper. Is dm_mod kernel module loaded?`,
+    );
+    expect(opens()).toEqual([]);
+  });
+
+  describe("remove", () => {
+    test("closes the mapping of the removed disk", async () => {
+      fakes.setMapping(mapper(), "(null)");
+      expect(await removeMapping(config, mapper(), "/dev/sdb1", deps)).toBe(
+        "closed",
+      );
+      expect(fakes.mapping(mapper())).toBeUndefined();
+    });
+
+    test("nothing open: success, nothing closed", async () => {
+      expect(await removeMapping(config, mapper(), undefined, deps)).toBe(
+        "not-open",
+      );
+      expect(fakes.calls().map((c) => c[1])).toEqual(["status"]);
+    });
+
+    test("a remove event for another disk leaves a mapping on an attached disk alone", async () => {
+      fakes.setMapping(mapper(), luks.device);
+      expect(await removeMapping(config, mapper(), "/dev/sdq1", deps)).toBe(
+        "left-alone",
+      );
+      expect(fakes.mapping(mapper())).toBe(luks.device);
+    });
+
+    test("still mounted from udev's sandbox: deferred removal, reported", async () => {
+      fakes.setMapping(mapper(), "(null)");
+      fakes.setBusy(mapper(), "/mnt/usb1/magazine");
+      writeFileSync(
+        mountinfo,
+        `40 22 253:0 / /mnt/usb1/magazine rw - ext4 /dev/mapper/${mapper()} rw\n`,
+      );
+      const udev = {
+        ...deps,
+        env: { ACTION: "remove", SEQNUM: "4712", DEVPATH: "/devices/x" },
+      };
+      expect(await removeMapping(config, mapper(), "/dev/sdb1", udev)).toBe(
+        "deferred",
+      );
+      expect(fakes.calls().map((c) => c.slice(0, 3).join(" "))).toEqual([
+        "cryptsetup status --",
+        "cryptsetup close --",
+        "cryptsetup close --deferred",
+      ]);
+      expect(log.lines).toContain(
+        `warn: /dev/mapper/${mapper()} is still in use; the kernel removes it when its last user (a mount) lets go`,
+      );
+    });
+  });
+});
