@@ -197,14 +197,29 @@ export async function loadSlot(
       return;
     }
     // Symlink first, state second: a crash in between leaves the state saying what it said before.
-    replaceSymlink(driveLinkPath(workDir, drive), target);
+    const link = driveLinkPath(workDir, drive);
+    replaceSymlink(link, target);
     drives[drive] = {
       slot,
       magazine: entry.magazine,
       barcode: entry.barcode,
       target,
     };
-    writeDrives(workDir, drives, ctx.config.drives);
+    try {
+      writeDrives(workDir, drives, ctx.config.drives);
+    } catch (error) {
+      // The state still says what it said before: point the link back too (an empty drive's
+      // short link needs no data block on a full disk). If that fails, the next locked command
+      // repairs the link from the state.
+      try {
+        replaceSymlink(link, previous?.target ?? emptyDriveTarget(drive));
+      } catch {
+        ctx.log.warn(
+          `drive ${drive}: could not point ${link} back after a failed state write`,
+        );
+      }
+      throw error;
+    }
     ctx.log.info(
       `loaded slot ${slot} (${entry.barcode}, magazine ${number ?? "?"}) into drive ${drive}` +
         (previous ? `, replacing slot ${previous.slot}` : ""),
