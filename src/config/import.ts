@@ -107,6 +107,12 @@ export function renderToml(imported: VchangerImport, file: string): string {
     "",
     ...table(raw, TOP_KEYS, (key) => key),
   ];
+  if (raw.drives === undefined && imported.version === "1.0") {
+    rows.push([
+      "# drives = 1",
+      "vchanger 1.0 made drives on demand: one per Device of the Autochanger",
+    ]);
+  }
   raw.magazine.forEach((magazine, index) => {
     rows.push(
       "",

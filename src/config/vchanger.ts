@@ -167,6 +167,9 @@ export function parseVchangerConfig(
 
   const mapped = mapEntries(version, set, magazines, notes, fail);
   checkSchema(mapped.raw, mapped.origins, fail);
+  const lineOf = (note: string) =>
+    Number(/^line (\d+):/.exec(note)?.[1] ?? Infinity);
+  notes.sort((a, b) => lineOf(a) - lineOf(b));
   return { version, notes, ...mapped };
 }
 
