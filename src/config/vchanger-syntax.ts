@@ -1,6 +1,7 @@
 // The two vchanger.conf grammars, read into keyword/value entries with their line numbers.
 // Written from vchanger's documented and observed behaviour (vconf.cpp of 0.8.x, inifile.cpp of
-// 1.0.x), so that every file vchanger accepts reads the same here:
+// 1.0.x), so that the files vchanger accepts read the same here; values vchanger silently
+// misread (`virtual_drives = two`, an unknown log level) are errors in vchanger-map.ts instead.
 // - 0.8: one `keyword = value` per line; `#` starts a comment; a value is its words joined by
 //   single spaces, a word being "..." or '...' (no escapes) or a run of non-blank characters.
 // - 1.0: keywords are case-insensitive with blanks ignored ("Work Dir" = "WORKDIR"); `#` and
