@@ -1,5 +1,173 @@
-import { AppError } from "../errors.ts";
+// `magchanger setup -c CONF [--write] [--prefix DIR] [--binary PATH] [--media-type TYPE]`: the
+// udev rule, autofs map and Bacula stanzas the seed how-to writes by hand, printed or installed.
+import { existsSync, realpathSync, statSync } from "node:fs";
+import { basename, dirname, resolve } from "node:path";
+import { defineCommand } from "citty";
+import { loadConfig } from "../config/load.ts";
+import { UsageError } from "../errors.ts";
+import { applyPlan } from "../setup/apply.ts";
+import { autofsBay, checkSafePath, livePath } from "../setup/paths.ts";
+import { planSetup } from "../setup/plan.ts";
+import { renderOutcomes, renderPlan } from "../setup/render.ts";
+import type { GenerateOptions } from "../setup/udev.ts";
+import { DEFAULT_CONFIG_DIR } from "../unlock/discover.ts";
+import { runCli } from "./cli.ts";
+import { writeStdout } from "./context.ts";
 
-export function main(_args: string[]): void {
-  throw new AppError("magchanger setup is not built yet");
+const EXIT_STATUS = `Without --write nothing is written: the pieces are printed. With --write each file that changes
+is first copied to FILE.magchanger-bak; a second --write changes nothing.
+Exit status: 0 ok; 1 a piece could not be installed (nothing after it was changed); 2 usage;
+3 config (or the run-as user/group does not exist).`;
+
+const MEDIA_TYPE = /^[A-Za-z0-9_.-]{1,127}$/;
+
+export const command = defineCommand({
+  meta: {
+    name: "setup",
+    description:
+      "print (or --write) the udev rule, autofs map, Bacula stanzas, work dir and key file of a changer",
+  },
+  args: {
+    config: {
+      type: "string",
+      alias: "c",
+      description:
+        "the changer's config file, e.g. /etc/magchanger/usbchanger1.toml",
+      required: true,
+    },
+    write: {
+      type: "boolean",
+      description: "install the pieces (as root) instead of printing them",
+    },
+    prefix: {
+      type: "string",
+      description: "install below DIR instead of / (staging, tests)",
+      default: "/",
+    },
+    binary: {
+      type: "string",
+      description:
+        "the magchanger path the generated files run (default: this binary)",
+    },
+    "media-type": {
+      type: "string",
+      description:
+        "Bacula Media Type of the drives (default: the changer name; vchanger setups: File)",
+    },
+  },
+  run({ args }) {
+    const prefix = resolvePrefix(args.prefix);
+    const root = process.getuid?.() === 0;
+    if (args.write && !root && prefix === "/") {
+      throw new UsageError(
+        "setup --write installs into /etc and /var: run it as root (sudo), or stage the files with --prefix DIR",
+      );
+    }
+    const configFile = resolve(args.config);
+    const config = loadConfig(configFile);
+    const options: GenerateOptions = {
+      config,
+      configPath: livePath(prefix, configFile),
+      binary: resolveBinary(args.binary),
+      mediaType: args["media-type"] ?? config.name,
+    };
+    checkSafePath(
+      options.configPath,
+      "config path",
+      "move the config to /etc/magchanger/NAME.toml",
+    );
+    if (!MEDIA_TYPE.test(options.mediaType))
+      throw new UsageError(
+        `--media-type ${JSON.stringify(options.mediaType)}: use letters, digits and _.- only`,
+      );
+    const bay = autofsBay(config);
+    if (bay)
+      checkSafePath(
+        bay.path,
+        `magazine path (bay in ${configFile})`,
+        "use a path of letters, digits and _.+-",
+      );
+
+    const plan = planSetup(options);
+    plan.notes.unshift(...warnings(options));
+    if (!args.write) {
+      const header = [
+        `magchanger setup for changer "${config.name}"`,
+        `config: ${options.configPath}; binary: ${options.binary}${prefix === "/" ? "" : `; prefix: ${prefix}`}`,
+      ];
+      writeStdout(renderPlan(plan, header, prefix));
+      return;
+    }
+    const outcomes = applyPlan(plan, { prefix, root });
+    writeStdout(renderOutcomes(outcomes, plan.notes));
+  },
+});
+
+function resolvePrefix(value: string): string {
+  const prefix = resolve(value);
+  let isDir = false;
+  try {
+    isDir = statSync(prefix).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!isDir)
+    throw new UsageError(
+      `--prefix ${value}: no such directory; create it first`,
+    );
+  return prefix;
+}
+
+function resolveBinary(given: string | undefined): string {
+  if (given !== undefined) {
+    if (!given.startsWith("/"))
+      throw new UsageError(
+        `--binary ${given}: give an absolute path such as /usr/local/bin/magchanger`,
+      );
+    checkSafePath(
+      given,
+      "--binary",
+      "install magchanger to /usr/local/bin/magchanger",
+    );
+    return given;
+  }
+  const running = realpathSync(process.execPath);
+  if (basename(running) === "bun" || basename(running) === "bun-debug") {
+    throw new UsageError(
+      "setup is running from source under bun: pass --binary /usr/local/bin/magchanger (the path the generated files should run)",
+    );
+  }
+  checkSafePath(
+    running,
+    "this binary's path",
+    "install magchanger to /usr/local/bin/magchanger or pass --binary PATH",
+  );
+  return running;
+}
+
+/** What setup notices but does not fix: printed first among the notes. */
+function warnings(o: GenerateOptions): string[] {
+  const notes: string[] = [];
+  if (dirname(o.configPath) !== DEFAULT_CONFIG_DIR) {
+    notes.push(
+      `unlock (udev) and automap (autofs) look for changer configs in ${DEFAULT_CONFIG_DIR}: install this config as ${DEFAULT_CONFIG_DIR}/${o.config.name}.toml (root's, mode 0644) and run setup on that file`,
+    );
+  }
+  if (!existsSync(o.binary)) {
+    notes.push(
+      `${o.binary} does not exist yet: install magchanger there (install -m 0755 dist/magchanger ${o.binary})`,
+    );
+  } else {
+    const stats = statSync(o.binary);
+    if (stats.uid !== 0 || (stats.mode & 0o022) !== 0) {
+      notes.push(
+        `${o.binary} runs as root from udev and autofs but is not root's alone: chown root:root ${o.binary}; chmod 0755 ${o.binary}`,
+      );
+    }
+  }
+  return notes;
+}
+
+export async function main(args: string[]): Promise<void> {
+  await runCli(command, args, EXIT_STATUS);
 }

@@ -1,0 +1,271 @@
+// setup --write: check every piece first (a bad piece fails before anything is written), then
+// install each one idempotently. A second run finds everything in place and changes nothing.
+import { randomBytes } from "node:crypto";
+import {
+  existsSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  statSync,
+} from "node:fs";
+import { dirname } from "node:path";
+import { AppError, ConfigError } from "../errors.ts";
+import { lookupGroup, lookupUser } from "../system/identity.ts";
+import {
+  backup,
+  chmodIfNeeded,
+  chownIfNeeded,
+  lstatOrUndefined,
+  makeDir,
+  type Ownership,
+  replaceSymlink,
+  writeFileReplacing,
+} from "./files.ts";
+import { underPrefix } from "./paths.ts";
+import type { Owner, Piece, SetupPlan } from "./plan.ts";
+
+export type OutcomeStatus = "created" | "changed" | "unchanged" | "skipped";
+
+export interface Outcome {
+  piece: Piece;
+  /** Where it was written (below the prefix). */
+  path: string;
+  status: OutcomeStatus;
+  detail?: string;
+  backup?: string;
+}
+
+export interface ApplyOptions {
+  prefix: string;
+  /** Running as root: owners are set. Otherwise files get the caller's own (a --prefix staging run). */
+  root: boolean;
+}
+
+function resolveOwner(owner: Owner, root: boolean): Ownership | undefined {
+  if (!root) return undefined;
+  const user = lookupUser(owner.user);
+  if (!user)
+    throw new ConfigError(
+      `run-as user "${owner.user}" does not exist; install bacula-sd (it creates bacula) or set user = "..." in the config`,
+    );
+  const group = lookupGroup(owner.group);
+  if (!group)
+    throw new ConfigError(
+      `run-as group "${owner.group}" does not exist; create it or set group = "..." in the config`,
+    );
+  return { uid: user.uid, gid: group.gid };
+}
+
+function kind(path: string): string | undefined {
+  const stats = lstatOrUndefined(path);
+  if (!stats) return undefined;
+  if (stats.isSymbolicLink())
+    return existsSync(path) && statSync(path).isDirectory()
+      ? "dirlink"
+      : "symlink";
+  if (stats.isDirectory()) return "dir";
+  if (stats.isFile()) return "file";
+  return "other";
+}
+
+/** The refusals: each names the path and what to do, and comes before any write. */
+function check(piece: Piece, path: string, root: boolean): void {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    const k = kind(dir);
+    if (k === "dir" || k === "dirlink") break;
+    if (k !== undefined)
+      throw new AppError(
+        `cannot install ${path}: ${dir} exists and is not a directory; move it away`,
+      );
+    if (dir === dirname(dir)) break;
+  }
+  const k = kind(path);
+  if (k === undefined) return;
+  const wantDir = piece.kind === "dir";
+  if (wantDir && k !== "dir" && k !== "dirlink")
+    throw new AppError(
+      `cannot create directory ${path}: something else exists there; move it away`,
+    );
+  if (!wantDir && (k === "dir" || k === "dirlink"))
+    throw new AppError(
+      `cannot install ${path} (${piece.what}): it is a directory; move it away`,
+    );
+  if (!wantDir && k === "other")
+    throw new AppError(
+      `cannot install ${path} (${piece.what}): it is a device, FIFO or socket; move it away`,
+    );
+  if (piece.kind === "keyfile" && k === "symlink" && !existsSync(path)) {
+    throw new AppError(
+      `key file ${path} is a dangling symlink; remove it or point luks.key_file at the key`,
+    );
+  }
+  if (!root && piece.kind === "keyfile")
+    throw new AppError(
+      "creating the LUKS key needs root (it must be root's, mode 0400)",
+    );
+}
+
+export function preflight(
+  plan: SetupPlan,
+  options: ApplyOptions,
+): Map<Piece, Ownership | undefined> {
+  const owners = new Map<Piece, Ownership | undefined>();
+  for (const piece of plan.pieces) {
+    const path = underPrefix(options.prefix, piece.path);
+    if (piece.kind !== "keyfile" || !existsSync(path))
+      check(piece, path, options.root);
+    if (piece.kind === "dir" || piece.kind === "touch")
+      owners.set(
+        piece,
+        piece.owner ? resolveOwner(piece.owner, options.root) : undefined,
+      );
+    if (piece.kind === "file" && piece.group && options.root) {
+      // The group may not exist (no Bacula yet): then the file stays root's alone.
+      const group = lookupGroup(piece.group);
+      owners.set(piece, { uid: 0, gid: group?.gid ?? 0 });
+    }
+  }
+  return owners;
+}
+
+export function applyPlan(plan: SetupPlan, options: ApplyOptions): Outcome[] {
+  const owners = preflight(plan, options);
+  return plan.pieces.map((piece) => {
+    const path = underPrefix(options.prefix, piece.path);
+    const owner = owners.get(piece);
+    const outcome = install(piece, path, owner, options);
+    return { piece, path, ...outcome };
+  });
+}
+
+type Result = Omit<Outcome, "piece" | "path">;
+
+function install(
+  piece: Piece,
+  path: string,
+  owner: Ownership | undefined,
+  options: ApplyOptions,
+): Result {
+  switch (piece.kind) {
+    case "file":
+      return installFile(path, piece.content, piece.mode, owner);
+    case "symlink":
+      return installSymlink(path, piece.target);
+    case "dir": {
+      const created = makeDir(path, piece.mode);
+      const chowned = owner ? chownIfNeeded(path, owner) : false;
+      if (created)
+        return {
+          status: "created",
+          ...(piece.owner && !owner
+            ? { detail: "owner not set: not root" }
+            : {}),
+        };
+      return chowned
+        ? {
+            status: "changed",
+            detail: `owner set to ${piece.owner?.user}:${piece.owner?.group}`,
+          }
+        : { status: "unchanged" };
+    }
+    case "touch": {
+      makeDir(dirname(path), 0o755);
+      if (!existsSync(path)) {
+        writeFileReplacing(path, "", piece.mode, owner);
+        return {
+          status: "created",
+          ...(owner ? {} : { detail: "owner not set: not root" }),
+        };
+      }
+      return owner && chownIfNeeded(path, owner)
+        ? {
+            status: "changed",
+            detail: `owner set to ${piece.owner.user}:${piece.owner.group}`,
+          }
+        : { status: "unchanged" };
+    }
+    case "include":
+      return installInclude(path, piece.line, piece.comment, options.prefix);
+    case "keyfile": {
+      if (existsSync(path))
+        return {
+          status: "unchanged",
+          detail: "kept (an existing key is never replaced)",
+        };
+      makeDir(dirname(path), 0o755);
+      writeFileReplacing(path, randomBytes(piece.bytes), 0o400, {
+        uid: 0,
+        gid: 0,
+      });
+      return {
+        status: "created",
+        detail: `${piece.bytes} random bytes, mode 0400 root:root; back it up: without it the disks cannot be opened`,
+      };
+    }
+  }
+}
+
+function installFile(
+  path: string,
+  content: string,
+  mode: number,
+  owner: Ownership | undefined,
+): Result {
+  const stats = lstatOrUndefined(path);
+  if (stats?.isFile() && readFileSync(path, "utf8") === content) {
+    const changed = [
+      owner && chownIfNeeded(path, owner) ? "owner" : "",
+      chmodIfNeeded(path, mode) ? "mode" : "",
+    ].filter(Boolean);
+    return changed.length
+      ? { status: "changed", detail: `${changed.join(" and ")} set` }
+      : { status: "unchanged" };
+  }
+  makeDir(dirname(path), 0o755);
+  const saved = stats ? backup(path) : undefined;
+  writeFileReplacing(path, content, mode, owner);
+  return saved ? { status: "changed", backup: saved } : { status: "created" };
+}
+
+function installSymlink(path: string, target: string): Result {
+  const stats = lstatOrUndefined(path);
+  if (stats?.isSymbolicLink() && readlinkSync(path) === target)
+    return { status: "unchanged" };
+  makeDir(dirname(path), 0o755);
+  const saved = stats ? backup(path) : undefined;
+  replaceSymlink(path, target);
+  return saved ? { status: "changed", backup: saved } : { status: "created" };
+}
+
+function installInclude(
+  path: string,
+  line: string,
+  comment: string,
+  prefix: string,
+): Result {
+  if (!existsSync(path)) {
+    return {
+      status: "skipped",
+      detail: `not found; add the line \`${line}\` to that daemon's config where it runs`,
+    };
+  }
+  // A config that is a link (to a shared file) is edited where it points, keeping the link.
+  const real = prefix === "/" ? realpathSync(path) : path;
+  const text = readFileSync(real, "utf8");
+  const wanted = line.slice(1);
+  const present = text.split("\n").some((l) => {
+    const t = l.trim();
+    return t === line || t === `@"${wanted}"`;
+  });
+  if (present) return { status: "unchanged" };
+  const stats = statSync(real);
+  const saved = backup(real);
+  const separator = text === "" || text.endsWith("\n") ? "" : "\n";
+  writeFileReplacing(
+    real,
+    `${text}${separator}\n${comment}\n${line}\n`,
+    stats.mode & 0o7777,
+    { uid: stats.uid, gid: stats.gid },
+  );
+  return { status: "changed", detail: `added ${line}`, backup: saved };
+}

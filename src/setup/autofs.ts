@@ -1,0 +1,22 @@
+// The autofs pieces that replace the seed's /etc/auto.master line and /etc/auto.usbchanger1 map:
+// a master.d entry whose map is the magchanger binary itself (an executable "program" map).
+import { autofsBay, installPaths } from "./paths.ts";
+import { type GenerateOptions, generatedBy } from "./udev.ts";
+
+/** Seconds idle before autofs unmounts the disk, so it can be pulled (the seed used 10). */
+export const AUTOFS_TIMEOUT = 10;
+/** autofs caches a failed lookup this long (default 60): keep a newly attached disk visible soon. */
+export const AUTOFS_NEGATIVE_TIMEOUT = 5;
+
+export function autofsMasterEntry(o: GenerateOptions): string | undefined {
+  const bay = autofsBay(o.config);
+  if (!bay) return undefined;
+  const map = installPaths(o.config.name, o.configPath).autofsMap;
+  return `# magchanger changer "${o.config.name}": mount the attached disk at ${bay.path} when it is
+# accessed and unmount it after ${AUTOFS_TIMEOUT} s idle, so it can be pulled without data loss.
+${generatedBy(o)}#
+# ${map} is a link to ${o.binary}; run through that name, magchanger answers autofs's
+# lookup of "${bay.key}" (\`automap ${bay.key}\`) with the mount entry of the disk attached now.
+${bay.mountDir} program:${map} --timeout=${AUTOFS_TIMEOUT} --negative-timeout=${AUTOFS_NEGATIVE_TIMEOUT}
+`;
+}

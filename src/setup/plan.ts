@@ -1,0 +1,156 @@
+// Everything setup installs, as plain data: the printed form and --write both walk this list.
+import { dirname } from "node:path";
+import type { Config } from "../config/schema.ts";
+import { autofsMasterEntry } from "./autofs.ts";
+import { dirStanza, includeLine, sdStanza } from "./bacula.ts";
+import { installPaths } from "./paths.ts";
+import { type GenerateOptions, udevRule } from "./udev.ts";
+
+export interface Owner {
+  user: string;
+  group: string;
+}
+
+export type Piece =
+  /** A file setup owns: replaced (after a backup) when its content differs. */
+  | {
+      kind: "file";
+      path: string;
+      content: string;
+      mode: number;
+      group?: string;
+      what: string;
+    }
+  | { kind: "symlink"; path: string; target: string; what: string }
+  /** A directory created when missing; owner/mode enforced only when `owner` is set. */
+  | { kind: "dir"; path: string; mode: number; owner?: Owner; what: string }
+  /** An empty file created when missing, never rewritten (the changer appends to it). */
+  | { kind: "touch"; path: string; mode: number; owner: Owner; what: string }
+  /** A line appended to an existing file of the admin's, only when the file exists. */
+  | {
+      kind: "include";
+      path: string;
+      line: string;
+      comment: string;
+      what: string;
+    }
+  /** The LUKS key: random bytes, created only when missing, never shown. */
+  | { kind: "keyfile"; path: string; bytes: number; what: string };
+
+export interface SetupPlan {
+  pieces: Piece[];
+  /** What setup cannot do itself, printed after the pieces. */
+  notes: string[];
+}
+
+export const KEY_BYTES = 4096;
+
+export function planSetup(o: GenerateOptions): SetupPlan {
+  const { config } = o;
+  const paths = installPaths(config.name, o.configPath);
+  const runAs: Owner = { user: config.user, group: config.group };
+  const pieces: Piece[] = [];
+  const notes: string[] = [];
+
+  pieces.push({
+    kind: "file",
+    path: paths.udevRule,
+    content: udevRule(o),
+    mode: 0o644,
+    what: "udev rule: unlock LUKS disks on attach, close them on removal",
+  });
+
+  const master = autofsMasterEntry(o);
+  if (master) {
+    pieces.push({
+      kind: "file",
+      path: paths.autofsMaster,
+      content: master,
+      mode: 0o644,
+      what: "autofs master map entry",
+    });
+    pieces.push({
+      kind: "symlink",
+      path: paths.autofsMap,
+      target: o.binary,
+      what: "autofs program map (magchanger automap)",
+    });
+  } else {
+    notes.push(
+      `no [[magazine]] path ends in /${config.automap.key} (automap.key), so no autofs map was generated: mount the magazines yourself, or add a bay such as path = "/mnt/${config.name}/${config.automap.key}"`,
+    );
+  }
+
+  pieces.push({
+    kind: "file",
+    path: paths.sdStanza,
+    content: sdStanza(o),
+    mode: 0o644,
+    what: "storage daemon: Autochanger and Device resources",
+  });
+  pieces.push({
+    kind: "include",
+    path: paths.sdMain,
+    line: includeLine(paths.sdStanza),
+    comment: `# magchanger changer "${config.name}" (added by magchanger setup)`,
+    what: "storage daemon config: include the stanza",
+  });
+  const sdHint = `the Password of the Director resource in ${paths.sdMain} on the storage daemon's host`;
+  // The Director's copy holds the SD password once filled in: readable by root and bacula only.
+  pieces.push({
+    kind: "file",
+    path: paths.dirStanza,
+    content: dirStanza(o, sdHint),
+    mode: 0o640,
+    group: "bacula",
+    what: "Director: Storage resource",
+  });
+  pieces.push({
+    kind: "include",
+    path: paths.dirMain,
+    line: includeLine(paths.dirStanza),
+    comment: `# magchanger changer "${config.name}" (added by magchanger setup)`,
+    what: "Director config: include the stanza",
+  });
+
+  pieces.push({
+    kind: "dir",
+    path: dirname(config.luks.key_file),
+    mode: 0o755,
+    what: "config and key directory",
+  });
+  pieces.push({
+    kind: "keyfile",
+    path: config.luks.key_file,
+    bytes: KEY_BYTES,
+    what: "LUKS key file (created only when missing)",
+  });
+  pieces.push({
+    kind: "dir",
+    path: config.work_dir,
+    mode: 0o750,
+    owner: runAs,
+    what: "work dir: drive links, slot registry, lock",
+  });
+  pieces.push({
+    kind: "dir",
+    path: dirname(config.log_file),
+    mode: 0o755,
+    what: "log directory",
+  });
+  pieces.push({
+    kind: "touch",
+    path: config.log_file,
+    mode: 0o640,
+    owner: runAs,
+    what: "changer log (owned by the run-as user, appended to by root helpers)",
+  });
+
+  notes.push(
+    `fill in the ${"CHANGE-ME"} Address and Password in ${paths.dirStanza}, or copy its Storage resource into the Director's config on the Director's host`,
+    `prepare each disk: cryptsetup luksFormat --key-file ${config.luks.key_file} /dev/sdX1, reattach it, mkfs.ext4 -m 0 -L ${config.name} /dev/mapper/${config.luks.mapper}`,
+    "then: udevadm control --reload; systemctl reload autofs; systemctl restart bacula-sd; reload in bconsole (or restart bacula-director)",
+    `check everything: magchanger doctor -c ${o.configPath}`,
+  );
+  return { pieces, notes };
+}
