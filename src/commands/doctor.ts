@@ -1,5 +1,65 @@
+// `magchanger doctor -c CONF [--json] [--prefix DIR] [--binary PATH]`: checks the whole chain and
+// says how to fix each problem. Reads only.
+import { realpathSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { defineCommand } from "citty";
 import { AppError } from "../errors.ts";
+import { checksJson, formatChecks, summary } from "../doctor/report.ts";
+import { runDoctor } from "../doctor/run.ts";
+import { exec } from "../system/exec.ts";
+import { configDir } from "../unlock/discover.ts";
+import { runCli } from "./cli.ts";
+import { writeStdout } from "./context.ts";
 
-export function main(_args: string[]): void {
-  throw new AppError("magchanger doctor is not built yet");
+const EXIT_STATUS = `Each line is OK, WARN or FAIL with the fix below it. --prefix DIR reads the installed files
+(udev rule, autofs map, Bacula stanzas, the config dir) below DIR, as setup --prefix wrote them;
+the work dir, log, magazines and key file are checked where the config says.
+Exit status: 0 nothing failed (warnings allowed); 1 at least one check failed; 2 usage.`;
+
+export const command = defineCommand({
+  meta: {
+    name: "doctor",
+    description:
+      "check the changer's whole chain (config, user, work dir, magazines, key, udev, autofs, Bacula)",
+  },
+  args: {
+    config: {
+      type: "string",
+      alias: "c",
+      description: "the changer's config file",
+      required: true,
+    },
+    json: { type: "boolean", description: "print the checks as JSON" },
+    prefix: {
+      type: "string",
+      description: "where setup --prefix installed the files",
+      default: "/",
+    },
+    binary: {
+      type: "string",
+      description:
+        "the magchanger the installed files should run (default: this binary)",
+    },
+  },
+  async run({ args }) {
+    const checks = await runDoctor({
+      configFile: resolve(args.config),
+      prefix: resolve(args.prefix),
+      binary: args.binary ?? thisBinary(),
+      configDir: configDir(process.env),
+      exec,
+    });
+    writeStdout(args.json ? checksJson(checks) : formatChecks(checks));
+    if (checks.some((c) => c.status === "fail"))
+      throw new AppError(`doctor: ${summary(checks)}`);
+  },
+});
+
+function thisBinary(): string | undefined {
+  const running = realpathSync(process.execPath);
+  return basename(running) === "bun" ? undefined : running;
+}
+
+export async function main(args: string[]): Promise<void> {
+  await runCli(command, args, EXIT_STATUS);
 }

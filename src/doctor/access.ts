@@ -1,0 +1,95 @@
+// What the run-as user may do with a path, judged from owner, group and mode bits along the whole
+// path (plus a read-only mount): doctor runs as root, but the storage daemon runs as bacula.
+// ACLs are not consulted.
+import { accessSync, constants, type Stats, statSync } from "node:fs";
+import { dirname } from "node:path";
+import { errnoCode } from "../errors.ts";
+import type { Exec } from "../system/exec.ts";
+
+export interface Who {
+  name: string;
+  uid: number;
+  gids: number[];
+}
+
+export const R = 4;
+export const W = 2;
+export const X = 1;
+
+/**
+ * The groups the changer runs with: dropPrivileges calls initgroups(user, group), which gives the
+ * configured group plus the groups that list the user as a member, but not the user's primary
+ * group from passwd (Debian's bacula:tape therefore cannot read root:bacula 0640 files).
+ */
+export async function runAsGroups(
+  exec: Exec,
+  user: string,
+  passwdGid: number,
+  group: number,
+): Promise<number[]> {
+  const gids = new Set([group]);
+  try {
+    const result = await exec(["id", "-G", "--", user], { timeoutMs: 5000 });
+    if (result.exitCode === 0) {
+      for (const g of result.stdout.trim().split(/\s+/))
+        if (/^\d+$/.test(g) && Number(g) !== passwdGid) gids.add(Number(g));
+    }
+    const primary = await exec(["getent", "group", String(passwdGid)], {
+      timeoutMs: 5000,
+    });
+    const members = primary.stdout.trim().split(":")[3]?.split(",") ?? [];
+    if (members.includes(user)) gids.add(passwdGid);
+  } catch {
+    // id or getent missing: the configured group is what we know
+  }
+  return [...gids];
+}
+
+export function modeAllows(stats: Stats, who: Who, want: number): boolean {
+  if (who.uid === 0)
+    return (
+      (want & X) === 0 || stats.isDirectory() || (stats.mode & 0o111) !== 0
+    );
+  if (stats.uid === who.uid) return ((stats.mode >> 6) & want) === want;
+  if (who.gids.includes(stats.gid)) return ((stats.mode >> 3) & want) === want;
+  return (stats.mode & want) === want;
+}
+
+/** Why who cannot reach path with the wanted access, or undefined when it can. */
+export function denied(
+  path: string,
+  who: Who,
+  want: number,
+): string | undefined {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    try {
+      if (!modeAllows(statSync(dir), who, X))
+        return `${who.name} cannot enter ${dir}`;
+    } catch (error) {
+      return `cannot stat ${dir}: ${errnoCode(error) ?? error}`;
+    }
+    if (dir === "/") break;
+  }
+  let stats: Stats;
+  try {
+    stats = statSync(path);
+  } catch (error) {
+    return `cannot stat ${path}: ${errnoCode(error) ?? error}`;
+  }
+  if (!modeAllows(stats, who, want)) {
+    const what = [want & R ? "read" : "", want & W ? "write" : ""]
+      .filter(Boolean)
+      .join(" or ");
+    const mode = (stats.mode & 0o7777).toString(8).padStart(4, "0");
+    return `${who.name} cannot ${what || "use"} ${path} (owner uid ${stats.uid}, gid ${stats.gid}, mode ${mode})`;
+  }
+  if (want & W) {
+    try {
+      accessSync(path, constants.W_OK);
+    } catch (error) {
+      if (errnoCode(error) === "EROFS")
+        return `${path} is on a read-only filesystem`;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,342 @@
+// Checks of the host around the changer: the config file itself, the run-as identity, the work
+// dir and log, the LUKS key file, the binary udev and autofs run as root, and bconsole.
+import {
+  readdirSync,
+  readFileSync,
+  type Stats,
+  statfsSync,
+  statSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
+import { AppError, errnoCode } from "../errors.ts";
+import { formatBytes } from "../state/atomic.ts";
+import { lookupGroup, lookupUser } from "../system/identity.ts";
+import { underPrefix } from "../setup/paths.ts";
+import { scanConfigs } from "../unlock/discover.ts";
+import { checkKeyFile } from "../unlock/keyfile.ts";
+import { denied, R, W, X } from "./access.ts";
+import { type Check, fail, ok, warn } from "./check.ts";
+import { type DoctorContext, setupCommand } from "./context.ts";
+
+/** Less free space than this for the run-as user and state writes are about to fail. */
+const MIN_WORK_DIR_BYTES = 1024 * 1024;
+
+function groupName(gid: number): string {
+  try {
+    for (const line of readFileSync("/etc/group", "utf8").split("\n")) {
+      const [name, , id] = line.split(":");
+      if (name && Number(id) === gid) return name;
+    }
+  } catch {
+    // fall back to the number
+  }
+  return String(gid);
+}
+
+function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
+export function checkConfigFile(ctx: DoctorContext): Check[] {
+  const { config, configFile, configPath } = ctx;
+  const checks: Check[] = [
+    ok(
+      "config",
+      `${configFile} is valid: changer ${config.name}, ${config.drives} drive(s), ${config.magazine.length} bay(s)`,
+    ),
+  ];
+  const stats = statSync(configFile);
+  if (stats.uid !== 0 || (stats.mode & 0o022) !== 0) {
+    checks.push(
+      fail(
+        "config owner",
+        `${configFile} is owned by uid ${stats.uid} with mode ${(stats.mode & 0o7777).toString(8)}: unlock and automap run as root and refuse a config others can change`,
+        `chown root:root ${configFile}; chmod 0644 ${configFile}`,
+      ),
+    );
+  }
+  if (ctx.who) {
+    const why = denied(configFile, ctx.who, R);
+    if (why)
+      checks.push(
+        fail(
+          "config access",
+          `the storage daemon runs the changer as ${ctx.who.name}: ${why}`,
+          `chmod 0644 ${configFile} (it holds no secrets)`,
+        ),
+      );
+  }
+  const dir = underPrefix(ctx.prefix, ctx.configDir);
+  if (dirname(configPath) !== ctx.configDir) {
+    checks.push(
+      warn(
+        "config location",
+        `unlock (udev) and automap (autofs) find configs in ${ctx.configDir}, not ${dirname(configPath)}`,
+        `install it as ${ctx.configDir}/${config.name}.toml (cp ${configFile} ${dir}/${config.name}.toml) and use that path everywhere`,
+      ),
+    );
+  } else {
+    const others = scanConfigs(dir).configs.filter(
+      (c) => c.source !== configFile && c.luks.mapper === config.luks.mapper,
+    );
+    if (others.length) {
+      checks.push(
+        fail(
+          "mapper name",
+          `${others.map((c) => c.source).join(", ")} also use luks.mapper = "${config.luks.mapper}": udev's unlock cannot tell the changers apart`,
+          `give each changer its own [luks] mapper in ${configFile}`,
+        ),
+      );
+    }
+  }
+  return checks;
+}
+
+export function checkIdentity(ctx: DoctorContext): Check[] {
+  const { config } = ctx;
+  const user = lookupUser(config.user);
+  const group = lookupGroup(config.group);
+  return [
+    user
+      ? ok("run-as user", `${config.user} exists (uid ${user.uid})`)
+      : fail(
+          "run-as user",
+          `user "${config.user}" does not exist: the changer refuses to run instead of staying root`,
+          `apt-get install bacula-sd (it creates bacula), or set user = "..." in ${ctx.configFile}`,
+        ),
+    group
+      ? ok("run-as group", `${config.group} exists (gid ${group.gid})`)
+      : fail(
+          "run-as group",
+          `group "${config.group}" does not exist`,
+          `groupadd --system ${config.group}, or set group = "..." in ${ctx.configFile}`,
+        ),
+  ];
+}
+
+export function checkWorkDir(ctx: DoctorContext): Check[] {
+  const { config, who } = ctx;
+  const dir = config.work_dir;
+  const owner = `${config.user}:${config.group}`;
+  const stats = statOrUndefined(dir);
+  if (!stats)
+    return [
+      fail(
+        "work dir",
+        `${dir} does not exist`,
+        `${setupCommand(ctx)} (creates it owned by ${owner}), or mkdir -m 0750 ${dir}; chown ${owner} ${dir}`,
+      ),
+    ];
+  if (!stats.isDirectory())
+    return [
+      fail(
+        "work dir",
+        `${dir} is not a directory`,
+        `move it away, then ${setupCommand(ctx)}`,
+      ),
+    ];
+  if (!who)
+    return [
+      warn(
+        "work dir",
+        `${dir} exists; its access cannot be judged without the run-as user`,
+        "fix the run-as user first",
+      ),
+    ];
+  const why = denied(dir, who, R | W | X);
+  if (why)
+    return [fail("work dir", why, `chown ${owner} ${dir}; chmod 0750 ${dir}`)];
+  const checks: Check[] = [];
+  // A state file left by a run as root (user = "root" once, or a manual test) blocks every later write.
+  const stuck = readdirSync(dir, { withFileTypes: true })
+    .filter((e) => e.isFile() || e.isDirectory())
+    .map((e) => join(dir, e.name))
+    .filter((path) => denied(path, who, R | W));
+  if (stuck.length) {
+    checks.push(
+      fail(
+        "work dir",
+        `${who.name} cannot write ${stuck.slice(0, 3).join(", ")}${stuck.length > 3 ? " ..." : ""}`,
+        `chown -R ${owner} ${dir}`,
+      ),
+    );
+  }
+  const fs = statfsSync(dir);
+  const usable =
+    (who.uid === 0 ? Number(fs.bfree) : Number(fs.bavail)) * Number(fs.bsize);
+  const reserved = (Number(fs.bfree) - Number(fs.bavail)) * Number(fs.bsize);
+  if (usable < MIN_WORK_DIR_BYTES) {
+    const trap =
+      who.uid !== 0 && reserved > 0
+        ? `; ${formatBytes(reserved)} more are reserved for root, which ${who.name} cannot use`
+        : "";
+    checks.push(
+      fail(
+        "work dir space",
+        `${formatBytes(usable)} free for ${who.name} on the filesystem of ${dir}${trap}`,
+        `free space on that filesystem, or move work_dir`,
+      ),
+    );
+  }
+  if (!checks.length)
+    checks.push(
+      ok(
+        "work dir",
+        `${dir} is writable by ${who.name}, ${formatBytes(usable)} free for it`,
+      ),
+    );
+  return checks;
+}
+
+export function checkLog(ctx: DoctorContext): Check[] {
+  const { config, who } = ctx;
+  const file = config.log_file;
+  if (config.log_level === "off")
+    return [ok("log", "logging is off (log_level)")];
+  if (!who) return [];
+  const owner = `${config.user}:${config.group}`;
+  const exists = statOrUndefined(file) !== undefined;
+  const why = exists ? denied(file, who, W) : denied(dirname(file), who, W | X);
+  if (!why) return [ok("log", `${file} is writable by ${who.name}`)];
+  return [
+    warn(
+      "log",
+      `the changer's diagnostics are lost: ${why}`,
+      exists
+        ? `chown ${owner} ${file}`
+        : `${setupCommand(ctx)} (creates ${file} owned by ${owner})`,
+    ),
+  ];
+}
+
+export function checkKey(ctx: DoctorContext): Check[] {
+  const { config } = ctx;
+  const path = config.luks.key_file;
+  const stats = statOrUndefined(path);
+  if (!config.automap.luks && !stats)
+    return [ok("key file", "not used (automap.luks = false)")];
+  // unlock's own check decides; the message here splits problem and fix.
+  try {
+    checkKeyFile(path, ctx.configFile);
+  } catch (error) {
+    if (!(error instanceof AppError)) throw error;
+    const name = "key file";
+    if (!stats)
+      return [
+        fail(
+          name,
+          `${path} (luks.key_file) does not exist: unlock cannot open any disk`,
+          `${setupCommand(ctx)} (creates a random key), or point luks.key_file at the key the disks were formatted with`,
+        ),
+      ];
+    if (!stats.isFile())
+      return [
+        fail(
+          name,
+          `${path} (luks.key_file) is not a regular file`,
+          "point luks.key_file at the key file",
+        ),
+      ];
+    const mode = (stats.mode & 0o7777).toString(8).padStart(4, "0");
+    if (stats.uid !== 0 || (stats.mode & 0o077) !== 0) {
+      return [
+        fail(
+          name,
+          `${path} is owned by uid ${stats.uid} with mode ${mode}: unlock refuses a key others can read or replace`,
+          `chown root:root ${path}; chmod 0400 ${path}`,
+        ),
+      ];
+    }
+    return [
+      fail(
+        name,
+        error.message,
+        "write the key the disks were formatted with into it",
+      ),
+    ];
+  }
+  return [
+    ok(
+      "key file",
+      `${path} is root's alone (mode ${((stats?.mode ?? 0) & 0o777).toString(8).padStart(4, "0")})`,
+    ),
+  ];
+}
+
+export function checkBinary(ctx: DoctorContext): Check[] {
+  const binary = ctx.binary;
+  if (!binary)
+    return [
+      warn(
+        "binary",
+        "doctor runs from source, so the installed files cannot be compared with a binary",
+        "run the installed binary, or pass --binary PATH",
+      ),
+    ];
+  const stats = statOrUndefined(binary);
+  if (!stats)
+    return [
+      fail(
+        "binary",
+        `${binary} does not exist`,
+        `install -m 0755 dist/magchanger ${binary}`,
+      ),
+    ];
+  if (stats.uid !== 0 || (stats.mode & 0o022) !== 0) {
+    return [
+      fail(
+        "binary",
+        `${binary} runs as root from udev and autofs but others can replace it (uid ${stats.uid}, mode ${(stats.mode & 0o7777).toString(8)})`,
+        `chown root:root ${binary}; chmod 0755 ${binary}`,
+      ),
+    ];
+  }
+  return [ok("binary", `${binary} is root's and not writable by others`)];
+}
+
+export function checkBconsole(ctx: DoctorContext): Check[] {
+  const { bconsole, config } = ctx.config.bacula;
+  const stats = statOrUndefined(bconsole);
+  if (!stats || !stats.isFile() || (stats.mode & 0o111) === 0) {
+    return [
+      warn(
+        "bconsole",
+        `${bconsole} is not an executable: \`magchanger refresh\` cannot tell Bacula about new or removed volumes`,
+        `apt-get install bacula-console, or set [bacula] bconsole = "..." in ${ctx.configFile}`,
+      ),
+    ];
+  }
+  try {
+    statSync(config);
+  } catch (error) {
+    return [
+      warn(
+        "bconsole",
+        `bconsole's config ${config}: ${errnoCode(error) ?? error}`,
+        `set [bacula] config = "..." in ${ctx.configFile} to the bconsole.conf that reaches your Director`,
+      ),
+    ];
+  }
+  const who = ctx.who;
+  const why = who ? denied(config, who, R) : undefined;
+  if (who && why) {
+    const stats = statSync(config);
+    return [
+      warn(
+        "bconsole",
+        `\`magchanger refresh\` runs bconsole as ${ctx.config.user}:${ctx.config.group} (the configured group plus the groups listing ${ctx.config.user} as a member): ${why}`,
+        `usermod -a -G ${groupName(stats.gid)} ${ctx.config.user} (then it may read it), or chgrp ${ctx.config.group} ${config}`,
+      ),
+    ];
+  }
+  return [
+    ok(
+      "bconsole",
+      `${bconsole} with ${config}${who ? `, readable by ${who.name}` : ""}`,
+    ),
+  ];
+}

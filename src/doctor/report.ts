@@ -1,0 +1,26 @@
+// doctor's output: one line per check with its fix below it, or JSON for scripts.
+import type { Check } from "./check.ts";
+
+const LABEL = { ok: "OK  ", warn: "WARN", fail: "FAIL" } as const;
+
+export function formatChecks(checks: Check[]): string {
+  const lines: string[] = [];
+  for (const c of checks) {
+    lines.push(`${LABEL[c.status]}  ${c.name}: ${c.message}`);
+    if (c.fix) lines.push(`      fix: ${c.fix}`);
+  }
+  lines.push(summary(checks));
+  return `${lines.join("\n")}\n`;
+}
+
+export function summary(checks: Check[]): string {
+  const failed = checks.filter((c) => c.status === "fail").length;
+  const warned = checks.filter((c) => c.status === "warn").length;
+  if (!failed && !warned) return `All ${checks.length} checks passed.`;
+  return `${failed} failed, ${warned} warning(s), ${checks.length - failed - warned} ok.`;
+}
+
+export function checksJson(checks: Check[]): string {
+  const failed = checks.filter((c) => c.status === "fail").length;
+  return `${JSON.stringify({ ok: failed === 0, failed, warnings: checks.filter((c) => c.status === "warn").length, checks }, null, 1)}\n`;
+}
