@@ -69,7 +69,7 @@ function kind(path: string): string | undefined {
 }
 
 /** The refusals: each names the path and what to do, and comes before any write. */
-function check(piece: Piece, path: string, root: boolean): void {
+function check(piece: Piece, path: string): void {
   for (let dir = dirname(path); ; dir = dirname(dir)) {
     const k = kind(dir);
     if (k === "dir" || k === "dirlink") break;
@@ -99,10 +99,6 @@ function check(piece: Piece, path: string, root: boolean): void {
       `key file ${path} is a dangling symlink; remove it or point luks.key_file at the key`,
     );
   }
-  if (!root && piece.kind === "keyfile")
-    throw new AppError(
-      "creating the LUKS key needs root (it must be root's, mode 0400)",
-    );
 }
 
 export function preflight(
@@ -112,8 +108,7 @@ export function preflight(
   const owners = new Map<Piece, Ownership | undefined>();
   for (const piece of plan.pieces) {
     const path = underPrefix(options.prefix, piece.path);
-    if (piece.kind !== "keyfile" || !existsSync(path))
-      check(piece, path, options.root);
+    if (piece.kind !== "keyfile" || !existsSync(path)) check(piece, path);
     if (piece.kind === "dir" || piece.kind === "touch")
       owners.set(
         piece,
@@ -192,6 +187,13 @@ function install(
           status: "unchanged",
           detail: "kept (an existing key is never replaced)",
         };
+      if (!options.root) {
+        return {
+          status: "skipped",
+          detail:
+            "not root: a key must be root's (mode 0400); run setup --write as root",
+        };
+      }
       makeDir(dirname(path), 0o755);
       writeFileReplacing(path, randomBytes(piece.bytes), 0o400, {
         uid: 0,

@@ -1,0 +1,215 @@
+// `magchanger setup` through the compiled binary: the dry run writes nothing, --write installs
+// below --prefix and a second --write changes nothing, and bad input changes no file.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  realpathSync,
+  writeFileSync,
+} from "node:fs";
+import { join, relative } from "node:path";
+import { BASE_ENV, ensureBinary, runBinary } from "../helpers/run.ts";
+import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+
+const root = process.getuid?.() === 0;
+
+function snapshot(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const entry of readdirSync(dir, {
+    recursive: true,
+    withFileTypes: true,
+  })) {
+    const path = join(entry.parentPath, entry.name);
+    const s = lstatSync(path);
+    const what = s.isSymbolicLink()
+      ? `-> ${readlinkSync(path)}`
+      : s.isFile()
+        ? readFileSync(path).toString("base64")
+        : "dir";
+    out[relative(dir, path)] =
+      `${(s.mode & 0o7777).toString(8)} ${s.uid}:${s.gid} ${s.mtimeMs} ${what}`;
+  }
+  return out;
+}
+
+describe("magchanger setup (compiled binary)", () => {
+  let dir = "";
+  let prefix = "";
+  let conf = "";
+  let binary = "";
+
+  beforeAll(() => {
+    binary = realpathSync(ensureBinary());
+    dir = makeTempDir("e2e-setup");
+    prefix = join(dir, "root");
+    conf = join(prefix, "etc/magchanger/c1.toml");
+    mkdirSync(join(prefix, "etc/magchanger"), { recursive: true });
+    mkdirSync(join(prefix, "etc/bacula"), { recursive: true });
+    writeFileSync(
+      join(prefix, "etc/bacula/bacula-sd.conf"),
+      "Storage {\n  Name = sd\n}\n",
+    );
+    const owner = root ? 'user = "root"\ngroup = "root"\n' : "";
+    writeFileSync(
+      conf,
+      `name = "c1"\ndrives = 2\n${owner}[[magazine]]\npath = "/mnt/c1/magazine"\n`,
+    );
+  });
+  afterAll(() => {
+    if (dir) removeTempDir(dir);
+  });
+
+  test("without --write it prints every piece, running this binary, and writes nothing", async () => {
+    const before = snapshot(prefix);
+    const result = await runBinary(["setup", "-c", conf, "--prefix", prefix]);
+    expect({ exitCode: result.exitCode, stderr: result.stderr }).toEqual({
+      exitCode: 0,
+      stderr: "",
+    });
+    expect(result.stdout).toContain(`RUN+="${binary} unlock /dev/%k bacula"`);
+    expect(result.stdout).toContain(
+      `Changer Command = "${binary} changer %c %o %S %a %d"`,
+    );
+    expect(result.stdout).toContain(
+      'Changer Device = "/etc/magchanger/c1.toml"',
+    );
+    expect(result.stdout).toContain(
+      "/mnt/c1 program:/etc/auto.c1 --timeout=10",
+    );
+    expect(result.stdout).toContain(
+      `#### ${prefix}/etc/auto.c1: autofs program map (magchanger automap) (symlink -> ${binary})`,
+    );
+    expect(snapshot(prefix)).toEqual(before);
+  });
+
+  test("--write installs below --prefix, and a second --write changes nothing", async () => {
+    const first = await runBinary([
+      "setup",
+      "-c",
+      conf,
+      "--prefix",
+      prefix,
+      "--write",
+    ]);
+    expect({ exitCode: first.exitCode, stderr: first.stderr }).toEqual({
+      exitCode: 0,
+      stderr: "",
+    });
+    expect(first.stdout).toMatch(
+      /^created {3}\S+\/etc\/udev\/rules\.d\/90-magchanger-c1\.rules /m,
+    );
+    expect(first.stdout).toMatch(
+      /^changed {3}\S+\/etc\/bacula\/bacula-sd\.conf .*previous version kept as \S+bacula-sd\.conf\.magchanger-bak$/m,
+    );
+    expect(
+      readFileSync(
+        join(prefix, "etc/bacula/bacula-sd.conf.magchanger-bak"),
+        "utf8",
+      ),
+    ).toBe("Storage {\n  Name = sd\n}\n");
+    expect(readlinkSync(join(prefix, "etc/auto.c1"))).toBe(binary);
+    const after = snapshot(prefix);
+    const second = await runBinary([
+      "setup",
+      "-c",
+      conf,
+      "--prefix",
+      prefix,
+      "--write",
+    ]);
+    expect({ exitCode: second.exitCode, stderr: second.stderr }).toEqual({
+      exitCode: 0,
+      stderr: "",
+    });
+    expect(second.stdout).toContain(
+      "Everything was already in place; nothing changed.",
+    );
+    expect(second.stdout).not.toMatch(/^(created|changed) /m);
+    expect(snapshot(prefix)).toEqual(after);
+  });
+
+  const refusals: [string, () => string[], number, RegExp][] = [
+    [
+      "an invalid config",
+      () => [
+        "setup",
+        "-c",
+        join(dir, "bad.toml"),
+        "--prefix",
+        prefix,
+        "--write",
+      ],
+      3,
+      /^magchanger: config \S+bad\.toml: drives: /,
+    ],
+    [
+      "a missing --prefix directory",
+      () => ["setup", "-c", conf, "--prefix", join(dir, "nope"), "--write"],
+      2,
+      /^magchanger: --prefix \S+: no such directory; create it first$/,
+    ],
+    [
+      "a --binary path Bacula would split",
+      () => [
+        "setup",
+        "-c",
+        conf,
+        "--prefix",
+        prefix,
+        "--write",
+        "--binary",
+        "/opt/my bin/magchanger",
+      ],
+      2,
+      /^magchanger: --binary "\/opt\/my bin\/magchanger" cannot be written .*; install magchanger to \/usr\/local\/bin\/magchanger$/,
+    ],
+    [
+      "an unknown option",
+      () => ["setup", "-c", conf, "--prefix", prefix, "--wirte"],
+      2,
+      /^magchanger: unknown option --wirte; see --help$/,
+    ],
+  ];
+  for (const [what, argv, code, line] of refusals) {
+    test(`${what} is refused with one line and no file changed`, async () => {
+      writeFileSync(
+        join(dir, "bad.toml"),
+        'name = "c1"\ndrives = 0\n[[magazine]]\npath = "/mnt/x"\n',
+      );
+      const before = snapshot(prefix);
+      const result = await runBinary(argv());
+      expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({
+        exitCode: code,
+        stdout: "",
+      });
+      expect(result.stderr).toMatch(/^[^\n]+\n$/);
+      expect(result.stderr.trimEnd()).toMatch(line);
+      expect(snapshot(prefix)).toEqual(before);
+    });
+  }
+
+  test.skipIf(!root)(
+    "--write into / as a user other than root is refused before anything runs",
+    async () => {
+      const child = Bun.spawn([binary, "setup", "-c", conf, "--write"], {
+        uid: 65534,
+        gid: 65534,
+        env: BASE_ENV,
+        stdout: "pipe",
+        stderr: "pipe",
+      });
+      const [stdout, stderr, exitCode] = await Promise.all([
+        new Response(child.stdout).text(),
+        new Response(child.stderr).text(),
+        child.exited,
+      ]);
+      expect({ exitCode, stdout }).toEqual({ exitCode: 2, stdout: "" });
+      expect(stderr).toBe(
+        "magchanger: setup --write installs into /etc and /var: run it as root (sudo), or stage the files with --prefix DIR\n",
+      );
+    },
+  );
+});

@@ -1,0 +1,159 @@
+// What setup generates, piece by piece (the real tools check the Bacula stanzas in bacula.test.ts).
+import { describe, expect, test } from "bun:test";
+import { parseConfigText } from "../../src/config/load.ts";
+import { autofsMasterEntry } from "../../src/setup/autofs.ts";
+import { dirStanza, sdStanza } from "../../src/setup/bacula.ts";
+import {
+  autofsBay,
+  checkSafePath,
+  installPaths,
+  livePath,
+} from "../../src/setup/paths.ts";
+import { planSetup } from "../../src/setup/plan.ts";
+import { type GenerateOptions, udevRule } from "../../src/setup/udev.ts";
+
+const BIN = "/usr/local/bin/magchanger";
+const CONF = "/etc/magchanger/usbchanger1.toml";
+
+function options(
+  extra = "",
+  bay = 'path = "/mnt/usbchanger1/magazine"',
+): GenerateOptions {
+  const config = parseConfigText(
+    `name = "usbchanger1"\ndrives = 2\n${extra}\n[[magazine]]\n${bay}\n`,
+    CONF,
+  );
+  return { config, configPath: CONF, binary: BIN, mediaType: "usbchanger1" };
+}
+
+const ruleLines = (text: string) =>
+  text.split("\n").filter((l) => l && !l.startsWith("#"));
+
+describe("udev rule", () => {
+  test("opens LUKS disks on USB through unlock with the mapper name, and closes them on remove", () => {
+    const lines = ruleLines(udevRule(options()));
+    expect(lines).toEqual([
+      'ACTION=="add|change", SUBSYSTEMS=="usb", SUBSYSTEM=="block", ENV{ID_FS_TYPE}=="crypto_LUKS", RUN+="/usr/local/bin/magchanger unlock /dev/%k bacula"',
+      'ACTION=="remove", SUBSYSTEM=="block", ENV{ID_BUS}=="usb", ENV{ID_FS_TYPE}=="crypto_LUKS", RUN+="/usr/local/bin/magchanger unlock --remove /dev/%k bacula"',
+    ]);
+  });
+
+  test("never uses the obsolete BUS key", () => {
+    for (const line of ruleLines(udevRule(options())))
+      expect(line).not.toMatch(/(^|[ ,])BUS==/);
+  });
+
+  test("allowed LUKS UUIDs narrow the rule so two changers never race for one disk", () => {
+    const o = options(
+      '[luks]\nmapper = "offsite"\nallowed_uuids = ["0b7f3c9e-2a4d-4f61-9a57-3c1e0f1d2b6a", "11111111-2222-3333-4444-555555555555"]',
+    );
+    for (const line of ruleLines(udevRule(o))) {
+      expect(line).toContain(
+        'ENV{ID_FS_UUID}=="0b7f3c9e-2a4d-4f61-9a57-3c1e0f1d2b6a|11111111-2222-3333-4444-555555555555"',
+      );
+      expect(line).toMatch(/ \/dev\/%k offsite"$/);
+    }
+  });
+
+  test("its file sorts after 60-persistent-storage.rules, which sets the ID_FS_* properties it matches", () => {
+    const name = installPaths("usbchanger1", CONF)
+      .udevRule.split("/")
+      .pop() as string;
+    expect(name).toBe("90-magchanger-usbchanger1.rules");
+    expect(
+      [name, "60-persistent-storage.rules", "99-unlock-luks.rules"].sort(),
+    ).toEqual(["60-persistent-storage.rules", name, "99-unlock-luks.rules"]);
+  });
+});
+
+describe("autofs", () => {
+  test("the master entry mounts the bay's parent with the map named after the config file", () => {
+    const o = options();
+    const lines = ruleLines(autofsMasterEntry(o) as string);
+    expect(lines).toEqual([
+      "/mnt/usbchanger1 program:/etc/auto.usbchanger1 --timeout=10 --negative-timeout=5",
+    ]);
+    expect(installPaths("usbchanger1", CONF)).toMatchObject({
+      autofsMaster: "/etc/auto.master.d/magchanger-usbchanger1.autofs",
+      autofsMap: "/etc/auto.usbchanger1",
+    });
+  });
+
+  test("no entry when no bay path ends in automap.key", () => {
+    const o = options("", 'label = "offsite2"');
+    expect(autofsBay(o.config)).toBeUndefined();
+    expect(autofsMasterEntry(o)).toBeUndefined();
+    const plan = planSetup(o);
+    expect(plan.pieces.some((p) => p.path.includes("auto"))).toBe(false);
+    expect(plan.notes[0]).toContain("no autofs map was generated");
+  });
+});
+
+describe("Bacula stanzas", () => {
+  test("the Autochanger runs the changer form with the config as Changer Device", () => {
+    const text = sdStanza(options());
+    expect(text).toContain(
+      'Changer Command = "/usr/local/bin/magchanger changer %c %o %S %a %d"',
+    );
+    expect(text).toContain(`Changer Device = "${CONF}"`);
+    expect(text).toContain(
+      'Device = "usbchanger1-drive-0", "usbchanger1-drive-1"',
+    );
+  });
+
+  test("one Device per drive, its Archive Device the drive link in the work dir", () => {
+    const text = sdStanza(options('work_dir = "/srv/mag chg/w"'));
+    const devices = text.split("Device {").slice(1);
+    expect(devices).toHaveLength(2);
+    devices.forEach((device, i) => {
+      expect(device).toContain(`Drive Index = ${i}`);
+      expect(device).toContain(`Archive Device = "/srv/mag chg/w/drive${i}"`);
+      for (const line of [
+        "Autochanger = yes",
+        "Device Type = File",
+        "Removable Media = no",
+        "Random Access = yes",
+        "Label Media = no",
+        "Automatic Mount = yes",
+      ]) {
+        expect(device).toContain(line);
+      }
+    });
+  });
+
+  test("the Director's Storage names the Autochanger and marks what the admin must fill in", () => {
+    const text = dirStanza(options(), "the SD password");
+    expect(text).toContain('Device = "usbchanger1"');
+    expect(text).toContain("Autochanger = yes");
+    expect(text).toContain('Address = "CHANGE-ME"');
+    expect(text).toContain('Password = "CHANGE-ME"');
+    expect(text).toContain("# CHANGE-ME: the SD password");
+  });
+});
+
+describe("paths", () => {
+  test("a path below the prefix is written into the files as the live system sees it", () => {
+    expect(livePath("/tmp/p", "/tmp/p/etc/magchanger/a.toml")).toBe(
+      "/etc/magchanger/a.toml",
+    );
+    expect(livePath("/tmp/p", "/srv/a.toml")).toBe("/srv/a.toml");
+    expect(livePath("/", "/srv/a.toml")).toBe("/srv/a.toml");
+  });
+
+  test("paths Bacula or udev would split or expand are refused with the fix", () => {
+    expect(() =>
+      checkSafePath(
+        "/opt/my tools/magchanger",
+        "--binary",
+        "install it to /usr/local/bin",
+      ),
+    ).toThrow(
+      /^--binary "\/opt\/my tools\/magchanger" cannot be written .*; install it to \/usr\/local\/bin$/,
+    );
+    for (const bad of ["/a/%k", "/a/$x", '/a/"q', "relative"])
+      expect(() => checkSafePath(bad, "x", "y")).toThrow();
+    expect(() =>
+      checkSafePath("/usr/local/bin/magchanger", "x", "y"),
+    ).not.toThrow();
+  });
+});
