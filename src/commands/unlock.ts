@@ -6,6 +6,7 @@ import type { Config } from "../config/schema.ts";
 import { AppError, ConfigError, UsageError } from "../errors.ts";
 import { teeToStderr } from "../log.ts";
 import { exec } from "../system/exec.ts";
+import { argumentError } from "../unlock/args.ts";
 import {
   checkDeviceSyntax,
   checkMapperName,
@@ -57,9 +58,13 @@ export function parseUnlockArgs(
   try {
     parsed = parseCli(args);
   } catch (error) {
-    throw new UsageError(
-      `unlock: ${(error as Error).message}; see magchanger unlock --help`,
-    );
+    throw argumentError("unlock", error, args, [
+      "-c",
+      "--config",
+      "--remove",
+      "-h",
+      "--help",
+    ]);
   }
   const { values, positionals } = parsed;
   if (values.help) return "help";
@@ -68,15 +73,22 @@ export function parseUnlockArgs(
       `unlock: too many arguments (${positionals.join(" ")}); expected [DEVICE] [NAME]`,
     );
   const [first, second] = positionals;
+  const remove = values.remove === true || env.ACTION === "remove";
   let device: string | undefined;
   let name: string | undefined;
   if (second !== undefined) [device, name] = [first, second];
-  else if (first !== undefined && (first.startsWith("/") || !env.DEVNAME))
-    device = first;
-  else name = first;
+  // One argument: a path is the device; a name is NAME when the device comes from udev's
+  // DEVNAME or is not needed (remove); anything else is a device, refused by its spelling.
+  else if (
+    first !== undefined &&
+    !first.startsWith("/") &&
+    (remove || env.DEVNAME)
+  )
+    name = first;
+  else device = first;
   return {
     config: values.config,
-    remove: values.remove === true || env.ACTION === "remove",
+    remove,
     device: device ?? (env.DEVNAME || undefined),
     name,
   };
