@@ -1,0 +1,236 @@
+// The compiled binary as an autofs program map, through a symlink named auto.CHANGER, under a
+// real automount (Debian's autofs): a labeled ext4 loop disk is mounted on access at MNT/KEY,
+// expires when idle, and an absent disk or unknown key gives ENOENT. Everything started here
+// (loop devices, mounts, automount) is stopped in afterAll, whatever the tests did.
+import {
+  afterAll,
+  beforeAll,
+  describe,
+  expect,
+  setDefaultTimeout,
+  test,
+} from "bun:test";
+import {
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import {
+  createLoopFs,
+  destroyAllLoopFs,
+  type LoopFs,
+  loopMissing,
+} from "../helpers/loop.ts";
+import { BASE_ENV, ensureBinary, tool } from "../helpers/run.ts";
+import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+
+// automount start, mount on access and expiry take seconds.
+setDefaultTimeout(60_000);
+
+const EXPIRE_SECONDS = 2;
+
+function automountMissing(): string | undefined {
+  const loop = loopMissing();
+  if (loop) return loop;
+  if (!existsSync("/usr/sbin/automount"))
+    return "automount is not installed (apt-get install autofs)";
+  if (!existsSync("/usr/bin/setsid"))
+    return "setsid is not installed (apt-get install util-linux)";
+  if (!readFileSync("/proc/filesystems", "utf8").includes("autofs"))
+    return "no autofs in this kernel";
+  return undefined;
+}
+
+const missing = automountMissing();
+if (missing) console.warn(`skipping automap e2e: ${missing}`);
+
+function mountAt(
+  dir: string,
+): { fsType: string; source: string; options: string } | undefined {
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const [left, right] = line.split(" - ");
+    const fields = left?.split(" ") ?? [];
+    if (fields[4] !== dir || !right) continue;
+    const [fsType = "", source = ""] = right.split(" ");
+    return { fsType, source, options: fields[5] ?? "" };
+  }
+  return undefined;
+}
+
+async function until(
+  what: string,
+  check: () => boolean,
+  seconds: number,
+): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!check()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+async function runMap(
+  link: string,
+  args: string[],
+  env: Record<string, string>,
+  cwd: string,
+) {
+  const child = Bun.spawn([link, ...args], {
+    cwd,
+    env,
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+    timeout: 30_000,
+  });
+  const [stdout, stderr, exitCode] = await Promise.all([
+    new Response(child.stdout).text(),
+    new Response(child.stderr).text(),
+    child.exited,
+  ]);
+  return { stdout, stderr, exitCode };
+}
+
+describe.skipIf(missing !== undefined)(
+  "magchanger automap (e2e, real automount)",
+  () => {
+    let root: string;
+    let mnt: string;
+    let link: string;
+    let disk: LoopFs;
+    let automount: Bun.Subprocess | undefined;
+    let env: Record<string, string>;
+    const label = `mgam${process.pid % 100000}`;
+    const expectedEntry = () =>
+      `-fstype=ext4,rw,nodev,nosuid,noexec,noatime :${disk.device}\n`;
+
+    beforeAll(async () => {
+      root = makeTempDir("automap");
+      mnt = join(root, "mnt");
+      mkdirSync(mnt);
+      const confDir = join(root, "etc");
+      mkdirSync(confDir);
+      disk = createLoopFs(root, "disk", { sizeMiB: 16, label });
+      writeFileSync(
+        join(confDir, "amtest.toml"),
+        [
+          'name = "amtest"',
+          "[[magazine]]",
+          `path = "${mnt}/magazine"`,
+          "[automap]",
+          "luks = false",
+          `label = "${label}"`,
+          'fstype = "ext4"',
+          "",
+        ].join("\n"),
+        { mode: 0o644 },
+      );
+      link = join(root, "auto.amtest");
+      symlinkSync(ensureBinary(), link);
+      env = { ...BASE_ENV, MAGCHANGER_CONFIG_DIR: confDir };
+      const master = join(root, "auto.master");
+      writeFileSync(
+        master,
+        `${mnt} program:${link} --timeout=${EXPIRE_SECONDS}\n`,
+      );
+      // setsid: accesses from automount's own process group never trigger mounts.
+      automount = Bun.spawn(["setsid", "automount", "-f", "-v", master], {
+        env,
+        stdin: "ignore",
+        stdout: Bun.file(join(root, "automount.log")),
+        stderr: Bun.file(join(root, "automount.err")),
+      });
+      await until(
+        "automount to mount its autofs",
+        () => mountAt(mnt)?.fsType === "autofs",
+        10,
+      );
+    });
+
+    afterAll(async () => {
+      if (automount && automount.exitCode === null) {
+        automount.kill("SIGTERM");
+        const stopped = await Promise.race([
+          automount.exited.then(() => true),
+          Bun.sleep(10_000).then(() => false),
+        ]);
+        if (!stopped) {
+          automount.kill("SIGKILL");
+          await automount.exited;
+        }
+      }
+      if (mnt) {
+        for (const dir of [join(mnt, "magazine"), mnt])
+          if (mountAt(dir))
+            tool(["umount", "-l", "--", dir], { okCodes: [0, 32] });
+      }
+      destroyAllLoopFs();
+      if (root) removeTempDir(root);
+    });
+
+    test("run through its auto.CHANGER link, it prints exactly one map entry and nothing else", async () => {
+      const result = await runMap(link, ["magazine"], env, mnt);
+      expect(result).toEqual({
+        stdout: expectedEntry(),
+        stderr: "",
+        exitCode: 0,
+      });
+    });
+
+    test("an unknown key: nothing on stdout, one line on stderr, exit 1", async () => {
+      const result = await runMap(link, ["nope"], env, mnt);
+      expect(result).toEqual({
+        stdout: "",
+        stderr: `magchanger: automap: unknown key "nope"; ${join(root, "etc", "amtest.toml")} answers "magazine"\n`,
+        exitCode: 1,
+      });
+    });
+
+    test("the subcommand form with -c gives the same entry", async () => {
+      const result = await runMap(
+        ensureBinary(),
+        ["automap", "-c", join(root, "etc", "amtest.toml"), "magazine"],
+        env,
+        root,
+      );
+      expect(result).toEqual({
+        stdout: expectedEntry(),
+        stderr: "",
+        exitCode: 0,
+      });
+    });
+
+    test("automount mounts the labeled disk at MNT/KEY on access, expires it when idle, and an absent disk is ENOENT", async () => {
+      const magazine = join(mnt, "magazine");
+      expect(readdirSync(magazine)).toContain("lost+found");
+      const mounted = mountAt(magazine);
+      expect(mounted?.fsType).toBe("ext4");
+      expect(mounted?.source).toBe(disk.device);
+      expect(mounted?.options.split(",")).toEqual(
+        expect.arrayContaining(["rw", "nodev", "nosuid", "noexec", "noatime"]),
+      );
+
+      // Idle: autofs unmounts it a few seconds after the timeout (read mountinfo, never stat it).
+      await until(
+        "autofs to expire the idle mount",
+        () => mountAt(magazine) === undefined,
+        EXPIRE_SECONDS + 15,
+      );
+
+      expect(() => readdirSync(join(mnt, "unknown-key"))).toThrow(
+        expect.objectContaining({ code: "ENOENT" }),
+      );
+
+      disk.destroy();
+      expect(() => readdirSync(magazine)).toThrow(
+        expect.objectContaining({ code: "ENOENT" }),
+      );
+      expect(mountAt(magazine)).toBeUndefined();
+    });
+  },
+);
