@@ -4,10 +4,11 @@
 import { AppError, ToolError } from "../errors.ts";
 import type { Exec, ExecResult } from "../system/exec.ts";
 
-/** Header queries are quick; opening runs the PBKDF (argon2 takes seconds and memory). */
-const QUERY_TIMEOUT_MS = 15_000;
-const OPEN_TIMEOUT_MS = 90_000;
-const CLOSE_TIMEOUT_MS = 30_000;
+/** Header queries are quick; opening runs the PBKDF (argon2: seconds). Together, with a few
+ * unmounts, they stay under udev's 180 s. */
+const QUERY_TIMEOUT_MS = 10_000;
+const OPEN_TIMEOUT_MS = 60_000;
+const CLOSE_TIMEOUT_MS = 15_000;
 
 export const CRYPTSETUP_EXIT: Record<number, string> = {
   1: "wrong parameters",
