@@ -6,7 +6,6 @@ import { defineCommand } from "citty";
 import { AppError } from "../errors.ts";
 import { checksJson, formatChecks, summary } from "../doctor/report.ts";
 import { runDoctor } from "../doctor/run.ts";
-import { exec } from "../system/exec.ts";
 import { configDir } from "../unlock/discover.ts";
 import { runCli } from "./cli.ts";
 import { writeStdout } from "./context.ts";
@@ -47,7 +46,6 @@ export const command = defineCommand({
       prefix: resolve(args.prefix),
       binary: args.binary ?? thisBinary(),
       configDir: configDir(process.env),
-      exec,
     });
     writeStdout(args.json ? checksJson(checks) : formatChecks(checks));
     if (checks.some((c) => c.status === "fail"))

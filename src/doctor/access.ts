@@ -1,10 +1,15 @@
 // What the run-as user may do with a path, judged from owner, group and mode bits along the whole
 // path (plus a read-only mount): doctor runs as root, but the storage daemon runs as bacula.
 // ACLs are not consulted.
-import { accessSync, constants, type Stats, statSync } from "node:fs";
+import {
+  accessSync,
+  constants,
+  readFileSync,
+  type Stats,
+  statSync,
+} from "node:fs";
 import { dirname } from "node:path";
 import { errnoCode } from "../errors.ts";
-import type { Exec } from "../system/exec.ts";
 
 export interface Who {
   name: string;
@@ -20,27 +25,24 @@ export const X = 1;
  * The groups the changer runs with: dropPrivileges calls initgroups(user, group), which gives the
  * configured group plus the groups that list the user as a member, but not the user's primary
  * group from passwd (Debian's bacula:tape therefore cannot read root:bacula 0640 files).
+ * Read from /etc/group, as initgroups does for local users.
  */
-export async function runAsGroups(
-  exec: Exec,
+export function runAsGroups(
   user: string,
-  passwdGid: number,
   group: number,
-): Promise<number[]> {
+  groupFile = "/etc/group",
+): number[] {
   const gids = new Set([group]);
+  let text = "";
   try {
-    const result = await exec(["id", "-G", "--", user], { timeoutMs: 5000 });
-    if (result.exitCode === 0) {
-      for (const g of result.stdout.trim().split(/\s+/))
-        if (/^\d+$/.test(g) && Number(g) !== passwdGid) gids.add(Number(g));
-    }
-    const primary = await exec(["getent", "group", String(passwdGid)], {
-      timeoutMs: 5000,
-    });
-    const members = primary.stdout.trim().split(":")[3]?.split(",") ?? [];
-    if (members.includes(user)) gids.add(passwdGid);
+    text = readFileSync(groupFile, "utf8");
   } catch {
-    // id or getent missing: the configured group is what we know
+    // no group file: the configured group is what we know
+  }
+  for (const line of text.split("\n")) {
+    const [, , gid, members] = line.split(":");
+    if (gid && /^\d+$/.test(gid) && members?.split(",").includes(user))
+      gids.add(Number(gid));
   }
   return [...gids];
 }

@@ -1,5 +1,4 @@
 import type { Config } from "../config/schema.ts";
-import type { Exec } from "../system/exec.ts";
 import type { System } from "../system/system.ts";
 import type { Who } from "./access.ts";
 
@@ -15,7 +14,6 @@ export interface DoctorContext {
   binary: string | undefined;
   /** The run-as user with its groups; undefined when the user does not exist. */
   who: Who | undefined;
-  exec: Exec;
   sys: System;
   /** The config dir unlock and automap search (MAGCHANGER_CONFIG_DIR or /etc/magchanger). */
   configDir: string;

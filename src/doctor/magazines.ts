@@ -7,6 +7,7 @@ import { formatBytes } from "../state/atomic.ts";
 import { majorMinorOf } from "../system/mounts.ts";
 import { autofsBay } from "../setup/paths.ts";
 import { denied, R, W, X } from "./access.ts";
+import { estimatedReservedBytes, ext4ReservedBytes } from "./ext4.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
 
@@ -73,7 +74,17 @@ function presentBay(ctx: DoctorContext, status: MagazineStatus): Check[] {
   const bsize = Number(fs.bsize);
   const forUser =
     (who?.uid === 0 ? Number(fs.bfree) : Number(fs.bavail)) * bsize;
-  const reserved = (Number(fs.bfree) - Number(fs.bavail)) * bsize;
+  const isExt = /^ext[234]$/.test(mount?.fsType ?? "");
+  const gap = Number(fs.bfree) > Number(fs.bavail);
+  const reserved = !gap
+    ? 0
+    : ((isExt && device ? ext4ReservedBytes(device) : undefined) ??
+      estimatedReservedBytes(
+        Number(fs.blocks),
+        Number(fs.bfree),
+        Number(fs.bavail),
+        bsize,
+      ));
   const userName = who?.name ?? ctx.config.user;
   const summary = `${status.where}: magazine ${identity?.number} (${identity?.uuid}), ${status.volumes.length} volume(s), ${device ?? mount?.source ?? "?"} (${mount?.fsType ?? "?"}) at ${mountPoint}, ${formatBytes(forUser)} of ${formatBytes(Number(fs.blocks) * bsize)} free for ${userName}`;
   const why = who ? denied(mountPoint, who, R | W | X) : undefined;
@@ -87,7 +98,7 @@ function presentBay(ctx: DoctorContext, status: MagazineStatus): Check[] {
     );
   }
   const tune2fs =
-    device && /^ext[234]$/.test(mount?.fsType ?? "")
+    device && isExt
       ? `tune2fs -m 0 ${device}`
       : "give the run-as user the reserved blocks (mkfs with -m 0)";
   if (who && who.uid !== 0 && reserved > 0) {

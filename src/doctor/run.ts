@@ -4,7 +4,6 @@
 import { loadConfig } from "../config/load.ts";
 import { ConfigError } from "../errors.ts";
 import { livePath } from "../setup/paths.ts";
-import type { Exec } from "../system/exec.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { realSystem, type System } from "../system/system.ts";
 import { runAsGroups, type Who } from "./access.ts";
@@ -28,7 +27,6 @@ export interface DoctorOptions {
   prefix: string;
   binary: string | undefined;
   configDir: string;
-  exec: Exec;
   /** The OS seam; default: the real one for the config's tools. */
   sys?: System;
 }
@@ -53,8 +51,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     configPath: livePath(options.prefix, options.configFile),
     prefix: options.prefix,
     binary: options.binary,
-    who: await runAs(config.user, config.group, options.exec),
-    exec: options.exec,
+    who: runAs(config.user, config.group),
     sys: options.sys ?? realSystem(config.tools),
     configDir: options.configDir,
   };
@@ -73,11 +70,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
   ];
 }
 
-async function runAs(
-  userName: string,
-  groupName: string,
-  exec: Exec,
-): Promise<Who | undefined> {
+function runAs(userName: string, groupName: string): Who | undefined {
   const user = lookupUser(userName);
   const group = lookupGroup(groupName);
   if (!user || !group) return undefined;
@@ -85,6 +78,6 @@ async function runAs(
   return {
     name: userName,
     uid: user.uid,
-    gids: await runAsGroups(exec, userName, user.gid, group.gid),
+    gids: runAsGroups(userName, group.gid),
   };
 }
