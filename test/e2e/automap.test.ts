@@ -234,3 +234,48 @@ describe.skipIf(missing !== undefined)(
     });
   },
 );
+
+test("automap --help documents the link, the master entry and exit status", async () => {
+  const result = await runMap(
+    ensureBinary(),
+    ["automap", "--help"],
+    BASE_ENV,
+    "/",
+  );
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toContain("program:/etc/auto.usbchanger1");
+  expect(result.stdout).toContain(
+    "Exit status: 0 entry printed; 1 unknown key or disk absent",
+  );
+});
+
+test("through a link, a missing or extra key is a usage error, never an entry", async () => {
+  const dir = makeTempDir("automap-link");
+  try {
+    const link = join(dir, "auto.nothing");
+    symlinkSync(ensureBinary(), link);
+    expect(await runMap(link, [], BASE_ENV, dir)).toEqual({
+      stdout: "",
+      stderr:
+        'magchanger: auto.nothing: expected exactly one KEY (autofs runs it as "map KEY")\n',
+      exitCode: 2,
+    });
+    expect(await runMap(link, ["a", "b"], BASE_ENV, dir)).toMatchObject({
+      stdout: "",
+      exitCode: 2,
+    });
+    const absent = await runMap(
+      link,
+      ["magazine"],
+      { ...BASE_ENV, MAGCHANGER_CONFIG_DIR: dir },
+      dir,
+    );
+    expect(absent).toEqual({
+      stdout: "",
+      stderr: `magchanger: automap: map auto.nothing answers from ${dir}/nothing.toml, which does not exist; name the map link auto.<changer> after the changer's config file\n`,
+      exitCode: 3,
+    });
+  } finally {
+    removeTempDir(dir);
+  }
+});

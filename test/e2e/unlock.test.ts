@@ -396,3 +396,13 @@ describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
     );
   });
 });
+
+test("unlock --help documents the udev rule, config discovery and exit status", async () => {
+  const result = await runBinary(["unlock", "--help"]);
+  expect(result.exitCode).toBe(0);
+  expect(result.stdout).toContain(
+    'RUN+="/usr/local/bin/magchanger unlock /dev/%k bacula"',
+  );
+  expect(result.stdout).toContain("MAGCHANGER_CONFIG_DIR");
+  expect(result.stdout).toContain("Exit status: 0 opened");
+});
