@@ -6,15 +6,17 @@
  * Bacula facts this depends on (Debian 12, Bacula 9.6.7, measured here):
  * - Every daemon gets an ABSOLUTE `-c` path: a relative one is looked up in /etc/bacula.
  * - `-f` keeps a daemon in the foreground (no fork), so its pid is ours to kill. It still
- *   writes `<name>.<port>.pid` into `Pid Directory`, and state/conmsg files into
- *   `WorkingDirectory`: both point into the temp dir for each daemon (defaults are
- *   /run/bacula and /var/lib/bacula).
+ *   writes `<name>.<port>.pid` into `Pid Directory` and state files into `WorkingDirectory`:
+ *   both point into the temp dir, per daemon (defaults: /run/bacula, /var/lib/bacula).
+ * - `-t` parses a config and exits: run first, so a config error is reported with its line.
+ * - The Director requires `QueryFile` (only the `query` command reads it): an empty file here.
  * - `DirAddress`/`SDAddress`/`FDAddress = 127.0.0.1` bind to loopback only (the default is every
  *   address). The Director's Client and Storage resources carry `Address = 127.0.0.1`: that is
  *   also the address the Director hands the FD to reach the SD.
  * - Passwords pair up: Director `Password` = bconsole's; Director Storage `Password` = the SD's
  *   `Director { Password }`; Director Client `Password` = the FD's `Director { Password }`.
- *   The SD's and FD's `Director { Name }` must equal the Director's name.
+ *   The SD's and FD's `Director { Name }` must equal the Director's name. Readiness is checked
+ *   through the Director (`status dir`, `status storage=`, `status client=`), which proves it.
  * - sqlite3 catalog: the file is `<Director WorkingDirectory>/<dbname>.db`. Debian's
  *   make_sqlite3_tables cannot be used as is (it cds to /var/lib/bacula and its db name is the
  *   unsubstituted `XXX_DBNAME_XXX`); the plain schema is in
@@ -22,7 +24,7 @@
  *   `sqlite3 -bail FILE ".read SCHEMA"` (fallback: the here-document of make_sqlite3_tables on
  *   stdin). Schema version 16.
  * - Messages: no `mail`/`operator` lines (they would run bsmtp against localhost:25).
- *   `console` makes `messages` in bconsole show them; `catalog` makes `list joblog` work;
+ *   `console` makes `messages` in bconsole show them; `catalog` makes `llist joblog` work;
  *   `append` keeps everything in log/bacula.log. The SD and FD send theirs to the Director
  *   (`director = NAME = all`).
  * - `Maximum Concurrent Jobs` on the Director defaults to 1; raised so a restore can queue
@@ -31,68 +33,48 @@
  *   `Automatic Mount = yes`, `Random Access = yes`, `Removable Media = no`, and the Pool's
  *   `Label Format` so the Director creates volumes itself (else the job waits for an operator).
  * - Autochanger: SD `Autochanger { Device = drives; Changer Command; Changer Device }`, each
- *   drive `Autochanger = yes`, `Drive Index = i`, `Maximum Changer Wait` (Device directive);
- *   the Director's Storage says `Autochanger = yes` and `Device = <Autochanger name>`.
- * - `Media Type` must be equal in the Director's Storage and every SD Device.
+ *   drive `Autochanger = yes`, `Drive Index = i`, `Maximum Changer Wait` (a Device directive),
+ *   `Label Media = no` (volumes get labeled by `label barcodes`); the Director's Storage says
+ *   `Autochanger = yes` and `Device = <Autochanger name>`. `Media Type` must be equal in the
+ *   Director's Storage and every SD Device.
  * - `run job=J level=Full yes` prints `Job queued. JobId=N`; `wait jobid=N` blocks until the job
- *   ends and prints `JobStatus=OK (T)`; a restore without prompts needs
- *   `restore jobid=N restorejob=R client=C where=W all done yes`; files land at W + original
- *   absolute path. A job waiting for a volume never ends `wait`: hence the timeouts.
+ *   ends and prints `JobStatus=OK (T)`, but never returns while a job waits for an operator:
+ *   waitJob watches `status dir` for that and fails fast with the messages.
+ * - A restore without prompts: `restore jobid=N restorejob=R client=C where=W all done yes`;
+ *   files land at W + their original absolute path. `restore jobid=N` restores only job N's
+ *   files (an Incremental alone), not the chain.
+ * - `label barcodes` ignores a `yes` argument in 9.6: the confirmation is a separate `yes` line.
  * - bconsole: `-n` (no conio) reads commands from stdin and exits at EOF.
  *
- * Cleanup: daemons are process-group leaders (setsid) so the SD's changer children die with it;
- * stop() (also via `await using`) kills the groups and deletes the temp dir; an exit/SIGINT/
- * SIGTERM hook does the same synchronously if a test forgets or crashes; and the next start
- * reaps dirs whose owning test process is dead (after SIGKILL of bun). The temp dir is kept,
- * daemons still killed, when it holds a mount point (its owner must unmount first) or with
- * MAGCHANGER_KEEP_BACULA=1 (for debugging).
+ * Cleanup: see scratch.ts. Daemons are process-group leaders (setsid) so the SD's changer
+ * children die with it; stop() (and `await using`) kills them and removes the temp dir; a
+ * watchdog does it if the test process dies; the next start reaps what a SIGKILL left.
  */
-import { type ChildProcess, spawn as spawnChild } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import {
-  chmodSync,
-  chownSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
-  bconsoleConf,
-  directorConf,
-  fileDaemonConf,
-  isAutochanger,
-  storageDaemonConf,
+  OPERATOR_WAIT,
+  parseLlist,
+  parseQueuedJobId,
+  parseWaitStatus,
+  runningJobLine,
+} from "./bconsole-output.ts";
+import {
   type AutochangerSpec,
   type BaculaNames,
   type ConfigInput,
+  isAutochanger,
 } from "./configs.ts";
-import {
-  type Daemon,
-  describeFailure,
-  isRunning,
-  runTool,
-  startDaemon,
-  stopGroups,
-  tail,
-} from "./processes.ts";
-import {
-  baculaTools,
-  createCatalog,
-  pickPorts,
-  portAnswers,
-  removeRoot,
-  reapStaleRoots,
-  resolveUser,
-} from "./setup.ts";
+import { daemonOutput, launchBacula, type LaunchOptions } from "./launch.ts";
+import { type Daemon, describeFailure, runTool, tail } from "./processes.ts";
+import { Scratch } from "./scratch.ts";
+import { baculaTools, pickPorts } from "./setup.ts";
 
-export type { AutochangerSpec } from "./configs.ts";
-export { baculaMissing } from "./setup.ts";
+export type { AutochangerSpec, BaculaNames } from "./configs.ts";
+export { baculaMissing, resolveUser } from "./setup.ts";
 
-export interface BaculaOptions {
+export interface BaculaOptions extends LaunchOptions {
   /** Directory the backup job's FileSet includes. */
   filesetDir: string;
   /** Restore target (`Where`); default <root>/restore. */
@@ -105,14 +87,8 @@ export interface BaculaOptions {
   maximumVolumeBytes?: string;
   /** Pool `Label Format`; default "Vol-" without a changer, none with one. */
   labelFormat?: string;
-  /** Run-as user/group of the SD (`-u`/`-g`); default: stays root. */
-  sdUser?: string;
-  sdGroup?: string;
-  /** `-d` debug level for the SD (its output goes to log/sd.out). */
-  sdDebugLevel?: number;
-  /** Override resource names (the Director's Storage name is the changer's `name`). */
+  /** Override resource names (e.g. the Director's Storage = the changer's `name`). */
   names?: Partial<BaculaNames>;
-  startTimeoutMs?: number;
 }
 
 export interface JobResult {
@@ -123,46 +99,31 @@ export interface JobResult {
   ok: boolean;
 }
 
-const live = new Set<BaculaHarness>();
-let hooksInstalled = false;
-
-function installExitHook(): void {
-  if (hooksInstalled) return;
-  hooksInstalled = true;
-  // Not emitted under `bun test` (measured): the watchdog covers that; this covers scripts.
-  process.on("exit", () => {
-    for (const h of live) h.stopNow();
-  });
+export interface Volume {
+  name: string;
+  status: string;
+  slot: number;
+  inChanger: boolean;
+  bytes: number;
 }
 
-/** See watchdog.ts. Its stdin pipe is the only thing tying it to us. */
-function startWatchdog(root: string): ChildProcess {
-  const child = spawnChild(
-    process.execPath,
-    [join(import.meta.dir, "watchdog.ts"), root],
-    {
-      detached: true,
-      stdio: ["pipe", "ignore", "ignore"],
-    },
-  );
-  child.on("error", () => {});
-  child.unref();
-  return child;
-}
+type Tools = ReturnType<typeof baculaTools>;
 
 export class BaculaHarness implements AsyncDisposable {
   readonly daemons: Daemon[] = [];
   /** bconsole calls in flight: killed by stop(), e.g. when a test timed out inside waitJob. */
-  private readonly running = new Set<Bun.Subprocess>();
+  readonly running = new Set<Bun.Subprocess>();
   private stopped = false;
 
   private constructor(
-    readonly root: string,
+    private readonly scratch: Scratch,
     readonly config: ConfigInput,
-    private readonly tools: ReturnType<typeof baculaTools>,
-    private readonly watchdog: ChildProcess,
+    private readonly tools: Tools,
   ) {}
 
+  get root(): string {
+    return this.scratch.root;
+  }
   get names(): BaculaNames {
     return this.config.names;
   }
@@ -178,184 +139,85 @@ export class BaculaHarness implements AsyncDisposable {
 
   static async start(opts: BaculaOptions): Promise<BaculaHarness> {
     const tools = baculaTools();
-    reapStaleRoots();
-    installExitHook();
-    const root = mkdtempSync(join(tmpdir(), "magchanger-bacula-"));
-    // 0755: a non-root SD (and the changer it runs) must traverse into its dirs.
-    chmodSync(root, 0o755);
-    for (const d of ["dir", "sd", "fd", "log"])
-      mkdirSync(join(root, d), { mode: 0o755 });
-    writeFileSync(
-      join(root, "owner.json"),
-      JSON.stringify({ ownerPid: process.pid, daemonPids: [] }),
-    );
-    const names: BaculaNames = {
-      director: "mc-dir",
-      storageDaemon: "mc-sd",
-      fileDaemon: "mc-fd",
-      storage: "mc-storage",
-      sdDevice: opts.autochanger ? "mc-changer" : "mc-filedev",
-      pool: "mc-pool",
-      catalog: "mc-catalog",
-      fileset: "mc-fileset",
-      backupJob: "mc-backup",
-      restoreJob: "mc-restore",
-      ...opts.names,
-    };
-    const restoreDir = opts.restoreDir ?? join(root, "restore");
-    mkdirSync(restoreDir, { recursive: true });
-    const storage = opts.autochanger ?? {
-      archiveDevice: join(root, "storage"),
-    };
-    if (!isAutochanger(storage))
-      mkdirSync(storage.archiveDevice, { mode: 0o755 });
-    const secret = () => randomBytes(16).toString("hex");
-    const config: ConfigInput = {
-      root,
-      ports: await pickPorts(),
-      passwords: { console: secret(), sd: secret(), fd: secret() },
-      names,
-      mediaType: opts.mediaType ?? "File",
-      maximumVolumeBytes: opts.maximumVolumeBytes,
-      labelFormat: opts.labelFormat ?? (opts.autochanger ? undefined : "Vol-"),
-      filesetDir: opts.filesetDir,
-      restoreDir,
-      storage,
-    };
-    const h = new BaculaHarness(root, config, tools, startWatchdog(root));
-    live.add(h);
+    const scratch = Scratch.create("bacula");
+    const root = scratch.root;
     try {
-      await h.launch(opts);
-    } catch (e) {
-      await h.stop();
-      throw e;
-    }
-    return h;
-  }
-
-  private async launch(opts: BaculaOptions): Promise<void> {
-    const c = this.config;
-    const confs = {
-      dir: [join(this.root, "bacula-dir.conf"), directorConf(c)],
-      sd: [join(this.root, "bacula-sd.conf"), storageDaemonConf(c)],
-      fd: [join(this.root, "bacula-fd.conf"), fileDaemonConf(c)],
-      con: [this.bconsoleConfPath, bconsoleConf(c)],
-    } as const;
-    // 0644: the SD may read its config after dropping to sdUser; the passwords are per run.
-    for (const [path, text] of Object.values(confs))
-      writeFileSync(path, text, { mode: 0o644 });
-    writeFileSync(join(this.root, "dir", "query.sql"), "");
-    await createCatalog(
-      this.tools.sqlite3,
-      join(this.root, "dir", "bacula.db"),
-    );
-
-    const sdUser = opts.sdUser
-      ? resolveUser(opts.sdUser, opts.sdGroup)
-      : undefined;
-    if (sdUser) {
-      chownSync(join(this.root, "sd"), sdUser.uid, sdUser.gid);
-      if (!isAutochanger(c.storage))
-        chownSync(c.storage.archiveDevice, sdUser.uid, sdUser.gid);
-    }
-    const t = this.tools;
-    const argvs: [string, string[]][] = [
-      ["dir", [t.dir, "-f", "-c", confs.dir[0]]],
-      [
-        "sd",
-        [
-          t.sd,
-          "-f",
-          "-c",
-          confs.sd[0],
-          ...(sdUser ? ["-u", sdUser.user, "-g", sdUser.group] : []),
-          ...(opts.sdDebugLevel ? ["-d", String(opts.sdDebugLevel)] : []),
-        ],
-      ],
-      ["fd", [t.fd, "-f", "-c", confs.fd[0]]],
-    ];
-    for (const [name, argv] of argvs) {
-      // -t parses the config and exits: a config error is reported here, with its line.
-      const check = await runTool([...argv.filter((a) => a !== "-f"), "-t"], {
-        timeoutMs: 15_000,
-      });
-      if (check.exitCode !== 0)
-        throw new Error(
-          `bacula ${name} config rejected:\n${describeFailure(check)}`,
-        );
-    }
-    for (const [name, argv] of argvs) {
-      this.daemons.push(
-        startDaemon(name, argv, join(this.root, "log", `${name}.out`)),
-      );
-      // Recorded at once: the watchdog and the stale-dir reaper kill exactly these.
-      const daemonPids = this.daemons.map((d) => d.pid);
-      writeFileSync(
-        join(this.root, "owner.json"),
-        JSON.stringify({ ownerPid: process.pid, daemonPids }),
-      );
-    }
-    await this.waitReady(opts.startTimeoutMs ?? 20_000);
-  }
-
-  private async waitReady(timeoutMs: number): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    const ports = {
-      dir: this.config.ports.dir,
-      sd: this.config.ports.sd,
-      fd: this.config.ports.fd,
-    };
-    let lastStatus = "";
-    for (;;) {
-      const dead = this.daemons.find((d) => !isRunning(d.pid));
-      if (dead)
-        throw new Error(
-          `bacula ${dead.name} exited during start:\n${this.daemonOutput(dead.name)}`,
-        );
-      const answers = await Promise.all(Object.values(ports).map(portAnswers));
-      if (answers.every(Boolean)) {
-        // Through the Director to the SD and FD: proves the addresses and passwords pair up.
-        const n = this.names;
-        const r = await runTool(
-          [this.tools.bconsole, "-n", "-c", this.bconsoleConfPath],
+      for (const d of ["dir", "sd", "fd", "log"])
+        mkdirSync(join(root, d), { mode: 0o755 });
+      const names: BaculaNames = {
+        director: "mc-dir",
+        storageDaemon: "mc-sd",
+        fileDaemon: "mc-fd",
+        storage: "mc-storage",
+        sdDevice: opts.autochanger ? "mc-changer" : "mc-filedev",
+        pool: "mc-pool",
+        catalog: "mc-catalog",
+        fileset: "mc-fileset",
+        backupJob: "mc-backup",
+        restoreJob: "mc-restore",
+        ...opts.names,
+      };
+      const restoreDir = opts.restoreDir ?? join(root, "restore");
+      mkdirSync(restoreDir, { recursive: true });
+      const storage = opts.autochanger ?? {
+        archiveDevice: join(root, "storage"),
+      };
+      if (!isAutochanger(storage))
+        mkdirSync(storage.archiveDevice, { mode: 0o755 });
+      const secret = () => randomBytes(16).toString("hex");
+      const config: ConfigInput = {
+        root,
+        ports: await pickPorts(),
+        passwords: { console: secret(), sd: secret(), fd: secret() },
+        names,
+        mediaType: opts.mediaType ?? "File",
+        maximumVolumeBytes: opts.maximumVolumeBytes,
+        labelFormat:
+          opts.labelFormat ?? (opts.autochanger ? undefined : "Vol-"),
+        filesetDir: opts.filesetDir,
+        restoreDir,
+        storage,
+      };
+      const h = new BaculaHarness(scratch, config, tools);
+      try {
+        await launchBacula(
           {
-            stdin: `status dir\nstatus storage="${n.storage}"\nstatus client="${n.fileDaemon}"\nquit\n`,
-            timeoutMs: 20_000,
+            scratch,
+            config,
+            tools,
+            bconsoleConfPath: h.bconsoleConfPath,
+            daemons: h.daemons,
+            running: h.running,
           },
+          opts,
         );
-        if (
-          r.exitCode === 0 &&
-          r.stdout.split("Daemon started").length - 1 >= 3
-        )
-          return;
-        lastStatus = r.stdout + r.stderr;
+      } catch (e) {
+        await h.stop();
+        throw e;
       }
-      if (Date.now() > deadline) {
-        throw new Error(
-          `bacula did not answer within ${timeoutMs} ms (ports ${JSON.stringify(ports)});\n` +
-            `--- last status\n${tail(lastStatus)}\n` +
-            this.daemons
-              .map((d) => `--- ${d.name}.out\n${this.daemonOutput(d.name)}`)
-              .join("\n"),
-        );
-      }
-      await Bun.sleep(100);
+      return h;
+    } catch (e) {
+      await scratch.cleanup();
+      throw e;
     }
   }
 
   daemonOutput(name: string): string {
-    const p = join(this.root, "log", `${name}.out`);
-    return existsSync(p) ? tail(readFileSync(p, "utf8")) : "";
+    return daemonOutput(this.root, name);
   }
 
-  /** The Director's message log (every job and daemon message, `append` in Messages). */
+  /** The Director's message log (every job and daemon message: `append` in Messages). */
   baculaLog(): string {
     const p = join(this.root, "log", "bacula.log");
     return existsSync(p) ? readFileSync(p, "utf8") : "";
   }
 
   /** Runs bconsole with commands on stdin (it exits at EOF); throws on failure or timeout. */
-  async bconsole(commands: string, timeoutMs = 60_000): Promise<string> {
+  async bconsole(
+    commands: string,
+    timeoutMs = 60_000,
+    signal?: AbortSignal,
+  ): Promise<string> {
     if (this.stopped) throw new Error("bacula harness is stopped");
     const r = await runTool(
       [this.tools.bconsole, "-n", "-c", this.bconsoleConfPath],
@@ -363,6 +225,7 @@ export class BaculaHarness implements AsyncDisposable {
         stdin: `${commands.trimEnd()}\nquit\n`,
         timeoutMs,
         running: this.running,
+        ...(signal ? { signal } : {}),
       },
     );
     if (r.exitCode !== 0 || r.timedOut)
@@ -381,7 +244,7 @@ export class BaculaHarness implements AsyncDisposable {
     );
   }
 
-  /** Restores everything of the given backup jobs to `where` (default restoreDir); returns the restore JobId. */
+  /** Restores all files of the given jobs to `where` (default restoreDir); returns the JobId. */
   async runRestore(jobids: number[], where = this.restoreDir): Promise<number> {
     const n = this.names;
     return this.queued(
@@ -393,29 +256,72 @@ export class BaculaHarness implements AsyncDisposable {
   }
 
   private queued(out: string): number {
-    const m = /Job queued\. JobId=(\d+)/.exec(out);
-    if (!m?.[1]) throw new Error(`job was not queued:\n${tail(out)}`);
-    return Number(m[1]);
+    const jobid = parseQueuedJobId(out);
+    if (jobid === undefined)
+      throw new Error(`job was not queued:\n${tail(out)}`);
+    return jobid;
   }
 
-  /** Waits for a job to end (bounded); on timeout the error carries `status dir` and messages. */
-  async waitJob(jobid: number, timeoutMs = 120_000): Promise<JobResult> {
+  /**
+   * Waits for a job to end: `wait jobid=N`, bounded by timeoutMs, while `status dir` is polled:
+   * a job waiting for an operator (mount, label) for stuckMs fails at once, with the messages.
+   */
+  async waitJob(
+    jobid: number,
+    opts: { timeoutMs?: number; stuckMs?: number } = {},
+  ): Promise<JobResult> {
+    const { timeoutMs = 300_000, stuckMs = 20_000 } = opts;
+    const abort = new AbortController();
+    let finished = false;
+    const waiter = this.bconsole(
+      `wait jobid=${jobid}`,
+      timeoutMs,
+      abort.signal,
+    ).finally(() => {
+      finished = true;
+    });
+    waiter.catch(() => {});
+    let waitingSince: number | undefined;
+    while (!finished) {
+      await Promise.race([waiter.catch(() => {}), Bun.sleep(1_000)]);
+      if (finished) break;
+      const line =
+        runningJobLine(
+          await this.bconsole("status dir", 30_000).catch(() => ""),
+          jobid,
+        ) ?? "";
+      if (!OPERATOR_WAIT.test(line)) {
+        waitingSince = undefined;
+        continue;
+      }
+      waitingSince ??= Date.now();
+      if (Date.now() - waitingSince >= stuckMs) {
+        abort.abort();
+        throw new Error(
+          `job ${jobid} is stuck: ${line}\n${tail(await this.messages().catch(String))}`,
+        );
+      }
+    }
     let out: string;
     try {
-      out = await this.bconsole(`wait jobid=${jobid}`, timeoutMs);
+      out = await waiter;
     } catch (e) {
       const diag = await this.bconsole("status dir\nmessages", 15_000).catch(
-        (d) => String(d),
+        String,
       );
       throw new Error(
         `job ${jobid} did not end within ${timeoutMs} ms\n${tail(diag)}`,
         { cause: e },
       );
     }
-    const m = /JobStatus=(.*) \((.)\)/.exec(out);
-    if (!m?.[1] || !m[2])
-      throw new Error(`no JobStatus for job ${jobid}:\n${tail(out)}`);
-    return { jobid, status: m[2], statusText: m[1], ok: m[2] === "T" };
+    const s = parseWaitStatus(out);
+    if (!s) throw new Error(`no JobStatus for job ${jobid}:\n${tail(out)}`);
+    return {
+      jobid,
+      status: s.letter,
+      statusText: s.text,
+      ok: s.letter === "T",
+    };
   }
 
   /** The job's log from the catalog (`llist joblog`), one entry per message, in order. */
@@ -426,9 +332,39 @@ export class BaculaHarness implements AsyncDisposable {
     );
   }
 
-  /** Pending console messages (and clears them). */
+  /** Pending console messages (reading them clears them). */
   async messages(): Promise<string> {
     return this.bconsole("messages");
+  }
+
+  /** `label barcodes` of the changer into the pool, confirmed; returns the output. */
+  async labelBarcodes(drive = 0, pool = this.names.pool): Promise<string> {
+    return this.bconsole(
+      `label barcodes storage="${this.names.storage}" pool="${pool}" drive=${drive}\nyes`,
+      300_000,
+    );
+  }
+
+  /** `update slots` (runs the changer's `slots` and `list`). */
+  async updateSlots(drive = 0): Promise<string> {
+    return this.bconsole(
+      `update slots storage="${this.names.storage}" drive=${drive}`,
+      120_000,
+    );
+  }
+
+  /** The catalog's volumes (`llist volumes`). */
+  async volumes(): Promise<Volume[]> {
+    const out = await this.bconsole(`llist volumes pool="${this.names.pool}"`);
+    return parseLlist(out)
+      .filter((r) => r.volumename !== undefined)
+      .map((r) => ({
+        name: r.volumename ?? "",
+        status: r.volstatus ?? "",
+        slot: Number(r.slot ?? 0),
+        inChanger: r.inchanger === "1",
+        bytes: Number((r.volbytes ?? "0").replaceAll(",", "")),
+      }));
   }
 
   /** Stops every daemon (SIGTERM, then SIGKILL of their process groups) and removes the temp dir. */
@@ -436,41 +372,7 @@ export class BaculaHarness implements AsyncDisposable {
     if (this.stopped) return;
     this.stopped = true;
     for (const p of this.running) p.kill("SIGKILL");
-    await stopGroups(
-      this.daemons.map((d) => d.pid),
-      5_000,
-    );
-    live.delete(this);
-    removeRoot(this.root);
-    this.stopWatchdog();
-  }
-
-  private stopWatchdog(): void {
-    if (this.watchdog.pid !== undefined) {
-      try {
-        process.kill(this.watchdog.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-    this.watchdog.stdin?.destroy();
-  }
-
-  /** Synchronous last resort for exit hooks. */
-  stopNow(): void {
-    if (this.stopped) return;
-    this.stopped = true;
-    for (const p of this.running) p.kill("SIGKILL");
-    for (const d of this.daemons) {
-      try {
-        process.kill(-d.pid, "SIGKILL");
-      } catch {
-        // gone
-      }
-    }
-    live.delete(this);
-    removeRoot(this.root);
-    this.stopWatchdog();
+    await this.scratch.cleanup();
   }
 
   async [Symbol.asyncDispose](): Promise<void> {

@@ -19,6 +19,8 @@ export interface RunToolOptions {
   env?: Record<string, string>;
   /** Holds the child while it runs, so its owner can kill it (a harness stopped mid-call). */
   running?: Set<Bun.Subprocess>;
+  /** Abort kills the child (SIGKILL); the result then says timedOut: false, signal SIGKILL. */
+  signal?: AbortSignal;
 }
 
 /** Runs argv to completion; stdout and stderr are drained while it runs; SIGKILL on timeout. */
@@ -37,6 +39,8 @@ export async function runTool(
     ...(opts.env ? { env: opts.env } : {}),
   });
   opts.running?.add(proc);
+  const abort = () => proc.kill("SIGKILL");
+  opts.signal?.addEventListener("abort", abort, { once: true });
   let timedOut = false;
   const timer = setTimeout(() => {
     timedOut = true;
@@ -60,6 +64,7 @@ export async function runTool(
   } finally {
     clearTimeout(timer);
     opts.running?.delete(proc);
+    opts.signal?.removeEventListener("abort", abort);
   }
 }
 
@@ -140,16 +145,4 @@ export function killGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch {
     // already gone
   }
-}
-
-/** SIGTERM to each group, wait up to graceMs for the leaders to exit, then SIGKILL the groups. */
-export async function stopGroups(
-  pgids: number[],
-  graceMs: number,
-): Promise<void> {
-  for (const pgid of pgids) killGroup(pgid, "SIGTERM");
-  const deadline = Date.now() + graceMs;
-  while (Date.now() < deadline && pgids.some(isRunning)) await Bun.sleep(50);
-  // SIGKILL even when the leader is gone: a changer child may still hold the group.
-  for (const pgid of pgids) killGroup(pgid, "SIGKILL");
 }

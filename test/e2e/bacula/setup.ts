@@ -1,14 +1,12 @@
-// Preconditions, catalog creation, ports and temp-dir hygiene for the Bacula harness.
-import { existsSync, readdirSync, readFileSync, rmSync } from "node:fs";
+// Preconditions, catalog creation and ports for the Bacula harness.
+import { existsSync, readFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describeFailure, isAlive, killGroup, runTool } from "./processes.ts";
+import { describeFailure, runTool } from "./processes.ts";
 
 const SCHEMA =
   "/usr/share/dbconfig-common/data/bacula-director-sqlite3/install/sqlite3";
 const MAKE_TABLES = "/usr/share/bacula-director/make_sqlite3_tables";
-const ROOT_PREFIX = "magchanger-bacula-";
 
 function findExecutable(name: string): string | undefined {
   const dirs = [
@@ -149,85 +147,4 @@ export function resolveUser(
   if (!gr?.[0])
     throw new Error(`group ${group ?? `gid ${pw[3]}`} does not exist`);
   return { user, group: gr[0], uid: Number(pw[2]), gid: Number(gr[2]) };
-}
-
-function mountPointsUnder(root: string): string[] {
-  const unescape = (s: string) =>
-    s.replace(/\\([0-7]{3})/g, (_, o: string) =>
-      String.fromCharCode(parseInt(o, 8)),
-    );
-  return readFileSync("/proc/self/mountinfo", "utf8")
-    .split("\n")
-    .map((l) => unescape(l.split(" ")[4] ?? ""))
-    .filter((m) => m === root || m.startsWith(`${root}/`));
-}
-
-/**
- * Deletes the harness dir, unless something is mounted inside it (rm would walk into the
- * mounted filesystem) or MAGCHANGER_KEEP_BACULA is set.
- */
-export function removeRoot(root: string): void {
-  if (process.env.MAGCHANGER_KEEP_BACULA) {
-    console.warn(`bacula harness: kept ${root} (MAGCHANGER_KEEP_BACULA)`);
-    return;
-  }
-  const mounts = mountPointsUnder(root);
-  if (mounts.length > 0) {
-    console.warn(
-      `bacula harness: not removing ${root}: still mounted: ${mounts.join(", ")}`,
-    );
-    return;
-  }
-  rmSync(root, {
-    recursive: true,
-    force: true,
-    maxRetries: 5,
-    retryDelay: 100,
-  });
-}
-
-/**
- * Kills the daemons recorded in root/owner.json (only those whose command line still names root,
- * so a recycled pid is never hit) and removes root.
- */
-export function reapRoot(root: string): void {
-  let owner: { daemonPids?: number[] } = {};
-  try {
-    owner = JSON.parse(readFileSync(join(root, "owner.json"), "utf8"));
-  } catch {
-    // no record: nothing was started
-  }
-  for (const pid of owner.daemonPids ?? []) {
-    let cmdline = "";
-    try {
-      cmdline = readFileSync(`/proc/${pid}/cmdline`, "utf8");
-    } catch {
-      continue;
-    }
-    if (cmdline.includes(root)) killGroup(pid, "SIGKILL");
-  }
-  if (existsSync(root)) removeRoot(root);
-}
-
-/** Removes harness dirs whose test process died without cleanup and without its watchdog. */
-export function reapStaleRoots(): void {
-  let entries: string[];
-  try {
-    entries = readdirSync(tmpdir()).filter((e) => e.startsWith(ROOT_PREFIX));
-  } catch {
-    return;
-  }
-  for (const e of entries) {
-    const root = join(tmpdir(), e);
-    let ownerPid: number | undefined;
-    try {
-      ownerPid = JSON.parse(
-        readFileSync(join(root, "owner.json"), "utf8"),
-      ).ownerPid;
-    } catch {
-      continue;
-    }
-    if (ownerPid && ownerPid !== process.pid && !isAlive(ownerPid))
-      reapRoot(root);
-  }
 }
