@@ -11,7 +11,12 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join, relative } from "node:path";
-import { BASE_ENV, ensureBinary, runBinary } from "../helpers/run.ts";
+import {
+  createLoopFs,
+  destroyAllLoopFs,
+  loopMissing,
+} from "../helpers/loop.ts";
+import { BASE_ENV, ensureBinary, runBinary, tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
 const root = process.getuid?.() === 0;
@@ -213,3 +218,102 @@ describe("magchanger setup (compiled binary)", () => {
     },
   );
 });
+
+const automountMissing =
+  loopMissing() ??
+  (Bun.which("automount") && Bun.which("setsid")
+    ? undefined
+    : "automount is not installed (apt-get install autofs)");
+if (automountMissing)
+  console.warn(
+    `skipping setup's autofs entry under a real automount: ${automountMissing}`,
+  );
+
+describe.skipIf(automountMissing !== undefined)(
+  "setup's autofs entry under a real automount",
+  () => {
+    let dir = "";
+    let automount: Bun.Subprocess | undefined;
+    let mountDir = "";
+
+    afterAll(async () => {
+      if (automount) {
+        automount.kill("SIGTERM");
+        await Promise.race([automount.exited, Bun.sleep(5000)]);
+        if (automount.exitCode === null) automount.kill("SIGKILL");
+      }
+      if (
+        mountDir &&
+        readFileSync("/proc/self/mountinfo", "utf8").includes(` ${mountDir}`)
+      ) {
+        tool(["umount", "-l", "--", join(mountDir, "magazine")], {
+          okCodes: [0, 32],
+        });
+        tool(["umount", "-l", "--", mountDir], { okCodes: [0, 32] });
+      }
+      destroyAllLoopFs();
+      if (dir) removeTempDir(dir);
+    });
+
+    test("the generated master.d file, unchanged but for the staged map path, mounts the labeled disk on access", async () => {
+      const binary = realpathSync(ensureBinary());
+      dir = makeTempDir("e2e-setup-autofs");
+      const prefix = join(dir, "root");
+      mountDir = join(dir, "mnt");
+      const conf = join(prefix, "etc/magchanger/a1.toml");
+      mkdirSync(join(prefix, "etc/magchanger"), { recursive: true });
+      writeFileSync(
+        conf,
+        `name = "a1"\nuser = "root"\ngroup = "root"\nwork_dir = "${dir}/work"\nlog_file = "${dir}/log/a1.log"\n[automap]\nluks = false\nlabel = "mctest-a1"\n[[magazine]]\npath = "${mountDir}/magazine"\n`,
+      );
+      const setup = await runBinary([
+        "setup",
+        "-c",
+        conf,
+        "--prefix",
+        prefix,
+        "--write",
+      ]);
+      expect(setup.exitCode).toBe(0);
+      const disk = createLoopFs(dir, "a1", { label: "mctest-a1" });
+      // The staged map link lives below the prefix; the live entry names /etc/auto.a1.
+      const entry = readFileSync(
+        join(prefix, "etc/auto.master.d/magchanger-a1.autofs"),
+        "utf8",
+      );
+      expect(entry).toContain(
+        `\n${mountDir} program:/etc/auto.a1 --timeout=10 --negative-timeout=5\n`,
+      );
+      const master = join(dir, "master");
+      writeFileSync(
+        master,
+        entry.replace(
+          " program:/etc/auto.a1 ",
+          ` program:${prefix}/etc/auto.a1 `,
+        ),
+      );
+      expect(readlinkSync(join(prefix, "etc/auto.a1"))).toBe(binary);
+      // setsid: autofs never triggers mounts for its own process group.
+      automount = Bun.spawn(["setsid", "automount", "-f", "-v", master], {
+        env: {
+          ...BASE_ENV,
+          MAGCHANGER_CONFIG_DIR: join(prefix, "etc/magchanger"),
+        },
+        stdout: "ignore",
+        stderr: "ignore",
+      });
+      const mounted = (path: string, type: string) =>
+        readFileSync("/proc/self/mountinfo", "utf8")
+          .split("\n")
+          .some((l) => l.split(" ")[4] === path && l.includes(` - ${type} `));
+      for (let i = 0; i < 100 && !mounted(mountDir, "autofs"); i++)
+        await Bun.sleep(50);
+      expect(mounted(mountDir, "autofs")).toBe(true);
+      expect(readdirSync(join(mountDir, "magazine"))).toContain("lost+found");
+      const line = readFileSync("/proc/self/mountinfo", "utf8")
+        .split("\n")
+        .find((l) => l.split(" ")[4] === join(mountDir, "magazine"));
+      expect(line).toContain(` - ext4 ${disk.device} `);
+    });
+  },
+);
