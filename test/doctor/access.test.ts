@@ -1,0 +1,118 @@
+// Access as the changer really runs: initgroups(user, group) groups, mode bits along the path,
+// and the ext superblock's root-reserved count.
+import { afterAll, describe, expect, test } from "bun:test";
+import { chmodSync, mkdirSync, type Stats, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import {
+  denied,
+  modeAllows,
+  R,
+  runAsGroups,
+  W,
+  type Who,
+  X,
+} from "../../src/doctor/access.ts";
+import {
+  estimatedReservedBytes,
+  ext4ReservedBytes,
+} from "../../src/doctor/ext4.ts";
+import { checksJson, formatChecks } from "../../src/doctor/report.ts";
+import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+
+const dir = makeTempDir("doctor-access");
+afterAll(() => removeTempDir(dir));
+
+const fakeStats = (uid: number, gid: number, mode: number) =>
+  ({ uid, gid, mode, isDirectory: () => false }) as unknown as Stats;
+
+describe("run-as groups", () => {
+  test("are the configured group plus groups listing the user, not the passwd primary group", () => {
+    const groups = join(dir, "group");
+    writeFileSync(
+      groups,
+      "root:x:0:\ntape:x:26:bacula\nbacula:x:105:\ndisk:x:6:other,bacula\n",
+    );
+    expect(runAsGroups("bacula", 26, groups).sort((a, b) => a - b)).toEqual([
+      6, 26,
+    ]);
+  });
+});
+
+describe("mode bits", () => {
+  const bacula: Who = { name: "bacula", uid: 102, gids: [26] };
+  test("owner, group and other bits apply in that order", () => {
+    expect(modeAllows(fakeStats(102, 0, 0o600), bacula, R | W)).toBe(true);
+    expect(modeAllows(fakeStats(102, 26, 0o070), bacula, R)).toBe(false);
+    expect(modeAllows(fakeStats(0, 105, 0o640), bacula, R)).toBe(false);
+    expect(modeAllows(fakeStats(0, 26, 0o640), bacula, R)).toBe(true);
+    expect(modeAllows(fakeStats(0, 0, 0o644), bacula, R)).toBe(true);
+  });
+
+  test("a directory on the way that the user cannot enter denies the file", () => {
+    const locked = join(dir, "locked");
+    mkdirSync(locked);
+    writeFileSync(join(locked, "f"), "");
+    chmodSync(join(locked, "f"), 0o666);
+    chmodSync(locked, 0o700);
+    const nobody: Who = { name: "nobody", uid: 65534, gids: [65534] };
+    expect(denied(join(locked, "f"), nobody, R)).toBe(
+      `nobody cannot enter ${locked}`,
+    );
+    chmodSync(locked, 0o755);
+    expect(denied(join(locked, "f"), nobody, R | W)).toBeUndefined();
+    expect(denied(locked, nobody, W | X)).toMatch(
+      /^nobody cannot write .* mode 0755\)$/,
+    );
+  });
+});
+
+describe("reserved blocks", () => {
+  test("are read from the ext superblock (64-bit high word included)", () => {
+    const image = join(dir, "sb.img");
+    const data = Buffer.alloc(4096);
+    const sb = data.subarray(1024);
+    sb.writeUInt32LE(1234, 0x08); // s_r_blocks_count_lo
+    sb.writeUInt32LE(2, 0x18); // s_log_block_size: 4096-byte blocks
+    sb.writeUInt16LE(0xef53, 0x38);
+    writeFileSync(image, data);
+    expect(ext4ReservedBytes(image)).toBe(1234 * 4096);
+    sb.writeUInt32LE(0x80, 0x60); // INCOMPAT_64BIT
+    sb.writeUInt32LE(1, 0x154);
+    writeFileSync(image, data);
+    expect(ext4ReservedBytes(image)).toBe((2 ** 32 + 1234) * 4096);
+    sb.writeUInt16LE(0, 0x38);
+    writeFileSync(image, data);
+    expect(ext4ReservedBytes(image)).toBeUndefined();
+    expect(ext4ReservedBytes(join(dir, "missing"))).toBeUndefined();
+  });
+
+  test("without the superblock, ext4's own 2% reserve is not mistaken for root's", () => {
+    expect(estimatedReservedBytes(14073, 14059, 13732, 1024)).toBe(0);
+    expect(estimatedReservedBytes(14073, 14059, 13358, 1024)).toBe(701 * 1024);
+  });
+});
+
+describe("report", () => {
+  const checks = [
+    { status: "ok" as const, name: "config", message: "valid" },
+    {
+      status: "fail" as const,
+      name: "work dir",
+      message: "/w does not exist",
+      fix: "magchanger setup -c C --write",
+    },
+  ];
+  test("one line per check, the fix indented below, a summary last", () => {
+    expect(formatChecks(checks)).toBe(
+      "OK    config: valid\nFAIL  work dir: /w does not exist\n      fix: magchanger setup -c C --write\n1 failed, 0 warning(s), 1 ok.\n",
+    );
+  });
+  test("JSON carries the verdict and every check", () => {
+    expect(JSON.parse(checksJson(checks))).toEqual({
+      ok: false,
+      failed: 1,
+      warnings: 0,
+      checks,
+    });
+  });
+});
