@@ -36,6 +36,8 @@ export interface MappingStatus {
   inUse: boolean;
   /** The backing device; undefined when it disappeared (cryptsetup prints "(null)"). */
   device: string | undefined;
+  /** LUKS1, LUKS2, PLAIN, ...; "n/a" for a device-mapper device that is not dm-crypt. */
+  type: string;
 }
 
 export function cryptsetup(tool: string, exec: Exec): Cryptsetup {
@@ -68,7 +70,7 @@ export function cryptsetup(tool: string, exec: Exec): Cryptsetup {
       const result = await run(["status", "--", name], QUERY_TIMEOUT_MS);
       // 4: inactive; 0: active. Anything else (1: no device-mapper) is an answer we cannot use.
       if (result.exitCode === 4)
-        return { active: false, inUse: false, device: undefined };
+        return { active: false, inUse: false, device: undefined, type: "" };
       if (result.exitCode !== 0) throw failure(tool, "status", name, result);
       return parseStatus(result.stdout);
     },
@@ -101,6 +103,7 @@ export function parseStatus(stdout: string): MappingStatus {
     active: true,
     inUse: /\bin use\b/.test(firstLine),
     device: device && device.startsWith("/") ? device : undefined,
+    type: /^\s*type:\s*(\S+)/m.exec(stdout)?.[1] ?? "n/a",
   };
 }
 

@@ -51,6 +51,7 @@ export async function unlockDevice(
   }
   const status = await crypt.status(name);
   if (status.active) {
+    refuseForeignMapping(name, status.type);
     if (status.device && sameBlockDevice(status.device, device)) {
       log.info(
         `/dev/mapper/${name} is already open on ${device} (LUKS UUID ${uuid}); nothing to do`,
@@ -99,6 +100,7 @@ export async function removeMapping(
     log.info(`/dev/mapper/${name} is not open; nothing to close`);
     return "not-open";
   }
+  refuseForeignMapping(name, status.type);
   if (
     removedDevice &&
     status.device &&
@@ -186,6 +188,15 @@ async function releaseMapping(
     `/dev/mapper/${name} is still in use; the kernel removes it when its last user (a mount) lets go`,
   );
   return "deferred";
+}
+
+/** A mapping of this name that is not a LUKS disk (LVM, plain dm-crypt) is someone else's. */
+function refuseForeignMapping(name: string, type: string): void {
+  if (!/^LUKS\d*$/.test(type)) {
+    throw new AppError(
+      `/dev/mapper/${name} exists but is not a LUKS mapping (type ${type}); not touching it: give this changer another luks.mapper`,
+    );
+  }
 }
 
 function lastLine(text: string): string {

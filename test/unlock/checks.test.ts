@@ -206,6 +206,7 @@ describe("cryptsetup status output", () => {
       active: true,
       inUse: true,
       device: "/dev/sdb1",
+      type: "LUKS2",
     });
   });
   test("a mapping whose disk disappeared prints (null)", () => {
@@ -213,7 +214,19 @@ describe("cryptsetup status output", () => {
       parseStatus(
         "/dev/mapper/bacula is active.\n  type:    LUKS2\n  device:  (null)\n",
       ),
-    ).toEqual({ active: true, inUse: false, device: undefined });
+    ).toEqual({ active: true, inUse: false, device: undefined, type: "LUKS2" });
+  });
+  test("a device-mapper device that is not dm-crypt has type n/a and no device", () => {
+    expect(
+      parseStatus(
+        "/dev/mapper/vg-root is active and is in use.\n  type:    n/a\n",
+      ),
+    ).toEqual({
+      active: true,
+      inUse: true,
+      device: undefined,
+      type: "n/a",
+    });
   });
 });
 

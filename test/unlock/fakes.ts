@@ -108,6 +108,8 @@ export interface FakeTools {
   /** Pretend /dev/mapper/name is open on device ("(null)": its disk is gone). */
   setMapping(name: string, device: string): void;
   mapping(name: string): string | undefined;
+  /** Pretend /dev/mapper/name is some other device-mapper device (LVM): status says type n/a. */
+  setForeign(name: string): void;
   /** Pretend mountPoint holds /dev/mapper/name open until it is unmounted. */
   setBusy(name: string, mountPoint: string): void;
   deferred(name: string): boolean;
@@ -131,6 +133,7 @@ case $action in
     [ "$1" = -- ] && shift
     if [ -f "$D/maps/$1" ]; then
       busy=""; [ -f "$D/busy.$1" ] && busy=" and is in use"
+      if [ -f "$D/foreign.$1" ]; then echo "/dev/mapper/$1 is active$busy."; echo "  type:    n/a"; exit 0; fi
       echo "/dev/mapper/$1 is active$busy."; echo "  type:    LUKS2"; echo "  cipher:  aes-xts-plain64"
       echo "  device:  $(cat "$D/maps/$1")"; echo "  mode:    read/write"; exit 0
     fi
@@ -202,6 +205,10 @@ export function createFakeTools(dir: string): FakeTools {
     mapping(name) {
       const path = join(dir, "maps", name);
       return existsSync(path) ? readFileSync(path, "utf8").trim() : undefined;
+    },
+    setForeign(name) {
+      writeFileSync(join(dir, "maps", name), "(null)\n");
+      writeFileSync(join(dir, `foreign.${name}`), "");
     },
     setBusy(name, mountPoint) {
       writeFileSync(join(dir, `busy.${name}`), mountPoint);

@@ -297,6 +297,26 @@ describe.skipIf(missing !== undefined)("unlock", () => {
     ).toBe(true);
   });
 
+  test("a mapping of that name that is not LUKS (LVM, plain) is never closed, open or remove", async () => {
+    fakes.setForeign(mapper());
+    const message = `/dev/mapper/${mapper()} exists but is not a LUKS mapping (type n/a); not touching it: give this changer another luks.mapper`;
+    expect(
+      (await unlockDevice(config, luks.device, mapper(), deps).catch((e) => e))
+        .message,
+    ).toBe(message);
+    expect(
+      (await removeMapping(config, mapper(), undefined, deps).catch((e) => e))
+        .message,
+    ).toBe(message);
+    expect(
+      fakes
+        .calls()
+        .filter(
+          (c) => c[0] === "umount" || c[1] === "close" || c[1] === "open",
+        ),
+    ).toEqual([]);
+  });
+
   test("a mapping held by another disk that is still attached is left alone", async () => {
     fakes.setMapping(mapper(), plain.device);
     const error = await unlockDevice(config, luks.device, mapper(), deps).catch(
