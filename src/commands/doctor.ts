@@ -1,9 +1,9 @@
 // `magchanger doctor -c CONF [--json] [--prefix DIR] [--binary PATH]`: checks the whole chain and
 // says how to fix each problem. Reads only.
-import { realpathSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { defineCommand } from "citty";
-import { AppError } from "../errors.ts";
+import { AppError, UsageError } from "../errors.ts";
 import { checksJson, formatChecks, summary } from "../doctor/report.ts";
 import { runDoctor } from "../doctor/run.ts";
 import { configDir } from "../unlock/discover.ts";
@@ -43,7 +43,7 @@ export const command = defineCommand({
   async run({ args }) {
     const checks = await runDoctor({
       configFile: resolve(args.config),
-      prefix: resolve(args.prefix),
+      prefix: existingDir(args.prefix),
       binary: args.binary ?? thisBinary(),
       configDir: configDir(process.env),
     });
@@ -52,6 +52,21 @@ export const command = defineCommand({
       throw new AppError(`doctor: ${summary(checks)}`);
   },
 });
+
+function existingDir(value: string): string {
+  const dir = resolve(value);
+  let ok = false;
+  try {
+    ok = statSync(dir).isDirectory();
+  } catch {
+    // reported below
+  }
+  if (!ok)
+    throw new UsageError(
+      `--prefix ${value}: no such directory; give the DIR setup --prefix wrote to`,
+    );
+  return dir;
+}
 
 function thisBinary(): string | undefined {
   const running = realpathSync(process.execPath);

@@ -148,7 +148,8 @@ function install(
       return installSymlink(path, piece.target);
     case "dir": {
       const created = makeDir(path, piece.mode);
-      const chowned = owner ? chownIfNeeded(path, owner) : false;
+      const chowned =
+        owner && (created || piece.claim) ? chownIfNeeded(path, owner) : false;
       if (created)
         return {
           status: "created",

@@ -22,8 +22,18 @@ export type Piece =
       what: string;
     }
   | { kind: "symlink"; path: string; target: string; what: string }
-  /** A directory created when missing; owner/mode enforced only when `owner` is set. */
-  | { kind: "dir"; path: string; mode: number; owner?: Owner; what: string }
+  /**
+   * A directory created when missing (with `owner`, when set). `claim`: an existing one is given
+   * to the owner too; never for a directory that may be shared, such as /var/log.
+   */
+  | {
+      kind: "dir";
+      path: string;
+      mode: number;
+      owner?: Owner;
+      claim?: boolean;
+      what: string;
+    }
   /** An empty file created when missing, never rewritten (the changer appends to it). */
   | { kind: "touch"; path: string; mode: number; owner: Owner; what: string }
   /** A line appended to an existing file of the admin's, only when the file exists. */
@@ -130,13 +140,15 @@ export function planSetup(o: GenerateOptions): SetupPlan {
     path: config.work_dir,
     mode: 0o750,
     owner: runAs,
+    claim: true,
     what: "work dir: drive links, slot registry, lock",
   });
   pieces.push({
     kind: "dir",
     path: dirname(config.log_file),
-    mode: 0o755,
-    what: "log directory",
+    mode: 0o750,
+    owner: runAs,
+    what: "log directory (its owner is set only when setup creates it)",
   });
   pieces.push({
     kind: "touch",

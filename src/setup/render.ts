@@ -12,7 +12,7 @@ function describe(piece: Piece): string {
     case "symlink":
       return `symlink -> ${piece.target}`;
     case "dir":
-      return `directory, mode ${mode(piece.mode)}${piece.owner ? `, owner ${piece.owner.user}:${piece.owner.group}` : ""}, created when missing`;
+      return `directory, mode ${mode(piece.mode)}${piece.owner ? `, owner ${piece.owner.user}:${piece.owner.group}` : ""}, created when missing${piece.claim ? " (an existing one gets this owner)" : ""}`;
     case "touch":
       return `empty file, mode ${mode(piece.mode)}, owner ${piece.owner.user}:${piece.owner.group}, created when missing`;
     case "include":

@@ -241,6 +241,23 @@ path = "${bay}"
       });
     }
 
+    test("a --prefix that does not exist is a usage error, not a list of FAILs", async () => {
+      const result = await runBinary([
+        "doctor",
+        "-c",
+        conf,
+        "--prefix",
+        join(dir, "nope"),
+      ]);
+      expect({ exitCode: result.exitCode, stdout: result.stdout }).toEqual({
+        exitCode: 2,
+        stdout: "",
+      });
+      expect(result.stderr).toBe(
+        `magchanger: --prefix ${join(dir, "nope")}: no such directory; give the DIR setup --prefix wrote to\n`,
+      );
+    });
+
     test("doctor writes nothing", async () => {
       const before = readFileSync(conf, "utf8");
       await doctor();

@@ -183,6 +183,32 @@ describe("setup --write", () => {
     },
   );
 
+  test.skipIf(!root)(
+    "an existing work dir is given to the run-as user, a shared log dir is left alone",
+    () => {
+      const config = parseConfigText(
+        'name = "c1"\nuser = "nobody"\ngroup = "nogroup"\nlog_file = "/var/log/c1.log"\n[[magazine]]\npath = "/mnt/c1/magazine"\n',
+        "/etc/magchanger/c1.toml",
+      );
+      mkdirSync(join(prefix, "var/lib/magchanger/c1"), { recursive: true });
+      mkdirSync(join(prefix, "var/log"), { recursive: true });
+      const o = {
+        config,
+        configPath: "/etc/magchanger/c1.toml",
+        binary: "/usr/local/bin/magchanger",
+        mediaType: "c1",
+      };
+      const outcomes = write(o);
+      const nobody = statSync(join(prefix, "var/lib/magchanger/c1"));
+      expect(
+        outcomes.find((x) => x.path.endsWith("var/lib/magchanger/c1"))?.status,
+      ).toBe("changed");
+      expect(nobody.uid).toBe(65534);
+      expect(statSync(join(prefix, "var/log")).uid).toBe(0);
+      expect(statSync(join(prefix, "var/log/c1.log")).uid).toBe(65534);
+    },
+  );
+
   test("a piece that cannot be installed fails before anything is written", () => {
     mkdirSync(join(prefix, "etc/bacula/magchanger-c1-sd.conf"), {
       recursive: true,
