@@ -27,6 +27,8 @@ export interface ChangerSpec {
   workDir?: string;
   logFile?: string;
   logLevel?: string;
+  /** Config file name in dir; default NAME.toml. Several configs may share one changer name. */
+  confFile?: string;
 }
 
 /** The barcode `magazine init` gives volume `volume` of magazine `magazine`: usbchanger1_0004_0008. */
@@ -51,7 +53,7 @@ export class TestChanger {
   ) {
     this.name = spec.name ?? "tc1";
     this.drives = spec.drives ?? 2;
-    this.conf = join(dir, `${this.name}.toml`);
+    this.conf = join(dir, spec.confFile ?? `${this.name}.toml`);
     this.workDir = spec.workDir ?? join(dir, `${this.name}-work`);
     this.logFile = spec.logFile ?? join(dir, `${this.name}.log`);
     const q = JSON.stringify;
