@@ -119,6 +119,11 @@ export function renderToml(imported: VchangerImport, file: string): string {
       "[[magazine]]",
       ...table(magazine, ["path", "uuid"], () => `magazine.${index}`),
     );
+    if (magazine.allow_unmounted === true)
+      rows.push([
+        "allow_unmounted = true",
+        "vchanger 1.0 used the directory whether or not a disk was mounted",
+      ]);
   });
   if (raw.bacula)
     rows.push(

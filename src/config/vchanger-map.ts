@@ -264,7 +264,13 @@ export function mapEntries(
         `\`${e.key}\` must be an absolute path or UUID:filesystem-uuid, got \`${value.slice(0, 60)}\``,
       );
     }
-    return { path: trimSlash(value) };
+    if (version === "0.8") return { path: trimSlash(value) };
+    // vchanger 1.0 used a path magazine as a plain directory, mounted or not: so does magchanger
+    // (the identity it writes still keeps drives out of an empty mount point).
+    notes.push(
+      `line ${e.line}: magazine ${trimSlash(value)} is a directory, used whether or not a disk is mounted there (allow_unmounted), as in vchanger 1.0; for a removable disk, Magazine = UUID:... (or [[magazine]] uuid) is safer`,
+    );
+    return { path: trimSlash(value), allow_unmounted: true };
   });
 
   if (version === "0.8") {

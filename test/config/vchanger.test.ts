@@ -122,7 +122,7 @@ describe("vchanger 1.0 syntax", () => {
           uuid: "4fcb1422-f15c-4d7a-8a32-a4dcc0af5e00",
           allow_unmounted: false,
         },
-        { path: "/mnt/backup2", allow_unmounted: false },
+        { path: "/mnt/backup2", allow_unmounted: true },
       ],
       bacula: {
         ...BACULA_DEFAULTS,
@@ -135,6 +135,7 @@ describe("vchanger 1.0 syntax", () => {
     });
     expect(notes).toEqual([
       'line 8: log level 7 is log_level = "debug"',
+      "line 13: magazine /mnt/backup2 is a directory, used whether or not a disk is mounted there (allow_unmounted), as in vchanger 1.0; for a removable disk, Magazine = UUID:... (or [[magazine]] uuid) is safer",
       "vchanger 1.0 made drives on demand: set drives to the number of Device resources of the Autochanger (default 1)",
     ]);
   });
