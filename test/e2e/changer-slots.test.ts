@@ -3,7 +3,14 @@
 // and a slot is never reused for a different volume. vchanger renumbers a whole magazine when
 // one file is added; these tests would catch that.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { mkdirSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  cpSync,
+  mkdirSync,
+  realpathSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { listOutput, slotsOf, TestChanger } from "../helpers/changer.ts";
 import { expectSuccess } from "../helpers/expect.ts";
@@ -101,6 +108,18 @@ describe("slot numbers on one magazine (plain directory)", () => {
     writeFileSync(`${path}.new`, "new bytes");
     renameSync(`${path}.new`, path);
     expectSuccess(await changer.sd("list", 0, 0), listOutput(3, slotsOf(vols)));
+  });
+
+  test("a copy of a magazine (same identity) in a second bay gives its volumes no second slots", async () => {
+    const { changer, bay } = await plainChanger(2);
+    const vols = await changer.init(1, 2);
+    cpSync(bay[0] as string, bay[1] as string, { recursive: true });
+    expectSuccess(await changer.sd("list", 0, 0), listOutput(2, slotsOf(vols)));
+    expectSuccess(await changer.sd("slots", 0, 0), "2\n");
+    expectSuccess(await changer.sd("load", 2, 0));
+    expect(realpathSync(changer.driveLink(0))).toBe(
+      join(bay[0] as string, vols[1] as string),
+    );
   });
 
   test("a volume moved between two present magazines keeps its slot", async () => {

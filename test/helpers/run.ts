@@ -1,5 +1,5 @@
 // Runs the compiled binary (dist/magchanger) as Bacula would: an argv array, no shell, stdin
-// closed, a small fixed environment. Builds it first when it is missing or older than src/.
+// closed, a small fixed environment. Builds it first when it is missing.
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 
@@ -43,14 +43,21 @@ function newestSource(dir: string): number {
 }
 
 let checked = false;
+/**
+ * The binary, built when missing. A binary older than src/ is used as it is, with a warning:
+ * `bun run test` builds first, and rebuilding here could replace it under other running tests.
+ */
 export function ensureBinary(): string {
   if (checked || process.env.MAGCHANGER_BINARY) return BINARY;
   checked = true;
-  if (
-    existsSync(BINARY) &&
-    statSync(BINARY).mtimeMs >= newestSource(join(REPO, "src"))
-  )
+  if (existsSync(BINARY)) {
+    if (statSync(BINARY).mtimeMs < newestSource(join(REPO, "src"))) {
+      console.warn(
+        `${BINARY} is older than src/: run \`bun run build\` (or \`bun run test\`) to test the current code`,
+      );
+    }
     return BINARY;
+  }
   const build = Bun.spawnSync([process.execPath, "build.ts"], {
     cwd: REPO,
     stdout: "pipe",
