@@ -9,7 +9,12 @@ const result = await Bun.build({
   minify: true,
   bytecode: true,
   format: "esm",
-  define: { MAGCHANGER_VERSION: JSON.stringify(pkg.version) },
+  define: {
+    MAGCHANGER_VERSION: JSON.stringify(pkg.version),
+    MAGCHANGER_BUILD: JSON.stringify(
+      `${pkg.version}-${Date.now().toString(36)}`,
+    ),
+  },
   compile: {
     outfile: "./dist/magchanger",
     autoloadDotenv: false,

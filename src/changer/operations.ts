@@ -12,6 +12,7 @@ import {
   type MagazineStatus,
   probeAll,
 } from "../magazine/discover.ts";
+import { adoptVchangerMagazines } from "../magazine/adopt.ts";
 import { volumeTarget } from "../magazine/identity.ts";
 import { replaceSymlink } from "../state/atomic.ts";
 import {
@@ -21,6 +22,7 @@ import {
   readDrives,
   writeDrives,
 } from "../state/drives.ts";
+import { writeConfigCache } from "../config/cache.ts";
 import { acquireLock } from "../state/lock.ts";
 import {
   type Registry,
@@ -28,6 +30,7 @@ import {
   slotCount,
   writeRegistry,
 } from "../state/registry.ts";
+import { syncVchangerDriveLinks } from "../state/vchanger-drives.ts";
 import type { ChangerContext } from "./context.ts";
 import { reconcileRegistry } from "./reconcile.ts";
 
@@ -62,6 +65,9 @@ export async function withLock<T>(
     ctx.config.name,
   );
   try {
+    if (ctx.loadedConfig && !ctx.loadedConfig.cached) {
+      writeConfigCache(ctx.loadedConfig);
+    }
     return await action();
   } finally {
     lock.release();
@@ -85,6 +91,9 @@ export function syncDriveLinks(ctx: ChangerContext, drives: DriveState): void {
       drives[drive]?.target ?? emptyDriveTarget(drive),
     );
   }
+  const legacy = ctx.config.legacy?.vchanger;
+  if (legacy)
+    syncVchangerDriveLinks(ctx.config.work_dir, legacy, ctx.config.drives);
 }
 
 /** Reads state, scans the magazines and records new or vanished volumes. Call under the lock. */
@@ -92,11 +101,13 @@ export async function scanChanger(ctx: ChangerContext): Promise<ChangerView> {
   const registry = readRegistry(ctx.config.work_dir);
   const drives = readDrives(ctx.config.work_dir);
   const magazines = await probeAll(ctx.config, ctx.sys);
+  // vchanger configs only: adopt vchanger's magazines as they are (src/magazine/adopt.ts).
+  const adopted = adoptVchangerMagazines(ctx, registry, magazines);
   for (const m of magazines)
     if (!m.present)
       ctx.log.debug(`bay ${m.index} (${m.where}) absent: ${m.reason}`);
   const result = reconcileRegistry(registry, magazines, ctx.log);
-  if (result.changed) writeRegistry(ctx.config.work_dir, registry);
+  if (result.changed || adopted) writeRegistry(ctx.config.work_dir, registry);
   syncDriveLinks(ctx, drives);
   const present = new Map<string, MagazineStatus>();
   for (const m of magazines)

@@ -1,7 +1,7 @@
 // Shared start of every command that works on one changer: config, identity, log, OS seam.
 import { writeSync } from "node:fs";
 import type { ChangerContext } from "../changer/context.ts";
-import { loadConfig } from "../config/load.ts";
+import { readConfigFile } from "../config/load.ts";
 import { createFileLog } from "../log.ts";
 import { dropPrivileges } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
@@ -15,7 +15,11 @@ export function openChanger(
   configPath: string,
   runAs: RunAsOverride = {},
 ): ChangerContext {
-  const config = loadConfig(configPath);
+  // Root never trusts the validated-config cache (it is written by the run-as user).
+  const loaded = readConfigFile(configPath, {
+    useCache: process.getuid?.() !== 0,
+  });
+  const { config } = loaded;
   // Privileges go before anything under work_dir or the log is touched.
   const note = dropPrivileges({
     user: runAs.user ?? config.user,
@@ -23,7 +27,8 @@ export function openChanger(
   });
   const log = createFileLog(config.log_file, config.log_level, config.name);
   log.debug(note);
-  return { config, log, sys: realSystem(config.tools) };
+  for (const line of loaded.notes) log.debug(`config: ${line}`);
+  return { config, log, sys: realSystem(config.tools), loadedConfig: loaded };
 }
 
 /** Writes all of text to stdout, synchronously: a slow pipe never truncates protocol output. */

@@ -1,5 +1,6 @@
 // `magchanger magazine init|createvols|list`: preparing and inspecting magazines.
-import { chownSync, statSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 import { type ArgsDef, type CommandDef, defineCommand } from "citty";
 import type { ChangerContext } from "../changer/context.ts";
 import { ensureWorkDir } from "../changer/operations.ts";
@@ -55,6 +56,15 @@ function takeBay(config: Config, mountPoint: string): void {
     const st = statSync(mountPoint);
     if (user && group && (st.uid !== user.uid || st.gid !== group.gid))
       chownSync(mountPoint, user.uid, group.gid);
+    // The first magazine usually comes before `setup --write`: give the changer its work dir
+    // and log dir, owned by the run-as user, as setup would.
+    if (user && group) {
+      for (const dir of [config.work_dir, dirname(config.log_file)]) {
+        if (existsSync(dir)) continue;
+        mkdirSync(dir, { recursive: true, mode: 0o750 });
+        chownSync(dir, user.uid, group.gid);
+      }
+    }
   }
   dropPrivileges(config);
 }

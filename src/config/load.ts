@@ -5,7 +5,8 @@
 import { readFileSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError, describeErrno } from "../errors.ts";
-import { type Config, configSchema } from "./schema.ts";
+import { configDigest, rawWorkDir, readConfigCache } from "./cache.ts";
+import { type Config, getConfigSchema } from "./schema.ts";
 import { parseVchangerConfig } from "./vchanger.ts";
 
 export type ConfigSyntax = "toml" | "vchanger-0.8" | "vchanger-1.0";
@@ -15,13 +16,25 @@ export interface LoadedConfig {
   syntax: ConfigSyntax;
   /** vchanger keys that were mapped, defaulted or kept in [legacy]: for the log. */
   notes: string[];
+  /** Identifies the exact file text this config was validated from (config/cache.ts). */
+  digest: string;
+  /** True when it came from the validated-config cache instead of zod. */
+  cached: boolean;
+}
+
+export interface ReadOptions {
+  /** Accept a cached validation of this exact text (never when running as root). */
+  useCache?: boolean;
 }
 
 export function loadConfig(file: string): Config {
   return readConfigFile(file).config;
 }
 
-export function readConfigFile(file: string): LoadedConfig {
+export function readConfigFile(
+  file: string,
+  options: ReadOptions = {},
+): LoadedConfig {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -31,14 +44,19 @@ export function readConfigFile(file: string): LoadedConfig {
       { cause: error },
     );
   }
-  return readConfigText(text, file);
+  return readConfigText(text, file, options);
 }
 
 export function parseConfigText(text: string, file: string): Config {
   return readConfigText(text, file).config;
 }
 
-export function readConfigText(text: string, file: string): LoadedConfig {
+export function readConfigText(
+  text: string,
+  file: string,
+  options: ReadOptions = {},
+): LoadedConfig {
+  const digest = configDigest(text, file);
   let raw: unknown;
   let tomlError: TomlError | undefined;
   try {
@@ -66,12 +84,29 @@ export function readConfigText(text: string, file: string): LoadedConfig {
         },
       );
     }
+    if (options.useCache) {
+      const cached = readConfigCache(rawWorkDir(raw), digest);
+      if (cached) return cached;
+    }
     try {
-      return { config: validateConfig(raw, file), syntax: "toml", notes: [] };
+      return {
+        config: validateConfig(raw, file),
+        syntax: "toml",
+        notes: [],
+        digest,
+        cached: false,
+      };
     } catch (error) {
       if (!why || !(error instanceof ConfigError)) throw error;
       throw new ConfigError(`${error.message}${why}`, { cause: error });
     }
+  }
+  if (options.useCache) {
+    const cached = readConfigCache(
+      rawWorkDir(parseVchangerConfig(text, file, { validate: false }).raw),
+      digest,
+    );
+    if (cached) return cached;
   }
   const imported = parseVchangerConfig(text, file);
   const syntax = imported.version === "0.8" ? "vchanger-0.8" : "vchanger-1.0";
@@ -79,6 +114,8 @@ export function readConfigText(text: string, file: string): LoadedConfig {
     config: validateConfig(imported.raw, file),
     syntax,
     notes: imported.notes,
+    digest,
+    cached: false,
   };
 }
 
@@ -90,7 +127,7 @@ function tomlMessage(error: TomlError): string {
 }
 
 export function validateConfig(raw: unknown, file: string): Config {
-  const result = configSchema.safeParse(raw);
+  const result = getConfigSchema().safeParse(raw);
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const path = issue.path
@@ -119,7 +156,7 @@ export function validateConfig(raw: unknown, file: string): Config {
 /** The keys a table allows, read from the schema itself so the message never drifts from it. */
 function allowedKeysAt(path: PropertyKey[]): string[] | undefined {
   // biome-ignore lint: walking zod's internal definition tree
-  let node: any = configSchema;
+  let node: any = getConfigSchema();
   for (const step of path) {
     while (node?._zod?.def?.innerType) node = node._zod.def.innerType;
     if (typeof step === "number") node = node?._zod?.def?.element;

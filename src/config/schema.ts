@@ -4,287 +4,280 @@
 import * as z from "zod/mini";
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-const absolutePath = (what: string) =>
-  z.string().check(
-    z.refine((value) => value.startsWith("/") && !value.includes("\0"), {
-      error: `${what} must be an absolute path (starting with /)`,
-    }),
-  );
+export const MAPPER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
 
-const magazineSchema = z
-  .strictObject({
-    path: z.optional(absolutePath("magazine path")),
-    uuid: z.optional(
-      z
-        .string()
-        .check(
+// Built on first use, not at start-up: constructing these zod/mini schemas costs ~12 ms in the
+// compiled binary, and the changer hot path usually reuses a validated config (config/cache.ts).
+function buildSchemas() {
+  const absolutePath = (what: string) =>
+    z.string().check(
+      z.refine((value) => value.startsWith("/") && !value.includes("\0"), {
+        error: `${what} must be an absolute path (starting with /)`,
+      }),
+    );
+
+  const magazineSchema = z
+    .strictObject({
+      path: z.optional(absolutePath("magazine path")),
+      uuid: z.optional(
+        z.string().check(
           z.regex(/^[0-9A-Fa-f-]{4,64}$/, {
             error: "uuid must be a filesystem UUID (hex digits and -)",
           }),
         ),
-    ),
-    label: z.optional(
-      z
-        .string()
-        .check(
+      ),
+      label: z.optional(
+        z.string().check(
           z.regex(/^[^\s/"'`$\\]{1,64}$/, {
             error: "label must be 1..64 characters without spaces, quotes or /",
           }),
         ),
-    ),
-    allow_unmounted: z._default(
-      z.boolean({ error: "allow_unmounted must be true or false" }),
-      false,
-    ),
-  })
-  .check(
-    z.refine(
-      (m) =>
-        [m.path, m.uuid, m.label].filter((v) => v !== undefined).length === 1,
-      {
-        error: "each [[magazine]] needs exactly one of path, uuid or label",
-      },
-    ),
-  );
+      ),
+      allow_unmounted: z._default(
+        z.boolean({ error: "allow_unmounted must be true or false" }),
+        false,
+      ),
+    })
+    .check(
+      z.refine(
+        (m) =>
+          [m.path, m.uuid, m.label].filter((v) => v !== undefined).length === 1,
+        {
+          error: "each [[magazine]] needs exactly one of path, uuid or label",
+        },
+      ),
+    );
 
-const baculaSchema = z.strictObject({
-  bconsole: z._default(absolutePath("bacula.bconsole"), "/usr/sbin/bconsole"),
-  config: z._default(
-    absolutePath("bacula.config"),
-    "/etc/bacula/bconsole.conf",
-  ),
-  storage: z.optional(
-    z
-      .string()
-      .check(
+  const baculaSchema = z.strictObject({
+    bconsole: z._default(absolutePath("bacula.bconsole"), "/usr/sbin/bconsole"),
+    config: z._default(
+      absolutePath("bacula.config"),
+      "/etc/bacula/bconsole.conf",
+    ),
+    storage: z.optional(
+      z.string().check(
         z.regex(NAME_PATTERN, {
           error: "bacula.storage must be a Bacula resource name",
         }),
       ),
-  ),
-  pool: z.optional(
-    z
-      .string()
-      .check(
+    ),
+    pool: z.optional(
+      z.string().check(
         z.regex(/^[A-Za-z0-9_.: -]{1,127}$/, {
           error: "bacula.pool must be a Bacula pool name",
         }),
       ),
-  ),
-  drive: z._default(z.int().check(z.minimum(0), z.maximum(63)), 0),
-  timeout: z._default(
-    z
-      .number()
-      .check(z.positive({ error: "bacula.timeout must be seconds > 0" })),
-    120,
-  ),
-});
+    ),
+    drive: z._default(z.int().check(z.minimum(0), z.maximum(63)), 0),
+    timeout: z._default(
+      z
+        .number()
+        .check(z.positive({ error: "bacula.timeout must be seconds > 0" })),
+      120,
+    ),
+  });
 
-/** A device-mapper name: it becomes /dev/mapper/NAME and an argv element, so no leading '-'. */
-export const MAPPER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+  /** A device-mapper name: it becomes /dev/mapper/NAME and an argv element, so no leading '-'. */
 
-const luksSchema = z.strictObject({
-  key_file: z._default(
-    absolutePath("luks.key_file"),
-    "/etc/magchanger/luks.key",
-  ),
-  mapper: z._default(
-    z
-      .string()
-      .check(
+  const luksSchema = z.strictObject({
+    key_file: z._default(
+      absolutePath("luks.key_file"),
+      "/etc/magchanger/luks.key",
+    ),
+    mapper: z._default(
+      z.string().check(
         z.regex(MAPPER_PATTERN, {
           error:
             "luks.mapper must be a device-mapper name: 1..64 of [A-Za-z0-9_.+-], starting with a letter or digit",
         }),
       ),
-    "bacula",
-  ),
-  allowed_uuids: z._default(
-    z.array(
-      z
-        .string()
-        .check(
+      "bacula",
+    ),
+    allowed_uuids: z._default(
+      z.array(
+        z.string().check(
           z.regex(/^[0-9A-Fa-f-]{8,64}$/, {
             error: "luks.allowed_uuids entries must be LUKS UUIDs",
           }),
         ),
+      ),
+      [],
     ),
-    [],
-  ),
-});
+  });
 
-const automapSchema = z.strictObject({
-  key: z._default(
-    z
-      .string()
-      .check(
+  const automapSchema = z.strictObject({
+    key: z._default(
+      z.string().check(
         z.regex(/^[A-Za-z0-9_.-]{1,64}$/, {
           error: "automap.key must be a simple name",
         }),
       ),
-    "magazine",
-  ),
-  fstype: z._default(
-    z
-      .string()
-      .check(
+      "magazine",
+    ),
+    fstype: z._default(
+      z.string().check(
         z.regex(/^[a-z0-9]{1,16}$/, {
           error:
             "automap.fstype must be a filesystem type such as ext4 or auto",
         }),
       ),
-    "auto",
-  ),
-  options: z._default(
-    z
-      .string()
-      .check(
+      "auto",
+    ),
+    options: z._default(
+      z.string().check(
         z.regex(/^[A-Za-z0-9_=,.-]{0,200}$/, {
           error: "automap.options must be a comma-separated mount option list",
         }),
       ),
-    "rw,nodev,nosuid,noexec,noatime",
-  ),
-  // What `key` mounts, first found wins: the unlocked LUKS disk, then a filesystem by label/UUID.
-  luks: z._default(
-    z.boolean({ error: "automap.luks must be true or false" }),
-    true,
-  ),
-  label: z.optional(
-    z
-      .string()
-      .check(
+      "rw,nodev,nosuid,noexec,noatime",
+    ),
+    // What `key` mounts, first found wins: the unlocked LUKS disk, then a filesystem by label/UUID.
+    luks: z._default(
+      z.boolean({ error: "automap.luks must be true or false" }),
+      true,
+    ),
+    label: z.optional(
+      z.string().check(
         z.regex(/^[^\s/"'`$\\]{1,64}$/, {
           error:
             "automap.label must be 1..64 characters without spaces, quotes or /",
         }),
       ),
-  ),
-  uuid: z.optional(
-    z
-      .string()
-      .check(
+    ),
+    uuid: z.optional(
+      z.string().check(
         z.regex(/^[0-9A-Fa-f-]{4,64}$/, {
           error: "automap.uuid must be a filesystem UUID (hex digits and -)",
         }),
       ),
-  ),
-});
-
-const toolsSchema = z.strictObject({
-  blkid: z._default(absolutePath("tools.blkid"), "/usr/sbin/blkid"),
-  cryptsetup: z._default(
-    absolutePath("tools.cryptsetup"),
-    "/usr/sbin/cryptsetup",
-  ),
-  dmsetup: z._default(absolutePath("tools.dmsetup"), "/usr/sbin/dmsetup"),
-  umount: z._default(absolutePath("tools.umount"), "/usr/bin/umount"),
-  tune2fs: z._default(absolutePath("tools.tune2fs"), "/usr/sbin/tune2fs"),
-});
-
-// Written by `magchanger config import` from a vchanger.conf (or read from one directly): the
-// vchanger facts needed to adopt its magazines without renaming a volume or moving a slot.
-const legacySchema = z.strictObject({
-  vchanger: z.enum(["0.8", "1.0"], {
-    error: 'legacy.vchanger must be "0.8" or "1.0" (the magazine layout)',
-  }),
-  slots_per_magazine: z.optional(
-    z
-      .int({ error: "legacy.slots_per_magazine must be 1..9999" })
-      .check(
-        z.minimum(1, { error: "legacy.slots_per_magazine must be 1..9999" }),
-        z.maximum(9999, { error: "legacy.slots_per_magazine must be 1..9999" }),
-      ),
-  ),
-  magazine_bays: z.optional(
-    z
-      .int({ error: "legacy.magazine_bays must be 1..32" })
-      .check(
-        z.minimum(1, { error: "legacy.magazine_bays must be 1..32" }),
-        z.maximum(32, { error: "legacy.magazine_bays must be 1..32" }),
-      ),
-  ),
-  automount_dir: z.optional(absolutePath("legacy.automount_dir")),
-  bconsole_disabled: z.optional(
-    z.boolean({ error: "legacy.bconsole_disabled must be true or false" }),
-  ),
-});
-
-export const configSchema = z.strictObject({
-  name: z
-    .string({
-      error:
-        'name is required: the Bacula Storage name, e.g. name = "usbchanger1"',
-    })
-    .check(
-      z.regex(NAME_PATTERN, {
-        error:
-          "name must be 1..63 letters, digits, '_', '.', '-' (it prefixes barcodes)",
-      }),
     ),
-  work_dir: z.optional(absolutePath("work_dir")),
-  log_file: z.optional(absolutePath("log_file")),
-  log_level: z._default(
-    z.enum(["debug", "info", "warn", "error", "off"], {
-      error: "log_level must be one of debug, info, warn, error, off",
+  });
+
+  const toolsSchema = z.strictObject({
+    blkid: z._default(absolutePath("tools.blkid"), "/usr/sbin/blkid"),
+    cryptsetup: z._default(
+      absolutePath("tools.cryptsetup"),
+      "/usr/sbin/cryptsetup",
+    ),
+    dmsetup: z._default(absolutePath("tools.dmsetup"), "/usr/sbin/dmsetup"),
+    umount: z._default(absolutePath("tools.umount"), "/usr/bin/umount"),
+    tune2fs: z._default(absolutePath("tools.tune2fs"), "/usr/sbin/tune2fs"),
+  });
+
+  // Written by `magchanger config import` from a vchanger.conf (or read from one directly): the
+  // vchanger facts needed to adopt its magazines without renaming a volume or moving a slot.
+  const legacySchema = z.strictObject({
+    vchanger: z.enum(["0.8", "1.0"], {
+      error: 'legacy.vchanger must be "0.8" or "1.0" (the magazine layout)',
     }),
-    "info",
-  ),
-  user: z._default(
-    z
-      .string()
+    slots_per_magazine: z.optional(
+      z
+        .int({ error: "legacy.slots_per_magazine must be 1..9999" })
+        .check(
+          z.minimum(1, { error: "legacy.slots_per_magazine must be 1..9999" }),
+          z.maximum(9999, {
+            error: "legacy.slots_per_magazine must be 1..9999",
+          }),
+        ),
+    ),
+    magazine_bays: z.optional(
+      z
+        .int({ error: "legacy.magazine_bays must be 1..32" })
+        .check(
+          z.minimum(1, { error: "legacy.magazine_bays must be 1..32" }),
+          z.maximum(32, { error: "legacy.magazine_bays must be 1..32" }),
+        ),
+    ),
+    automount_dir: z.optional(absolutePath("legacy.automount_dir")),
+    bconsole_disabled: z.optional(
+      z.boolean({ error: "legacy.bconsole_disabled must be true or false" }),
+    ),
+  });
+
+  const configSchema = z.strictObject({
+    name: z
+      .string({
+        error:
+          'name is required: the Bacula Storage name, e.g. name = "usbchanger1"',
+      })
       .check(
+        z.regex(NAME_PATTERN, {
+          error:
+            "name must be 1..63 letters, digits, '_', '.', '-' (it prefixes barcodes)",
+        }),
+      ),
+    work_dir: z.optional(absolutePath("work_dir")),
+    log_file: z.optional(absolutePath("log_file")),
+    log_level: z._default(
+      z.enum(["debug", "info", "warn", "error", "off"], {
+        error: "log_level must be one of debug, info, warn, error, off",
+      }),
+      "info",
+    ),
+    user: z._default(
+      z.string().check(
         z.regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}\$?$/, {
           error: "user must be a user name",
         }),
       ),
-    "bacula",
-  ),
-  group: z._default(
-    z
-      .string()
-      .check(
+      "bacula",
+    ),
+    group: z._default(
+      z.string().check(
         z.regex(/^[A-Za-z0-9_.][A-Za-z0-9_.-]{0,31}$/, {
           error: "group must be a group name",
         }),
       ),
-    "tape",
-  ),
-  drives: z._default(
-    z
-      .int({ error: "drives must be a whole number" })
+      "tape",
+    ),
+    drives: z._default(
+      z
+        .int({ error: "drives must be a whole number" })
+        .check(
+          z.minimum(1, { error: "drives must be at least 1" }),
+          z.maximum(64, { error: "drives must be at most 64" }),
+        ),
+      1,
+    ),
+    lock_timeout: z._default(
+      z
+        .number()
+        .check(
+          z.positive({ error: "lock_timeout must be seconds > 0" }),
+          z.maximum(3600),
+        ),
+      60,
+    ),
+    magazine: z
+      .array(magazineSchema)
       .check(
-        z.minimum(1, { error: "drives must be at least 1" }),
-        z.maximum(64, { error: "drives must be at most 64" }),
+        z.minLength(1, { error: "at least one [[magazine]] is required" }),
       ),
-    1,
-  ),
-  lock_timeout: z._default(
-    z
-      .number()
-      .check(
-        z.positive({ error: "lock_timeout must be seconds > 0" }),
-        z.maximum(3600),
-      ),
-    60,
-  ),
-  magazine: z
-    .array(magazineSchema)
-    .check(z.minLength(1, { error: "at least one [[magazine]] is required" })),
-  bacula: z.prefault(baculaSchema, {}),
-  luks: z.prefault(luksSchema, {}),
-  automap: z.prefault(automapSchema, {}),
-  tools: z.prefault(toolsSchema, {}),
-  legacy: z.optional(legacySchema),
-});
+    bacula: z.prefault(baculaSchema, {}),
+    luks: z.prefault(luksSchema, {}),
+    automap: z.prefault(automapSchema, {}),
+    tools: z.prefault(toolsSchema, {}),
+    legacy: z.optional(legacySchema),
+  });
+  return { configSchema, magazineSchema, legacySchema };
+}
 
-export type ConfigInput = z.input<typeof configSchema>;
-export type MagazineConfig = z.output<typeof magazineSchema>;
-export type LegacyConfig = z.output<typeof legacySchema>;
+type Schemas = ReturnType<typeof buildSchemas>;
+let schemas: Schemas | undefined;
+
+/** The zod schema of a config file (built once, on first call). */
+export function getConfigSchema(): Schemas["configSchema"] {
+  schemas ??= buildSchemas();
+  return schemas.configSchema;
+}
+
+export type ConfigInput = z.input<Schemas["configSchema"]>;
+export type MagazineConfig = z.output<Schemas["magazineSchema"]>;
+export type LegacyConfig = z.output<Schemas["legacySchema"]>;
 
 /** A validated configuration with every default applied. */
 export interface Config extends Omit<
-  z.output<typeof configSchema>,
+  z.output<Schemas["configSchema"]>,
   "work_dir" | "log_file"
 > {
   work_dir: string;

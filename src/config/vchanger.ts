@@ -2,7 +2,7 @@
 // comes out whatever the file. Errors name the file, the line, the fix and the syntax assumed;
 // keys that were mapped, defaulted or kept in [legacy] come back as notes for the caller to log.
 import { ConfigError } from "../errors.ts";
-import { configSchema } from "./schema.ts";
+import { getConfigSchema } from "./schema.ts";
 import { mapEntries, type Origin } from "./vchanger-map.ts";
 import {
   keywordLines,
@@ -116,6 +116,7 @@ export function detectVersion(text: string): VchangerVersion {
 export function parseVchangerConfig(
   text: string,
   file: string,
+  options: { validate?: boolean } = {},
 ): VchangerImport {
   let version: VchangerVersion | undefined;
   const fail = (line: number | undefined, message: string): never => {
@@ -166,7 +167,8 @@ export function parseVchangerConfig(
   }
 
   const mapped = mapEntries(version, set, magazines, notes, fail);
-  checkSchema(mapped.raw, mapped.origins, fail);
+  // Without validation the raw object is only good for locating a cached, validated config.
+  if (options.validate !== false) checkSchema(mapped.raw, mapped.origins, fail);
   const lineOf = (note: string) =>
     Number(/^line (\d+):/.exec(note)?.[1] ?? Infinity);
   notes.sort((a, b) => lineOf(a) - lineOf(b));
@@ -179,7 +181,7 @@ function checkSchema(
   origins: Map<string, Origin>,
   fail: (line: number | undefined, message: string) => never,
 ): void {
-  const result = configSchema.safeParse(raw);
+  const result = getConfigSchema().safeParse(raw);
   const issue = result.success ? undefined : result.error.issues[0];
   if (!issue) return;
   const path = issue.path.map(String).join(".");

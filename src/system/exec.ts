@@ -76,10 +76,15 @@ export const exec: Exec = async (argv, options = {}) => {
   const stderr = new Response(child.stderr).text();
   const exitCode = await child.exited;
   // A background grandchild may keep the pipes open after the child exits: bound that wait.
+  let drainTimer: Timer | undefined;
   const drained = await Promise.race([
     Promise.all([stdout, stderr]),
-    Bun.sleep(timedOut ? 100 : 2000).then(() => undefined),
+    new Promise<undefined>((resolve) => {
+      drainTimer = setTimeout(resolve, timedOut ? 100 : 2000);
+    }),
   ]);
+  // A pending timer would keep the process alive: every udev or autofs call would last 2 s.
+  clearTimeout(drainTimer);
   clearTimeout(timer);
   if (!drained) killChild();
   const [out, err] = drained ?? ["", ""];

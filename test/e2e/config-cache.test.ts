@@ -1,0 +1,122 @@
+// The validated-config cache: the storage daemon's user reuses a zod validation of the exact
+// same config text; an edited config is validated again; root and foreign caches are ignored.
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import {
+  chmodSync,
+  chownSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { lookupGroup, lookupUser } from "../../src/system/identity.ts";
+
+const binary = resolve(import.meta.dir, "../../dist/magchanger");
+const root = process.getuid?.() === 0;
+const nobody = lookupUser("nobody");
+const nogroup = lookupGroup("nogroup");
+const skip = !root || !nobody || !nogroup;
+if (skip)
+  console.log(
+    "skipping config cache tests: need root and the nobody/nogroup accounts",
+  );
+
+const dir = mkdtempSync(join(tmpdir(), "magchanger-cache-"));
+const conf = join(dir, "c.toml");
+const cache = join(dir, "work/config.cache.json");
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function config(drives: number, extra = ""): void {
+  writeFileSync(
+    conf,
+    `name = "c"\nwork_dir = "${dir}/work"\nlog_file = "${dir}/log"\nuser = "nobody"\ngroup = "nogroup"\ndrives = ${drives}\n${extra}[[magazine]]\npath = "${dir}/bay"\nallow_unmounted = true\n`,
+  );
+}
+
+function asNobody(...args: string[]) {
+  const r = Bun.spawnSync(
+    [
+      "setpriv",
+      "--reuid=nobody",
+      "--regid=nogroup",
+      "--clear-groups",
+      binary,
+      ...args,
+    ],
+    {
+      stdout: "pipe",
+      stderr: "pipe",
+    },
+  );
+  return {
+    code: r.exitCode,
+    out: r.stdout.toString(),
+    err: r.stderr.toString(),
+  };
+}
+
+describe.skipIf(skip)("validated-config cache", () => {
+  beforeAll(() => {
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, "bay"));
+    chownSync(join(dir, "bay"), nobody?.uid ?? 0, nogroup?.gid ?? 0);
+    config(2);
+    const init = Bun.spawnSync(
+      [binary, "magazine", "init", "-c", conf, "1", "--volumes", "2"],
+      { stderr: "pipe" },
+    );
+    expect(init.stderr.toString()).toBe("");
+  });
+
+  test("a locked command stores the validation, readable by its owner only", () => {
+    expect(asNobody("changer", conf, "list").out).toBe(
+      "1:c_0001_0001\n2:c_0001_0002\n",
+    );
+    const text = readFileSync(cache, "utf8");
+    expect(JSON.parse(text).config.drives).toBe(2);
+    expect(statSync(cache).mode & 0o777).toBe(0o600);
+    expect(statSync(cache).uid).toBe(nobody?.uid ?? -1);
+  });
+
+  test("an edited config takes effect at once; an invalid edit is an error, not the old config", () => {
+    config(1);
+    expect(asNobody("changer", conf, "loaded", "0", "x", "1")).toMatchObject({
+      code: 1,
+      out: "",
+    });
+    config(1, "drivez = 2\n");
+    const bad = asNobody("changer", conf, "loaded", "0", "x", "0");
+    expect(bad.code).toBe(3);
+    expect(bad.err).toContain("unknown key drivez");
+    config(2);
+    expect(asNobody("changer", conf, "list").code).toBe(0);
+  });
+
+  test("a cache others can write is ignored", () => {
+    const entry = JSON.parse(readFileSync(cache, "utf8"));
+    entry.config.drives = 6;
+    writeFileSync(cache, JSON.stringify(entry));
+    chmodSync(cache, 0o666);
+    expect(asNobody("changer", conf, "loaded", "0", "x", "5").code).toBe(1); // drives = 2 from the file
+    chmodSync(cache, 0o600);
+    expect(asNobody("changer", conf, "loaded", "0", "x", "5")).toMatchObject({
+      code: 0,
+      out: "0\n",
+    }); // its own
+  });
+
+  test("root never trusts the cache", () => {
+    const r = Bun.spawnSync(
+      [binary, "changer", conf, "loaded", "0", "x", "5"],
+      { stdout: "pipe", stderr: "pipe" },
+    );
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.toString()).toBe(
+      "magchanger: drive 5 is out of range: changer c has drives 0..1 (config key drives)\n",
+    );
+  });
+});
