@@ -164,7 +164,7 @@ describe("simultaneous calls on one changer", () => {
     }
     // The mix must have exercised the conflict path, not only happy loads.
     expect(failures.size).toBeGreaterThan(0);
-  }, 90_000);
+  }, 240_000);
 });
 
 describe("the changer lock", () => {
@@ -182,7 +182,9 @@ describe("the changer lock", () => {
     holder.kill();
     const result = await load;
     expectSuccess(result);
-    expect(performance.now() - killedAt).toBeLessThan(5_000);
+    // Freed at once (the wait polls every <= 25 ms); generous for a busy machine. Never freed
+    // would be exit 4 after the 30 s lock_timeout.
+    expect(performance.now() - killedAt).toBeLessThan(15_000);
     expectSuccess(await changer.sd("loaded", 0, 1), "2\n");
   });
 
@@ -207,12 +209,11 @@ describe("the changer lock", () => {
         const result = await changer.sd(command, slot, 0);
         expectFailure(result, 4, message);
         expect(result.ms).toBeGreaterThanOrEqual(500);
-        expect(result.ms).toBeLessThan(5_000);
+        expect(result.ms).toBeLessThan(15_000);
       }
-      // loaded reads the atomically replaced state without the lock: it answers at once.
-      const loaded = await changer.sd("loaded", 0, 0);
-      expectSuccess(loaded, "0\n");
-      expect(loaded.ms).toBeLessThan(400);
+      // loaded reads the atomically replaced state without the lock: with the lock held (and
+      // a 0.5 s lock_timeout) any command that took it would fail with exit 4.
+      expectSuccess(await changer.sd("loaded", 0, 0), "0\n");
     } finally {
       holder.kill();
     }
@@ -221,7 +222,7 @@ describe("the changer lock", () => {
 
   test("two different changers never block each other", async () => {
     const a = await newChanger("lka", 1, 2, 0.5);
-    const b = await newChanger("lkb", 1, 2, 30);
+    const b = await newChanger("lkb", 1, 2, 5);
     const holder = await holdLock(join(a.changer.workDir, "lock"));
     try {
       for (const [command, slot] of [
@@ -231,9 +232,9 @@ describe("the changer lock", () => {
         ["slots", 0],
       ] as const) {
         const result = await b.changer.sd(command, slot, 0);
+        // Blocked by a's lock (held throughout), b would fail with exit 4 after its lock_timeout.
         expect(cleanOutcome(result)).toBeUndefined();
         expect(result.exitCode).toBe(0);
-        expect(result.ms).toBeLessThan(2_000);
       }
       expect((await a.changer.sd("list", 0, 0)).exitCode).toBe(4);
     } finally {
