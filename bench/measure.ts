@@ -1,8 +1,17 @@
 // Whole-process measurement: each sample is one (or, for load+unload, two) complete runs of the
 // compiled binary, start-up included, as the storage daemon pays for it. Wall time is a
-// monotonic clock read around Bun.spawnSync; peak RSS is the kernel's own accounting of the
-// reaped child (wait4 rusage ru_maxrss, which Bun exposes as resourceUsage.maxRSS in bytes),
-// the same figure `/usr/bin/time -f %M` prints, without a wrapper process in the timing.
+// monotonic clock read around Bun.spawnSync, with no wrapper process in the timing.
+//
+// Peak RSS comes from separate runs under `/usr/bin/time -f %M` (Debian package `time`). Not
+// from Bun's resourceUsage.maxRSS of our own children: Linux carries the spawning process's
+// high-water RSS over into the child's ru_maxrss at exec (the parent's mm is the child's until
+// then), so a bench process that has grown to 100 MiB would report every child at >= 100 MiB.
+// /usr/bin/time is a small parent, so its floor (~2 MiB) stays far below any Bun process.
+import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+
+export const TIME = "/usr/bin/time";
 
 export interface Step {
   argv: string[];
@@ -18,40 +27,59 @@ export interface Command {
 
 export interface Sample {
   ms: number;
-  rssBytes: number;
 }
 
 export interface Summary {
   median: number;
   min: number;
   max: number;
+  /** NaN when /usr/bin/time is not installed. */
   peakMiB: number;
   runs: number;
 }
 
+function runStep(command: Command, step: Step, argv = step.argv): number {
+  const start = performance.now();
+  const result = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  const ms = performance.now() - start;
+  const stderr = result.stderr.toString();
+  const problem =
+    result.exitCode !== 0
+      ? `exit ${result.exitCode ?? result.signalCode}`
+      : stderr !== ""
+        ? "wrote to stderr"
+        : step.check?.(result.stdout.toString());
+  if (problem) {
+    throw new Error(
+      `${command.name}: \`${step.argv.join(" ")}\` ${problem}: ${stderr.trim().slice(0, 300)}`,
+    );
+  }
+  return ms;
+}
+
 export function sampleOnce(command: Command): Sample {
   let ms = 0;
-  let rssBytes = 0;
-  for (const step of command.steps) {
-    const start = performance.now();
-    const result = Bun.spawnSync(step.argv, { stdout: "pipe", stderr: "pipe" });
-    ms += performance.now() - start;
-    const stderr = result.stderr.toString();
-    const stdout = result.stdout.toString();
-    const problem =
-      result.exitCode !== 0
-        ? `exit ${result.exitCode ?? result.signalCode}`
-        : stderr !== ""
-          ? "wrote to stderr"
-          : step.check?.(stdout);
-    if (problem) {
-      throw new Error(
-        `${command.name}: \`${step.argv.join(" ")}\` ${problem}: ${stderr.trim().slice(0, 300)}`,
-      );
+  for (const step of command.steps) ms += runStep(command, step);
+  return { ms };
+}
+
+/** The largest peak RSS (bytes) of the command's processes over `runs` runs; NaN without time. */
+export function peakRss(command: Command, runs: number): number {
+  if (!existsSync(TIME)) return Number.NaN;
+  const dir = mkdtempSync(join(tmpdir(), "magchanger-rss-"));
+  const out = join(dir, "rss");
+  try {
+    let peak = 0;
+    for (let i = 0; i < runs; i++) {
+      for (const step of command.steps) {
+        runStep(command, step, [TIME, "-f", "%M", "-o", out, ...step.argv]);
+        peak = Math.max(peak, Number(readFileSync(out, "utf8").trim()) * 1024);
+      }
     }
-    rssBytes = Math.max(rssBytes, result.resourceUsage.maxRSS);
+    return peak;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
   }
-  return { ms, rssBytes };
 }
 
 /**
@@ -62,6 +90,7 @@ export function measure(
   commands: Command[],
   warmups: number,
   runs: number,
+  rssRuns = 3,
 ): Map<string, Summary> {
   const samples = new Map<string, Sample[]>(commands.map((c) => [c.name, []]));
   for (let round = 0; round < warmups + runs; round++) {
@@ -71,11 +100,14 @@ export function measure(
     }
   }
   const result = new Map<string, Summary>();
-  for (const [name, list] of samples) result.set(name, summarize(list));
+  for (const command of commands) {
+    const list = samples.get(command.name) ?? [];
+    result.set(command.name, summarize(list, peakRss(command, rssRuns)));
+  }
   return result;
 }
 
-export function summarize(samples: Sample[]): Summary {
+export function summarize(samples: Sample[], rssBytes: number): Summary {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
   const mid = ms.length >> 1;
   const median =
@@ -86,7 +118,7 @@ export function summarize(samples: Sample[]): Summary {
     median,
     min: ms[0] ?? Number.NaN,
     max: ms[ms.length - 1] ?? Number.NaN,
-    peakMiB: Math.max(...samples.map((s) => s.rssBytes)) / 2 ** 20,
+    peakMiB: rssBytes / 2 ** 20,
     runs: samples.length,
   };
 }

@@ -25,7 +25,8 @@ const ms = (n: number) => (n < 100 ? n.toFixed(1) : n.toFixed(0));
 
 function cell(s: Summary | undefined): string {
   if (!s) return "–";
-  return `${ms(s.median)} (${ms(s.min)}–${ms(s.max)}) · ${s.peakMiB.toFixed(0)}`;
+  const peak = Number.isNaN(s.peakMiB) ? "?" : s.peakMiB.toFixed(0);
+  return `${ms(s.median)} (${ms(s.min)}–${ms(s.max)}) · ${peak}`;
 }
 
 export function resultTable(rows: Row[]): string {

@@ -2,7 +2,7 @@
 // Wall time and peak memory of the compiled binary for each protocol command, over changers of
 // 10 to 100,000 volumes on 1 and 4 magazines (issue 2, "Performance"). Builds nothing: run
 // `bun run build` first. Prints a markdown table and writes it to bench/results/latest.md.
-import { cpus, tmpdir } from "node:os";
+import { cpus, loadavg, tmpdir } from "node:os";
 import {
   existsSync,
   mkdirSync,
@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Changer, createChanger, run, spread } from "./fixture.ts";
-import { type Command, measure, type Summary } from "./measure.ts";
+import { type Command, measure, type Summary, TIME } from "./measure.ts";
 import { comparisonTable, resultTable } from "./report.ts";
 
 interface Options {
@@ -133,13 +133,27 @@ function benchOne(binary: string, c: Changer, options: Options): Row {
   return { volumes: c.volumes, magazines: c.magazines, results };
 }
 
-function environment(binary: string, root: string, options: Options): string[] {
+const load = () =>
+  loadavg()
+    .map((n) => n.toFixed(2))
+    .join(" ");
+
+function environment(
+  binary: string,
+  root: string,
+  options: Options,
+  loadBefore: string,
+): string[] {
   const fs = Bun.spawnSync(["df", "--output=fstype", root]).stdout.toString();
   return [
     `magchanger ${run([binary, "--version"]).trim()} (${binary}), built with Bun, measured from Bun ${Bun.version}`,
     `${cpus().length} CPU(s) ${cpus()[0]?.model.trim() ?? ""}; temp dir on ${fs.split("\n")[1]?.trim() || "?"}`,
     `${new Date().toISOString()}; ${options.runs} runs per cell after ${options.warmup} warm-up(s), commands round-robin`,
+    `load average before ${loadBefore}, after ${load()} (a busy machine widens the ranges)`,
     "cells: median wall ms (min–max) · peak RSS MiB; load+unload is the two processes together",
+    existsSync(TIME)
+      ? `peak RSS: largest \`${TIME} -f %M\` of 3 separate runs (the timed runs have no wrapper)`
+      : `peak RSS: "?" because ${TIME} is missing (apt-get install time)`,
   ];
 }
 
@@ -154,6 +168,11 @@ async function main(): Promise<void> {
     process.exitCode = 2;
     return;
   }
+  if (!existsSync(TIME))
+    console.error(
+      `bench: ${TIME} is missing (apt-get install time): peak RSS is left out`,
+    );
+  const loadBefore = load();
   const root = mkdtempSync(join(tmpdir(), "magchanger-bench-"));
   const cleanup = () => {
     if (!options.keep) rmSync(root, { recursive: true, force: true });
@@ -184,7 +203,9 @@ async function main(): Promise<void> {
     const text = [
       "# magchanger benchmark",
       "",
-      ...environment(binary, root, options).map((line) => `- ${line}`),
+      ...environment(binary, root, options, loadBefore).map(
+        (line) => `- ${line}`,
+      ),
       "",
       resultTable(rows),
       "",
