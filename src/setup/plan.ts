@@ -2,8 +2,8 @@
 import { dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { autofsMasterEntry } from "./autofs.ts";
-import { dirStanza, includeLine, sdStanza } from "./bacula.ts";
-import { installPaths } from "./paths.ts";
+import { dirStanza, includeLine, PLACEHOLDER, sdStanza } from "./bacula.ts";
+import { autofsBay, installPaths } from "./paths.ts";
 import { type GenerateOptions, udevRule } from "./udev.ts";
 
 export interface Owner {
@@ -158,11 +158,28 @@ export function planSetup(o: GenerateOptions): SetupPlan {
     what: "changer log (owned by the run-as user, appended to by root helpers)",
   });
 
-  notes.push(
-    `fill in the ${"CHANGE-ME"} Address and Password in ${paths.dirStanza}, or copy its Storage resource into the Director's config on the Director's host`,
-    `prepare each disk: cryptsetup luksFormat --key-file ${config.luks.key_file} /dev/sdX1, reattach it, mkfs.ext4 -m 0 -L ${config.name} /dev/mapper/${config.luks.mapper}`,
-    "then: udevadm control --reload; systemctl reload autofs; systemctl restart bacula-sd; reload in bconsole (or restart bacula-director)",
-    `check everything: magchanger doctor -c ${o.configPath}`,
-  );
+  notes.push(...nextSteps(o, paths.dirStanza, paths.sdMain));
   return { pieces, notes };
+}
+
+/** What the admin does after --write, in order, as commands to paste. */
+function nextSteps(
+  o: GenerateOptions,
+  dirStanza: string,
+  sdMain: string,
+): string[] {
+  const { config, configPath } = o;
+  const bay =
+    config.magazine.findIndex(
+      (m) => m.path !== undefined && m.path === autofsBay(config)?.path,
+    ) + 1 || 1;
+  const filesystem = config.automap.luks
+    ? `cryptsetup luksFormat --batch-mode --key-file ${config.luks.key_file} /dev/sdX1; unplug and replug it (udev opens it as /dev/mapper/${config.luks.mapper}); mkfs.ext4 -m 0 -L ${config.name} /dev/mapper/${config.luks.mapper}`
+    : `mkfs.ext4 -m 0 -L ${config.automap.label ?? config.name} /dev/sdX1`;
+  return [
+    `fill in the ${PLACEHOLDER} Address (localhost when the Director runs on this host) and Password (that of the Director resource in ${sdMain}) in ${dirStanza}, or copy its Storage resource to the Director's host`,
+    "load the new configuration: udevadm control --reload; systemctl reload autofs; systemctl restart bacula-sd bacula-director",
+    `prepare each disk (this erases it): ${filesystem}; magchanger magazine init -c ${configPath} ${bay} --volumes 10; magchanger refresh -c ${configPath}`,
+    `check the whole chain: magchanger doctor -c ${configPath}`,
+  ];
 }
