@@ -10,6 +10,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { AppError, ConfigError } from "../errors.ts";
+import { replaceSymlink } from "../state/atomic.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
 import {
   backup,
@@ -18,7 +19,6 @@ import {
   lstatOrUndefined,
   makeDir,
   type Ownership,
-  replaceSymlink,
   writeFileReplacing,
 } from "./files.ts";
 import { underPrefix } from "./paths.ts";

@@ -2,23 +2,17 @@
 import {
   chmodSync,
   chownSync,
-  closeSync,
   existsSync,
-  fsyncSync,
   lstatSync,
   mkdirSync,
-  openSync,
   readFileSync,
   readlinkSync,
-  renameSync,
   type Stats,
   statSync,
-  symlinkSync,
-  unlinkSync,
-  writeSync,
 } from "node:fs";
-import { basename, dirname, join } from "node:path";
+import { dirname } from "node:path";
 import { AppError, describeErrno } from "../errors.ts";
+import { replaceSymlink, writeFileAtomic } from "../state/atomic.ts";
 
 export const BACKUP_SUFFIX = ".magchanger-bak";
 
@@ -42,31 +36,11 @@ function fail(path: string, action: string, error: unknown): never {
   );
 }
 
-let counter = 0;
-function tempFor(path: string): string {
-  counter += 1;
-  return join(
-    dirname(path),
-    `.${basename(path)}.magchanger-tmp-${process.pid}-${counter}`,
-  );
-}
-
-function syncDir(dir: string): void {
-  let fd: number | undefined;
-  try {
-    fd = openSync(dir, "r");
-    fsyncSync(fd);
-  } catch (error) {
-    fail(dir, "sync directory", error);
-  } finally {
-    if (fd !== undefined) closeSync(fd);
-  }
-}
-
 /**
- * Replaces path with data: temp file with the final mode and owner, fsync, rename, fsync of the
- * directory. Readers (udev, autofs, Bacula) see the old file or the new one, never a partial one,
- * and a key or a password is never readable by others, not even for a moment.
+ * Replaces path with data through the state layer's temp + fsync + rename + directory fsync
+ * (readers such as udev, autofs and Bacula see the old file or the new one, never a part), then
+ * sets owner and mode. The temp file is created with the final mode, so a key or a password is
+ * never readable by others, not even for a moment.
  */
 export function writeFileReplacing(
   path: string,
@@ -74,47 +48,9 @@ export function writeFileReplacing(
   mode: number,
   owner: Ownership | undefined,
 ): void {
-  const temp = tempFor(path);
-  const bytes = typeof data === "string" ? Buffer.from(data) : data;
-  let fd: number | undefined;
-  try {
-    fd = openSync(temp, "wx", mode & 0o600);
-    let offset = 0;
-    while (offset < bytes.length)
-      offset += writeSync(fd, bytes, offset, bytes.length - offset);
-    if (owner) chownSync(temp, owner.uid, owner.gid);
-    chmodSync(temp, mode);
-    fsyncSync(fd);
-    closeSync(fd);
-    fd = undefined;
-    renameSync(temp, path);
-  } catch (error) {
-    if (fd !== undefined) closeSync(fd);
-    try {
-      unlinkSync(temp);
-    } catch {
-      // the temp file was not created or already renamed
-    }
-    fail(path, "write", error);
-  }
-  syncDir(dirname(path));
-}
-
-/** Points path at target through a temp link and a rename (never a moment without the link). */
-export function replaceSymlink(path: string, target: string): void {
-  const temp = tempFor(path);
-  try {
-    symlinkSync(target, temp);
-    renameSync(temp, path);
-  } catch (error) {
-    try {
-      unlinkSync(temp);
-    } catch {
-      // not created
-    }
-    fail(path, "link", error);
-  }
-  syncDir(dirname(path));
+  writeFileAtomic(path, data, mode);
+  if (owner) chownIfNeeded(path, owner);
+  chmodIfNeeded(path, mode);
 }
 
 /** The first free FILE.magchanger-bak[.N]: an earlier backup (the admin's original) is never overwritten. */

@@ -2,7 +2,6 @@
 // below --prefix and a second --write changes nothing, and bad input changes no file.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
-  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -10,7 +9,7 @@ import {
   realpathSync,
   writeFileSync,
 } from "node:fs";
-import { join, relative } from "node:path";
+import { join } from "node:path";
 import {
   createLoopFs,
   destroyAllLoopFs,
@@ -18,27 +17,9 @@ import {
 } from "../helpers/loop.ts";
 import { BASE_ENV, ensureBinary, runBinary, tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+import { snapshot } from "../setup/snapshot.ts";
 
 const root = process.getuid?.() === 0;
-
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of readdirSync(dir, {
-    recursive: true,
-    withFileTypes: true,
-  })) {
-    const path = join(entry.parentPath, entry.name);
-    const s = lstatSync(path);
-    const what = s.isSymbolicLink()
-      ? `-> ${readlinkSync(path)}`
-      : s.isFile()
-        ? readFileSync(path).toString("base64")
-        : "dir";
-    out[relative(dir, path)] =
-      `${(s.mode & 0o7777).toString(8)} ${s.uid}:${s.gid} ${s.mtimeMs} ${what}`;
-  }
-  return out;
-}
 
 describe("magchanger setup (compiled binary)", () => {
   let dir = "";

@@ -3,7 +3,6 @@ import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import {
   chmodSync,
   existsSync,
-  lstatSync,
   mkdirSync,
   readdirSync,
   readFileSync,
@@ -17,6 +16,7 @@ import { applyPlan } from "../../src/setup/apply.ts";
 import { planSetup } from "../../src/setup/plan.ts";
 import type { GenerateOptions } from "../../src/setup/udev.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+import { snapshot } from "./snapshot.ts";
 
 const root = process.getuid?.() === 0;
 const dirs: string[] = [];
@@ -46,26 +46,6 @@ function options(
     binary,
     mediaType: "c1",
   };
-}
-
-/** Every path below dir with its type, mode, owner, size and mtime: "nothing changed" means this is equal. */
-function snapshot(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const entry of readdirSync(dir, {
-    recursive: true,
-    withFileTypes: true,
-  })) {
-    const path = join(entry.parentPath, entry.name);
-    const s = lstatSync(path);
-    const what = s.isSymbolicLink()
-      ? `-> ${readlinkSync(path)}`
-      : s.isFile()
-        ? readFileSync(path).toString("base64")
-        : "dir";
-    out[relative(dir, path)] =
-      `${(s.mode & 0o7777).toString(8)} ${s.uid}:${s.gid} ${s.mtimeMs} ${what}`;
-  }
-  return out;
 }
 
 const write = (o = options()) => applyPlan(planSetup(o), { prefix, root });
