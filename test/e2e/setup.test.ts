@@ -21,6 +21,15 @@ import { snapshot } from "../setup/snapshot.ts";
 
 const root = process.getuid?.() === 0;
 
+const setupArgs = (conf: string, prefix: string, ...extra: string[]) => [
+  "setup",
+  "-c",
+  conf,
+  "--prefix",
+  prefix,
+  ...extra,
+];
+
 describe("magchanger setup (compiled binary)", () => {
   let dir = "";
   let prefix = "";
@@ -72,14 +81,7 @@ describe("magchanger setup (compiled binary)", () => {
   });
 
   test("--write installs below --prefix, and a second --write changes nothing", async () => {
-    const first = await runBinary([
-      "setup",
-      "-c",
-      conf,
-      "--prefix",
-      prefix,
-      "--write",
-    ]);
+    const first = await runBinary(setupArgs(conf, prefix, "--write"));
     expect({ exitCode: first.exitCode, stderr: first.stderr }).toEqual({
       exitCode: 0,
       stderr: "",
@@ -98,14 +100,7 @@ describe("magchanger setup (compiled binary)", () => {
     ).toBe("Storage {\n  Name = sd\n}\n");
     expect(readlinkSync(join(prefix, "etc/auto.c1"))).toBe(binary);
     const after = snapshot(prefix);
-    const second = await runBinary([
-      "setup",
-      "-c",
-      conf,
-      "--prefix",
-      prefix,
-      "--write",
-    ]);
+    const second = await runBinary(setupArgs(conf, prefix, "--write"));
     expect({ exitCode: second.exitCode, stderr: second.stderr }).toEqual({
       exitCode: 0,
       stderr: "",
@@ -247,14 +242,7 @@ describe.skipIf(automountMissing !== undefined)(
         conf,
         `name = "a1"\nuser = "root"\ngroup = "root"\nwork_dir = "${dir}/work"\nlog_file = "${dir}/log/a1.log"\n[automap]\nluks = false\nlabel = "mctest-a1"\n[[magazine]]\npath = "${mountDir}/magazine"\n`,
       );
-      const setup = await runBinary([
-        "setup",
-        "-c",
-        conf,
-        "--prefix",
-        prefix,
-        "--write",
-      ]);
+      const setup = await runBinary(setupArgs(conf, prefix, "--write"));
       expect(setup.exitCode).toBe(0);
       const disk = createLoopFs(dir, "a1", { label: "mctest-a1" });
       // The staged map link lives below the prefix; the live entry names /etc/auto.a1.
