@@ -8,6 +8,7 @@ import type { Config, MagazineConfig } from "../config/schema.ts";
 import { IDENTITY_PREFIX, isVolumeName } from "../changer/barcode.ts";
 import { errnoCode } from "../errors.ts";
 import type { System } from "../system/system.ts";
+import { isVchanger08File } from "./vchanger08.ts";
 import {
   identityDir,
   type MagazineIdentity,
@@ -126,6 +127,9 @@ export async function probeMagazine(
   }
   status.identity = identity;
   status.present = true;
+  // vchanger 0.8's own files on an adopted magazine are never volumes.
+  if (identity.vchanger?.layout === "0.8")
+    status.volumes = status.volumes.filter((n) => !isVchanger08File(n));
   return status;
 }
 

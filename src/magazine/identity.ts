@@ -14,6 +14,16 @@ export interface MagazineIdentity {
   /** Highest volume number handed out on this magazine (createvols continues after it). */
   lastVolume: number;
   created: string;
+  /** Set when the magazine was adopted from vchanger as it was (src/magazine/adopt.ts). */
+  vchanger?: VchangerOrigin;
+}
+
+export interface VchangerOrigin {
+  /** The layout found: 0.8 (index, loadedN/driveN files) or 1.0 (a directory of volumes). */
+  layout: "0.8" | "1.0";
+  /** 0.8: the magazine number its index file gave. */
+  index?: number;
+  adopted: string;
 }
 
 export const UUID_PATTERN =
