@@ -64,9 +64,20 @@ export function readConfigCache(
 /** Stores a freshly validated config for later calls. Best effort: a failure only costs speed. */
 export function writeConfigCache(loaded: LoadedConfig): void {
   if (loaded.cached) return;
+  const path = join(loaded.config.work_dir, FILE);
+  try {
+    // Root never reads the cache, so it arrives here on every call: when the file already holds
+    // this validation, write nothing (read-only commands write nothing, DESIGN property 4).
+    const entry = JSON.parse(readFileSync(path, "utf8")) as {
+      digest?: unknown;
+    };
+    if (entry.digest === loaded.digest) return;
+  } catch {
+    // missing or unreadable: write it
+  }
   try {
     writeFileAtomic(
-      join(loaded.config.work_dir, FILE),
+      path,
       `${JSON.stringify({ ...loaded, cached: false })}\n`,
       0o600,
     );
