@@ -110,6 +110,8 @@ describe("kill -9 during load and unload", () => {
     );
     // A killed writer may leave its temp file; never a half-written state file.
     for (const name of leftovers)
-      expect(name).toMatch(/^\.(drives\.json|slots|drive[01])\.tmp-\d+-\d+$/);
+      expect(name).toMatch(
+        /^\.(drives\.json|slots|drive[01]|config\.cache\.json)\.tmp-\d+-\d+$/,
+      );
   }, 240_000);
 });
