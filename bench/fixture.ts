@@ -1,7 +1,14 @@
-// Throw-away changers for the benchmark: directory bays (allow_unmounted), the current user as
-// the run-as identity, N volumes spread over M magazines, registered by one warm-up `list`.
-import { closeSync, mkdirSync, openSync, writeFileSync } from "node:fs";
+// Throw-away changers for the benchmark: directory bays (allow_unmounted), the bench's run-as
+// identity in the config, N volumes spread over M magazines, registered by one warm-up `list`.
+import {
+  chmodSync,
+  closeSync,
+  mkdirSync,
+  openSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
+import { type RunAs, spawnIds } from "./identity.ts";
 
 /** Up to this many volumes per magazine, `magazine init --volumes N` creates them (the real path). */
 const INIT_LIMIT = 1000;
@@ -15,19 +22,18 @@ export interface Changer {
 }
 
 /** Runs the binary to completion; throws with its stderr when it fails. */
-export function run(argv: string[]): string {
-  const result = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+export function run(argv: string[], runAs?: RunAs): string {
+  const result = Bun.spawnSync(argv, {
+    stdout: "pipe",
+    stderr: "pipe",
+    ...spawnIds(runAs),
+  });
   if (result.exitCode !== 0) {
     throw new Error(
       `\`${argv.join(" ")}\` exited ${result.exitCode ?? result.signalCode}: ${result.stderr.toString().trim()}`,
     );
   }
   return result.stdout.toString();
-}
-
-/** The current user or group name (`id -un` / `id -gn`): the bench runs as whoever runs it. */
-function currentName(flag: "-un" | "-gn"): string {
-  return run(["id", flag]).trim();
 }
 
 /** Splits n volumes over m magazines as evenly as possible. */
@@ -43,6 +49,7 @@ export function createChanger(
   binary: string,
   volumes: number,
   magazines: number,
+  runAs: RunAs,
 ): Changer {
   const dir = join(root, `v${volumes}-m${magazines}`);
   const workDir = join(dir, "work");
@@ -52,13 +59,19 @@ export function createChanger(
     count,
   }));
   for (const bay of bays) mkdirSync(bay.path, { recursive: true });
+  mkdirSync(workDir);
+  chmodSync(dir, 0o755);
+  // The work dir and the bays belong to the run-as user, as setup and init leave them.
+  const chown = () =>
+    runAs.ids && run(["chown", "-R", `${runAs.ids.uid}:${runAs.ids.gid}`, dir]);
+  chown();
   const lines = [
     `name = "bench"`,
     `work_dir = "${workDir}"`,
     `log_file = "${join(dir, "changer.log")}"`,
     `log_level = "info"`,
-    `user = "${currentName("-un")}"`,
-    `group = "${currentName("-gn")}"`,
+    `user = "${runAs.user}"`,
+    `group = "${runAs.group}"`,
     `drives = 2`,
     ...bays.flatMap((bay) => [
       "",
@@ -88,9 +101,10 @@ export function createChanger(
         closeSync(openSync(`${prefix}${String(v).padStart(6, "0")}`, "wx"));
     }
   });
+  chown();
   const changer = { volumes, magazines, dir, conf, workDir };
-  run([binary, "changer", conf, "list"]);
-  const slots = Number(run([binary, "changer", conf, "slots"]).trim());
+  run([binary, "changer", conf, "list"], runAs);
+  const slots = Number(run([binary, "changer", conf, "slots"], runAs).trim());
   if (slots !== volumes)
     throw new Error(
       `${conf}: expected ${volumes} slots, changer says ${slots}`,

@@ -7,7 +7,13 @@
 // high-water RSS over into the child's ru_maxrss at exec (the parent's mm is the child's until
 // then), so a bench process that has grown to 100 MiB would report every child at >= 100 MiB.
 // /usr/bin/time is a small parent, so its floor (~2 MiB) stays far below any Bun process.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
@@ -21,6 +27,8 @@ export interface Step {
 
 export interface Command {
   name: string;
+  /** Switch the processes to this user and group (uid/gid for Bun.spawnSync). */
+  ids?: { uid?: number; gid?: number };
   /** Run in order; a sample is their summed wall time and their largest peak RSS. */
   steps: Step[];
 }
@@ -40,7 +48,11 @@ export interface Summary {
 
 function runStep(command: Command, step: Step, argv = step.argv): number {
   const start = performance.now();
-  const result = Bun.spawnSync(argv, { stdout: "pipe", stderr: "pipe" });
+  const result = Bun.spawnSync(argv, {
+    stdout: "pipe",
+    stderr: "pipe",
+    ...command.ids,
+  });
   const ms = performance.now() - start;
   const stderr = result.stderr.toString();
   const problem =
@@ -68,6 +80,8 @@ export function peakRss(command: Command, runs: number): number {
   if (!existsSync(TIME)) return Number.NaN;
   const dir = mkdtempSync(join(tmpdir(), "magchanger-rss-"));
   const out = join(dir, "rss");
+  // /usr/bin/time runs as the measured user and writes its figure here.
+  if (command.ids?.uid !== undefined) chmodSync(dir, 0o777);
   try {
     let peak = 0;
     for (let i = 0; i < runs; i++) {

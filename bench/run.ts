@@ -1,9 +1,11 @@
-// `bun run bench [-- --quick] [--runs N] [--warmup N] [--sizes 10,1000] [--magazines 1,4] [--keep]`
+// `bun run bench [-- --quick] [--runs N] [--warmup N] [--sizes 10,1000] [--magazines 1,4]
+//   [--as USER[:GROUP]] [--binary PATH] [--keep]`
 // Wall time and peak memory of the compiled binary for each protocol command, over changers of
 // 10 to 100,000 volumes on 1 and 4 magazines (issue 2, "Performance"). Builds nothing: run
 // `bun run build` first. Prints a markdown table and writes it to bench/results/latest.md.
 import { cpus, loadavg, tmpdir } from "node:os";
 import {
+  chmodSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -12,6 +14,7 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Changer, createChanger, run, spread } from "./fixture.ts";
+import { type RunAs, resolveRunAs, spawnIds } from "./identity.ts";
 import { type Command, measure, type Summary, TIME } from "./measure.ts";
 import { comparisonTable, resultTable } from "./report.ts";
 
@@ -21,6 +24,8 @@ interface Options {
   runs: number;
   warmup: number;
   keep: boolean;
+  as: string | undefined;
+  binary: string | undefined;
 }
 
 function parseOptions(argv: string[]): Options {
@@ -30,6 +35,8 @@ function parseOptions(argv: string[]): Options {
     runs: 15,
     warmup: 2,
     keep: false,
+    as: undefined,
+    binary: undefined,
   };
   const numbers = (value: string | undefined, flag: string) => {
     const list = (value ?? "").split(",").map(Number);
@@ -41,6 +48,8 @@ function parseOptions(argv: string[]): Options {
     const arg = argv[i];
     if (arg === "--quick") options.sizes = [10, 1000];
     else if (arg === "--keep") options.keep = true;
+    else if (arg === "--as") options.as = argv[++i];
+    else if (arg === "--binary") options.binary = argv[++i];
     else if (arg === "--sizes") options.sizes = numbers(argv[++i], arg);
     else if (arg === "--magazines") options.magazines = numbers(argv[++i], arg);
     else if (arg === "--runs") options.runs = numbers(argv[++i], arg)[0] ?? 15;
@@ -57,6 +66,7 @@ function commandsFor(
   binary: string,
   c: Changer,
   loadedSlot: number,
+  runAs: RunAs,
 ): Command[] {
   const changer = [binary, "changer", c.conf];
   const drive = (n: number) => join(c.workDir, `drive${n}`);
@@ -71,7 +81,8 @@ function commandsFor(
   const silent = exactly("");
   // The volume load+unload moves lives on the last magazine (the last bay locateMagazine tries).
   const pairSlot = c.volumes;
-  return [
+  const ids = spawnIds(runAs);
+  const commands: Command[] = [
     { name: "start-up", steps: [{ argv: [binary, "--version"] }] },
     {
       name: "list",
@@ -112,6 +123,7 @@ function commandsFor(
       ],
     },
   ];
+  return commands.map((command) => ({ ...command, ids }));
 }
 
 export interface Row {
@@ -120,16 +132,22 @@ export interface Row {
   results: Map<string, Summary>;
 }
 
-function benchOne(binary: string, c: Changer, options: Options): Row {
+function benchOne(
+  binary: string,
+  c: Changer,
+  options: Options,
+  runAs: RunAs,
+): Row {
   // `loaded` is measured with a volume in the drive: the path that reads the state and the link.
   const loadedSlot = Math.max(1, Math.floor(c.volumes / 2));
-  run([binary, "changer", c.conf, "load", String(loadedSlot), "", "0"]);
+  const changer = [binary, "changer", c.conf];
+  run([...changer, "load", String(loadedSlot), "", "0"], runAs);
   const results = measure(
-    commandsFor(binary, c, loadedSlot),
+    commandsFor(binary, c, loadedSlot, runAs),
     options.warmup,
     options.runs,
   );
-  run([binary, "changer", c.conf, "unload", String(loadedSlot), "", "0"]);
+  run([...changer, "unload", String(loadedSlot), "", "0"], runAs);
   return { volumes: c.volumes, magazines: c.magazines, results };
 }
 
@@ -143,11 +161,13 @@ function environment(
   root: string,
   options: Options,
   loadBefore: string,
+  runAs: RunAs,
 ): string[] {
   const fs = Bun.spawnSync(["df", "--output=fstype", root]).stdout.toString();
   return [
     `magchanger ${run([binary, "--version"]).trim()} (${binary}), built with Bun, measured from Bun ${Bun.version}`,
     `${cpus().length} CPU(s) ${cpus()[0]?.model.trim() ?? ""}; temp dir on ${fs.split("\n")[1]?.trim() || "?"}`,
+    `changer run as ${runAs.user}:${runAs.group}${runAs.user === "root" ? " (root never uses the validated-config cache; the SD's non-root calls do: --as bacula:tape)" : ""}`,
     `${new Date().toISOString()}; ${options.runs} runs per cell after ${options.warmup} warm-up(s), commands round-robin`,
     `load average before ${loadBefore}, after ${load()} (a busy machine widens the ranges)`,
     "cells: median wall ms (min–max) · peak RSS MiB; load+unload is the two processes together",
@@ -160,7 +180,7 @@ function environment(
 async function main(): Promise<void> {
   const options = parseOptions(process.argv.slice(2));
   const repo = resolve(import.meta.dir, "..");
-  const binary = join(repo, "dist", "magchanger");
+  const binary = resolve(options.binary ?? join(repo, "dist", "magchanger"));
   if (!existsSync(binary)) {
     console.error(
       `bench: ${binary} is missing; build it first with \`bun run build\``,
@@ -172,8 +192,10 @@ async function main(): Promise<void> {
     console.error(
       `bench: ${TIME} is missing (apt-get install time): peak RSS is left out`,
     );
+  const runAs = resolveRunAs(options.as);
   const loadBefore = load();
   const root = mkdtempSync(join(tmpdir(), "magchanger-bench-"));
+  chmodSync(root, 0o755);
   const cleanup = () => {
     if (!options.keep) rmSync(root, { recursive: true, force: true });
   };
@@ -189,9 +211,9 @@ async function main(): Promise<void> {
       for (const magazines of options.magazines) {
         if (spread(volumes, magazines).some((n) => n === 0)) continue;
         const started = performance.now();
-        const changer = createChanger(root, binary, volumes, magazines);
+        const changer = createChanger(root, binary, volumes, magazines, runAs);
         const made = performance.now();
-        rows.push(benchOne(binary, changer, options));
+        rows.push(benchOne(binary, changer, options, runAs));
         console.error(
           `bench: ${volumes} volumes × ${magazines} magazine(s): set up ${((made - started) / 1000).toFixed(1)} s, measured ${((performance.now() - made) / 1000).toFixed(1)} s`,
         );
@@ -203,7 +225,7 @@ async function main(): Promise<void> {
     const text = [
       "# magchanger benchmark",
       "",
-      ...environment(binary, root, options, loadBefore).map(
+      ...environment(binary, root, options, loadBefore, runAs).map(
         (line) => `- ${line}`,
       ),
       "",
