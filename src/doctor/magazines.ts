@@ -7,7 +7,7 @@ import { formatBytes } from "../state/atomic.ts";
 import { majorMinorOf } from "../system/mounts.ts";
 import { autofsBay } from "../setup/paths.ts";
 import { denied, R, W, X } from "./access.ts";
-import { estimatedReservedBytes, ext4ReservedBytes } from "./ext4.ts";
+import { estimatedReservedBytes, ext4ReservedBytes } from "../system/ext4.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
 

@@ -4,6 +4,7 @@ import { statfsSync, statSync } from "node:fs";
 import type { ChangerContext } from "../changer/context.ts";
 import { formatBytes } from "../state/atomic.ts";
 import { readRegistry } from "../state/registry.ts";
+import { estimatedReservedBytes, ext4ReservedBytes } from "../system/ext4.ts";
 import { majorMinorOf } from "../system/mounts.ts";
 import { probeAll } from "./discover.ts";
 
@@ -57,16 +58,19 @@ export async function magazineReports(
         const space = {
           availableBytes: Number(fs.bavail) * bsize,
           freeBytes: Number(fs.bfree) * bsize,
-          reservedBytes: (Number(fs.bfree) - Number(fs.bavail)) * bsize,
+          // The superblock when readable (root), else statfs less ext4's own reserve.
+          reservedBytes:
+            (report.device ? ext4ReservedBytes(report.device) : undefined) ??
+            estimatedReservedBytes(
+              Number(fs.blocks),
+              Number(fs.bfree),
+              Number(fs.bavail),
+              bsize,
+            ),
           totalBytes: Number(fs.blocks) * bsize,
         };
         report.space = space;
-        if (
-          ctx.config.user !== "root" &&
-          space.reservedBytes > 0 &&
-          space.totalBytes > 0 &&
-          space.reservedBytes / space.totalBytes > 0.001
-        ) {
+        if (ctx.config.user !== "root" && space.reservedBytes > 0) {
           report.warnings.push(
             `${formatBytes(space.reservedBytes)} are reserved for root, which ${ctx.config.user} cannot use; run \`tune2fs -m 0 ${report.device ?? "DEVICE"}\``,
           );

@@ -93,6 +93,10 @@ export function dropPrivileges(runAs: RunAs): string {
     (
       process as unknown as { initgroups(user: string, gid: number): void }
     ).initgroups(user.name, group.gid);
+    // initgroups adds the run-as group but not the user's own primary group; Debian's
+    // bconsole.conf is root:bacula 0640, so bacula:tape must keep group bacula to run refresh.
+    const groups = process.getgroups?.() ?? [];
+    if (!groups.includes(user.gid)) process.setgroups?.([...groups, user.gid]);
     process.setgid?.(group.gid);
     process.setuid?.(user.uid);
   } catch (error) {

@@ -15,7 +15,7 @@ import {
 import {
   estimatedReservedBytes,
   ext4ReservedBytes,
-} from "../../src/doctor/ext4.ts";
+} from "../../src/system/ext4.ts";
 import { checksJson, formatChecks } from "../../src/doctor/report.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
