@@ -2,8 +2,14 @@
 // filesystem (or a directory the config explicitly allows) carrying one magchanger identity of
 // this changer. One readdir per magazine gives both the identity and the volumes: no per-file
 // stat (DESIGN property 8).
-import { type Dirent, readdirSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import {
+  closeSync,
+  type Dirent,
+  openSync,
+  readdirSync,
+  statSync,
+} from "node:fs";
+import { dirname, join } from "node:path";
 import type { Config, MagazineConfig } from "../config/schema.ts";
 import { IDENTITY_PREFIX, isVolumeName } from "../changer/barcode.ts";
 import { errnoCode } from "../errors.ts";
@@ -152,10 +158,28 @@ export function sortEntries(entries: Dirent[]): {
   return { identities, volumes, ignored };
 }
 
+/**
+ * vchanger 0.8's automount_dir: autofs mounts a UUID magazine at DIR/UUID when that path is
+ * opened, so open it first (0.8.6 used opendir too); the mount is then found by UUID as usual.
+ */
+export function triggerAutomounts(config: Config): void {
+  const dir = config.legacy?.automount_dir;
+  if (!dir) return;
+  for (const spec of config.magazine) {
+    if (spec.uuid === undefined) continue;
+    try {
+      closeSync(openSync(join(dir, spec.uuid), "r"));
+    } catch {
+      // not attached: the UUID lookup reports it
+    }
+  }
+}
+
 export async function probeAll(
   config: Config,
   sys: System,
 ): Promise<MagazineStatus[]> {
+  triggerAutomounts(config);
   const result: MagazineStatus[] = [];
   const seen = new Map<string, number>();
   for (let index = 1; index <= config.magazine.length; index++) {
@@ -183,6 +207,7 @@ export async function locateMagazine(
   uuid: string,
   sys: System,
 ): Promise<string | undefined> {
+  triggerAutomounts(config);
   for (const spec of config.magazine) {
     const { mountPoint } = await resolveMountPoint(spec, sys);
     if (!mountPoint) continue;

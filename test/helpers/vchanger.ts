@@ -14,6 +14,7 @@ export interface Conf08 {
   bays?: number;
   magazines: string[];
   bconsole?: string;
+  automountDir?: string;
 }
 
 /** A vchanger 0.8 config in the seed how-to's style (quoted values, comments). */
@@ -30,6 +31,7 @@ export function writeConf08(file: string, c: Conf08): string {
     "user = root",
     "group = root",
     ...(c.bconsole ? [`bconsole = ${c.bconsole}`] : []),
+    ...(c.automountDir ? [`automount_dir = ${c.automountDir}`] : []),
     ...c.magazines.map((m) => `magazine = "${m}"`),
   ];
   writeFileSync(file, `${lines.join("\n")}\n`);

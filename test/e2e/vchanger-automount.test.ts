@@ -1,0 +1,158 @@
+// vchanger 0.8's automount_dir under a real automount: a `magazine = UUID:...` disk is mounted by
+// autofs at AUTOMOUNT_DIR/UUID only when that path is opened. The changer opens it first, as
+// vchanger 0.8.6 did, so the magazine is found (and adopted) even after autofs expired it.
+import {
+  afterAll,
+  beforeAll,
+  describe,
+  expect,
+  setDefaultTimeout,
+  test,
+} from "bun:test";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { barcode, listOutput } from "../helpers/changer.ts";
+import { expectSuccess } from "../helpers/expect.ts";
+import {
+  createLoopFs,
+  destroyAllLoopFs,
+  type LoopFs,
+  loopMissing,
+} from "../helpers/loop.ts";
+import { BASE_ENV, runBinary, tool } from "../helpers/run.ts";
+import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+import {
+  make08Magazine,
+  volumeData,
+  writeConf08,
+} from "../helpers/vchanger.ts";
+
+setDefaultTimeout(60_000);
+const EXPIRE_SECONDS = 2;
+
+function automountMissing(): string | undefined {
+  const loop = loopMissing();
+  if (loop) return loop;
+  if (!existsSync("/usr/sbin/automount"))
+    return "automount is not installed (apt-get install autofs)";
+  if (!existsSync("/usr/bin/setsid"))
+    return "setsid is not installed (apt-get install util-linux)";
+  if (!readFileSync("/proc/filesystems", "utf8").includes("autofs"))
+    return "no autofs in this kernel";
+  return undefined;
+}
+
+const missing = automountMissing();
+if (missing) console.warn(`skipping vchanger automount_dir e2e: ${missing}`);
+
+/** The fs type mounted exactly at dir, from mountinfo (a stat would reset autofs' timer). */
+function mountedAt(dir: string): string | undefined {
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const [left, right] = line.split(" - ");
+    if (left?.split(" ")[4] === dir) return right?.split(" ")[0];
+  }
+  return undefined;
+}
+
+async function until(what: string, check: () => boolean, seconds: number) {
+  const deadline = Date.now() + seconds * 1000;
+  while (!check()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
+
+describe.skipIf(missing !== undefined)(
+  "vchanger 0.8 automount_dir (real automount)",
+  () => {
+    let root = "";
+    let auto = "";
+    let conf = "";
+    let uuid = "";
+    let disk: LoopFs;
+    let automount: Bun.Subprocess | undefined;
+    const vols = [1, 2, 3].map((v) => barcode("amc", 3, v));
+
+    beforeAll(async () => {
+      root = makeTempDir("vchanger-automount");
+      auto = join(root, "auto");
+      mkdirSync(auto);
+      disk = createLoopFs(root, "disk");
+      disk.mount(join(root, "setup"));
+      make08Magazine(join(root, "setup"), {
+        changer: "amc",
+        number: 3,
+        volumes: 3,
+      });
+      disk.unmount();
+      uuid = tool(["blkid", "-s", "UUID", "-o", "value", disk.device]).trim();
+      const map = join(root, "auto.amc");
+      writeFileSync(map, `${uuid} -fstype=ext4,rw :${disk.device}\n`);
+      const master = join(root, "auto.master");
+      writeFileSync(
+        master,
+        `${auto} file:${map} --timeout=${EXPIRE_SECONDS}\n`,
+      );
+      conf = writeConf08(join(root, "vchanger.conf"), {
+        name: "amc",
+        workDir: join(root, "work"),
+        logFile: join(root, "amc.log"),
+        automountDir: auto,
+        magazines: [`UUID:${uuid}`],
+      });
+      mkdirSync(join(root, "work"));
+      // setsid: accesses from automount's own process group never trigger mounts.
+      automount = Bun.spawn(["setsid", "automount", "-f", "-v", master], {
+        env: BASE_ENV,
+        stdin: "ignore",
+        stdout: Bun.file(join(root, "automount.log")),
+        stderr: Bun.file(join(root, "automount.err")),
+      });
+      await until(
+        "automount to mount its autofs",
+        () => mountedAt(auto) === "autofs",
+        10,
+      );
+    });
+
+    afterAll(async () => {
+      if (automount && automount.exitCode === null) {
+        automount.kill("SIGTERM");
+        const stopped = await Promise.race([
+          automount.exited.then(() => true),
+          Bun.sleep(10_000).then(() => false),
+        ]);
+        if (!stopped) {
+          automount.kill("SIGKILL");
+          await automount.exited;
+        }
+      }
+      for (const dir of [join(auto, uuid), auto])
+        if (auto && mountedAt(dir))
+          tool(["umount", "-l", "--", dir], { okCodes: [0, 32] });
+      destroyAllLoopFs();
+      if (root) removeTempDir(root);
+    });
+
+    test("an unmounted UUID magazine is mounted through automount_dir, adopted and loaded", async () => {
+      expect(mountedAt(join(auto, uuid))).toBeUndefined();
+      const device = join(root, "work", "0", "drive0");
+      expectSuccess(
+        await runBinary([conf, "list", "0", device, "0"]),
+        listOutput(3, { 1: vols[0], 2: vols[1], 3: vols[2] } as Record<
+          number,
+          string
+        >),
+      );
+      expect(mountedAt(join(auto, uuid))).toBe("ext4");
+      await until(
+        "autofs to expire the idle mount",
+        () => mountedAt(join(auto, uuid)) === undefined,
+        EXPIRE_SECONDS + 15,
+      );
+      expectSuccess(await runBinary([conf, "load", "2", device, "0"]));
+      expect(readFileSync(device, "utf8")).toBe(volumeData(vols[1] as string));
+    });
+  },
+);
