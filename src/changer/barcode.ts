@@ -3,8 +3,13 @@
 // marks hidden files (our own identity marker among them).
 const VOLUME_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,126}$/;
 
+// Files people leave on a disk that are legal barcodes but never volumes (vchanger listed a
+// README as a tape): well-known document names and document extensions.
+const DOCUMENT =
+  /^(?:readme|license|licence|copying|changelog|notes|todo)(?:\.[A-Za-z0-9]{1,5})?$|\.(?:txt|md|pdf|html?|log|conf|cfg|ini|json|toml|ya?ml|sh|bak|old|tmp|swp)$/i;
+
 export function isVolumeName(name: string): boolean {
-  return VOLUME_NAME.test(name);
+  return VOLUME_NAME.test(name) && !DOCUMENT.test(name);
 }
 
 /** The directory on a magazine that carries its identity: `.magchanger-<uuid>`. */

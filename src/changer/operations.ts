@@ -1,6 +1,13 @@
 // The changer's commands over disk magazines. Every state change runs under the changer lock;
 // `loaded` reads one small file without the lock (it is replaced atomically).
-import { mkdirSync, readlinkSync, statSync } from "node:fs";
+import {
+  mkdirSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+  unlinkSync,
+} from "node:fs";
+import { join } from "node:path";
 import {
   AppError,
   describeErrno,
@@ -65,12 +72,29 @@ export async function withLock<T>(
     ctx.config.name,
   );
   try {
+    removeDeadTempFiles(ctx.config.work_dir);
     if (ctx.loadedConfig && !ctx.loadedConfig.cached) {
       writeConfigCache(ctx.loadedConfig);
     }
     return await action();
   } finally {
     lock.release();
+  }
+}
+
+/**
+ * Every state write in the work dir happens under the lock, so a temp file seen while holding it
+ * belongs to a writer that was killed mid-write: remove it.
+ */
+function removeDeadTempFiles(workDir: string): void {
+  for (const name of readdirSync(workDir)) {
+    if (name.startsWith(".") && /\.tmp-\d+-\d+$/.test(name)) {
+      try {
+        unlinkSync(join(workDir, name));
+      } catch {
+        // already gone
+      }
+    }
   }
 }
 
@@ -117,6 +141,14 @@ export async function scanChanger(ctx: ChangerContext): Promise<ChangerView> {
 
 /** The slot in a drive, or 0. A drive whose magazine is not attached reads as empty. */
 export function loadedSlot(ctx: ChangerContext, drive: number): number {
+  if (drive >= ctx.config.drives) {
+    // A drive the config does not have holds nothing. Failing here (as disk-changer does) makes
+    // the SD treat the drive's slot as unknown on every volume open.
+    ctx.log.warn(
+      `loaded: drive ${drive} is not configured (drives = ${ctx.config.drives}); reporting empty: add it to ${ctx.config.source} or remove the Device`,
+    );
+    return 0;
+  }
   checkDrive(ctx, drive);
   const state = readDrives(ctx.config.work_dir)[drive];
   if (!state) return 0;

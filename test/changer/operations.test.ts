@@ -72,6 +72,7 @@ describe("changer operations", () => {
     );
     expect(loadedSlot(ctx, 1)).toBe(2);
     expect(loadedSlot(ctx, 0)).toBe(0);
+    expect(loadedSlot(ctx, 7)).toBe(0); // a drive the config does not have holds nothing
   });
 
   test("the drive symlink resolves to the volume through the identity directory", async () => {

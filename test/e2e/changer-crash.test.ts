@@ -108,10 +108,8 @@ describe("kill -9 during load and unload", () => {
     console.info(
       `crash test: ${100 - completed} of 100 calls killed before exit (delay 0..${maxDelay} ms); ${leftovers.length} temp files left`,
     );
-    // A killed writer may leave its temp file; never a half-written state file.
-    for (const name of leftovers)
-      expect(name).toMatch(
-        /^\.(drives\.json|slots|drive[01]|config\.cache\.json)\.tmp-\d+-\d+$/,
-      );
+    // A killed writer may leave its temp file, never a half-written state file; the next
+    // locked command (the listall after each kill) removes it.
+    expect(leftovers).toEqual([]);
   }, 240_000);
 });
