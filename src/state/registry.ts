@@ -65,31 +65,90 @@ export function readRegistry(workDir: string): Registry {
 
 export function parseRegistry(text: string, path: string): Registry {
   const registry = emptyRegistry();
-  const lines = text.split("\n");
-  if (lines[0] !== HEADER) corrupt(path, 1, "missing header");
-  for (let i = 1; i < lines.length; i++) {
-    const line = lines[i] as string;
-    if (line === "") continue;
-    const f = line.split(" ");
-    const kind = f[0];
-    if (kind === "S" && f.length === 4) {
-      const slot = parseSlot(f[1], path, i);
-      const entry = { slot, magazine: f[2] as string, barcode: f[3] as string };
-      if (registry.slots.has(slot) || registry.byBarcode.has(entry.barcode))
-        corrupt(path, i + 1, "duplicate slot or barcode");
-      registry.slots.set(slot, entry);
-      registry.byBarcode.set(entry.barcode, entry);
-    } else if (kind === "R" && f.length === 3) {
-      registry.retired.set(parseSlot(f[1], path, i), f[2] as string);
-    } else if (kind === "M" && f.length === 3) {
-      registry.magazines.set(f[1] as string, parseSlot(f[2], path, i));
-    } else if (kind === "I" && f.length === 3) {
-      registry.ignored.add(`${f[1]}/${decodeURIComponent(f[2] as string)}`);
-    } else {
-      corrupt(path, i + 1, `unexpected "${line.slice(0, 60)}"`);
+  const { slots, byBarcode } = registry;
+  const first = text.indexOf("\n");
+  if ((first < 0 ? text : text.slice(0, first)) !== HEADER)
+    corrupt(path, 1, "missing header");
+  // One indexOf pass instead of split("\n") and split(" ") per line: `list` parses this on every
+  // call, and at 100,000 volumes the per-line arrays and strings were most of its memory and time.
+  // The magazine uuid repeats on every line: entries share one string per run of equal uuids.
+  let uuid = "";
+  let lineNo = 1;
+  for (let pos = first < 0 ? text.length : first + 1; pos < text.length;) {
+    let end = text.indexOf("\n", pos);
+    if (end < 0) end = text.length;
+    lineNo++;
+    // Fast path: "S slot uuid barcode", exactly four fields. Anything else goes the slow way.
+    let a = -1;
+    let b = -1;
+    let c = -1;
+    if (text.charCodeAt(pos) === 83 && text.charCodeAt(pos + 1) === 32) {
+      a = text.indexOf(" ", pos + 2);
+      if (a > pos + 2 && a < end) b = text.indexOf(" ", a + 1);
+      if (b > a + 1 && b + 1 < end) c = text.indexOf(" ", b + 1);
     }
+    if (b > a + 1 && b + 1 < end && (c < 0 || c > end)) {
+      const slot = parseDigits(text, pos + 2, a, path, lineNo);
+      if (b - a - 1 !== uuid.length || !text.startsWith(uuid, a + 1))
+        uuid = text.slice(a + 1, b);
+      const entry = { slot, magazine: uuid, barcode: text.slice(b + 1, end) };
+      const before = slots.size;
+      slots.set(slot, entry);
+      byBarcode.set(entry.barcode, entry);
+      if (slots.size === before || byBarcode.size === before)
+        corrupt(path, lineNo, "duplicate slot or barcode");
+    } else if (end > pos) {
+      parseOtherLine(registry, text.slice(pos, end), path, lineNo);
+    }
+    pos = end + 1;
   }
   return registry;
+}
+
+/** A slot number: plain decimal digits read in place; anything else as Number() reads it. */
+function parseDigits(
+  text: string,
+  from: number,
+  to: number,
+  path: string,
+  lineNo: number,
+): number {
+  let n = 0;
+  for (let i = from; i < to; i++) {
+    const digit = text.charCodeAt(i) - 48;
+    if (digit < 0 || digit > 9 || i - from > 14)
+      return parseSlot(text.slice(from, to), path, lineNo - 1);
+    n = n * 10 + digit;
+  }
+  return n >= 1 ? n : parseSlot(text.slice(from, to), path, lineNo - 1);
+}
+
+/** Every line but a well-formed S line: R, M, I, and what is corrupt. */
+function parseOtherLine(
+  registry: Registry,
+  line: string,
+  path: string,
+  lineNo: number,
+): void {
+  const i = lineNo - 1;
+  const f = line.split(" ");
+  const kind = f[0];
+  if (kind === "S" && f.length === 4) {
+    const slot = parseSlot(f[1], path, i);
+    const entry = { slot, magazine: f[2] as string, barcode: f[3] as string };
+    if (registry.slots.has(slot) || registry.byBarcode.has(entry.barcode))
+      corrupt(path, lineNo, "duplicate slot or barcode");
+    registry.slots.set(slot, entry);
+    registry.byBarcode.set(entry.barcode, entry);
+  } else if (kind === "R" && f.length === 3) {
+    registry.retired.set(parseSlot(f[1], path, i), f[2] as string);
+  } else if (kind === "M" && f.length === 3) {
+    registry.magazines.set(f[1] as string, parseSlot(f[2], path, i));
+  } else if (kind === "I" && f.length === 3) {
+    registry.ignored.add(`${f[1]}/${decodeURIComponent(f[2] as string)}`);
+  } else {
+    corrupt(path, lineNo, `unexpected "${line.slice(0, 60)}"`);
+  }
 }
 
 function parseSlot(
