@@ -113,7 +113,9 @@ export async function probeMagazine(
   status.ignored = ignored;
   if (identities.length === 0) {
     return absent(
-      `${mountPoint} carries no magchanger identity; run \`magchanger magazine init -c ${config.source} ${index}\``,
+      config.legacy
+        ? `${mountPoint} carries no magchanger identity yet; a vchanger magazine there is adopted as it is by the changer's next scan (\`magchanger ${config.source} list\`)`
+        : `${mountPoint} carries no magchanger identity; run \`magchanger magazine init -c ${config.source} ${index}\``,
     );
   }
   if (identities.length > 1) {

@@ -29,6 +29,7 @@ import {
   type MagazineIdentity,
   serializeIdentity,
 } from "./identity.ts";
+import { readIndex } from "./vchanger08.ts";
 
 /** BAY is the 1-based [[magazine]] index or its configured path. */
 export function resolveBay(config: Config, bay: string): number {
@@ -78,6 +79,13 @@ export async function initMagazine(
     if (existing.length > 0 && !options.force) {
       throw new AppError(
         `bay ${index} (${mountPoint}) is already a magazine (${existing.join(", ")}); add volumes with \`magchanger magazine createvols\`, or pass --force to give it a new identity (its volumes get new slots)`,
+      );
+    }
+    // Its index, loadedN and driveN files would become volumes: adoption handles it instead.
+    const vchanger = existing.length === 0 ? readIndex(mountPoint) : undefined;
+    if (vchanger !== undefined) {
+      throw new AppError(
+        `bay ${index} (${mountPoint}) holds a vchanger 0.8 magazine (${typeof vchanger === "string" ? vchanger : `index ${vchanger.text}`}); with the vchanger.conf as config it is adopted as it is by the changer's next scan, or remove index, loadedN and driveN to start it afresh`,
       );
     }
     const registry = readRegistry(config.work_dir);

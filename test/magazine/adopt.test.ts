@@ -18,6 +18,7 @@ import { validateConfig } from "../../src/config/load.ts";
 import type { LegacyConfig } from "../../src/config/schema.ts";
 import type { Log } from "../../src/log.ts";
 import { readIdentity } from "../../src/magazine/identity.ts";
+import { initMagazine } from "../../src/magazine/init.ts";
 import {
   parseVolumeName,
   readIndex,
@@ -127,7 +128,11 @@ describe("vchanger 1.0 magazines (directories of volumes)", () => {
 
   test("an empty directory is not adopted, and a TOML config adopts nothing", async () => {
     const empty = changer(1, { vchanger: "1.0" });
-    expect((await scan(empty.ctx)).present.size).toBe(0);
+    const view = await scan(empty.ctx);
+    expect(view.present.size).toBe(0);
+    expect(view.magazines[0]?.reason).toBe(
+      `${empty.bay(1)} carries no magchanger identity yet; a vchanger magazine there is adopted as it is by the changer's next scan (\`magchanger vchanger.conf list\`)`,
+    );
     expect(readdirSync(empty.bay(1))).toEqual([]);
     const toml = changer(1, undefined);
     make10Magazine(toml.bay(1), ["a1"]);
@@ -254,6 +259,18 @@ describe("vchanger 0.8 magazines (index, CHANGER_MMMM_SSSS, loadedN/driveN)", ()
       log.some((l) => l.includes("its number 1 belongs to another magazine")),
     ).toBe(true);
   });
+});
+
+test("magazine init refuses a vchanger 0.8 magazine, whose index, loadedN and driveN would become volumes", async () => {
+  const { ctx, bay } = changer(1, undefined);
+  make08Magazine(bay(1), { changer: "usb1", number: 4, volumes: 2 });
+  const before = snapshotDir(bay(1));
+  await expect(
+    initMagazine(ctx, 1, bay(1), { volumes: 2, force: false }),
+  ).rejects.toThrow(
+    `bay 1 (${bay(1)}) holds a vchanger 0.8 magazine (index usb1_0004); with the vchanger.conf as config it is adopted as it is by the changer's next scan, or remove index, loadedN and driveN to start it afresh`,
+  );
+  expect(snapshotDir(bay(1))).toEqual(before);
 });
 
 describe("vchanger 0.8's file formats", () => {
