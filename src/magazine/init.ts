@@ -83,9 +83,9 @@ export async function initMagazine(
     }
     // Its index, loadedN and driveN files would become volumes: adoption handles it instead.
     const vchanger = existing.length === 0 ? readIndex(mountPoint) : undefined;
-    if (vchanger !== undefined) {
+    if (typeof vchanger === "object") {
       throw new AppError(
-        `bay ${index} (${mountPoint}) holds a vchanger 0.8 magazine (${typeof vchanger === "string" ? vchanger : `index ${vchanger.text}`}); with the vchanger.conf as config it is adopted as it is by the changer's next scan, or remove index, loadedN and driveN to start it afresh`,
+        `bay ${index} (${mountPoint}) holds a vchanger 0.8 magazine (index ${vchanger.text}); with the vchanger.conf as config it is adopted as it is by the changer's next scan, or remove index, loadedN and driveN to start it afresh`,
       );
     }
     const registry = readRegistry(config.work_dir);
