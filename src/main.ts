@@ -61,7 +61,8 @@ export function usage(): string {
     ...Object.entries(COMMANDS).map(
       ([name, c]) => `  magchanger ${name.padEnd(9)} ${c.summary}`,
     ),
-    "  magchanger [-u USER] [-g GROUP] CONFIG COMMAND [SLOT] [DEVICE] [DRIVE]   (vchanger form)",
+    "  magchanger [-u USER] [-g GROUP] CONFIG COMMAND [SLOT] [DEVICE] [DRIVE]   (vchanger form:",
+    "             LIST LISTALL LOADED LOAD UNLOAD SLOTS TRANSFER LISTMAGS CREATEVOLS REFRESH INITMAG)",
     "",
     "Run `magchanger COMMAND --help` for a command's options and exit status.",
     "Exit status: 0 ok, 1 failed, 2 usage, 3 config, 4 changer busy, 5 state write failed,",
