@@ -1,6 +1,8 @@
 // `magchanger refresh -c CONF [--force]`: safe from udev/systemd, cron or by hand,
 // concurrently with the storage daemon's changer calls. Never run from a changer call.
 import { defineCommand } from "citty";
+import type { ChangerContext } from "../changer/context.ts";
+import { scanChanger, withLock } from "../changer/operations.ts";
 import { refreshBacula } from "../magazine/refresh.ts";
 import { runCli } from "./cli.ts";
 import { openChanger, writeStdout } from "./context.ts";
@@ -27,16 +29,31 @@ const command = defineCommand({
     },
   },
   async run({ args }) {
-    const ctx = openChanger(args.config);
-    const outcome = await refreshBacula(ctx, { force: Boolean(args.force) });
-    writeStdout(
-      outcome.ran
-        ? `Bacula updated (${outcome.reason}): ${outcome.commands.join("; ")}\n`
-        : `nothing to do: ${outcome.reason}\n`,
-    );
+    await runRefresh(openChanger(args.config), Boolean(args.force));
   },
 });
 
 export async function main(args: string[]): Promise<void> {
   await runCli(command, args, EXIT_STATUS);
+}
+
+/** Shared with the vchanger form's REFRESH. */
+export async function runRefresh(
+  ctx: ChangerContext,
+  force: boolean,
+): Promise<void> {
+  const { config } = ctx;
+  if (config.legacy?.bconsole_disabled) {
+    await withLock(ctx, () => scanChanger(ctx));
+    writeStdout(
+      `nothing sent to Bacula: bconsole is disabled in ${config.source} (bconsole = ""); run \`update slots storage=${config.bacula.storage ?? config.name} drive=${config.bacula.drive}\` in bconsole\n`,
+    );
+    return;
+  }
+  const outcome = await refreshBacula(ctx, { force });
+  writeStdout(
+    outcome.ran
+      ? `Bacula updated (${outcome.reason}): ${outcome.commands.join("; ")}\n`
+      : `nothing to do: ${outcome.reason}\n`,
+  );
 }

@@ -5,6 +5,7 @@
 //   INITMAG mag_bay                `magazine init` of bay mag_bay (0.8), slots_per_magazine volumes
 // mag_ndx counts from 0 (vchanger 1.0, the LISTMAGS numbering), mag_bay from 1 (vchanger 0.8).
 // What magchanger does differently is refused with a one-line error that says what to do.
+import { runRefresh } from "./refresh.ts";
 import { chownSync, statSync } from "node:fs";
 import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
@@ -13,7 +14,6 @@ import type { Config } from "../config/schema.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { isMountPoint, resolveMountPoint } from "../magazine/discover.ts";
 import { createVolumes, initMagazine } from "../magazine/init.ts";
-import { refreshBacula } from "../magazine/refresh.ts";
 import { type MagazineReport, magazineReports } from "../magazine/report.ts";
 import { readIndex } from "../magazine/vchanger08.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
@@ -116,20 +116,7 @@ export async function refresh(
   _args: string[],
   options: VchangerOptions,
 ): Promise<void> {
-  const { config } = ctx;
-  if (config.legacy?.bconsole_disabled) {
-    await withLock(ctx, () => scanChanger(ctx));
-    writeStdout(
-      `nothing sent to Bacula: bconsole is disabled in ${config.source} (bconsole = ""); run \`update slots storage=${config.bacula.storage ?? config.name} drive=${config.bacula.drive}\` in bconsole\n`,
-    );
-    return;
-  }
-  const outcome = await refreshBacula(ctx, { force: Boolean(options.force) });
-  writeStdout(
-    outcome.ran
-      ? `Bacula updated (${outcome.reason}): ${outcome.commands.join("; ")}\n`
-      : `nothing to do: ${outcome.reason}\n`,
-  );
+  await runRefresh(ctx, Boolean(options.force));
 }
 
 export async function initMag(
