@@ -171,14 +171,12 @@ function buildSchemas() {
       error: 'legacy.vchanger must be "0.8" or "1.0" (the magazine layout)',
     }),
     slots_per_magazine: z.optional(
-      z
-        .int({ error: "legacy.slots_per_magazine must be 1..9999" })
-        .check(
-          z.minimum(1, { error: "legacy.slots_per_magazine must be 1..9999" }),
-          z.maximum(9999, {
-            error: "legacy.slots_per_magazine must be 1..9999",
-          }),
-        ),
+      z.int({ error: "legacy.slots_per_magazine must be 1..9999" }).check(
+        z.minimum(1, { error: "legacy.slots_per_magazine must be 1..9999" }),
+        z.maximum(9999, {
+          error: "legacy.slots_per_magazine must be 1..9999",
+        }),
+      ),
     ),
     magazine_bays: z.optional(
       z

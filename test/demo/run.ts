@@ -1,7 +1,13 @@
 // `npm run demo`: a full rotation on temporary magazines, printing what Bacula would see.
 // Directory bays (allow_unmounted) so it runs anywhere without root; the tests do the same on
 // real ext4 loop devices.
-import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 
@@ -13,10 +19,16 @@ const me = process.getuid?.() === 0 ? "root" : (process.env.USER ?? "nobody");
 const group = process.getuid?.() === 0 ? "root" : me;
 
 function run(...args: string[]): string {
-  const result = Bun.spawnSync([binary, ...args], { stdout: "pipe", stderr: "pipe" });
+  const result = Bun.spawnSync([binary, ...args], {
+    stdout: "pipe",
+    stderr: "pipe",
+  });
   const out = result.stdout.toString() + result.stderr.toString();
-  console.log(`$ magchanger ${args.join(" ").replaceAll(root, "$DEMO")}  # exit ${result.exitCode}`);
-  if (out) console.log(out.trimEnd().replaceAll(root, "$DEMO").replace(/^/gm, "  "));
+  console.log(
+    `$ magchanger ${args.join(" ").replaceAll(root, "$DEMO")}  # exit ${result.exitCode}`,
+  );
+  if (out)
+    console.log(out.trimEnd().replaceAll(root, "$DEMO").replace(/^/gm, "  "));
   return result.stdout.toString();
 }
 
@@ -26,21 +38,29 @@ try {
     config,
     `name = "usbchanger1"\nwork_dir = "${root}/work"\nlog_file = "${root}/usbchanger1.log"\nuser = "${me}"\ngroup = "${group}"\ndrives = 2\n[[magazine]]\npath = "${bay}"\nallow_unmounted = true\n`,
   );
-  console.log(`# demo root: ${root}\n# 1. prepare the disk in the bay (the seed's initmag) and let Bacula list it`);
+  console.log(
+    `# demo root: ${root}\n# 1. prepare the disk in the bay (the seed's initmag) and let Bacula list it`,
+  );
   run("magazine", "init", "-c", config, "1", "--volumes", "4");
   run("changer", config, "slots", "0", `${root}/work/drive0`, "0");
   run("changer", config, "list", "0", `${root}/work/drive0`, "0");
-  console.log("# 2. Bacula loads slot 2 into drive 0 and opens the drive's Archive Device");
+  console.log(
+    "# 2. Bacula loads slot 2 into drive 0 and opens the drive's Archive Device",
+  );
   run("changer", config, "load", "2", `${root}/work/drive0`, "0");
   run("changer", config, "loaded", "0", `${root}/work/drive0`, "0");
   run("changer", config, "listall", "0", `${root}/work/drive0`, "0");
-  console.log("# 3. the volume is unloaded; the disk is swapped for a second one");
+  console.log(
+    "# 3. the volume is unloaded; the disk is swapped for a second one",
+  );
   run("changer", config, "unload", "2", `${root}/work/drive0`, "0");
   renameSync(bay, `${bay}.disk1`);
   mkdirSync(bay);
   run("magazine", "init", "-c", config, "1", "--volumes", "3");
   run("changer", config, "list", "0", `${root}/work/drive0`, "0");
-  console.log("# 4. the first disk comes back: its volumes have the slots they always had");
+  console.log(
+    "# 4. the first disk comes back: its volumes have the slots they always had",
+  );
   renameSync(bay, `${bay}.disk2`);
   renameSync(`${bay}.disk1`, bay);
   run("changer", config, "list", "0", `${root}/work/drive0`, "0");
