@@ -150,7 +150,7 @@ function warnings(o: GenerateOptions): string[] {
   const notes: string[] = [];
   if (dirname(o.configPath) !== DEFAULT_CONFIG_DIR) {
     notes.push(
-      `unlock (udev) and automap (autofs) look for changer configs in ${DEFAULT_CONFIG_DIR}: install this config as ${DEFAULT_CONFIG_DIR}/${o.config.name}.toml (root's, mode 0644) and run setup on that file`,
+      `unlock (udev), automap (autofs) and the refresh unit (systemd) look for changer configs in ${DEFAULT_CONFIG_DIR}: install this config as ${DEFAULT_CONFIG_DIR}/${o.config.name}.toml (root's, mode 0644) and run setup on that file`,
     );
   }
   if (!existsSync(o.binary)) {

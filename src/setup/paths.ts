@@ -1,8 +1,9 @@
 // Where setup installs each piece, as the running system sees it (setup --prefix DIR writes the
 // same paths below DIR). doctor reads the same places, so the two never disagree.
-import { basename, dirname, join, relative, resolve } from "node:path";
+import { dirname, join, relative, resolve } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { UsageError } from "../errors.ts";
+import { configStem } from "../system/systemd.ts";
 
 export interface InstallPaths {
   /** 90-: after 60-persistent-storage.rules, which sets the ID_FS_* properties the rule matches. */
@@ -22,7 +23,7 @@ export interface InstallPaths {
 
 /** The changer's file name in the config dir: /etc/magchanger/CHANGER.toml -> CHANGER. */
 export function changerFileName(configPath: string): string {
-  return basename(configPath).replace(/\.toml$/, "");
+  return configStem(configPath);
 }
 
 export function installPaths(name: string, configPath: string): InstallPaths {

@@ -1,9 +1,18 @@
 // Everything setup installs, as plain data: the printed form and --write both walk this list.
 import { dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
+import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
 import { autofsMasterEntry } from "./autofs.ts";
 import { dirStanza, includeLine, PLACEHOLDER, sdStanza } from "./bacula.ts";
 import { autofsBay, installPaths } from "./paths.ts";
+import {
+  REFRESH_SERVICE_PATH,
+  REFRESH_TIMER_PATH,
+  refreshDropIn,
+  refreshDropInPath,
+  refreshService,
+  refreshTimer,
+} from "./systemd.ts";
 import { type GenerateOptions, udevRule } from "./udev.ts";
 
 export interface Owner {
@@ -91,6 +100,8 @@ export function planSetup(o: GenerateOptions): SetupPlan {
     );
   }
 
+  pieces.push(...refreshPieces(o, notes));
+
   pieces.push({
     kind: "file",
     path: paths.sdStanza,
@@ -162,6 +173,42 @@ export function planSetup(o: GenerateOptions): SetupPlan {
   return { pieces, notes };
 }
 
+/** The refresh units unlock queues; the templates are shared by every changer. */
+function refreshPieces(o: GenerateOptions, notes: string[]): Piece[] {
+  const pieces: Piece[] = [
+    {
+      kind: "file",
+      path: REFRESH_SERVICE_PATH,
+      content: refreshService(o.binary),
+      mode: 0o644,
+      what: "systemd service: magchanger refresh, queued by unlock (every changer's)",
+    },
+    {
+      kind: "file",
+      path: REFRESH_TIMER_PATH,
+      content: refreshTimer(o.binary),
+      mode: 0o644,
+      what: "systemd timer: retries a pending Bacula update (every changer's)",
+    },
+  ];
+  const stem = configStem(o.configPath);
+  if (!isUnitInstance(stem)) {
+    notes.push(
+      `the config's file name "${stem}" cannot name a systemd unit, so unlock cannot queue magchanger-refresh@${stem}.service: rename the config with letters, digits and _.:- only`,
+    );
+  }
+  const dropIn = refreshDropIn(o);
+  if (dropIn)
+    pieces.push({
+      kind: "file",
+      path: refreshDropInPath(o.configPath),
+      content: dropIn,
+      mode: 0o644,
+      what: "systemd drop-in: this changer's refresh start timeout",
+    });
+  return pieces;
+}
+
 /** What the admin does after --write, in order, as commands to paste. */
 function nextSteps(
   o: GenerateOptions,
@@ -176,9 +223,15 @@ function nextSteps(
   const filesystem = config.automap.luks
     ? `cryptsetup luksFormat --batch-mode --key-file ${config.luks.key_file} /dev/sdX1; unplug and replug it (udev opens it as /dev/mapper/${config.luks.mapper}); mkfs.ext4 -m 0 -L ${config.name} /dev/mapper/${config.luks.mapper}`
     : `mkfs.ext4 -m 0 -L ${config.automap.label ?? config.name} /dev/sdX1`;
+  const stem = configStem(configPath);
   return [
     `fill in the ${PLACEHOLDER} Address (localhost when the Director runs on this host) and Password (that of the Director resource in ${sdMain}) in ${dirStanza}, or copy its Storage resource to the Director's host`,
-    "load the new configuration: udevadm control --reload; systemctl reload autofs; systemctl restart bacula-sd bacula-director",
+    "load the new configuration: udevadm control --reload; systemctl daemon-reload; systemctl reload autofs; systemctl restart bacula-sd bacula-director",
+    ...(isUnitInstance(stem)
+      ? [
+          `enable the refresh safety net (it retries a Bacula update that failed): systemctl enable --now ${refreshUnit(stem, "timer")}`,
+        ]
+      : []),
     `prepare each disk (this erases it): ${filesystem}; magchanger magazine init -c ${configPath} ${bay} --volumes 10; magchanger refresh -c ${configPath}`,
     `check the whole chain: magchanger doctor -c ${configPath}`,
   ];

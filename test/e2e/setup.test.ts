@@ -77,6 +77,12 @@ describe("magchanger setup (compiled binary)", () => {
     expect(result.stdout).toContain(
       `#### ${prefix}/etc/auto.c1: autofs program map (magchanger automap) (symlink -> ${binary})`,
     );
+    expect(result.stdout).toContain(
+      `\nType=oneshot\nExecStart=${binary} refresh -c /etc/magchanger/%i.toml\n`,
+    );
+    expect(result.stdout).toContain(
+      "#  - enable the refresh safety net (it retries a Bacula update that failed): systemctl enable --now magchanger-refresh@c1.timer\n",
+    );
     expect(snapshot(prefix)).toEqual(before);
   });
 
@@ -99,6 +105,16 @@ describe("magchanger setup (compiled binary)", () => {
       ),
     ).toBe("Storage {\n  Name = sd\n}\n");
     expect(readlinkSync(join(prefix, "etc/auto.c1"))).toBe(binary);
+    const units = join(prefix, "etc/systemd/system");
+    expect(first.stdout).toMatch(
+      /^created {3}\S+\/etc\/systemd\/system\/magchanger-refresh@\.service /m,
+    );
+    expect(
+      readFileSync(join(units, "magchanger-refresh@.service"), "utf8"),
+    ).toContain(`\nExecStart=${binary} refresh -c /etc/magchanger/%i.toml\n`);
+    expect(
+      readFileSync(join(units, "magchanger-refresh@.timer"), "utf8"),
+    ).toContain("\n[Timer]\nOnBootSec=2min\nOnUnitActiveSec=15min\n");
     const after = snapshot(prefix);
     const second = await runBinary(setupArgs(conf, prefix, "--write"));
     expect({ exitCode: second.exitCode, stderr: second.stderr }).toEqual({

@@ -61,6 +61,8 @@ describe("setup --write", () => {
       "etc/udev/rules.d/90-magchanger-c1.rules",
       "etc/auto.master.d/magchanger-c1.autofs",
       "etc/auto.c1",
+      "etc/systemd/system/magchanger-refresh@.service",
+      "etc/systemd/system/magchanger-refresh@.timer",
       "etc/bacula/magchanger-c1-sd.conf",
       "etc/bacula/magchanger-c1-dir.conf",
       ...(root

@@ -1,0 +1,152 @@
+// The refresh units setup generates: exact key lines, shared by every changer, a drop-in when a
+// changer's refresh may outlast the template's timeout, and accepted by systemd-analyze verify.
+import { afterAll, describe, expect, test } from "bun:test";
+import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { parseConfigText } from "../../src/config/load.ts";
+import { planSetup } from "../../src/setup/plan.ts";
+import {
+  refreshDropIn,
+  refreshService,
+  refreshTimer,
+} from "../../src/setup/systemd.ts";
+import type { GenerateOptions } from "../../src/setup/udev.ts";
+import { ensureBinary, tool } from "../helpers/run.ts";
+import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+
+const BIN = "/usr/local/bin/magchanger";
+
+function options(
+  extra = "",
+  configPath = "/etc/magchanger/usbchanger1.toml",
+): GenerateOptions {
+  const config = parseConfigText(
+    `name = "usbchanger1"\n${extra}\n[[magazine]]\npath = "/mnt/usbchanger1/magazine"\n`,
+    configPath,
+  );
+  return { config, configPath, binary: BIN, mediaType: "usbchanger1" };
+}
+
+const keyLines = (text: string) =>
+  text.split("\n").filter((l) => l && !l.startsWith("#"));
+
+const dirs: string[] = [];
+afterAll(() => {
+  for (const d of dirs) removeTempDir(d);
+});
+
+describe("refresh units", () => {
+  test("the service runs refresh on the config named by the instance, one shot, no shell", () => {
+    expect(keyLines(refreshService(BIN))).toEqual([
+      "[Unit]",
+      "Description=magchanger: tell Bacula about the volumes of changer %i",
+      "After=autofs.service bacula-sd.service bacula-director.service",
+      "[Service]",
+      "Type=oneshot",
+      "ExecStart=/usr/local/bin/magchanger refresh -c /etc/magchanger/%i.toml",
+      "TimeoutStartSec=600",
+    ]);
+  });
+
+  test("the timer retries after boot and every 15 minutes, enabled per changer", () => {
+    expect(keyLines(refreshTimer(BIN))).toEqual([
+      "[Unit]",
+      "Description=magchanger: retry a pending Bacula update of changer %i",
+      "[Timer]",
+      "OnBootSec=2min",
+      "OnUnitActiveSec=15min",
+      "[Install]",
+      "WantedBy=timers.target",
+    ]);
+  });
+
+  test("setup plans both templates with the same text for every changer (one file on the host)", () => {
+    const pieces = (o: GenerateOptions) =>
+      planSetup(o)
+        .pieces.filter((p) => p.path.startsWith("/etc/systemd/"))
+        .map((p) => [p.path, p.kind === "file" ? p.content : ""]);
+    const first = pieces(options());
+    expect(first.map(([path]) => path)).toEqual([
+      "/etc/systemd/system/magchanger-refresh@.service",
+      "/etc/systemd/system/magchanger-refresh@.timer",
+    ]);
+    const other = options(
+      'drives = 3\n[bacula]\ntimeout = 300\n[luks]\nmapper = "other"',
+      "/etc/magchanger/offsite.toml",
+    );
+    expect(pieces(other)).toEqual(first);
+  });
+
+  test("the next steps reload systemd and enable this changer's timer by its config's name", () => {
+    const notes = planSetup(options("", "/etc/magchanger/usb-1.toml")).notes;
+    expect(notes).toContain(
+      "enable the refresh safety net (it retries a Bacula update that failed): systemctl enable --now magchanger-refresh@usb-1.timer",
+    );
+    expect(notes.find((n) => n.startsWith("load the new"))).toContain(
+      "systemctl daemon-reload",
+    );
+  });
+
+  test("a changer whose refresh may outlast 600 s gets a drop-in with its own timeout", () => {
+    expect(refreshDropIn(options())).toBeUndefined();
+    const slow = options("lock_timeout = 300\n[bacula]\ntimeout = 900");
+    expect(keyLines(refreshDropIn(slow) as string)).toEqual([
+      "[Service]",
+      "TimeoutStartSec=1560",
+    ]);
+    const piece = planSetup(slow).pieces.find((p) =>
+      p.path.includes(".service.d/"),
+    );
+    expect(piece?.path).toBe(
+      "/etc/systemd/system/magchanger-refresh@usbchanger1.service.d/magchanger-timeout.conf",
+    );
+  });
+
+  test("a config file name systemd cannot take as an instance gets a note, not a unit", () => {
+    const plan = planSetup(
+      options("lock_timeout = 900", "/etc/magchanger/usb+1.toml"),
+    );
+    expect(plan.pieces.some((p) => p.path.includes(".service.d/"))).toBe(false);
+    expect(plan.notes.some((n) => n.includes("systemctl enable"))).toBe(false);
+    expect(plan.notes).toContain(
+      'the config\'s file name "usb+1" cannot name a systemd unit, so unlock cannot queue magchanger-refresh@usb+1.service: rename the config with letters, digits and _.:- only',
+    );
+  });
+
+  const analyze = Bun.which("systemd-analyze");
+  if (!analyze)
+    console.warn(
+      "skipping systemd-analyze verify of the refresh units: systemd-analyze is not installed (apt-get install systemd)",
+    );
+  test.skipIf(!analyze)(
+    "systemd-analyze verify accepts both units without a warning",
+    () => {
+      const dir = makeTempDir("setup-systemd");
+      dirs.push(dir);
+      // verify checks that ExecStart exists and is executable: the real binary.
+      const binary = realpathSync(ensureBinary());
+      mkdirSync(join(dir, "units"));
+      const service = join(dir, "units/magchanger-refresh@.service");
+      const timer = join(dir, "units/magchanger-refresh@.timer");
+      writeFileSync(service, refreshService(binary));
+      writeFileSync(timer, refreshTimer(binary));
+      const result = Bun.spawnSync(
+        [analyze as string, "verify", service, timer],
+        {
+          stdout: "pipe",
+          stderr: "pipe",
+          timeout: 30_000,
+        },
+      );
+      expect({
+        exitCode: result.exitCode,
+        stderr: result.stderr.toString(),
+      }).toEqual({ exitCode: 0, stderr: "" });
+      // The check itself notices a broken unit.
+      writeFileSync(service, refreshService("/nonexistent/magchanger"));
+      expect(() => tool([analyze as string, "verify", service])).toThrow(
+        "is not executable",
+      );
+    },
+  );
+});
