@@ -18,6 +18,7 @@ import {
   loadTrustedConfig,
 } from "../unlock/discover.ts";
 import { openChangerLogAsRoot } from "../unlock/log.ts";
+import { queueRefresh } from "../unlock/trigger.ts";
 import { removeMapping, unlockDevice } from "../unlock/unlock.ts";
 
 export const HELP = `Usage: magchanger unlock [-c CONF] [DEVICE] [NAME]
@@ -29,9 +30,14 @@ Opens the LUKS disk DEVICE as /dev/mapper/NAME with the key file of the changer 
 DEVICE defaults to $DEVNAME; with ACTION=remove in the environment, or --remove, it closes
 /dev/mapper/NAME instead (unless NAME lives on another disk that is still attached).
 An already open mapping of the same disk is success; a stale one of a pulled disk is cleaned up.
+Then it queues \`systemctl start --no-block magchanger-refresh@STEM.service\` (STEM: the config's
+file name without .toml; the unit \`setup\` installs runs \`magchanger refresh\`), so Bacula is told
+without holding up udev. That is skipped (a log line) without systemd or the unit, and its
+failure is only a warning.
 
 Config: -c CONF, or the file in $MAGCHANGER_CONFIG_DIR (default /etc/magchanger) whose
 luks.mapper is NAME (without NAME: the only config there). NAME defaults to luks.mapper.
+$MAGCHANGER_SYSTEMD_ROOT (tests) is where /run/systemd/system and the unit are looked for.
 
 Options:
   -c, --config CONF   the changer's .toml file
@@ -139,6 +145,8 @@ export async function main(args: string[]): Promise<void> {
     if (toOpen === undefined)
       await removeMapping(config, name, parsed.device, deps);
     else await unlockDevice(config, toOpen, name, deps);
+    // Only queued, never run here: see unlock/trigger.ts.
+    await queueRefresh(config, deps);
   } catch (error) {
     if (error instanceof AppError) fileLog.error(error.message);
     throw error;

@@ -162,6 +162,10 @@ function buildSchemas() {
     dmsetup: z._default(absolutePath("tools.dmsetup"), "/usr/sbin/dmsetup"),
     umount: z._default(absolutePath("tools.umount"), "/usr/bin/umount"),
     tune2fs: z._default(absolutePath("tools.tune2fs"), "/usr/sbin/tune2fs"),
+    systemctl: z._default(
+      absolutePath("tools.systemctl"),
+      "/usr/bin/systemctl",
+    ),
   });
 
   // Written by `magchanger config import` from a vchanger.conf (or read from one directly): the

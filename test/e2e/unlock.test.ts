@@ -50,16 +50,35 @@ describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
   let keyFile: string;
   let disk: LoopDisk;
   let confDir: string;
+  let sysRoot: string;
   let fakes: FakeTools;
   let logFile: string;
   let n = 0;
   const mounts: string[] = [];
   const mapper = () => `mge${process.pid}x${n}`;
+  // Each case's host root: systemd "runs" there only after bootSystemd(), whatever this host runs.
   const env = (extra: Record<string, string> = {}) => ({
     ...BASE_ENV,
     MAGCHANGER_CONFIG_DIR: confDir,
+    MAGCHANGER_SYSTEMD_ROOT: sysRoot,
     ...extra,
   });
+  const bootSystemd = () => {
+    mkdirSync(join(sysRoot, "run/systemd/system"), { recursive: true });
+    mkdirSync(join(sysRoot, "etc/systemd/system"), { recursive: true });
+    writeFileSync(
+      join(sysRoot, "etc/systemd/system/magchanger-refresh@.service"),
+      "",
+    );
+  };
+  const systemctlCalls = () =>
+    fakes.calls().filter((c) => c[0] === "systemctl");
+  const QUEUE = [
+    "systemctl",
+    "start",
+    "--no-block",
+    "magchanger-refresh@usb.service",
+  ];
   const udev = (action: string, extra: Record<string, string> = {}) =>
     env({
       ACTION: action,
@@ -88,7 +107,8 @@ describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
   beforeEach(() => {
     n += 1;
     const dir = join(root, `case${n}`);
-    confDir = join(dir, "etc");
+    sysRoot = join(dir, "root");
+    confDir = join(sysRoot, "etc/magchanger");
     mkdirSync(confDir, { recursive: true });
     fakes = createFakeTools(join(dir, "tools"));
     logFile = join(dir, "log", "usb.log");
@@ -224,6 +244,87 @@ describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
     );
     expect(readFileSync(logFile, "utf8")).toContain("error: cannot open");
     tool(["umount", "--", mnt]);
+  });
+
+  describe("queueing the refresh unit", () => {
+    test("after opening, a repeated event and --remove: each queues the unit exactly once, after the open", async () => {
+      bootSystemd();
+      const opened = await runBinary(["unlock", disk.device, mapper()], {
+        env: udev("add"),
+      });
+      expect(opened.exitCode).toBe(0);
+      expect(systemctlCalls()).toEqual([QUEUE]);
+      const calls = fakes.calls().map((c) => c.slice(0, 2).join(" "));
+      expect(calls.indexOf("systemctl start")).toBeGreaterThan(
+        calls.indexOf("cryptsetup open"),
+      );
+      expect(opened.stderr.trimEnd().split("\n").at(-1)).toBe(
+        "magchanger: queued magchanger-refresh@usb.service: Bacula is told in the background",
+      );
+      const again = await runBinary(["unlock", mapper()], {
+        env: udev("change"),
+      });
+      expect(again.exitCode).toBe(0);
+      expect(systemctlCalls()).toEqual([QUEUE, QUEUE]);
+      const removed = await runBinary(["unlock", "--remove", mapper()], {
+        env: env(),
+      });
+      expect(removed.exitCode).toBe(0);
+      expect(fakes.mapping(mapper())).toBeUndefined();
+      expect(systemctlCalls()).toEqual([QUEUE, QUEUE, QUEUE]);
+    });
+
+    test("not queued when unlock refuses the device or cryptsetup fails", async () => {
+      bootSystemd();
+      const refused = await runBinary(["unlock", "/dev/null"], { env: env() });
+      expect(refused.exitCode).toBe(2);
+      fakes.failNext("open", 5, "Device is busy.");
+      const busy = await runBinary(["unlock", disk.device, mapper()], {
+        env: udev("add"),
+      });
+      expect(busy.exitCode).toBe(8);
+      expect(systemctlCalls()).toEqual([]);
+    });
+
+    test("without systemd as PID 1 nothing is queued, and udev sees no extra line", async () => {
+      const result = await runBinary(["unlock", disk.device, mapper()], {
+        env: udev("add"),
+      });
+      expect(result.exitCode).toBe(0);
+      expect(systemctlCalls()).toEqual([]);
+      expect(result.stderr).not.toContain("refresh");
+      expect(readFileSync(logFile, "utf8")).toContain(
+        "debug: systemd is not running (no /run/systemd/system): no refresh queued",
+      );
+    });
+
+    test("a failing systemctl is a warning: the disk is open and unlock succeeds", async () => {
+      bootSystemd();
+      fakes.breakSystemctl(1);
+      const result = await runBinary(["unlock", disk.device, mapper()], {
+        env: udev("add"),
+      });
+      expect(result.exitCode).toBe(0);
+      expect(fakes.mapping(mapper())).toBe(disk.device);
+      expect(systemctlCalls()).toEqual([QUEUE]);
+      expect(result.stderr).toContain(
+        `magchanger: ${fakes.systemctl} start --no-block magchanger-refresh@usb.service failed with exit 1: Failed to start magchanger-refresh@usb.service: Unit magchanger-refresh@usb.service not found.; magchanger-refresh@usb.timer retries`,
+      );
+    });
+
+    test("a hanging systemctl is killed after 5 s and unlock still succeeds", async () => {
+      bootSystemd();
+      fakes.breakSystemctl("hang");
+      const result = await runBinary(["unlock", "--remove", mapper()], {
+        env: env(),
+      });
+      expect(result.exitCode).toBe(0);
+      expect(result.ms).toBeLessThan(10_000);
+      expect(systemctlCalls()).toEqual([QUEUE]);
+      expect(result.stderr).toContain(
+        "magchanger-refresh@usb.service timed out after 5 s and was killed;",
+      );
+    });
   });
 
   describe("refused before anything runs", () => {

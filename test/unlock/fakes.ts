@@ -103,6 +103,7 @@ export interface FakeTools {
   cryptsetup: string;
   umount: string;
   dmsetup: string;
+  systemctl: string;
   /** Every call so far, as argv arrays (tool name first). */
   calls(): string[][];
   /** Pretend /dev/mapper/name is open on device ("(null)": its disk is gone). */
@@ -117,6 +118,8 @@ export interface FakeTools {
   failNext(action: string, code: number, stderr?: string): void;
   /** Let the fake umount run the real one (for a real mount made by the test). */
   realUmount(): void;
+  /** Make every systemctl call fail with code, or hang until it is killed. */
+  breakSystemctl(how: number | "hang"): void;
 }
 
 const CRYPTSETUP = `#!/bin/bash
@@ -177,6 +180,17 @@ D=__DIR__
 exit 1
 `;
 
+const SYSTEMCTL = `#!/bin/bash
+# Fake systemctl (test only): records argv; unlock may only queue a job, never wait for it.
+D=__DIR__
+{ printf '%s\\t' systemctl "$@"; printf '\\n'; } >> "$D/calls"
+[ -f "$D/systemctl.hang" ] && exec sleep 30
+if [ -f "$D/systemctl.exit" ]; then
+  echo "Failed to start \${!#}: Unit \${!#} not found." >&2; exit "$(cat "$D/systemctl.exit")"
+fi
+exit 0
+`;
+
 export function createFakeTools(dir: string): FakeTools {
   mkdirSync(join(dir, "maps"), { recursive: true });
   const write = (name: string, text: string) => {
@@ -191,6 +205,7 @@ export function createFakeTools(dir: string): FakeTools {
     cryptsetup: write("cryptsetup", CRYPTSETUP),
     umount: write("umount", UMOUNT),
     dmsetup: write("dmsetup", DMSETUP),
+    systemctl: write("systemctl", SYSTEMCTL),
     calls() {
       const path = join(dir, "calls");
       if (!existsSync(path)) return [];
@@ -222,6 +237,10 @@ export function createFakeTools(dir: string): FakeTools {
     },
     realUmount() {
       writeFileSync(join(dir, "real-umount"), "");
+    },
+    breakSystemctl(how) {
+      if (how === "hang") writeFileSync(join(dir, "systemctl.hang"), "");
+      else writeFileSync(join(dir, "systemctl.exit"), String(how));
     },
   };
   return tools;
@@ -259,6 +278,7 @@ export function configText(spec: TestConfigSpec): string {
     `cryptsetup = "${spec.tools.cryptsetup}"`,
     `umount = "${spec.tools.umount}"`,
     `dmsetup = "${spec.tools.dmsetup}"`,
+    `systemctl = "${spec.tools.systemctl}"`,
     "",
   ].join("\n");
 }

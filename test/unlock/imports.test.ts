@@ -45,6 +45,16 @@ describe("what unlock and automap load", () => {
     expect(forbidden(graph)).toEqual([]);
   });
 
+  test("unlock cannot run refresh itself: udev would kill it, and it would wait on bconsole", () => {
+    const graph = importGraph(join(SRC, "commands/unlock.ts"));
+    expect(graph.has(join(SRC, "unlock/trigger.ts"))).toBe(true);
+    expect(
+      [...graph].filter((m) =>
+        /\/(magazine\/refresh|commands\/refresh|bacula\/bconsole)\.ts$/.test(m),
+      ),
+    ).toEqual([]);
+  });
+
   test("automap reaches neither bun:ffi, the changer lock, citty nor consola", () => {
     const graph = importGraph(join(SRC, "commands/automap.ts"));
     expect(graph.has(join(SRC, "automap/resolve.ts"))).toBe(true);
