@@ -20,6 +20,7 @@ import {
 } from "./host.ts";
 import { checkAutofs, checkBacula, checkUdev } from "./install.ts";
 import { checkMagazines } from "./magazines.ts";
+import { checkRefreshUnits } from "./systemd.ts";
 
 export interface DoctorOptions {
   /** The config file, absolute. */
@@ -64,6 +65,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     ...checkKey(ctx),
     ...checkBinary(ctx),
     ...checkUdev(ctx),
+    ...checkRefreshUnits(ctx),
     ...checkAutofs(ctx),
     ...checkBacula(ctx),
     ...checkBconsole(ctx),

@@ -2,7 +2,13 @@
 // are plain directories: each problem is one FAIL or WARN naming the fix. The loop-device trap
 // (reserved blocks) is in test/e2e/doctor.test.ts.
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { parseConfigText } from "../../src/config/load.ts";
 import type { Check } from "../../src/doctor/check.ts";
@@ -87,6 +93,15 @@ function world(): World {
       mediaType: "c1",
     }),
     { prefix, root: true },
+  );
+  // What `systemctl enable --now magchanger-refresh@c1.timer` leaves behind.
+  mkdirSync(join(prefix, "etc/systemd/system/timers.target.wants"));
+  symlinkSync(
+    "/etc/systemd/system/magchanger-refresh@.timer",
+    join(
+      prefix,
+      "etc/systemd/system/timers.target.wants/magchanger-refresh@c1.timer",
+    ),
   );
   // setup made them below the prefix; the live paths the config names are what doctor checks.
   mkdirSync(join(dir, "work"));
