@@ -2,6 +2,8 @@
 // positional form. Success prints only protocol lines on stdout and nothing on stderr (the
 // storage daemon merges the two); failures throw, main.ts prints one line and exits non-zero.
 import type { ChangerContext } from "../changer/context.ts";
+import { cachedListing, storeListing } from "../changer/listing-cache.ts";
+import { formatList, formatListAll, formatSlots } from "../changer/protocol.ts";
 import {
   loadedSlot,
   loadSlot,
@@ -10,7 +12,6 @@ import {
   unloadDrive,
   withLock,
 } from "../changer/operations.ts";
-import { formatList, formatListAll, formatSlots } from "../changer/protocol.ts";
 import { UsageError } from "../errors.ts";
 import { driveLinkPath } from "../state/drives.ts";
 import { writeStdout } from "./context.ts";
@@ -94,11 +95,21 @@ export async function runProtocol(
     case "list":
     case "listall":
     case "slots": {
-      const view = await withLock(ctx, () => scanChanger(ctx));
-      if (command === "list") writeStdout(formatList(view));
-      else if (command === "listall")
-        writeStdout(formatListAll(view, ctx.config.drives));
-      else writeStdout(formatSlots(view));
+      const cached = cachedListing(ctx, command);
+      if (cached !== undefined) {
+        writeStdout(cached);
+        return;
+      }
+      const answer = await withLock(ctx, async () => {
+        const view = await scanChanger(ctx);
+        const list = formatList(view);
+        storeListing(ctx, view, list);
+        if (command === "list") return list;
+        return command === "slots"
+          ? formatSlots(view)
+          : formatListAll(view, ctx.config.drives);
+      });
+      writeStdout(answer);
       return;
     }
   }

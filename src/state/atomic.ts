@@ -29,6 +29,8 @@ export function writeFileAtomic(
   path: string,
   data: string | Uint8Array,
   mode = 0o644,
+  /** false for caches: atomic (rename) but not fsynced; a crash loses at most the cache. */
+  durable = true,
 ): void {
   const temp = tempPathFor(path);
   const bytes = typeof data === "string" ? Buffer.from(data) : data;
@@ -42,7 +44,7 @@ export function writeFileAtomic(
         throw Object.assign(new Error("short write"), { code: "EIO" });
       offset += written;
     }
-    fsyncSync(fd);
+    if (durable) fsyncSync(fd);
     const closing = fd;
     fd = undefined;
     closeSync(closing);
@@ -52,7 +54,7 @@ export function writeFileAtomic(
     safely(() => unlinkSync(temp));
     throw writeFailure(path, error);
   }
-  syncDirectory(dirname(path), path);
+  if (durable) syncDirectory(dirname(path), path);
 }
 
 /** Points the symlink at target, atomically (a reader sees the old or the new link, never none). */

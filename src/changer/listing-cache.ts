@@ -1,0 +1,181 @@
+// The listing cache: `list`, `listall` and `slots` run on every `update slots` and often
+// between jobs, and with many volumes most of their time is the directory scan and the slot
+// registry. When nothing they depend on changed since the last scan, the answer is the last
+// answer. What they depend on, each checked with a stat (no directory read, no lock):
+// - the config text (its digest) and the slot registry (replaced by rename: a new inode on
+//   every write);
+// - each bay: device, inode and mtime of the mount point (any file added, removed or renamed
+//   on the magazine changes its mtime; another disk changes device/inode), whether it is a
+//   mount point, and the identity directory recorded for it.
+// `listall` is the cached `list` plus the drive state, read fresh on every call.
+// Like git's racy-index rule, a bay modified less than RACY_NS before the scan that produced
+// the answer is never trusted (a change in the same timestamp tick would be invisible), and
+// only path bays qualify (uuid/label bays need blkid; vchanger automount dirs need a lookup).
+//
+// File: one JSON header line, then the `list` answer verbatim.
+import { type BigIntStats, readFileSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { writeFileAtomic } from "../state/atomic.ts";
+import { readDrives } from "../state/drives.ts";
+import { registryPath } from "../state/registry.ts";
+import { IDENTITY_PREFIX } from "./barcode.ts";
+import type { ChangerContext } from "./context.ts";
+import type { ChangerView } from "./operations.ts";
+import { formatListAllOf, formatSlots } from "./protocol.ts";
+
+const RACY_NS = 3_000_000_000n;
+const FILE = "listing.cache";
+
+interface BayStamp {
+  stamp: string | null;
+  mounted: boolean;
+  identity: string | null;
+}
+
+interface CacheHeader {
+  version: 2;
+  config: string;
+  registry: string | null;
+  bays: BayStamp[];
+  slots: number;
+}
+
+export type ListingCommand = "list" | "listall" | "slots";
+
+function fileStamp(path: string): string | null {
+  try {
+    const st = statSync(path, { bigint: true });
+    return `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}`;
+  } catch {
+    return null;
+  }
+}
+
+function bayStat(
+  path: string,
+): { st: BigIntStats; mounted: boolean } | undefined {
+  try {
+    const st = statSync(path, { bigint: true });
+    const parent = statSync(dirname(path), { bigint: true });
+    return { st, mounted: parent.dev !== st.dev || parent.ino === st.ino };
+  } catch {
+    return undefined;
+  }
+}
+
+/** True when the cache can answer for this config at all. */
+function eligible(ctx: ChangerContext): boolean {
+  return (
+    ctx.loadedConfig !== undefined &&
+    !ctx.config.legacy?.automount_dir &&
+    ctx.config.magazine.every((m) => m.path !== undefined)
+  );
+}
+
+/** The cached answer, when everything it depends on is unchanged; undefined otherwise. */
+export function cachedListing(
+  ctx: ChangerContext,
+  command: ListingCommand,
+): string | undefined {
+  if (!eligible(ctx)) return undefined;
+  const workDir = ctx.config.work_dir;
+  let text: string;
+  try {
+    text = readFileSync(join(workDir, FILE), "latin1");
+  } catch {
+    return undefined;
+  }
+  const cut = text.indexOf("\n");
+  let header: CacheHeader;
+  try {
+    header = JSON.parse(text.slice(0, cut)) as CacheHeader;
+  } catch {
+    return undefined;
+  }
+  if (header.version !== 2 || header.config !== ctx.loadedConfig?.digest)
+    return undefined;
+  if (header.bays.length !== ctx.config.magazine.length) return undefined;
+  if (fileStamp(registryPath(workDir)) !== header.registry) return undefined;
+  for (let i = 0; i < header.bays.length; i++) {
+    const recorded = header.bays[i] as BayStamp;
+    const path = ctx.config.magazine[i]?.path as string;
+    const now = bayStat(path);
+    const stamp = now ? `${now.st.dev}:${now.st.ino}:${now.st.mtimeNs}` : null;
+    if (
+      stamp !== recorded.stamp ||
+      (now?.mounted ?? false) !== recorded.mounted
+    )
+      return undefined;
+    if (recorded.identity) {
+      try {
+        if (
+          !statSync(
+            join(path, `${IDENTITY_PREFIX}${recorded.identity}`),
+          ).isDirectory()
+        )
+          return undefined;
+      } catch {
+        return undefined;
+      }
+    }
+  }
+  const list = text.slice(cut + 1);
+  if (command === "list") return list;
+  if (command === "slots") return `${header.slots}\n`;
+  const barcodes = list.split("\n");
+  return formatListAllOf(
+    (slot) => {
+      const line = barcodes[slot - 1];
+      const barcode = line?.slice(line.indexOf(":") + 1);
+      return barcode ? barcode : undefined;
+    },
+    header.slots,
+    readDrives(workDir),
+    ctx.config.drives,
+  );
+}
+
+/**
+ * Records the `list` answer of a scan just made under the lock. Skipped when a bay changed too
+ * recently to be trusted, or the config does not qualify. Best effort: a failure costs speed.
+ */
+export function storeListing(
+  ctx: ChangerContext,
+  view: ChangerView,
+  list: string,
+): void {
+  if (!eligible(ctx)) return;
+  const workDir = ctx.config.work_dir;
+  const now = BigInt(Date.now()) * 1_000_000n;
+  const bays: BayStamp[] = [];
+  for (const [i, spec] of ctx.config.magazine.entries()) {
+    const found = bayStat(spec.path as string);
+    if (found && now - found.st.mtimeNs < RACY_NS) return;
+    const status = view.magazines[i];
+    bays.push({
+      stamp: found
+        ? `${found.st.dev}:${found.st.ino}:${found.st.mtimeNs}`
+        : null,
+      mounted: found?.mounted ?? false,
+      identity:
+        status?.present && status.identity ? status.identity.uuid : null,
+    });
+  }
+  const header: CacheHeader = {
+    version: 2,
+    config: ctx.loadedConfig?.digest as string,
+    registry: fileStamp(registryPath(workDir)),
+    bays,
+    slots: Number(formatSlots(view).trim()),
+  };
+  try {
+    writeFileAtomic(
+      join(workDir, FILE),
+      `${JSON.stringify(header)}\n${list}`,
+      0o644,
+      false,
+    );
+  } catch (error) {
+    ctx.log.debug(`listing cache not written: ${(error as Error).message}`);
+  }
+}
