@@ -7,21 +7,22 @@
 // - each bay: device, inode and mtime of the mount point (any file added, removed or renamed
 //   on the magazine changes its mtime; another disk changes device/inode), whether it is a
 //   mount point, and the identity directory recorded for it.
-// `listall` is the cached `list` plus the drive state, read fresh on every call.
+// `listall` is the cached slot lines with the drive state, read fresh on every call, patched in.
 // Like git's racy-index rule, a bay modified less than RACY_NS before the scan that produced
 // the answer is never trusted (a change in the same timestamp tick would be invisible), and
 // only path bays qualify (uuid/label bays need blkid; vchanger automount dirs need a lookup).
 //
-// File: one JSON header line, then the `list` answer verbatim.
+// File: one JSON header line, the `list` answer, then listall's S: lines as if every drive
+// were empty (the header gives the length of the `list` part).
 import { type BigIntStats, readFileSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../state/atomic.ts";
-import { readDrives } from "../state/drives.ts";
+import { type DriveState, readDrives } from "../state/drives.ts";
 import { registryPath } from "../state/registry.ts";
 import { IDENTITY_PREFIX } from "./barcode.ts";
 import type { ChangerContext } from "./context.ts";
 import type { ChangerView } from "./operations.ts";
-import { formatListAllOf, formatSlots } from "./protocol.ts";
+import { formatListAll, formatSlots } from "./protocol.ts";
 
 const RACY_NS = 3_000_000_000n;
 const FILE = "listing.cache";
@@ -33,11 +34,12 @@ interface BayStamp {
 }
 
 interface CacheHeader {
-  version: 2;
+  version: 3;
   config: string;
   registry: string | null;
   bays: BayStamp[];
   slots: number;
+  listLength: number;
 }
 
 export type ListingCommand = "list" | "listall" | "slots";
@@ -92,7 +94,7 @@ export function cachedListing(
   } catch {
     return undefined;
   }
-  if (header.version !== 2 || header.config !== ctx.loadedConfig?.digest)
+  if (header.version !== 3 || header.config !== ctx.loadedConfig?.digest)
     return undefined;
   if (header.bays.length !== ctx.config.magazine.length) return undefined;
   if (fileStamp(registryPath(workDir)) !== header.registry) return undefined;
@@ -119,20 +121,50 @@ export function cachedListing(
       }
     }
   }
-  const list = text.slice(cut + 1);
+  const list = text.slice(cut + 1, cut + 1 + header.listLength);
   if (command === "list") return list;
   if (command === "slots") return `${header.slots}\n`;
-  const barcodes = list.split("\n");
-  return formatListAllOf(
-    (slot) => {
-      const line = barcodes[slot - 1];
-      const barcode = line?.slice(line.indexOf(":") + 1);
-      return barcode ? barcode : undefined;
-    },
-    header.slots,
+  return patchListAll(
+    list,
+    text.slice(cut + 1 + header.listLength),
     readDrives(workDir),
     ctx.config.drives,
   );
+}
+
+/** The line of `slot` in a text of `N:...` or `S:N:...` lines, as [start, end) or undefined. */
+function lineOf(text: string, prefix: string): [number, number] | undefined {
+  const start = text.startsWith(prefix) ? 0 : text.indexOf(`\n${prefix}`) + 1;
+  if (start === 0 && !text.startsWith(prefix)) return undefined;
+  const end = text.indexOf("\n", start);
+  return [start, end < 0 ? text.length : end];
+}
+
+/** listall from the cached S: lines: D: lines for the drives, their slots shown empty. */
+function patchListAll(
+  list: string,
+  slotLines: string,
+  drives: DriveState,
+  driveCount: number,
+): string {
+  const dLines: string[] = [];
+  let slots = slotLines;
+  for (let drive = 0; drive < driveCount; drive++) {
+    const state = drives[drive];
+    const at = state ? lineOf(list, `${state.slot}:`) : undefined;
+    const barcode = at
+      ? list.slice(at[0] + `${state?.slot}:`.length, at[1])
+      : "";
+    if (state && barcode !== "" && barcode === state.barcode) {
+      dLines.push(`D:${drive}:F:${state.slot}:${barcode}\n`);
+      const line = lineOf(slots, `S:${state.slot}:F:`);
+      if (line)
+        slots = `${slots.slice(0, line[0])}S:${state.slot}:E${slots.slice(line[1])}`;
+    } else {
+      dLines.push(`D:${drive}:E\n`);
+    }
+  }
+  return dLines.join("") + slots;
 }
 
 /**
@@ -162,16 +194,18 @@ export function storeListing(
     });
   }
   const header: CacheHeader = {
-    version: 2,
+    version: 3,
     config: ctx.loadedConfig?.digest as string,
     registry: fileStamp(registryPath(workDir)),
     bays,
     slots: Number(formatSlots(view).trim()),
+    listLength: list.length,
   };
+  const slotLines = formatListAll(view, 0); // S: lines as if every drive were empty
   try {
     writeFileAtomic(
       join(workDir, FILE),
-      `${JSON.stringify(header)}\n${list}`,
+      `${JSON.stringify(header)}\n${list}${slotLines}`,
       0o644,
       false,
     );

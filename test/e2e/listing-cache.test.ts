@@ -147,6 +147,22 @@ describe("listing cache", () => {
     expect((await changer.sd("listall", 0, 0)).stdout).toBe(loaded.stdout);
   });
 
+  test("listall from the cache equals a full scan with the first and last slots in drives", async () => {
+    await changer.sd("list", 0, 0);
+    expect((await changer.sd("load", 1, 0)).exitCode).toBe(0);
+    expect((await changer.sd("load", 5, 1)).exitCode).toBe(0);
+    await lock();
+    const cached = await changer.sd("listall", 0, 0);
+    expect(cached.exitCode).toBe(0);
+    expect(cached.stdout).toStartWith(
+      `D:0:F:1:${barcode("lc", 1, 1)}\nD:1:F:5:${barcode("lc", 2, 2)}\nS:1:E\nS:2:F:`,
+    );
+    expect(cached.stdout).toEndWith("S:5:E\n");
+    unlock();
+    writeFileSync(join(changer.workDir, "listing.cache"), "stale");
+    expect((await changer.sd("listall", 0, 0)).stdout).toBe(cached.stdout);
+  });
+
   test("a registry or config change is seen at once", async () => {
     await changer.sd("list", 0, 0);
     expect(existsSync(join(changer.workDir, "listing.cache"))).toBe(true);
