@@ -14,10 +14,20 @@
 //
 // File: one JSON header line, the `list` answer, then listall's S: lines as if every drive
 // were empty (the header gives the length of the `list` part).
-import { type BigIntStats, readFileSync, statSync } from "node:fs";
+import {
+  type BigIntStats,
+  readFileSync,
+  readlinkSync,
+  statSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../state/atomic.ts";
-import { type DriveState, readDrives } from "../state/drives.ts";
+import {
+  type DriveState,
+  driveLinkPath,
+  emptyDriveTarget,
+  readDrives,
+} from "../state/drives.ts";
 import { registryPath } from "../state/registry.ts";
 import { IDENTITY_PREFIX } from "./barcode.ts";
 import type { ChangerContext } from "./context.ts";
@@ -121,15 +131,23 @@ export function cachedListing(
       }
     }
   }
+  // A drive link that disagrees with the drive state (a writer killed between the two) is
+  // repaired by the locked path: take it.
+  const drives = readDrives(workDir);
+  for (let drive = 0; drive < ctx.config.drives; drive++) {
+    try {
+      const expected = drives[drive]?.target ?? emptyDriveTarget(drive);
+      if (readlinkSync(driveLinkPath(workDir, drive)) !== expected)
+        return undefined;
+    } catch {
+      return undefined;
+    }
+  }
   const list = text.slice(cut + 1, cut + 1 + header.listLength);
   if (command === "list") return list;
   if (command === "slots") return `${header.slots}\n`;
-  return patchListAll(
-    list,
-    text.slice(cut + 1 + header.listLength),
-    readDrives(workDir),
-    ctx.config.drives,
-  );
+  const slotLines = text.slice(cut + 1 + header.listLength);
+  return patchListAll(list, slotLines, drives, ctx.config.drives);
 }
 
 /** The line of `slot` in a text of `N:...` or `S:N:...` lines, as [start, end) or undefined. */

@@ -13,7 +13,10 @@ import {
   appendFileSync,
   existsSync,
   mkdirSync,
+  readlinkSync,
   renameSync,
+  rmSync,
+  symlinkSync,
   utimesSync,
   writeFileSync,
 } from "node:fs";
@@ -161,6 +164,18 @@ describe("listing cache", () => {
     unlock();
     writeFileSync(join(changer.workDir, "listing.cache"), "stale");
     expect((await changer.sd("listall", 0, 0)).stdout).toBe(cached.stdout);
+  });
+
+  test("a drive link left behind by a killed writer is repaired: the cache is not used", async () => {
+    await changer.sd("list", 0, 0);
+    const link = changer.driveLink(0);
+    rmSync(link);
+    symlinkSync(join(bays[0] as string, "lc_0001_0001"), link); // state says drive 0 is empty
+    await lock();
+    expect((await changer.sd("list", 0, 0)).exitCode).toBe(4);
+    unlock();
+    expect((await changer.sd("list", 0, 0)).exitCode).toBe(0);
+    expect(readlinkSync(link)).toBe(changer.emptyTarget(0));
   });
 
   test("a registry or config change is seen at once", async () => {
