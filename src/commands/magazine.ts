@@ -92,6 +92,11 @@ const init = defineCommand({
       description:
         "write into an unmounted directory, or re-initialize a magazine",
     },
+    label: {
+      type: "boolean",
+      description:
+        "then tell Bacula: update slots and label barcodes of the new volumes ([bacula] pool)",
+    },
   },
   async run({ args }) {
     const config = loadConfig(args.config);
@@ -141,6 +146,12 @@ const init = defineCommand({
         result.created,
       ),
     );
+    if (args.label) {
+      // As the seed's here-document into bconsole did, but checked, bounded and retried.
+      const { refreshBacula } = await import("../magazine/refresh.ts");
+      const outcome = await refreshBacula(ctx, { force: true });
+      writeStdout(`Bacula updated: ${outcome.commands.join("; ")}\n`);
+    }
   },
 });
 

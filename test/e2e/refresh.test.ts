@@ -111,3 +111,48 @@ test("as root with user bacula and group tape, refresh keeps group bacula and ca
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+test("magazine init --label runs update slots and label barcodes for exactly the new volumes", () => {
+  const d = mkdtempSync(join(tmpdir(), "magchanger-label-"));
+  try {
+    mkdirSync(join(d, "bay"));
+    const bconsole = join(d, "bconsole");
+    writeFileSync(bconsole, `#!/bin/bash\ncat >> ${d}/stdin\n`);
+    chmodSync(bconsole, 0o755);
+    const conf = join(d, "c.toml");
+    const base = `name = "lb"\nwork_dir = "${d}/work"\nlog_file = "${d}/log"\nuser = "root"\ngroup = "root"\n[[magazine]]\npath = "${d}/bay"\nallow_unmounted = true\n[bacula]\nbconsole = "${bconsole}"\n`;
+    writeFileSync(conf, base);
+    const refused = run([
+      "magazine",
+      "init",
+      "-c",
+      conf,
+      "1",
+      "--volumes",
+      "3",
+      "--label",
+    ]);
+    expect(refused.code).toBe(2);
+    expect(refused.err).toContain(
+      '--label needs the pool to label into: set pool = "..." under [bacula]',
+    );
+    expect(existsSync(join(d, "work/slots"))).toBe(false);
+    writeFileSync(conf, `${base}pool = "Offsite"\n`);
+    const labeled = run([
+      "magazine",
+      "init",
+      "-c",
+      conf,
+      "1",
+      "--volumes",
+      "3",
+      "--label",
+    ]);
+    expect(labeled).toMatchObject({ code: 0, err: "" });
+    expect(readFileSync(join(d, "stdin"), "utf8")).toBe(
+      "update slots storage=lb drive=0\nlabel barcodes storage=lb pool=Offsite drive=0 slots=1-3\nyes\nquit\n",
+    );
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
