@@ -64,6 +64,22 @@ export async function runProtocol(
   command: ProtocolCommand,
   args: string[],
 ): Promise<void> {
+  const started = performance.now();
+  const call = `changer ${command} ${args.slice(0, 3).join(" ")}`;
+  try {
+    await dispatch(ctx, command, args);
+  } catch (error) {
+    ctx.log.error(`${call}: ${(error as Error).message}`);
+    throw error;
+  }
+  ctx.log.debug(`${call}: ok (${(performance.now() - started).toFixed(1)} ms)`);
+}
+
+async function dispatch(
+  ctx: ChangerContext,
+  command: ProtocolCommand,
+  args: string[],
+): Promise<void> {
   const [slotArg, device, driveArg] = args;
   switch (command) {
     case "loaded":
