@@ -25,6 +25,7 @@ import {
   type LoopFs,
   loopMissing,
 } from "../helpers/loop.ts";
+import { automountMissing, mountAt, until } from "../helpers/automount.ts";
 import { BASE_ENV, ensureBinary, tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
@@ -33,46 +34,8 @@ setDefaultTimeout(60_000);
 
 const EXPIRE_SECONDS = 2;
 
-function automountMissing(): string | undefined {
-  const loop = loopMissing();
-  if (loop) return loop;
-  if (!existsSync("/usr/sbin/automount"))
-    return "automount is not installed (apt-get install autofs)";
-  if (!existsSync("/usr/bin/setsid"))
-    return "setsid is not installed (apt-get install util-linux)";
-  if (!readFileSync("/proc/filesystems", "utf8").includes("autofs"))
-    return "no autofs in this kernel";
-  return undefined;
-}
-
 const missing = automountMissing();
 if (missing) console.warn(`skipping automap e2e: ${missing}`);
-
-function mountAt(
-  dir: string,
-): { fsType: string; source: string; options: string } | undefined {
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const [left, right] = line.split(" - ");
-    const fields = left?.split(" ") ?? [];
-    if (fields[4] !== dir || !right) continue;
-    const [fsType = "", source = ""] = right.split(" ");
-    return { fsType, source, options: fields[5] ?? "" };
-  }
-  return undefined;
-}
-
-async function until(
-  what: string,
-  check: () => boolean,
-  seconds: number,
-): Promise<void> {
-  const deadline = Date.now() + seconds * 1000;
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${seconds} s waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 async function runMap(
   link: string,

@@ -19,6 +19,7 @@ import {
   type LoopFs,
   loopMissing,
 } from "../helpers/loop.ts";
+import { automountMissing, mountAt, until } from "../helpers/automount.ts";
 import { BASE_ENV, runBinary, tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import {
@@ -30,38 +31,8 @@ import {
 setDefaultTimeout(60_000);
 const EXPIRE_SECONDS = 2;
 
-function automountMissing(): string | undefined {
-  const loop = loopMissing();
-  if (loop) return loop;
-  if (!existsSync("/usr/sbin/automount"))
-    return "automount is not installed (apt-get install autofs)";
-  if (!existsSync("/usr/bin/setsid"))
-    return "setsid is not installed (apt-get install util-linux)";
-  if (!readFileSync("/proc/filesystems", "utf8").includes("autofs"))
-    return "no autofs in this kernel";
-  return undefined;
-}
-
 const missing = automountMissing();
 if (missing) console.warn(`skipping vchanger automount_dir e2e: ${missing}`);
-
-/** The fs type mounted exactly at dir, from mountinfo (a stat would reset autofs' timer). */
-function mountedAt(dir: string): string | undefined {
-  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
-    const [left, right] = line.split(" - ");
-    if (left?.split(" ")[4] === dir) return right?.split(" ")[0];
-  }
-  return undefined;
-}
-
-async function until(what: string, check: () => boolean, seconds: number) {
-  const deadline = Date.now() + seconds * 1000;
-  while (!check()) {
-    if (Date.now() > deadline)
-      throw new Error(`timed out after ${seconds} s waiting for ${what}`);
-    await Bun.sleep(100);
-  }
-}
 
 describe.skipIf(missing !== undefined)(
   "vchanger 0.8 automount_dir (real automount)",
@@ -111,7 +82,7 @@ describe.skipIf(missing !== undefined)(
       });
       await until(
         "automount to mount its autofs",
-        () => mountedAt(auto) === "autofs",
+        () => mountAt(auto)?.fsType === "autofs",
         10,
       );
     });
@@ -129,14 +100,14 @@ describe.skipIf(missing !== undefined)(
         }
       }
       for (const dir of [join(auto, uuid), auto])
-        if (auto && mountedAt(dir))
+        if (auto && mountAt(dir))
           tool(["umount", "-l", "--", dir], { okCodes: [0, 32] });
       destroyAllLoopFs();
       if (root) removeTempDir(root);
     });
 
     test("an unmounted UUID magazine is mounted through automount_dir, adopted and loaded", async () => {
-      expect(mountedAt(join(auto, uuid))).toBeUndefined();
+      expect(mountAt(join(auto, uuid))).toBeUndefined();
       const device = join(root, "work", "0", "drive0");
       expectSuccess(
         await runBinary([conf, "list", "0", device, "0"]),
@@ -145,10 +116,10 @@ describe.skipIf(missing !== undefined)(
           string
         >),
       );
-      expect(mountedAt(join(auto, uuid))).toBe("ext4");
+      expect(mountAt(join(auto, uuid))?.fsType).toBe("ext4");
       await until(
         "autofs to expire the idle mount",
-        () => mountedAt(join(auto, uuid)) === undefined,
+        () => mountAt(join(auto, uuid)) === undefined,
         EXPIRE_SECONDS + 15,
       );
       expectSuccess(await runBinary([conf, "load", "2", device, "0"]));

@@ -1,0 +1,43 @@
+// Shared by the tests that run a real automount (Debian's autofs): what is missing to run one,
+// what is mounted where (from mountinfo: a stat would reset autofs' expiry timer), and waiting.
+import { existsSync, readFileSync } from "node:fs";
+import { loopMissing } from "./loop.ts";
+
+export function automountMissing(): string | undefined {
+  const loop = loopMissing();
+  if (loop) return loop;
+  if (!existsSync("/usr/sbin/automount"))
+    return "automount is not installed (apt-get install autofs)";
+  if (!existsSync("/usr/bin/setsid"))
+    return "setsid is not installed (apt-get install util-linux)";
+  if (!readFileSync("/proc/filesystems", "utf8").includes("autofs"))
+    return "no autofs in this kernel";
+  return undefined;
+}
+
+/** What is mounted exactly at dir, if anything. */
+export function mountAt(
+  dir: string,
+): { fsType: string; source: string; options: string } | undefined {
+  for (const line of readFileSync("/proc/self/mountinfo", "utf8").split("\n")) {
+    const [left, right] = line.split(" - ");
+    const fields = left?.split(" ") ?? [];
+    if (fields[4] !== dir || !right) continue;
+    const [fsType = "", source = ""] = right.split(" ");
+    return { fsType, source, options: fields[5] ?? "" };
+  }
+  return undefined;
+}
+
+export async function until(
+  what: string,
+  check: () => boolean,
+  seconds: number,
+): Promise<void> {
+  const deadline = Date.now() + seconds * 1000;
+  while (!check()) {
+    if (Date.now() > deadline)
+      throw new Error(`timed out after ${seconds} s waiting for ${what}`);
+    await Bun.sleep(100);
+  }
+}
