@@ -25,7 +25,13 @@ import {
   type LoopFs,
   loopMissing,
 } from "../helpers/loop.ts";
-import { automountMissing, mountAt, until } from "../helpers/automount.ts";
+import {
+  type Automount,
+  automountMissing,
+  mountAt,
+  startAutomount,
+  until,
+} from "../helpers/automount.ts";
 import { BASE_ENV, ensureBinary, tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
@@ -66,7 +72,7 @@ describe.skipIf(missing !== undefined)(
     let mnt: string;
     let link: string;
     let disk: LoopFs;
-    let automount: Bun.Subprocess | undefined;
+    let automount: Automount | undefined;
     let env: Record<string, string>;
     const label = `mgam${process.pid % 100000}`;
     const expectedEntry = () =>
@@ -101,37 +107,11 @@ describe.skipIf(missing !== undefined)(
         master,
         `${mnt} program:${link} --timeout=${EXPIRE_SECONDS}\n`,
       );
-      // setsid: accesses from automount's own process group never trigger mounts.
-      automount = Bun.spawn(["setsid", "automount", "-f", "-v", master], {
-        env,
-        stdin: "ignore",
-        stdout: Bun.file(join(root, "automount.log")),
-        stderr: Bun.file(join(root, "automount.err")),
-      });
-      await until(
-        "automount to mount its autofs",
-        () => mountAt(mnt)?.fsType === "autofs",
-        10,
-      );
+      automount = await startAutomount(master, mnt, root, env);
     });
 
     afterAll(async () => {
-      if (automount && automount.exitCode === null) {
-        automount.kill("SIGTERM");
-        const stopped = await Promise.race([
-          automount.exited.then(() => true),
-          Bun.sleep(10_000).then(() => false),
-        ]);
-        if (!stopped) {
-          automount.kill("SIGKILL");
-          await automount.exited;
-        }
-      }
-      if (mnt) {
-        for (const dir of [join(mnt, "magazine"), mnt])
-          if (mountAt(dir))
-            tool(["umount", "-l", "--", dir], { okCodes: [0, 32] });
-      }
+      await automount?.stop(mnt ? [join(mnt, "magazine"), mnt] : []);
       destroyAllLoopFs();
       if (root) removeTempDir(root);
     });

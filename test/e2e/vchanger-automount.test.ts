@@ -19,7 +19,13 @@ import {
   type LoopFs,
   loopMissing,
 } from "../helpers/loop.ts";
-import { automountMissing, mountAt, until } from "../helpers/automount.ts";
+import {
+  type Automount,
+  automountMissing,
+  mountAt,
+  startAutomount,
+  until,
+} from "../helpers/automount.ts";
 import { BASE_ENV, runBinary, tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import {
@@ -42,7 +48,7 @@ describe.skipIf(missing !== undefined)(
     let conf = "";
     let uuid = "";
     let disk: LoopFs;
-    let automount: Bun.Subprocess | undefined;
+    let automount: Automount | undefined;
     const vols = [1, 2, 3].map((v) => barcode("amc", 3, v));
 
     beforeAll(async () => {
@@ -73,35 +79,11 @@ describe.skipIf(missing !== undefined)(
         magazines: [`UUID:${uuid}`],
       });
       mkdirSync(join(root, "work"));
-      // setsid: accesses from automount's own process group never trigger mounts.
-      automount = Bun.spawn(["setsid", "automount", "-f", "-v", master], {
-        env: BASE_ENV,
-        stdin: "ignore",
-        stdout: Bun.file(join(root, "automount.log")),
-        stderr: Bun.file(join(root, "automount.err")),
-      });
-      await until(
-        "automount to mount its autofs",
-        () => mountAt(auto)?.fsType === "autofs",
-        10,
-      );
+      automount = await startAutomount(master, auto, root, BASE_ENV);
     });
 
     afterAll(async () => {
-      if (automount && automount.exitCode === null) {
-        automount.kill("SIGTERM");
-        const stopped = await Promise.race([
-          automount.exited.then(() => true),
-          Bun.sleep(10_000).then(() => false),
-        ]);
-        if (!stopped) {
-          automount.kill("SIGKILL");
-          await automount.exited;
-        }
-      }
-      for (const dir of [join(auto, uuid), auto])
-        if (auto && mountAt(dir))
-          tool(["umount", "-l", "--", dir], { okCodes: [0, 32] });
+      await automount?.stop(auto ? [join(auto, uuid), auto] : []);
       destroyAllLoopFs();
       if (root) removeTempDir(root);
     });

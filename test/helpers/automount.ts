@@ -1,7 +1,9 @@
 // Shared by the tests that run a real automount (Debian's autofs): what is missing to run one,
 // what is mounted where (from mountinfo: a stat would reset autofs' expiry timer), and waiting.
 import { existsSync, readFileSync } from "node:fs";
+import { join } from "node:path";
 import { loopMissing } from "./loop.ts";
+import { tool } from "./run.ts";
 
 export function automountMissing(): string | undefined {
   const loop = loopMissing();
@@ -40,4 +42,53 @@ export async function until(
       throw new Error(`timed out after ${seconds} s waiting for ${what}`);
     await Bun.sleep(100);
   }
+}
+
+export interface Automount {
+  /** SIGTERM (SIGKILL after 10 s), then lazily unmounts what is left at dirs, innermost first. */
+  stop(dirs: string[]): Promise<void>;
+}
+
+/**
+ * `setsid automount -f -v MASTER` (setsid: accesses from automount's own process group never
+ * trigger mounts), once its autofs is mounted at mountPoint. Logs go to LOGDIR/automount.*.
+ */
+export async function startAutomount(
+  master: string,
+  mountPoint: string,
+  logDir: string,
+  env: Record<string, string>,
+): Promise<Automount> {
+  const child = Bun.spawn(["setsid", "automount", "-f", "-v", master], {
+    env,
+    stdin: "ignore",
+    stdout: Bun.file(join(logDir, "automount.log")),
+    stderr: Bun.file(join(logDir, "automount.err")),
+  });
+  const stop = async (dirs: string[]) => {
+    if (child.exitCode === null) {
+      child.kill("SIGTERM");
+      const stopped = await Promise.race([
+        child.exited.then(() => true),
+        Bun.sleep(10_000).then(() => false),
+      ]);
+      if (!stopped) {
+        child.kill("SIGKILL");
+        await child.exited;
+      }
+    }
+    for (const dir of dirs)
+      if (mountAt(dir)) tool(["umount", "-l", "--", dir], { okCodes: [0, 32] });
+  };
+  try {
+    await until(
+      "automount to mount its autofs",
+      () => mountAt(mountPoint)?.fsType === "autofs",
+      10,
+    );
+  } catch (error) {
+    await stop([mountPoint]);
+    throw error;
+  }
+  return { stop };
 }
