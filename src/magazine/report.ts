@@ -16,6 +16,8 @@ export interface MagazineReport {
   mountPoint?: string;
   device?: string;
   fsType?: string;
+  /** Where the filesystem holding the magazine is mounted (the bay itself for a disk). */
+  fsMountPoint?: string;
   magazine?: number;
   uuid?: string;
   volumes?: number;
@@ -52,6 +54,7 @@ export async function magazineReports(
         if (mount) {
           report.device = mount.source;
           report.fsType = mount.fsType;
+          report.fsMountPoint = mount.mountPoint;
         }
         const fs = statfsSync(status.mountPoint);
         const bsize = Number(fs.bsize);
@@ -70,7 +73,14 @@ export async function magazineReports(
           totalBytes: Number(fs.blocks) * bsize,
         };
         report.space = space;
-        if (ctx.config.user !== "root" && space.reservedBytes > 0) {
+        // Only for a magazine that is a whole filesystem (a disk): a directory on a shared
+        // filesystem leaves root's reserve there alone.
+        const wholeDisk = mount?.mountPoint === status.mountPoint;
+        if (
+          ctx.config.user !== "root" &&
+          wholeDisk &&
+          space.reservedBytes > 0
+        ) {
           report.warnings.push(
             `${formatBytes(space.reservedBytes)} are reserved for root, which ${ctx.config.user} cannot use; run \`tune2fs -m 0 ${report.device ?? "DEVICE"}\``,
           );
@@ -120,7 +130,7 @@ export function formatReports(reports: MagazineReport[]): string {
     );
     if (r.device)
       lines.push(
-        `  device ${r.device} (${r.fsType}) mounted at ${r.mountPoint}`,
+        `  device ${r.device} (${r.fsType}) mounted at ${r.fsMountPoint}`,
       );
     if (r.space)
       lines.push(
