@@ -1,14 +1,15 @@
-// `magchanger refresh -c CONF [--force]`: safe from udev/systemd, cron or by hand,
+// `magchanger refresh -c CONF [--force | --if-pending]`: safe from udev/systemd, cron or by hand,
 // concurrently with the storage daemon's changer calls. Never run from a changer call.
 import { defineCommand } from "citty";
 import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
+import { UsageError } from "../errors.ts";
 import { refreshBacula } from "../magazine/refresh.ts";
 import { runCli } from "./cli.ts";
 import { openChanger, writeStdout } from "./context.ts";
 
 const EXIT_STATUS =
-  "Exit status: 0 Bacula is up to date; 1 failed; 2 usage; 3 config; 4 changer busy; 5 state write failed; 7 cannot switch user; 8 bconsole missing, failed or timed out (the update is retried by the next refresh).";
+  "Exit status: 0 Bacula is up to date (with --if-pending: or no update is pending); 1 failed; 2 usage; 3 config; 4 changer busy; 5 state write failed; 7 cannot switch user; 8 bconsole missing, failed or timed out (the update is retried by the next refresh).";
 
 const command = defineCommand({
   meta: {
@@ -27,9 +28,20 @@ const command = defineCommand({
       type: "boolean",
       description: "run bconsole even when nothing changed",
     },
+    "if-pending": {
+      type: "boolean",
+      description:
+        "only repeat a Bacula update that did not finish (the timer's retry): without one, exit at once without scanning the bays (which would mount an autofs disk) or taking the changer lock",
+    },
   },
   async run({ args }) {
-    await runRefresh(openChanger(args.config), Boolean(args.force));
+    if (args.force && args["if-pending"])
+      throw new UsageError("--force and --if-pending exclude each other");
+    await runRefresh(
+      openChanger(args.config),
+      Boolean(args.force),
+      Boolean(args["if-pending"]),
+    );
   },
 });
 
@@ -41,16 +53,17 @@ export async function main(args: string[]): Promise<void> {
 export async function runRefresh(
   ctx: ChangerContext,
   force: boolean,
+  ifPending = false,
 ): Promise<void> {
   const { config } = ctx;
   if (config.legacy?.bconsole_disabled) {
-    await withLock(ctx, () => scanChanger(ctx));
+    if (!ifPending) await withLock(ctx, () => scanChanger(ctx));
     writeStdout(
       `nothing sent to Bacula: bconsole is disabled in ${config.source} (bconsole = ""); run \`update slots storage=${config.bacula.storage ?? config.name} drive=${config.bacula.drive}\` in bconsole\n`,
     );
     return;
   }
-  const outcome = await refreshBacula(ctx, { force });
+  const outcome = await refreshBacula(ctx, { force, ifPending });
   writeStdout(
     outcome.ran
       ? `Bacula updated (${outcome.reason}): ${outcome.commands.join("; ")}\n`

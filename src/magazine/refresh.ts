@@ -31,6 +31,11 @@ interface RefreshState {
 
 export interface RefreshOptions {
   force: boolean;
+  /**
+   * Only repeat an update that did not finish: without a pending mark, return at once, reading
+   * refresh.json alone. No scan (stat'ing an autofs bay mounts the disk) and no changer lock.
+   */
+  ifPending?: boolean;
 }
 
 export interface RefreshOutcome {
@@ -76,6 +81,16 @@ export async function refreshBacula(
   const { config, log } = ctx;
   const storage = config.bacula.storage ?? config.name;
   const drive = config.bacula.drive;
+  // refresh.json is replaced atomically, so reading it without the lock sees a whole version. A
+  // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
+  if (options.ifPending && !readState(ctx).pending)
+    return {
+      ran: false,
+      reason: "no Bacula update is pending",
+      commands: [],
+      labeled: [],
+      ms: 0,
+    };
   const plan = await withLock(ctx, async () => {
     const view = await scanChanger(ctx);
     const listing = formatList(view);

@@ -1,4 +1,5 @@
-// The compiled binary's refresh, killed mid-way, then rerun: the update happens exactly once.
+// The compiled binary's refresh, killed mid-way, then rerun (as the timer's --if-pending retry
+// does): the update happens exactly once.
 // bconsole is a fake that appends one line per completed run (the real Director is exercised in
 // test/e2e/bacula).
 import { afterAll, expect, test } from "bun:test";
@@ -65,7 +66,8 @@ test("a refresh killed while bconsole runs is repeated by the next one, and only
   rmSync(join(dir, "slow"));
   await Bun.sleep(100);
   expect(existsSync(join(dir, "updates"))).toBe(false);
-  const second = run(["refresh", "-c", conf]);
+  // What the timer's retry service runs: the pending mark makes it a full refresh.
+  const second = run(["refresh", "--if-pending", "-c", conf]);
   expect(second).toMatchObject({ code: 0, err: "" });
   expect(second.out).toBe(
     "Bacula updated (a previous update did not finish): update slots storage=c drive=0\n",
@@ -75,6 +77,12 @@ test("a refresh killed while bconsole runs is repeated by the next one, and only
     "nothing to do: Bacula already has the current view\n",
   );
   expect(readFileSync(join(dir, "updates"), "utf8")).toBe("done\n");
+  expect(run(["refresh", "--if-pending", "-c", conf])).toMatchObject({
+    code: 0,
+    out: "nothing to do: no Bacula update is pending\n",
+    err: "",
+  });
+  expect(run(["refresh", "--if-pending", "--force", "-c", conf]).code).toBe(2);
 });
 
 test("as root with user bacula and group tape, refresh keeps group bacula and can read Debian's bconsole.conf", () => {

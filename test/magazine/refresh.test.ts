@@ -18,6 +18,7 @@ import { ToolError } from "../../src/errors.ts";
 import { nullLog } from "../../src/log.ts";
 import { initMagazine } from "../../src/magazine/init.ts";
 import { refreshBacula } from "../../src/magazine/refresh.ts";
+import { acquireLock } from "../../src/state/lock.ts";
 import { readRegistry } from "../../src/state/registry.ts";
 import { realSystem } from "../../src/system/system.ts";
 
@@ -160,5 +161,63 @@ describe("refresh", () => {
     );
     await refreshBacula(ctx, { force: false });
     expect(readRegistry(ctx.config.work_dir).retired.size).toBe(0);
+  });
+
+  describe("--if-pending (the timer's retry)", () => {
+    const nothing = {
+      ran: false,
+      reason: "no Bacula update is pending",
+      commands: [],
+    };
+
+    test("without a pending mark it touches neither the bays nor the lock", async () => {
+      const ctx = context(fakeBconsole("true"));
+      // Never refreshed: no refresh.json, nothing pending (unlock's trigger runs the full refresh).
+      const bayGone = () => rmSync(join(dir, "bay"), { recursive: true });
+      bayGone();
+      const lock = acquireLock(ctx.config.work_dir, 1, "c");
+      try {
+        const busy = { ...ctx, config: { ...ctx.config, lock_timeout: 1 } };
+        expect(
+          await refreshBacula(busy, { force: false, ifPending: true }),
+        ).toMatchObject(nothing);
+      } finally {
+        lock.release();
+      }
+      expect(existsSync(join(dir, "work/refresh.json"))).toBe(false);
+      expect(stdin()).toBe("");
+      // Told, nothing pending: a disk gone since is still not looked for.
+      mkdirSync(join(dir, "bay"));
+      await initMagazine(context("/bin/true"), 1, join(dir, "bay"), {
+        volumes: 3,
+        force: false,
+      });
+      await refreshBacula(ctx, { force: false });
+      const told = readFileSync(join(dir, "work/refresh.json"), "utf8");
+      bayGone();
+      expect(
+        await refreshBacula(ctx, { force: false, ifPending: true }),
+      ).toMatchObject(nothing);
+      expect(readFileSync(join(dir, "work/refresh.json"), "utf8")).toBe(told);
+      expect(stdin()).toBe("update slots storage=c drive=0\nquit\n");
+    });
+
+    test("with a pending mark it runs the full refresh, bconsole once, then has nothing to do", async () => {
+      await expect(
+        refreshBacula(context(fakeBconsole("exit 1")), { force: false }),
+      ).rejects.toBeInstanceOf(ToolError);
+      const ctx = context(fakeBconsole("true"));
+      const retry = await refreshBacula(ctx, { force: false, ifPending: true });
+      expect(retry).toMatchObject({
+        ran: true,
+        reason: "a previous update did not finish",
+      });
+      // One update from the failed run, one from the retry.
+      expect(stdin()).toBe("update slots storage=c drive=0\nquit\n".repeat(2));
+      expect(
+        await refreshBacula(ctx, { force: false, ifPending: true }),
+      ).toMatchObject(nothing);
+      expect(stdin()).toBe("update slots storage=c drive=0\nquit\n".repeat(2));
+    });
   });
 });
