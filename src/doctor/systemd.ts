@@ -1,4 +1,5 @@
-// Are the refresh units unlock queues installed, running this binary, and is the timer enabled?
+// Are the refresh units installed (the service unlock queues, the timer and the retry service it
+// starts), running this binary, and is the timer enabled?
 // Missing ones are warnings: the changer works, only Bacula hears of disk changes late.
 import { lstatSync, readFileSync, realpathSync } from "node:fs";
 import { join } from "node:path";
@@ -12,6 +13,8 @@ import {
   refreshService,
   refreshTimer,
   REFRESH_TIMEOUT_S,
+  RETRY_SERVICE_PATH,
+  retryService,
 } from "../setup/systemd.ts";
 import {
   configStem,
@@ -20,6 +23,8 @@ import {
   REFRESH_SERVICE_TEMPLATE,
   REFRESH_TIMER_TEMPLATE,
   refreshUnit,
+  RETRY_SERVICE_TEMPLATE,
+  retryUnit,
   SYSTEMD_UNIT_DIR,
 } from "../system/systemd.ts";
 import { type Check, ok, warn } from "./check.ts";
@@ -51,25 +56,76 @@ export function checkRefreshUnits(ctx: DoctorContext): Check[] {
         `rename ${ctx.configFile} using letters, digits and _.:- only, and run magchanger setup --write on the new file`,
       ),
     ];
-  return [...checkService(ctx, stem), ...checkTimer(ctx, stem)];
+  return [
+    ...checkService(ctx, stem, SERVICES.refresh),
+    ...checkTimer(ctx, stem),
+    ...checkService(ctx, stem, SERVICES.retry),
+  ];
 }
 
-function checkService(ctx: DoctorContext, stem: string): Check[] {
-  const name = "refresh unit";
-  const found = installedUnit(REFRESH_SERVICE_TEMPLATE, ctx.prefix);
+interface Service {
+  name: string;
+  kind: "refresh" | "retry";
+  template: string;
+  path: string;
+  /** What the unit runs after the binary, before -c. */
+  command: string;
+  text: (binary: string) => string;
+  missing: string;
+  ok: (stem: string) => string;
+}
+
+const SERVICES: Record<"refresh" | "retry", Service> = {
+  refresh: {
+    name: "refresh unit",
+    kind: "refresh",
+    template: REFRESH_SERVICE_TEMPLATE,
+    path: REFRESH_SERVICE_PATH,
+    command: "refresh",
+    text: refreshService,
+    missing:
+      "Bacula hears of a disk change only from `magchanger refresh` run by hand",
+    ok: (stem) => `unlock queues ${refreshUnit(stem, "service")}`,
+  },
+  retry: {
+    name: "refresh retry unit",
+    kind: "retry",
+    template: RETRY_SERVICE_TEMPLATE,
+    path: RETRY_SERVICE_PATH,
+    command: "refresh --if-pending",
+    text: retryService,
+    missing: `${REFRESH_TIMER_TEMPLATE} has nothing to start: a Bacula update that failed is not retried`,
+    ok: (stem) => `${refreshUnit(stem, "timer")} starts ${retryUnit(stem)}`,
+  },
+};
+
+function checkService(
+  ctx: DoctorContext,
+  stem: string,
+  service: Service,
+): Check[] {
+  const { name } = service;
+  const found = installedUnit(service.template, ctx.prefix);
   const text = found === undefined ? undefined : read(found);
   if (found === undefined || text === undefined)
     return [
       warn(
         name,
-        `${underPrefix(ctx.prefix, REFRESH_SERVICE_PATH)} is missing: Bacula hears of a disk change only from \`magchanger refresh\` run by hand`,
+        `${underPrefix(ctx.prefix, service.path)} is missing: ${service.missing}`,
         setupCommand(ctx),
       ),
     ];
-  const exec = /^ExecStart=(\S+) refresh -c (\S+)$/m.exec(text);
+  const exec = new RegExp(
+    `^ExecStart=(\\S+) ${service.command} -c (\\S+)$`,
+    "m",
+  ).exec(text);
   if (!exec)
     return [
-      warn(name, `${found} runs no \`magchanger refresh\``, setupCommand(ctx)),
+      warn(
+        name,
+        `${found} runs no \`magchanger ${service.command}\``,
+        setupCommand(ctx),
+      ),
     ];
   if (ctx.binary && !sameFile(exec[1] as string, ctx.binary))
     return [
@@ -80,7 +136,7 @@ function checkService(ctx: DoctorContext, stem: string): Check[] {
       ),
     ];
   const checks: Check[] = [];
-  if (ctx.binary && text !== refreshService(ctx.binary))
+  if (ctx.binary && text !== service.text(ctx.binary))
     checks.push(
       warn(
         name,
@@ -94,7 +150,10 @@ function checkService(ctx: DoctorContext, stem: string): Check[] {
     binary: ctx.binary ?? "",
     mediaType: ctx.config.name,
   });
-  const dropInFile = underPrefix(ctx.prefix, refreshDropInPath(ctx.configPath));
+  const dropInFile = underPrefix(
+    ctx.prefix,
+    refreshDropInPath(ctx.configPath, service.kind),
+  );
   if (dropIn !== undefined && read(dropInFile) !== dropIn)
     checks.push(
       warn(
@@ -107,7 +166,7 @@ function checkService(ctx: DoctorContext, stem: string): Check[] {
     checks.push(
       ok(
         name,
-        `${found} runs ${exec[1]} refresh; unlock queues ${refreshUnit(stem, "service")}`,
+        `${found} runs ${exec[1]} ${service.command}; ${service.ok(stem)}`,
       ),
     );
   return checks;

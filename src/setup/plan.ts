@@ -12,6 +12,8 @@ import {
   refreshDropInPath,
   refreshService,
   refreshTimer,
+  RETRY_SERVICE_PATH,
+  retryService,
 } from "./systemd.ts";
 import { type GenerateOptions, udevRule } from "./udev.ts";
 
@@ -173,7 +175,7 @@ export function planSetup(o: GenerateOptions): SetupPlan {
   return { pieces, notes };
 }
 
-/** The refresh units unlock queues; the templates are shared by every changer. */
+/** The refresh units unlock queues and the timer's retry; the templates are shared by every changer. */
 function refreshPieces(o: GenerateOptions, notes: string[]): Piece[] {
   const pieces: Piece[] = [
     {
@@ -182,6 +184,13 @@ function refreshPieces(o: GenerateOptions, notes: string[]): Piece[] {
       content: refreshService(o.binary),
       mode: 0o644,
       what: "systemd service: magchanger refresh, queued by unlock (every changer's)",
+    },
+    {
+      kind: "file",
+      path: RETRY_SERVICE_PATH,
+      content: retryService(o.binary),
+      mode: 0o644,
+      what: "systemd service: magchanger refresh --if-pending, started by the timer (every changer's)",
     },
     {
       kind: "file",
@@ -199,13 +208,14 @@ function refreshPieces(o: GenerateOptions, notes: string[]): Piece[] {
   }
   const dropIn = refreshDropIn(o);
   if (dropIn)
-    pieces.push({
-      kind: "file",
-      path: refreshDropInPath(o.configPath),
-      content: dropIn,
-      mode: 0o644,
-      what: "systemd drop-in: this changer's refresh start timeout",
-    });
+    for (const service of ["refresh", "retry"] as const)
+      pieces.push({
+        kind: "file",
+        path: refreshDropInPath(o.configPath, service),
+        content: dropIn,
+        mode: 0o644,
+        what: `systemd drop-in: this changer's ${service} start timeout`,
+      });
   return pieces;
 }
 

@@ -1,8 +1,9 @@
 // The systemd units that tell Bacula about disk changes without blocking udev: unlock queues
-// magchanger-refresh@STEM.service (`systemctl start --no-block`), and the timer of the same name
-// repeats a refresh that failed. The two templates are shared by every changer on the host, so
-// their text depends on the binary alone; a changer whose refresh may take longer than the
-// template allows gets a drop-in of its own.
+// magchanger-refresh@STEM.service (`systemctl start --no-block`, a full refresh), and the timer
+// of the same name starts magchanger-retry@STEM.service, which repeats an update that did not
+// finish and otherwise exits without scanning the bays (stat'ing an autofs bay mounts the disk).
+// The templates are shared by every changer on the host, so their text depends on the binary
+// alone; a changer whose refresh may take longer than the templates allow gets drop-ins of its own.
 import type { Config } from "../config/schema.ts";
 import {
   configStem,
@@ -10,6 +11,8 @@ import {
   REFRESH_SERVICE_TEMPLATE,
   REFRESH_TIMER_TEMPLATE,
   refreshUnit,
+  RETRY_SERVICE_TEMPLATE,
+  retryUnit,
   SYSTEMD_UNIT_DIR,
 } from "../system/systemd.ts";
 import { DEFAULT_CONFIG_DIR } from "../unlock/discover.ts";
@@ -39,28 +42,43 @@ export function refreshService(binary: string): string {
 ${header(binary)}#
 # \`magchanger unlock\` (udev) queues it with \`systemctl start --no-block\` after opening or closing
 # a disk: udev kills RUN+= programs after 180 s, and refresh waits for the changer lock and for
-# bconsole. ${REFRESH_TIMER_TEMPLATE} runs it again: a failed or killed refresh leaves a
-# durable pending mark, and the next run repeats the update.
-[Unit]
-Description=magchanger: tell Bacula about the volumes of changer %i
+# bconsole. A failed or killed refresh leaves a durable pending mark: the next run, or
+# ${RETRY_SERVICE_TEMPLATE} started by ${REFRESH_TIMER_TEMPLATE}, repeats the update.
+${serviceBody("tell Bacula about the volumes of changer %i", binary, "refresh")}`;
+}
+
+export function retryService(binary: string): string {
+  return `# magchanger: repeat a Bacula update of changer %i that did not finish; started by
+# ${REFRESH_TIMER_TEMPLATE}. \`refresh --if-pending\` reads the work dir's refresh.json alone and,
+# when no update is pending, exits without scanning the bays: stat'ing an autofs bay mounts the
+# disk, which must not be pulled while it is mounted. Disk changes are reported by
+# ${REFRESH_SERVICE_TEMPLATE}, which unlock queues.
+${header(binary)}${serviceBody("retry a pending Bacula update of changer %i", binary, "refresh --if-pending")}`;
+}
+
+function serviceBody(what: string, binary: string, command: string): string {
+  return `[Unit]
+Description=magchanger: ${what}
 After=autofs.service bacula-sd.service bacula-director.service
 
 [Service]
 Type=oneshot
-ExecStart=${binary} refresh -c ${DEFAULT_CONFIG_DIR}/%i.toml
+ExecStart=${binary} ${command} -c ${DEFAULT_CONFIG_DIR}/%i.toml
 TimeoutStartSec=${REFRESH_TIMEOUT_S}
 `;
 }
 
 export function refreshTimer(binary: string): string {
   return `# magchanger: the safety net of ${REFRESH_SERVICE_TEMPLATE}: repeat a Bacula update that
-# failed (Director down, bconsole timed out) or a disk change unlock could not report.
+# failed (Director down, bconsole timed out) through ${RETRY_SERVICE_TEMPLATE}, which does
+# nothing (and mounts no disk) when no update is pending.
 # Enabled per changer: systemctl enable --now magchanger-refresh@NAME.timer
 ${header(binary)}
 [Unit]
 Description=magchanger: retry a pending Bacula update of changer %i
 
 [Timer]
+Unit=magchanger-retry@%i.service
 OnBootSec=2min
 OnUnitActiveSec=15min
 
@@ -69,11 +87,18 @@ WantedBy=timers.target
 `;
 }
 
-export function refreshDropInPath(configPath: string): string {
-  return `${SYSTEMD_UNIT_DIR}/${refreshUnit(configStem(configPath), "service")}.d/magchanger-timeout.conf`;
+/** Where this changer's drop-in for the refresh service, or the retry service, goes. */
+export function refreshDropInPath(
+  configPath: string,
+  service: "refresh" | "retry" = "refresh",
+): string {
+  const stem = configStem(configPath);
+  const unit =
+    service === "retry" ? retryUnit(stem) : refreshUnit(stem, "service");
+  return `${SYSTEMD_UNIT_DIR}/${unit}.d/magchanger-timeout.conf`;
 }
 
-/** This changer's start timeout, when the template's is too short for it. */
+/** This changer's start timeout, when the templates' is too short for it (both services). */
 export function refreshDropIn(o: GenerateOptions): string | undefined {
   const { config } = o;
   const seconds = refreshSeconds(config);
@@ -89,3 +114,4 @@ TimeoutStartSec=${seconds}
 
 export const REFRESH_SERVICE_PATH = `${SYSTEMD_UNIT_DIR}/${REFRESH_SERVICE_TEMPLATE}`;
 export const REFRESH_TIMER_PATH = `${SYSTEMD_UNIT_DIR}/${REFRESH_TIMER_TEMPLATE}`;
+export const RETRY_SERVICE_PATH = `${SYSTEMD_UNIT_DIR}/${RETRY_SERVICE_TEMPLATE}`;

@@ -1,5 +1,5 @@
 // The systemd units through which Bacula is told about disk changes: names and places shared by
-// setup (writes them), unlock (queues the service) and doctor (checks them). One template pair
+// setup (writes them), unlock (queues the service) and doctor (checks them). One set of templates
 // serves every changer; the instance is the config's file name stem, so
 // magchanger-refresh@usbchanger1.service reads /etc/magchanger/usbchanger1.toml.
 import { basename, join } from "node:path";
@@ -14,6 +14,8 @@ export const SYSTEMD_UNIT_DIRS = [
 ];
 export const REFRESH_SERVICE_TEMPLATE = "magchanger-refresh@.service";
 export const REFRESH_TIMER_TEMPLATE = "magchanger-refresh@.timer";
+/** What the timer starts: `refresh --if-pending`, which scans the bays only to repeat an update. */
+export const RETRY_SERVICE_TEMPLATE = "magchanger-retry@.service";
 
 /** The config's file name without .toml: /etc/magchanger/usbchanger1.toml -> usbchanger1. */
 export function configStem(configPath: string): string {
@@ -33,6 +35,10 @@ export function refreshUnit(
   type: "service" | "timer",
 ): string {
   return `magchanger-refresh@${instance}.${type}`;
+}
+
+export function retryUnit(instance: string): string {
+  return `magchanger-retry@${instance}.service`;
 }
 
 /** sd_booted(3): systemd is PID 1 exactly when /run/systemd/system is a directory. */

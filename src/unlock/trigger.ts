@@ -3,7 +3,8 @@
 // refresh waits for the changer lock and for bconsole, whose Director calls the changer back. So
 // unlock only queues the unit setup installs: `systemctl start --no-block` returns once systemd
 // holds the job (no waiting on a unit that may itself wait for udev), and refresh runs as a
-// service. This never fails unlock: the unit's timer repeats an update that was missed.
+// service. This never fails unlock; but a refresh not queued is not retried by the timer (it only
+// repeats a pending update, without scanning the bays), so the warning says to run it by hand.
 import { type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
@@ -92,9 +93,7 @@ async function queue(
     const why = result.timedOut
       ? `timed out after ${SYSTEMCTL_TIMEOUT_MS / 1000} s and was killed`
       : `failed with exit ${result.exitCode}${lastLine(result.stderr) ? `: ${lastLine(result.stderr)}` : ""}`;
-    log.warn(
-      `${argv.join(" ")} ${why}; ${refreshUnit(stem, "timer")} retries, or ${byHand}`,
-    );
+    log.warn(`${argv.join(" ")} ${why}: no refresh queued; ${byHand}`);
     return "failed";
   }
   log.info(`queued ${unit}: Bacula is told in the background`);

@@ -1,4 +1,4 @@
-// doctor's refresh unit and timer checks over a staged install (setup --write below a prefix):
+// doctor's refresh unit, timer and retry unit checks over a staged install (setup --write below a prefix):
 // missing or foreign units are WARNs with the fix, never FAILs (the changer works without them).
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -64,11 +64,12 @@ const brief = (checks: Check[]) =>
   );
 
 describe("doctor: refresh units", () => {
-  test("installed by setup and the timer enabled: both OK, naming this binary and the unit", async () => {
+  test("installed by setup and the timer enabled: all OK, naming this binary and the units", async () => {
     const { prefix, doctor } = staged();
     expect(brief(await doctor())).toEqual([
       `ok refresh unit: ${prefix}/etc/systemd/system/magchanger-refresh@.service runs ${BIN} refresh; unlock queues magchanger-refresh@c1.service`,
       "ok refresh timer: magchanger-refresh@c1.timer is enabled (retries a pending update)",
+      `ok refresh retry unit: ${prefix}/etc/systemd/system/magchanger-retry@.service runs ${BIN} refresh --if-pending; magchanger-refresh@c1.timer starts magchanger-retry@c1.service`,
     ]);
   });
 
@@ -76,10 +77,12 @@ describe("doctor: refresh units", () => {
     const { prefix, doctor } = staged();
     rmSync(join(prefix, "etc/systemd/system/magchanger-refresh@.service"));
     rmSync(join(prefix, "etc/systemd/system/magchanger-refresh@.timer"));
+    rmSync(join(prefix, "etc/systemd/system/magchanger-retry@.service"));
     const setup = `magchanger setup -c /etc/magchanger/c1.toml --write --prefix ${prefix}`;
     expect(brief(await doctor())).toEqual([
       `warn refresh unit: ${prefix}/etc/systemd/system/magchanger-refresh@.service is missing: Bacula hears of a disk change only from \`magchanger refresh\` run by hand | fix: ${setup}`,
       `warn refresh timer: ${prefix}/etc/systemd/system/magchanger-refresh@.timer is missing: a Bacula update that failed is not retried | fix: ${setup}`,
+      `warn refresh retry unit: ${prefix}/etc/systemd/system/magchanger-retry@.service is missing: magchanger-refresh@.timer has nothing to start: a Bacula update that failed is not retried | fix: ${setup}`,
     ]);
   });
 
@@ -97,6 +100,20 @@ describe("doctor: refresh units", () => {
     });
   });
 
+  test("a retry unit running a full refresh (no --if-pending) is a WARN", async () => {
+    const { prefix, doctor } = staged();
+    const unit = join(prefix, "etc/systemd/system/magchanger-retry@.service");
+    writeFileSync(
+      unit,
+      `[Service]\nType=oneshot\nExecStart=${BIN} refresh -c /etc/magchanger/%i.toml\n`,
+    );
+    expect((await doctor())[2]).toMatchObject({
+      status: "warn",
+      name: "refresh retry unit",
+      message: `${unit} runs no \`magchanger refresh --if-pending\``,
+    });
+  });
+
   test("a timer that is not enabled is a WARN with the systemctl command", async () => {
     const { doctor } = staged("c1", "", false);
     expect((await doctor())[1]).toEqual({
@@ -108,9 +125,13 @@ describe("doctor: refresh units", () => {
     });
   });
 
-  test("a slow changer's timeout drop-in is checked: OK when setup wrote it, WARN when it is gone", async () => {
+  test("a slow changer's timeout drop-ins are checked: OK when setup wrote them, WARN when one is gone", async () => {
     const { prefix, doctor } = staged("c1", "lock_timeout = 600");
-    expect((await doctor()).map((c) => c.status)).toEqual(["ok", "ok"]);
+    expect((await doctor()).map((c) => c.status)).toEqual(["ok", "ok", "ok"]);
+    rmSync(join(prefix, "etc/systemd/system/magchanger-retry@c1.service.d"), {
+      recursive: true,
+    });
+    expect((await doctor()).map((c) => c.status)).toEqual(["ok", "ok", "warn"]);
     rmSync(join(prefix, "etc/systemd/system/magchanger-refresh@c1.service.d"), {
       recursive: true,
     });

@@ -81,6 +81,9 @@ describe("magchanger setup (compiled binary)", () => {
       `\nType=oneshot\nExecStart=${binary} refresh -c /etc/magchanger/%i.toml\n`,
     );
     expect(result.stdout).toContain(
+      `\nType=oneshot\nExecStart=${binary} refresh --if-pending -c /etc/magchanger/%i.toml\n`,
+    );
+    expect(result.stdout).toContain(
       "#  - enable the refresh safety net (it retries a Bacula update that failed): systemctl enable --now magchanger-refresh@c1.timer\n",
     );
     expect(snapshot(prefix)).toEqual(before);
@@ -113,8 +116,15 @@ describe("magchanger setup (compiled binary)", () => {
       readFileSync(join(units, "magchanger-refresh@.service"), "utf8"),
     ).toContain(`\nExecStart=${binary} refresh -c /etc/magchanger/%i.toml\n`);
     expect(
+      readFileSync(join(units, "magchanger-retry@.service"), "utf8"),
+    ).toContain(
+      `\nExecStart=${binary} refresh --if-pending -c /etc/magchanger/%i.toml\n`,
+    );
+    expect(
       readFileSync(join(units, "magchanger-refresh@.timer"), "utf8"),
-    ).toContain("\n[Timer]\nOnBootSec=2min\nOnUnitActiveSec=15min\n");
+    ).toContain(
+      "\n[Timer]\nUnit=magchanger-retry@%i.service\nOnBootSec=2min\nOnUnitActiveSec=15min\n",
+    );
     const after = snapshot(prefix);
     const second = await runBinary(setupArgs(conf, prefix, "--write"));
     expect({ exitCode: second.exitCode, stderr: second.stderr }).toEqual({

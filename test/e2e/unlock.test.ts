@@ -308,7 +308,7 @@ describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
       expect(fakes.mapping(mapper())).toBe(disk.device);
       expect(systemctlCalls()).toEqual([QUEUE]);
       expect(result.stderr).toContain(
-        `magchanger: ${fakes.systemctl} start --no-block magchanger-refresh@usb.service failed with exit 1: Failed to start magchanger-refresh@usb.service: Unit magchanger-refresh@usb.service not found.; magchanger-refresh@usb.timer retries`,
+        `magchanger: ${fakes.systemctl} start --no-block magchanger-refresh@usb.service failed with exit 1: Failed to start magchanger-refresh@usb.service: Unit magchanger-refresh@usb.service not found.: no refresh queued; run magchanger refresh -c`,
       );
     });
 
@@ -322,7 +322,7 @@ describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
       expect(result.ms).toBeLessThan(10_000);
       expect(systemctlCalls()).toEqual([QUEUE]);
       expect(result.stderr).toContain(
-        "magchanger-refresh@usb.service timed out after 5 s and was killed;",
+        "magchanger-refresh@usb.service timed out after 5 s and was killed: no refresh queued;",
       );
     });
   });

@@ -62,6 +62,7 @@ describe("setup --write", () => {
       "etc/auto.master.d/magchanger-c1.autofs",
       "etc/auto.c1",
       "etc/systemd/system/magchanger-refresh@.service",
+      "etc/systemd/system/magchanger-retry@.service",
       "etc/systemd/system/magchanger-refresh@.timer",
       "etc/bacula/magchanger-c1-sd.conf",
       "etc/bacula/magchanger-c1-dir.conf",

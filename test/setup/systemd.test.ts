@@ -1,5 +1,5 @@
-// The refresh units setup generates: exact key lines, shared by every changer, a drop-in when a
-// changer's refresh may outlast the template's timeout, and accepted by systemd-analyze verify.
+// The refresh units setup generates: exact key lines, shared by every changer, drop-ins when a
+// changer's refresh may outlast the templates' timeout, and accepted by systemd-analyze verify.
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -9,6 +9,7 @@ import {
   refreshDropIn,
   refreshService,
   refreshTimer,
+  retryService,
 } from "../../src/setup/systemd.ts";
 import type { GenerateOptions } from "../../src/setup/udev.ts";
 import { ensureBinary, tool } from "../helpers/run.ts";
@@ -48,11 +49,24 @@ describe("refresh units", () => {
     ]);
   });
 
-  test("the timer retries after boot and every 15 minutes, enabled per changer", () => {
+  test("the retry service runs refresh --if-pending, otherwise like the refresh service", () => {
+    expect(keyLines(retryService(BIN))).toEqual([
+      "[Unit]",
+      "Description=magchanger: retry a pending Bacula update of changer %i",
+      "After=autofs.service bacula-sd.service bacula-director.service",
+      "[Service]",
+      "Type=oneshot",
+      "ExecStart=/usr/local/bin/magchanger refresh --if-pending -c /etc/magchanger/%i.toml",
+      "TimeoutStartSec=600",
+    ]);
+  });
+
+  test("the timer starts the retry service after boot and every 15 minutes, enabled per changer", () => {
     expect(keyLines(refreshTimer(BIN))).toEqual([
       "[Unit]",
       "Description=magchanger: retry a pending Bacula update of changer %i",
       "[Timer]",
+      "Unit=magchanger-retry@%i.service",
       "OnBootSec=2min",
       "OnUnitActiveSec=15min",
       "[Install]",
@@ -60,7 +74,7 @@ describe("refresh units", () => {
     ]);
   });
 
-  test("setup plans both templates with the same text for every changer (one file on the host)", () => {
+  test("setup plans the three templates with the same text for every changer (one file on the host)", () => {
     const pieces = (o: GenerateOptions) =>
       planSetup(o)
         .pieces.filter((p) => p.path.startsWith("/etc/systemd/"))
@@ -68,6 +82,7 @@ describe("refresh units", () => {
     const first = pieces(options());
     expect(first.map(([path]) => path)).toEqual([
       "/etc/systemd/system/magchanger-refresh@.service",
+      "/etc/systemd/system/magchanger-retry@.service",
       "/etc/systemd/system/magchanger-refresh@.timer",
     ]);
     const other = options(
@@ -87,18 +102,27 @@ describe("refresh units", () => {
     );
   });
 
-  test("a changer whose refresh may outlast 600 s gets a drop-in with its own timeout", () => {
+  test("a changer whose refresh may outlast 600 s gets a drop-in with its own timeout for both services", () => {
     expect(refreshDropIn(options())).toBeUndefined();
     const slow = options("lock_timeout = 300\n[bacula]\ntimeout = 900");
     expect(keyLines(refreshDropIn(slow) as string)).toEqual([
       "[Service]",
       "TimeoutStartSec=1560",
     ]);
-    const piece = planSetup(slow).pieces.find((p) =>
+    const pieces = planSetup(slow).pieces.filter((p) =>
       p.path.includes(".service.d/"),
     );
-    expect(piece?.path).toBe(
-      "/etc/systemd/system/magchanger-refresh@usbchanger1.service.d/magchanger-timeout.conf",
+    expect(pieces.map((p) => [p.path, p.kind === "file" && p.content])).toEqual(
+      [
+        [
+          "/etc/systemd/system/magchanger-refresh@usbchanger1.service.d/magchanger-timeout.conf",
+          refreshDropIn(slow) as string,
+        ],
+        [
+          "/etc/systemd/system/magchanger-retry@usbchanger1.service.d/magchanger-timeout.conf",
+          refreshDropIn(slow) as string,
+        ],
+      ],
     );
   });
 
@@ -119,7 +143,7 @@ describe("refresh units", () => {
       "skipping systemd-analyze verify of the refresh units: systemd-analyze is not installed (apt-get install systemd)",
     );
   test.skipIf(!analyze)(
-    "systemd-analyze verify accepts both units without a warning",
+    "systemd-analyze verify accepts the three units without a warning",
     () => {
       const dir = makeTempDir("setup-systemd");
       dirs.push(dir);
@@ -127,11 +151,13 @@ describe("refresh units", () => {
       const binary = realpathSync(ensureBinary());
       mkdirSync(join(dir, "units"));
       const service = join(dir, "units/magchanger-refresh@.service");
+      const retry = join(dir, "units/magchanger-retry@.service");
       const timer = join(dir, "units/magchanger-refresh@.timer");
       writeFileSync(service, refreshService(binary));
+      writeFileSync(retry, retryService(binary));
       writeFileSync(timer, refreshTimer(binary));
       const result = Bun.spawnSync(
-        [analyze as string, "verify", service, timer],
+        [analyze as string, "verify", service, retry, timer],
         {
           stdout: "pipe",
           stderr: "pipe",

@@ -161,7 +161,7 @@ describe("queueRefresh", () => {
     });
   }
 
-  test("systemctl failing is a warning naming the timer that retries", async () => {
+  test("systemctl failing is a warning saying to run refresh by hand", async () => {
     result = {
       exitCode: 1,
       stderr:
@@ -169,7 +169,7 @@ describe("queueRefresh", () => {
     };
     expect(await run(config())).toBe("failed");
     expect(log.lines).toEqual([
-      `warn: ${systemctl} start --no-block magchanger-refresh@usb1.service failed with exit 1: Failed to start magchanger-refresh@usb1.service: Unit not found.; magchanger-refresh@usb1.timer retries, or run magchanger refresh -c ${root}/etc/magchanger/usb1.toml to tell Bacula`,
+      `warn: ${systemctl} start --no-block magchanger-refresh@usb1.service failed with exit 1: Failed to start magchanger-refresh@usb1.service: Unit not found.: no refresh queued; run magchanger refresh -c ${root}/etc/magchanger/usb1.toml to tell Bacula`,
     ]);
   });
 
@@ -177,7 +177,7 @@ describe("queueRefresh", () => {
     result = { exitCode: 137, timedOut: true, signal: "SIGKILL" };
     expect(await run(config())).toBe("failed");
     expect(log.lines[0]).toStartWith(
-      `warn: ${systemctl} start --no-block magchanger-refresh@usb1.service timed out after 5 s and was killed;`,
+      `warn: ${systemctl} start --no-block magchanger-refresh@usb1.service timed out after 5 s and was killed: no refresh queued;`,
     );
   });
 
