@@ -32,6 +32,7 @@ import {
 import { writeConfigCache } from "../config/cache.ts";
 import { acquireLock } from "../state/lock.ts";
 import {
+  lookupSlot,
   type Registry,
   readRegistry,
   slotCount,
@@ -172,8 +173,7 @@ function emptySlot(slot: number, why: string): AppError {
   return new AppError(`Source Element Address ${slot} is Empty (${why})`);
 }
 
-function checkSlot(registry: Registry, slot: number, what = "slot"): number {
-  const count = slotCount(registry);
+function checkSlot(count: number, slot: number, what = "slot"): number {
   if (!Number.isInteger(slot) || slot < 1 || slot > count) {
     throw new AppError(
       count === 0
@@ -192,19 +192,19 @@ export async function loadSlot(
   checkDrive(ctx, drive);
   await withLock(ctx, async () => {
     const { work_dir: workDir } = ctx.config;
-    const registry = readRegistry(workDir);
+    const found = lookupSlot(workDir, slot);
     const drives = readDrives(workDir);
     syncDriveLinks(ctx, drives);
-    checkSlot(registry, slot);
+    checkSlot(found.count, slot);
     const holder = drives.findIndex((d) => d?.slot === slot);
     if (holder >= 0 && holder !== drive) {
       throw new AppError(
         `slot ${slot} is already loaded in drive ${holder}; unload drive ${holder} first`,
       );
     }
-    const entry = registry.slots.get(slot);
+    const entry = found.entry;
     if (!entry) {
-      const gone = registry.retired.get(slot);
+      const gone = found.retired;
       throw emptySlot(
         slot,
         gone
@@ -217,7 +217,7 @@ export async function loadSlot(
       entry.magazine,
       ctx.sys,
     );
-    const number = registry.magazines.get(entry.magazine);
+    const number = found.magazineNumber;
     if (!mountPoint)
       throw emptySlot(
         slot,
@@ -310,8 +310,8 @@ export async function transferSlot(
     const { work_dir: workDir } = ctx.config;
     const registry = readRegistry(workDir);
     const drives = readDrives(workDir);
-    checkSlot(registry, source, "source slot");
-    checkSlot(registry, destination, "destination slot");
+    checkSlot(slotCount(registry), source, "source slot");
+    checkSlot(slotCount(registry), destination, "destination slot");
     const entry = registry.slots.get(source);
     if (!entry) throw emptySlot(source, "no volume has this slot");
     if (source === destination) return;
