@@ -1,34 +1,19 @@
 // Are the pieces setup generates installed, and do they run this binary? Compared with what
 // setup would write now, so an edited or stale file is visible.
-import { existsSync, readdirSync, readFileSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { autofsMasterEntry } from "../setup/autofs.ts";
 import { PLACEHOLDER, sdStanza } from "../setup/bacula.ts";
 import { autofsBay, installPaths, underPrefix } from "../setup/paths.ts";
 import { type GenerateOptions, udevRule } from "../setup/udev.ts";
+import { readIfExists, sameFile } from "./files.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
-
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
-}
 
 function generateOptions(ctx: DoctorContext, binary: string): GenerateOptions {
   // The Media Type is not in the config: take it from the installed stanza, so only real drift shows.
   const installed =
-    read(
+    readIfExists(
       underPrefix(
         ctx.prefix,
         installPaths(ctx.config.name, ctx.configPath).sdStanza,
@@ -42,7 +27,7 @@ function generateOptions(ctx: DoctorContext, binary: string): GenerateOptions {
 export function checkUdev(ctx: DoctorContext): Check[] {
   const paths = installPaths(ctx.config.name, ctx.configPath);
   const file = underPrefix(ctx.prefix, paths.udevRule);
-  const text = read(file);
+  const text = readIfExists(file);
   const checks: Check[] = [];
   if (text === undefined) {
     checks.push(
@@ -118,7 +103,7 @@ function seedRules(ctx: DoctorContext): Check[] {
   }
   const checks: Check[] = [];
   for (const name of names) {
-    const text = read(join(dir, name)) ?? "";
+    const text = readIfExists(join(dir, name)) ?? "";
     if (
       /unlock-luks|BUS==|luksOpen/.test(text) &&
       !text.includes("magchanger unlock")
@@ -148,7 +133,7 @@ export function checkAutofs(ctx: DoctorContext): Check[] {
   const masterFile = underPrefix(ctx.prefix, paths.autofsMaster);
   const mapFile = underPrefix(ctx.prefix, paths.autofsMap);
   const checks: Check[] = [];
-  const text = read(masterFile);
+  const text = readIfExists(masterFile);
   const line = new RegExp(
     `^${escape(bay.mountDir)}\\s+(?:program:|exec:)?${escape(paths.autofsMap)}(\\s|$)`,
     "m",
@@ -197,7 +182,7 @@ export function checkAutofs(ctx: DoctorContext): Check[] {
         setupCommand(ctx),
       ),
     );
-  const master = read(underPrefix(ctx.prefix, "/etc/auto.master"));
+  const master = readIfExists(underPrefix(ctx.prefix, "/etc/auto.master"));
   if (master === undefined) {
     checks.push(
       fail(
@@ -257,7 +242,7 @@ export function checkBacula(ctx: DoctorContext): Check[] {
   const paths = installPaths(ctx.config.name, ctx.configPath);
   const checks: Check[] = [];
   const sdFile = underPrefix(ctx.prefix, paths.sdStanza);
-  const sd = read(sdFile);
+  const sd = readIfExists(sdFile);
   if (sd === undefined) {
     checks.push(
       fail(
@@ -275,7 +260,7 @@ export function checkBacula(ctx: DoctorContext): Check[] {
       ),
     );
   }
-  const sdMain = read(underPrefix(ctx.prefix, paths.sdMain));
+  const sdMain = readIfExists(underPrefix(ctx.prefix, paths.sdMain));
   if (
     sdMain !== undefined &&
     !includes(sdMain, paths.sdStanza) &&
@@ -290,8 +275,8 @@ export function checkBacula(ctx: DoctorContext): Check[] {
     );
   }
   const dirFile = underPrefix(ctx.prefix, paths.dirStanza);
-  const dir = read(dirFile);
-  const dirMain = read(underPrefix(ctx.prefix, paths.dirMain));
+  const dir = readIfExists(dirFile);
+  const dirMain = readIfExists(underPrefix(ctx.prefix, paths.dirMain));
   if (dir?.includes(`"${PLACEHOLDER}"`)) {
     const used = dirMain !== undefined && includes(dirMain, paths.dirStanza);
     const message = `${dirFile} still has ${PLACEHOLDER} placeholders for the storage daemon's Address and Password`;

@@ -1,7 +1,7 @@
 // Are the refresh units installed (the service unlock queues, the timer and the retry service it
 // starts), running this binary, and is the timer enabled?
 // Missing ones are warnings: the changer works, only Bacula hears of disk changes late.
-import { lstatSync, readFileSync, realpathSync } from "node:fs";
+import { lstatSync } from "node:fs";
 import { join } from "node:path";
 import { underPrefix } from "../setup/paths.ts";
 import {
@@ -27,24 +27,9 @@ import {
   retryUnit,
   SYSTEMD_UNIT_DIR,
 } from "../system/systemd.ts";
+import { readIfExists, sameFile } from "./files.ts";
 import { type Check, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
-
-function read(path: string): string | undefined {
-  try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return undefined;
-  }
-}
-
-function sameFile(a: string, b: string): boolean {
-  try {
-    return realpathSync(a) === realpathSync(b);
-  } catch {
-    return false;
-  }
-}
 
 export function checkRefreshUnits(ctx: DoctorContext): Check[] {
   const stem = configStem(ctx.configPath);
@@ -106,7 +91,7 @@ function checkService(
 ): Check[] {
   const { name } = service;
   const found = installedUnit(service.template, ctx.prefix);
-  const text = found === undefined ? undefined : read(found);
+  const text = found === undefined ? undefined : readIfExists(found);
   if (found === undefined || text === undefined)
     return [
       warn(
@@ -154,7 +139,7 @@ function checkService(
     ctx.prefix,
     refreshDropInPath(ctx.configPath, service.kind),
   );
-  if (dropIn !== undefined && read(dropInFile) !== dropIn)
+  if (dropIn !== undefined && readIfExists(dropInFile) !== dropIn)
     checks.push(
       warn(
         name,
@@ -175,7 +160,7 @@ function checkService(
 function checkTimer(ctx: DoctorContext, stem: string): Check[] {
   const name = "refresh timer";
   const found = installedUnit(REFRESH_TIMER_TEMPLATE, ctx.prefix);
-  const text = found === undefined ? undefined : read(found);
+  const text = found === undefined ? undefined : readIfExists(found);
   const timer = refreshUnit(stem, "timer");
   if (found === undefined || text === undefined)
     return [
