@@ -1,7 +1,7 @@
 // Entry point: argv -> command. Multi-call by argv0 (autofs runs a map through a symlink), the
 // subcommand form, and vchanger's positional form. Only this file turns errors into exit codes;
 // it sets process.exitCode and returns so large protocol output is never cut (see PLATFORM.md).
-import { basename } from "node:path";
+import { isAutomapName } from "./argv0.ts";
 import { AppError, UsageError } from "./errors.ts";
 import { version } from "./version.ts";
 
@@ -46,12 +46,6 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     load: () => import("./commands/config.ts"),
   },
 };
-
-/** Names under which the binary acts as an autofs program map (see README, autofs). */
-export function isAutomapName(argv0: string): boolean {
-  const name = basename(argv0);
-  return name.startsWith("auto.") || name === "magchanger-automap";
-}
 
 export function usage(): string {
   const lines = [

@@ -3,6 +3,7 @@
 // stdout carries exactly one map entry line, or nothing.
 import { basename } from "node:path";
 import { parseArgs } from "node:util";
+import { isAutomapName } from "../argv0.ts";
 import { automapConfig } from "../automap/discover.ts";
 import { mapEntry } from "../automap/resolve.ts";
 import { UsageError } from "../errors.ts";
@@ -28,17 +29,11 @@ Exit status: 0 entry printed; 1 unknown key or disk absent (autofs: ENOENT); 2 u
 8 blkid failed.
 `;
 
-/** Names under which the binary is an autofs map rather than a command line (see main.ts). */
-function calledAsMap(argv0: string): boolean {
-  const name = basename(argv0);
-  return name.startsWith("auto.") || name === "magchanger-automap";
-}
-
 export async function main(args: string[]): Promise<void> {
   const argv0 = process.argv0;
   let key: string;
   let explicit: string | undefined;
-  if (calledAsMap(argv0)) {
+  if (isAutomapName(argv0)) {
     // autofs runs `map KEY`: the key is data, never an option.
     if (args.length !== 1 || !args[0])
       throw new UsageError(
