@@ -4,14 +4,8 @@
 import type { ChangerContext } from "../changer/context.ts";
 import { cachedListing, storeListing } from "../changer/listing-cache.ts";
 import { formatList, formatListAll, formatSlots } from "../changer/protocol.ts";
-import {
-  loadedSlot,
-  loadSlot,
-  scanChanger,
-  transferSlot,
-  unloadDrive,
-  withLock,
-} from "../changer/operations.ts";
+import { loadSlot, transferSlot, unloadDrive } from "../changer/moves.ts";
+import { loadedSlot, scanChanger, withLock } from "../changer/operations.ts";
 import { UsageError } from "../errors.ts";
 import { driveLinkPath } from "../state/drives.ts";
 import { writeStdout } from "./context.ts";

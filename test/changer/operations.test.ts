@@ -12,14 +12,8 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChangerContext } from "../../src/changer/context.ts";
-import {
-  loadedSlot,
-  loadSlot,
-  scanChanger,
-  transferSlot,
-  unloadDrive,
-  withLock,
-} from "../../src/changer/operations.ts";
+import { loadSlot, transferSlot, unloadDrive } from "../../src/changer/moves.ts";
+import { loadedSlot, scanChanger, withLock } from "../../src/changer/operations.ts";
 import {
   formatList,
   formatListAll,

@@ -1,0 +1,191 @@
+// Moving volumes: load, unload and transfer, each under the changer lock. Write order makes a
+// crash harmless: on load the link is switched before the state says "loaded" (and switched back
+// if that write fails), on unload the state says "empty" before the link goes.
+import { statSync } from "node:fs";
+import { AppError, errnoCode } from "../errors.ts";
+import { locateMagazine } from "../magazine/discover.ts";
+import { volumeTarget } from "../magazine/identity.ts";
+import { replaceSymlink } from "../state/atomic.ts";
+import {
+  driveLinkPath,
+  emptyDriveTarget,
+  readDrives,
+  writeDrives,
+} from "../state/drives.ts";
+import {
+  lookupSlot,
+  readRegistry,
+  slotCount,
+  writeRegistry,
+} from "../state/registry.ts";
+import type { ChangerContext } from "./context.ts";
+import { checkDrive, syncDriveLinks, withLock } from "./operations.ts";
+
+function emptySlot(slot: number, why: string): AppError {
+  // Bareos retries a load whose output contains exactly this phrase.
+  return new AppError(`Source Element Address ${slot} is Empty (${why})`);
+}
+
+function checkSlot(count: number, slot: number, what = "slot"): number {
+  if (!Number.isInteger(slot) || slot < 1 || slot > count) {
+    throw new AppError(
+      count === 0
+        ? `${what} ${slot} is out of range: the changer has no slots yet; run \`magchanger magazine init\``
+        : `${what} ${slot} is out of range: the changer has slots 1..${count}`,
+    );
+  }
+  return count;
+}
+
+export async function loadSlot(
+  ctx: ChangerContext,
+  slot: number,
+  drive: number,
+): Promise<void> {
+  checkDrive(ctx, drive);
+  await withLock(ctx, async () => {
+    const { work_dir: workDir } = ctx.config;
+    const found = lookupSlot(workDir, slot);
+    const drives = readDrives(workDir);
+    syncDriveLinks(ctx, drives);
+    checkSlot(found.count, slot);
+    const holder = drives.findIndex((d) => d?.slot === slot);
+    if (holder >= 0 && holder !== drive) {
+      throw new AppError(
+        `slot ${slot} is already loaded in drive ${holder}; unload drive ${holder} first`,
+      );
+    }
+    const entry = found.entry;
+    if (!entry) {
+      const gone = found.retired;
+      throw emptySlot(
+        slot,
+        gone
+          ? `volume ${gone} was removed from its magazine`
+          : "no volume has this slot",
+      );
+    }
+    const mountPoint = await locateMagazine(
+      ctx.config,
+      entry.magazine,
+      ctx.sys,
+    );
+    const number = found.magazineNumber;
+    if (!mountPoint)
+      throw emptySlot(
+        slot,
+        `volume ${entry.barcode} is on magazine ${number ?? "?"}, which is not attached`,
+      );
+    const target = volumeTarget(mountPoint, entry.magazine, entry.barcode);
+    try {
+      if (!statSync(target).isFile())
+        throw emptySlot(slot, `${entry.barcode} is not a regular file`);
+    } catch (error) {
+      if (error instanceof AppError) throw error;
+      throw emptySlot(
+        slot,
+        `volume ${entry.barcode} is missing from magazine ${number ?? "?"} (${errnoCode(error)})`,
+      );
+    }
+    const previous = drives[drive];
+    if (previous?.slot === slot && previous.target === target) {
+      ctx.log.info(`load slot ${slot} drive ${drive}: already loaded`);
+      return;
+    }
+    // Symlink first, state second: a crash in between leaves the state saying what it said before.
+    const link = driveLinkPath(workDir, drive);
+    replaceSymlink(link, target);
+    drives[drive] = {
+      slot,
+      magazine: entry.magazine,
+      barcode: entry.barcode,
+      target,
+    };
+    try {
+      writeDrives(workDir, drives, ctx.config.drives);
+    } catch (error) {
+      // The state still says what it said before: point the link back too (an empty drive's
+      // short link needs no data block on a full disk). If that fails, the next locked command
+      // repairs the link from the state.
+      try {
+        replaceSymlink(link, previous?.target ?? emptyDriveTarget(drive));
+      } catch {
+        ctx.log.warn(
+          `drive ${drive}: could not point ${link} back after a failed state write`,
+        );
+      }
+      throw error;
+    }
+    ctx.log.info(
+      `loaded slot ${slot} (${entry.barcode}, magazine ${number ?? "?"}) into drive ${drive}` +
+        (previous ? `, replacing slot ${previous.slot}` : ""),
+    );
+  });
+}
+
+export async function unloadDrive(
+  ctx: ChangerContext,
+  slot: number | undefined,
+  drive: number,
+): Promise<void> {
+  checkDrive(ctx, drive);
+  await withLock(ctx, () => {
+    const { work_dir: workDir } = ctx.config;
+    const drives = readDrives(workDir);
+    const current = drives[drive];
+    if (!current) {
+      syncDriveLinks(ctx, drives);
+      ctx.log.info(`unload drive ${drive}: already empty`);
+      return;
+    }
+    if (slot !== undefined && slot > 0 && slot !== current.slot) {
+      ctx.log.warn(
+        `unload drive ${drive}: Bacula named slot ${slot} but the drive holds slot ${current.slot}; unloading it`,
+      );
+    }
+    // State first, symlink second: a crash in between leaves a drive that says empty.
+    drives[drive] = undefined;
+    writeDrives(workDir, drives, ctx.config.drives);
+    replaceSymlink(driveLinkPath(workDir, drive), emptyDriveTarget(drive));
+    ctx.log.info(
+      `unloaded slot ${current.slot} (${current.barcode}) from drive ${drive}`,
+    );
+  });
+}
+
+/** Moves a volume to an unused slot (Bareos / Baculum `transfer`): renumbers, moves no data. */
+export async function transferSlot(
+  ctx: ChangerContext,
+  source: number,
+  destination: number,
+): Promise<void> {
+  await withLock(ctx, () => {
+    const { work_dir: workDir } = ctx.config;
+    const registry = readRegistry(workDir);
+    const drives = readDrives(workDir);
+    checkSlot(slotCount(registry), source, "source slot");
+    checkSlot(slotCount(registry), destination, "destination slot");
+    const entry = registry.slots.get(source);
+    if (!entry) throw emptySlot(source, "no volume has this slot");
+    if (source === destination) return;
+    const holder = drives.findIndex((d) => d?.slot === source);
+    if (holder >= 0)
+      throw new AppError(
+        `slot ${source} is loaded in drive ${holder}; unload it before a transfer`,
+      );
+    const occupant =
+      registry.slots.get(destination)?.barcode ??
+      registry.retired.get(destination);
+    if (occupant)
+      throw new AppError(
+        `destination slot ${destination} is not empty: it belongs to volume ${occupant}`,
+      );
+    registry.slots.delete(source);
+    entry.slot = destination;
+    registry.slots.set(destination, entry);
+    writeRegistry(workDir, registry);
+    ctx.log.info(
+      `transferred ${entry.barcode} from slot ${source} to slot ${destination}`,
+    );
+  });
+}
