@@ -12,8 +12,16 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChangerContext } from "../../src/changer/context.ts";
-import { loadSlot, transferSlot, unloadDrive } from "../../src/changer/moves.ts";
-import { loadedSlot, scanChanger, withLock } from "../../src/changer/operations.ts";
+import {
+  loadSlot,
+  transferSlot,
+  unloadDrive,
+} from "../../src/changer/moves.ts";
+import {
+  loadedSlot,
+  scanChanger,
+  withLock,
+} from "../../src/changer/operations.ts";
 import {
   formatList,
   formatListAll,
