@@ -2,13 +2,12 @@
 // loads nothing it does not need (no citty, no consola, no log file: autofs logs its stderr).
 // stdout carries exactly one map entry line, or nothing.
 import { basename } from "node:path";
-import { parseArgs } from "node:util";
 import { isAutomapName } from "../argv0.ts";
 import { automapConfig } from "../automap/discover.ts";
 import { mapEntry } from "../automap/resolve.ts";
 import { UsageError } from "../errors.ts";
 import { realSystem } from "../system/system.ts";
-import { argumentError } from "../unlock/args.ts";
+import { parseStrict } from "../unlock/args.ts";
 import { isBlockDevice } from "../unlock/device.ts";
 import { writeStdout } from "./context.ts";
 
@@ -41,17 +40,10 @@ export async function main(args: string[]): Promise<void> {
       );
     key = args[0];
   } else {
-    let parsed: ReturnType<typeof parseCli>;
-    try {
-      parsed = parseCli(args);
-    } catch (error) {
-      throw argumentError("automap", error, args, [
-        "-c",
-        "--config",
-        "-h",
-        "--help",
-      ]);
-    }
+    const parsed = parseStrict("automap", args, {
+      config: { type: "string", short: "c" },
+      help: { type: "boolean", short: "h" },
+    });
     if (parsed.values.help) {
       process.stdout.write(HELP);
       return;
@@ -77,16 +69,4 @@ export async function main(args: string[]): Promise<void> {
     isBlockDevice,
   });
   writeStdout(`${entry}\n`);
-}
-
-function parseCli(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: "string", short: "c" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
 }

@@ -1,12 +1,11 @@
 // magchanger unlock: the udev helper. Everything the command line names is checked before a
 // config is read or a tool runs. No bun:ffi and no changer lock on this path: systemd-udevd's
 // sandbox (MemoryDenyWriteExecute) forbids the JIT that FFI needs.
-import { parseArgs } from "node:util";
 import type { Config } from "../config/schema.ts";
 import { AppError, ConfigError, UsageError } from "../errors.ts";
 import { teeToStderr } from "../log.ts";
 import { exec } from "../system/exec.ts";
-import { argumentError } from "../unlock/args.ts";
+import { parseStrict } from "../unlock/args.ts";
 import {
   checkDeviceSyntax,
   checkMapperName,
@@ -60,18 +59,11 @@ export function parseUnlockArgs(
   args: string[],
   env: Record<string, string | undefined>,
 ): UnlockArgs | "help" {
-  let parsed: ReturnType<typeof parseCli>;
-  try {
-    parsed = parseCli(args);
-  } catch (error) {
-    throw argumentError("unlock", error, args, [
-      "-c",
-      "--config",
-      "--remove",
-      "-h",
-      "--help",
-    ]);
-  }
+  const parsed = parseStrict("unlock", args, {
+    config: { type: "string", short: "c" },
+    remove: { type: "boolean" },
+    help: { type: "boolean", short: "h" },
+  });
   const { values, positionals } = parsed;
   if (values.help) return "help";
   if (positionals.length > 2)
@@ -98,19 +90,6 @@ export function parseUnlockArgs(
     device: device ?? (env.DEVNAME || undefined),
     name,
   };
-}
-
-function parseCli(args: string[]) {
-  return parseArgs({
-    args,
-    allowPositionals: true,
-    strict: true,
-    options: {
-      config: { type: "string", short: "c" },
-      remove: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
 }
 
 export async function main(args: string[]): Promise<void> {

@@ -1,6 +1,26 @@
+// Strict argument parsing for the root helpers (unlock, automap), which load no CLI framework.
 // node:util parseArgs errors are paragraphs ("Unknown option 'r'. To specify a positional
 // argument starting with a '-', ..."): say in one line which argument was wrong instead.
+import { type ParseArgsConfig, parseArgs } from "node:util";
 import { UsageError } from "../errors.ts";
+
+type Options = NonNullable<ParseArgsConfig["options"]>;
+
+/** parseArgs with positionals, strict, errors as one-line UsageErrors naming the argument. */
+export function parseStrict<const O extends Options>(
+  command: string,
+  args: string[],
+  options: O,
+) {
+  try {
+    return parseArgs({ args, allowPositionals: true, strict: true, options });
+  } catch (error) {
+    const known = Object.entries(options).flatMap(([name, o]) =>
+      o.short ? [`--${name}`, `-${o.short}`] : [`--${name}`],
+    );
+    throw argumentError(command, error, args, known);
+  }
+}
 
 export function argumentError(
   command: string,
