@@ -171,10 +171,11 @@ describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
     );
   });
 
-  test("stale mapping with a real mount: run outside udev, it is lazily unmounted, closed and reopened", async () => {
+  /** A mapping whose disk is gone but whose filesystem is still mounted: a tmpfs whose source
+   * is the mapper's path stands in for the pulled disk's filesystem. */
+  function staleMount(): string {
     const mnt = join(root, `stale${n}`);
     mkdirSync(mnt);
-    // A tmpfs whose source is the mapper's path stands in for the pulled disk's filesystem.
     tool([
       "mount",
       "-t",
@@ -189,6 +190,11 @@ describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
     fakes.setMapping(mapper(), "(null)");
     fakes.setBusy(mapper(), mnt);
     fakes.realUmount();
+    return mnt;
+  }
+
+  test("stale mapping with a real mount: run outside udev, it is lazily unmounted, closed and reopened", async () => {
+    const mnt = staleMount();
     const result = await runBinary(["unlock", disk.device, mapper()], {
       env: env(),
     });
@@ -214,22 +220,7 @@ describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
   });
 
   test("stale mapping with a real mount from udev: the mount is reported, not touched; exit 1", async () => {
-    const mnt = join(root, `stale${n}`);
-    mkdirSync(mnt);
-    tool([
-      "mount",
-      "-t",
-      "tmpfs",
-      "-o",
-      "size=1m",
-      "--",
-      `/dev/mapper/${mapper()}`,
-      mnt,
-    ]);
-    mounts.push(mnt);
-    fakes.setMapping(mapper(), "(null)");
-    fakes.setBusy(mapper(), mnt);
-    fakes.realUmount();
+    const mnt = staleMount();
     const result = await runBinary(["unlock", disk.device, mapper()], {
       env: udev("add"),
     });
