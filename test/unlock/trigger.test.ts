@@ -5,26 +5,13 @@ import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
-import type { Log } from "../../src/log.ts";
 import type { Exec, ExecResult } from "../../src/system/exec.ts";
 import {
   queueRefresh,
   SYSTEMCTL_TIMEOUT_MS,
 } from "../../src/unlock/trigger.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
-
-function memoryLog(): Log & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    debug: (m) => void lines.push(`debug: ${m}`),
-    info: (m) => void lines.push(`info: ${m}`),
-    warn: (m) => void lines.push(`warn: ${m}`),
-    error: (m) => void lines.push(`error: ${m}`),
-    failure: undefined,
-    close() {},
-  };
-}
+import { memoryLog } from "../helpers/log.ts";
 
 const dirs: string[] = [];
 afterAll(() => {

@@ -12,7 +12,6 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../src/config/schema.ts";
 import { AppError, ToolError } from "../../src/errors.ts";
-import type { Log } from "../../src/log.ts";
 import { exec } from "../../src/system/exec.ts";
 import {
   removeMapping,
@@ -30,24 +29,12 @@ import {
   writeConfig,
   writeKeyFile,
 } from "./fakes.ts";
+import { memoryLog } from "../helpers/log.ts";
 
 const missing = luksMissing();
 if (missing) console.warn(`skipping unlock tests: ${missing}`);
 
 const SECRET = "unlock-test-secret-7f3a9c";
-
-function memoryLog(): Log & { lines: string[] } {
-  const lines: string[] = [];
-  return {
-    lines,
-    debug: (m) => void lines.push(`debug: ${m}`),
-    info: (m) => void lines.push(`info: ${m}`),
-    warn: (m) => void lines.push(`warn: ${m}`),
-    error: (m) => void lines.push(`error: ${m}`),
-    failure: undefined,
-    close() {},
-  };
-}
 
 describe.skipIf(missing !== undefined)("unlock", () => {
   let root: string;
