@@ -98,32 +98,3 @@ export const exec: Exec = async (argv, options = {}) => {
     ms: performance.now() - started,
   };
 };
-
-/** Runs argv and throws a ToolError naming the tool, the exit status and its last stderr line. */
-export async function execChecked(
-  argv: string[],
-  options: ExecOptions = {},
-): Promise<ExecResult> {
-  const result = await exec(argv, options);
-  const ok = options.okCodes ?? [0];
-  if (result.timedOut) {
-    throw new ToolError(
-      `${argv[0]} timed out after ${Math.round(result.ms / 1000)} s and was killed`,
-    );
-  }
-  if (!ok.includes(result.exitCode)) {
-    const detail = lastLine(result.stderr) || lastLine(result.stdout);
-    throw new ToolError(
-      `${argv[0]} ${argv[1] ?? ""} failed with exit ${result.exitCode}${detail ? `: ${detail}` : ""}`.replace(
-        /\s+failed/,
-        " failed",
-      ),
-    );
-  }
-  return result;
-}
-
-function lastLine(text: string): string {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").trim().slice(0, 300);
-}
