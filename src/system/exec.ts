@@ -8,8 +8,6 @@ export interface ExecOptions {
   env?: Record<string, string | undefined>;
   stdin?: string;
   cwd?: string;
-  /** Exit codes that are not failures (default [0]). */
-  okCodes?: number[];
 }
 
 export interface ExecResult {
