@@ -97,4 +97,10 @@ const ERRNO_TEXT: Record<string, string> = {
   EISDIR: "is a directory",
   ENOTEMPTY: "directory not empty",
   EBUSY: "device or resource busy",
+  ELOOP: "a symbolic link, not followed",
+  ENOTREG: "not a regular file",
+  EFBIG: "file too large to read",
+  EMLINK: "a file with other hard links",
+  EOWNER: "wrong owner",
+  ECHANGED: "replaced while being opened",
 };

@@ -1,0 +1,408 @@
+// Root-safe file access for every path that the run-as user or a plugged-in disk can influence
+// (the work dir, the log dir, a bay, a disk's files). The rules: never follow a link there
+// (O_NOFOLLOW, lstat), never open what is not a regular file or directory (a FIFO blocks, a
+// device node has side effects on open), check what was opened is what was looked at (fstat
+// dev/ino against lstat), cap every read, create with O_EXCL and fchown the open fd (never
+// chown by path). Failures are errno-style errors (`code`), so callers map them like any other
+// fs error; describeErrno() knows the codes added here.
+import {
+  closeSync,
+  constants,
+  fchownSync,
+  fstatSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readlinkSync,
+  readSync,
+  type Stats,
+  writeSync,
+} from "node:fs";
+import { dirname, resolve } from "node:path";
+
+/** The largest state or identity file read: far above any real one, small enough to be instant. */
+export const MAX_READ_BYTES = 64 * 1024;
+
+const {
+  O_RDONLY,
+  O_WRONLY,
+  O_CREAT,
+  O_EXCL,
+  O_APPEND,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_NOCTTY,
+} = constants;
+const O_DIRECTORY = constants.O_DIRECTORY;
+
+export type UnsafeCode =
+  | "ELOOP" // a symbolic link where none is followed
+  | "ENOTREG" // not a regular file (FIFO, socket, device, directory)
+  | "ENOTDIR"
+  | "EFBIG" // larger than the read cap
+  | "EMLINK" // a regular file with other hard links
+  | "EOWNER" // owned by someone it must not be
+  | "ECHANGED"; // replaced between the look and the open
+
+export function unsafe(path: string, code: UnsafeCode, detail = ""): Error {
+  return Object.assign(
+    new Error(`${path}: ${code}${detail ? ` (${detail})` : ""}`),
+    {
+      code,
+      path,
+    },
+  );
+}
+
+export interface ReadOptions {
+  /** Cap in bytes (default MAX_READ_BYTES); a larger file is refused with EFBIG. */
+  maxBytes?: number;
+  /** Owners allowed (uids); any owner when unset. */
+  owners?: readonly number[];
+  /** Refuse a file with other hard links (default true). */
+  singleLink?: boolean;
+}
+
+/** lstat, or undefined when nothing is there. Other errors are thrown. */
+export function lstatIfExists(path: string): Stats | undefined {
+  try {
+    return lstatSync(path);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+function checkOwner(
+  path: string,
+  stats: Stats,
+  owners: readonly number[] | undefined,
+): void {
+  if (owners && !owners.includes(stats.uid))
+    throw unsafe(
+      path,
+      "EOWNER",
+      `owned by uid ${stats.uid}, expected ${owners.join(" or ")}`,
+    );
+}
+
+/**
+ * Opens path for reading without following a link at its last component, without blocking, and
+ * only when it is (still) the regular file lstat saw. Returns the fd and its fstat.
+ */
+function openRegularForRead(
+  path: string,
+  options: ReadOptions,
+): { fd: number; stats: Stats } {
+  const seen = lstatSync(path);
+  if (seen.isSymbolicLink())
+    throw unsafe(path, "ELOOP", "a symbolic link; not followed");
+  if (!seen.isFile())
+    throw unsafe(path, "ENOTREG", `not a regular file: ${kindOf(seen)}`);
+  const fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  try {
+    const stats = fstatSync(fd);
+    if (stats.dev !== seen.dev || stats.ino !== seen.ino || !stats.isFile())
+      throw unsafe(path, "ECHANGED", "replaced while being opened");
+    checkOwner(path, stats, options.owners);
+    if ((options.singleLink ?? true) && stats.nlink !== 1)
+      throw unsafe(path, "EMLINK", `${stats.nlink} hard links`);
+    return { fd, stats };
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/** Reads all of fd, refusing more than maxBytes. */
+export function readFdBounded(
+  fd: number,
+  path: string,
+  maxBytes = MAX_READ_BYTES,
+): Buffer {
+  const buffer = Buffer.allocUnsafe(Math.min(maxBytes, 1 << 20) + 1);
+  let chunks: Buffer[] = [];
+  let total = 0;
+  for (;;) {
+    const n = readSync(fd, buffer, 0, buffer.length, null);
+    if (n <= 0) break;
+    total += n;
+    if (total > maxBytes)
+      throw unsafe(path, "EFBIG", `larger than ${maxBytes} bytes`);
+    chunks.push(Buffer.from(buffer.subarray(0, n)));
+  }
+  const all = Buffer.concat(chunks, total);
+  chunks = [];
+  return all;
+}
+
+/** The bytes of a regular file, read as described above. */
+export function readFileBounded(
+  path: string,
+  options: ReadOptions = {},
+): Buffer {
+  const maxBytes = options.maxBytes ?? MAX_READ_BYTES;
+  const { fd, stats } = openRegularForRead(path, options);
+  try {
+    if (stats.size > maxBytes)
+      throw unsafe(path, "EFBIG", `${stats.size} bytes, more than ${maxBytes}`);
+    return readFdBounded(fd, path, maxBytes);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function readTextBounded(
+  path: string,
+  options: ReadOptions = {},
+): string {
+  return readFileBounded(path, options).toString("utf8");
+}
+
+/** As readTextBounded, or undefined when nothing is at path. */
+export function readTextIfExists(
+  path: string,
+  options: ReadOptions = {},
+): string | undefined {
+  try {
+    return readTextBounded(path, options);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === "ENOENT") return undefined;
+    throw error;
+  }
+}
+
+export interface Owner {
+  uid: number;
+  gid: number;
+}
+
+/**
+ * Opens (or creates) a file for appending, as a log: never through a link, only a regular file
+ * with one link, owned by one of owners when it already exists. A file it creates is handed to
+ * createOwner through the fd. Returns the fd.
+ */
+export function openAppendNoFollow(
+  path: string,
+  options: {
+    mode?: number;
+    owners?: readonly number[];
+    createOwner?: Owner | undefined;
+  } = {},
+): number {
+  let fd: number;
+  let created = false;
+  try {
+    fd = openSync(
+      path,
+      O_WRONLY |
+        O_APPEND |
+        O_CREAT |
+        O_EXCL |
+        O_NOFOLLOW |
+        O_NONBLOCK |
+        O_NOCTTY,
+      options.mode ?? 0o640,
+    );
+    created = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    const seen = lstatSync(path);
+    if (seen.isSymbolicLink())
+      throw unsafe(path, "ELOOP", "a symbolic link; not followed");
+    if (!seen.isFile())
+      throw unsafe(path, "ENOTREG", `not a regular file: ${kindOf(seen)}`);
+    fd = openSync(
+      path,
+      O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+    );
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile())
+      throw unsafe(path, "ENOTREG", `not a regular file: ${kindOf(stats)}`);
+    if (!created) {
+      checkOwner(path, stats, options.owners);
+      if (stats.nlink !== 1)
+        throw unsafe(path, "EMLINK", `${stats.nlink} hard links`);
+    } else if (options.createOwner) {
+      fchownSync(fd, options.createOwner.uid, options.createOwner.gid);
+    }
+    return fd;
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+}
+
+/**
+ * Creates a new file with data (O_CREAT|O_EXCL|O_NOFOLLOW: never an existing file or a link's
+ * target) and hands it to owner through the fd. Throws EEXIST when anything is at path.
+ */
+export function createFileExclusive(
+  path: string,
+  data: string | Uint8Array,
+  mode: number,
+  owner?: Owner,
+): void {
+  const fd = openSync(
+    path,
+    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY,
+    mode,
+  );
+  try {
+    if (owner) fchownSync(fd, owner.uid, owner.gid);
+    const bytes = typeof data === "string" ? Buffer.from(data) : data;
+    let offset = 0;
+    while (offset < bytes.length)
+      offset += writeSync(fd, bytes, offset, bytes.length - offset);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Opens a directory that is really one (not a link to one) and returns its fd: for fchown, or
+ * to pin it while its fstat is checked. The caller closes it.
+ */
+export function openDirectoryNoFollow(path: string): number {
+  const fd = openSync(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
+  return fd;
+}
+
+/** lstat that requires a real directory (not a link to one): its Stats. */
+export function lstatDirectory(path: string): Stats {
+  const stats = lstatSync(path);
+  if (stats.isSymbolicLink())
+    throw unsafe(path, "ELOOP", "a symbolic link; not followed");
+  if (!stats.isDirectory())
+    throw Object.assign(new Error(`${path}: ENOTDIR`), {
+      code: "ENOTDIR",
+      path,
+    });
+  return stats;
+}
+
+/**
+ * Makes dir (one level; its parent must exist) or accepts an existing real directory, and, when
+ * owner is given, hands a directory it created to owner through its fd. An existing directory
+ * is only handed over when it is root's and empty-handed ownership is asked (claimExisting).
+ * Returns whether it created the directory.
+ */
+export function ensureDirectoryNoFollow(
+  dir: string,
+  mode: number,
+  owner?: Owner,
+  options: { claimExisting?: boolean } = {},
+): boolean {
+  let created = false;
+  try {
+    mkdirSync(dir, { mode });
+    created = true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+  }
+  const fd = openDirectoryNoFollow(dir);
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isDirectory()) throw unsafe(dir, "ENOTDIR");
+    if (
+      owner &&
+      (created || options.claimExisting) &&
+      (stats.uid !== owner.uid || stats.gid !== owner.gid)
+    )
+      fchownSync(fd, owner.uid, owner.gid);
+  } finally {
+    closeSync(fd);
+  }
+  return created;
+}
+
+/** As ensureDirectoryNoFollow for every missing level of dir; levels that exist must be real directories. */
+export function ensureDirectoriesNoFollow(
+  dir: string,
+  mode: number,
+  owner?: Owner,
+): void {
+  const absolute = resolve(dir);
+  const missing: string[] = [];
+  let at = absolute;
+  for (;;) {
+    const stats = lstatIfExists(at);
+    if (stats) {
+      if (
+        stats.isSymbolicLink() &&
+        missing.length > 0 &&
+        !trustedLinkParent(at)
+      )
+        throw unsafe(
+          at,
+          "ELOOP",
+          "a symbolic link in a directory others may write; not followed",
+        );
+      break;
+    }
+    missing.unshift(at);
+    const parent = dirname(at);
+    if (parent === at) break;
+    at = parent;
+  }
+  for (const level of missing) ensureDirectoryNoFollow(level, mode, owner);
+  if (missing.length === 0) lstatDirectory(absolute);
+}
+
+/** A link root may follow: its directory (and that directory's parents) only root can change. */
+function trustedLinkParent(link: string): boolean {
+  return untrustedComponent(dirname(link)) === undefined;
+}
+
+/**
+ * The first component of an absolute path that someone other than root could change, with why,
+ * or undefined when root alone controls the whole path: each directory root's and not writable
+ * by group or others (a root-owned sticky directory such as /tmp is fine: only an entry's owner
+ * may replace it), and each symbolic link followed on the way inside such a directory.
+ */
+export function untrustedComponent(
+  path: string,
+  depth = 0,
+): string | undefined {
+  if (depth > 16) return `${path}: too many levels of links`;
+  const absolute = resolve(path);
+  const parts = absolute.split("/").filter(Boolean);
+  let at = "/";
+  for (let i = 0; i <= parts.length; i++) {
+    const stats = lstatSync(at);
+    if (stats.isSymbolicLink()) {
+      // The link sits in a directory already found root's; in a sticky one others may add
+      // links, so only a link root owns is followed (and its target checked the same way).
+      if (stats.uid !== 0)
+        return `${at} is a symbolic link owned by uid ${stats.uid}`;
+      const target = resolve(dirname(at), readlinkSync(at));
+      const rest = parts.slice(i).join("/");
+      return untrustedComponent(rest ? `${target}/${rest}` : target, depth + 1);
+    }
+    if (stats.uid !== 0) return `${at} is owned by uid ${stats.uid}, not root`;
+    if (stats.isDirectory()) {
+      const writable = (stats.mode & 0o022) !== 0;
+      const sticky = (stats.mode & 0o1000) !== 0;
+      if (writable && !sticky)
+        return `${at} is writable by ${stats.mode & 0o002 ? "others" : "its group"} (mode ${(stats.mode & 0o7777).toString(8)})`;
+    } else if (i < parts.length) {
+      return `${at} is not a directory`;
+    }
+    const next = parts[i];
+    if (next === undefined) break;
+    at = at === "/" ? `/${next}` : `${at}/${next}`;
+  }
+  return undefined;
+}
+
+function kindOf(stats: Stats): string {
+  if (stats.isDirectory()) return "a directory";
+  if (stats.isFIFO()) return "a FIFO";
+  if (stats.isSocket()) return "a socket";
+  if (stats.isCharacterDevice()) return "a character device";
+  if (stats.isBlockDevice()) return "a block device";
+  if (stats.isSymbolicLink()) return "a symbolic link";
+  return "not a regular file";
+}

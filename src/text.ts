@@ -1,0 +1,23 @@
+// Text that reaches a terminal, a log line or an error message from outside (file names on a
+// disk, argument values, tool output) is made printable: a control character could clear the
+// screen, forge a whole output line or split a one-line error.
+// biome-ignore lint: control characters are exactly what this matches
+const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+
+/** text with every control character written as an escape (\n, \t, \xNN, \uNNNN). */
+export function printable(text: string): string {
+  return text.replace(CONTROL, (c) => {
+    if (c === "\n") return "\\n";
+    if (c === "\r") return "\\r";
+    if (c === "\t") return "\\t";
+    const code = c.charCodeAt(0);
+    return code < 0x100
+      ? `\\x${code.toString(16).padStart(2, "0")}`
+      : `\\u${code.toString(16).padStart(4, "0")}`;
+  });
+}
+
+/** A value quoted for a one-line message: JSON-style quotes around its printable form. */
+export function quoted(text: string): string {
+  return `"${printable(text).replaceAll('"', '\\"')}"`;
+}
