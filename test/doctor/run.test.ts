@@ -18,6 +18,7 @@ import { runDoctor } from "../../src/doctor/run.ts";
 import { applyPlan } from "../../src/setup/apply.ts";
 import { planSetup } from "../../src/setup/plan.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+import { fakeHost } from "./host-fakes.ts";
 
 const BIN = process.execPath;
 const UUID = "0b7f3c9e-2a4d-4f61-9a57-3c1e0f1d2b6a";
@@ -111,6 +112,7 @@ const doctor = (w: World, conf = w.conf) =>
     prefix: w.prefix,
     binary: BIN,
     configDir: "/etc/magchanger",
+    host: fakeHost(),
   });
 const failures = (checks: Check[]) => checks.filter((c) => c.status === "fail");
 const named = (checks: Check[], name: string) =>
