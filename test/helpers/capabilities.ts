@@ -5,6 +5,7 @@
 // reason (MAGCHANGER_SKIP_LOG). No test probes the host on its own: it asks here.
 import { appendFileSync, existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { type HostKernel, realHostKernel } from "../../src/system/kernel.ts";
 import { untraversableParent } from "./run.ts";
 import { testRoot } from "./tmp.ts";
 
@@ -79,11 +80,19 @@ function hasAccount(db: "passwd" | "group", name: string): boolean {
     .some((line) => line.split(":")[0] === name);
 }
 
-/** /proc/filesystems lists the type (`nodev\tautofs`, `\text4`). */
-function kernelHas(fsType: string): boolean {
-  return readOr("/proc/filesystems", "")
-    .split("\n")
-    .some((line) => line.split("\t")[1]?.trim() === fsType);
+let host: HostKernel | undefined;
+/**
+ * The running kernel has it, or has it as a module that mount (ext4) or automount (autofs4)
+ * loads on first use: /proc/filesystems lists only what is loaded.
+ */
+function kernelHas(fsType: string, modules: string[]): boolean {
+  host ??= realHostKernel();
+  return (
+    host.filesystems
+      .split("\n")
+      .some((line) => line.split("\t")[1]?.trim() === fsType) ||
+    host.modules(modules).length > 0
+  );
 }
 
 function tools(...names: string[]): string | undefined {
@@ -117,11 +126,15 @@ function probe(need: Capability): string | undefined {
     case "root":
       return process.getuid?.() === 0 ? undefined : "needs root";
     case "ext4":
-      return kernelHas("ext4") ? undefined : "no ext4 in this kernel";
+      return kernelHas("ext4", ["ext4"]) ? undefined : "no ext4 in this kernel";
     case "autofs":
-      return kernelHas("autofs") ? undefined : "no autofs in this kernel";
+      return kernelHas("autofs", ["autofs4", "autofs"])
+        ? undefined
+        : "no autofs in this kernel";
     case "device-mapper":
-      return /^\s*\d+ device-mapper$/m.test(readOr("/proc/misc", ""))
+      host ??= realHostKernel();
+      return /^\s*\d+ device-mapper$/m.test(host.misc) ||
+        host.modules(["dm-mod", "dm_mod"]).length > 0
         ? undefined
         : "no device-mapper in this kernel";
     case "loop":
@@ -172,11 +185,15 @@ export function missing(...needs: Capability[]): string | undefined {
 const recorded = new Set<string>();
 
 /** Prints and records (for .ci/run's summary) that suite is skipped, once per suite. */
-export function recordSkip(suite: string, reason: string): void {
+export function recordSkip(
+  suite: string,
+  reason: string,
+  print: (line: string) => void = console.warn,
+): void {
   const key = `${reason}\t${suite}`;
   if (recorded.has(key)) return;
   recorded.add(key);
-  console.warn(`skip: ${suite}: ${reason}`);
+  print(`skip: ${suite}: ${reason}`);
   const log = process.env.MAGCHANGER_SKIP_LOG;
   if (log) appendFileSync(log, `${key}\n`);
 }
