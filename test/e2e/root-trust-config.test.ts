@@ -133,6 +133,20 @@ describe.skipIf(SKIP !== undefined)(
         conf,
         `${shared} is writable by its group (mode 775)`,
       );
+      await refused(
+        ["automap", "-c", conf, "magazine"],
+        conf,
+        `${shared} is writable by its group`,
+      );
+      // Found by discovery, as udev and autofs find it: skipped, and named in the error.
+      const found = await runBinary(["unlock", "--remove", "tr"], {
+        env: { ...BASE_ENV, MAGCHANGER_CONFIG_DIR: shared },
+      });
+      expect(found.exitCode).toBe(3);
+      expect(found.stderr).toContain(
+        `(unusable: refusing config ${conf}: ${shared} is writable by its group`,
+      );
+      expect(ran()).toBe(false);
     });
 
     test("a group-writable config file is refused with the chmod that fixes it", async () => {
