@@ -4,9 +4,10 @@
 // later calls with the same text reuse it. Trusted only when not running as root, and only when
 // the cache file belongs to the current user (or root) and nobody else can write it: the cache
 // never gives a process more than its own user could already do.
-import { closeSync, fstatSync, openSync, readFileSync } from "node:fs";
+import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../state/atomic.ts";
+import { readFdBounded, readTextBounded } from "../state/safe-fs.ts";
 import { build } from "../version.ts";
 import type { LoadedConfig } from "./load.ts";
 
@@ -36,11 +37,19 @@ export function readConfigCache(
     return undefined;
   let fd: number | undefined;
   try {
-    fd = openSync(join(workDir, FILE), "r");
+    // Never blocks on a FIFO or follows a link planted in the work dir.
+    const { O_RDONLY, O_NONBLOCK, O_NOFOLLOW } = constants;
+    fd = openSync(join(workDir, FILE), O_RDONLY | O_NONBLOCK | O_NOFOLLOW);
     const st = fstatSync(fd);
-    if ((st.uid !== uid && st.uid !== 0) || (st.mode & 0o022) !== 0)
+    if (
+      !st.isFile() ||
+      (st.uid !== uid && st.uid !== 0) ||
+      (st.mode & 0o022) !== 0
+    )
       return undefined;
-    const entry = JSON.parse(readFileSync(fd, "utf8")) as Partial<LoadedConfig>;
+    const entry = JSON.parse(
+      readFdBounded(fd, FILE).toString("utf8"),
+    ) as Partial<LoadedConfig>;
     if (
       entry.digest !== digest ||
       !entry.config ||
@@ -68,7 +77,7 @@ export function writeConfigCache(loaded: LoadedConfig): void {
   try {
     // Root never reads the cache, so it arrives here on every call: when the file already holds
     // this validation, write nothing (read-only commands write nothing, DESIGN property 4).
-    const entry = JSON.parse(readFileSync(path, "utf8")) as {
+    const entry = JSON.parse(readTextBounded(path)) as {
       digest?: unknown;
     };
     if (entry.digest === loaded.digest) return;

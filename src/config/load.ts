@@ -2,10 +2,10 @@
 // line (syntax) or the key path (schema) and what is allowed, on one line.
 // A file is TOML when it ends in .toml or has a `name` key; anything else is read as a
 // vchanger.conf (0.8 or 1.0 syntax), so a vchanger Changer Device keeps working unchanged.
-import { readFileSync } from "node:fs";
 import { parse as parseToml, TomlError } from "smol-toml";
-import { ConfigError, describeErrno } from "../errors.ts";
+import { ConfigError } from "../errors.ts";
 import { configDigest, rawWorkDir, readConfigCache } from "./cache.ts";
+import { readConfigSource } from "./read.ts";
 import { type Config, getConfigSchema } from "./schema.ts";
 import { parseVchangerConfig } from "./vchanger.ts";
 
@@ -31,20 +31,17 @@ export function loadConfig(file: string): Config {
   return readConfigFile(file).config;
 }
 
+/**
+ * Every command reads its config here. As root the file must be root's alone (config/read.ts),
+ * and the validated-config cache, which the run-as user writes, is never used.
+ */
 export function readConfigFile(
   file: string,
   options: ReadOptions = {},
 ): LoadedConfig {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read config ${file}: ${describeErrno(error)}; pass the changer's .toml file (see conf/magchanger.toml)`,
-      { cause: error },
-    );
-  }
-  return readConfigText(text, file, options);
+  const root = process.geteuid?.() === 0;
+  const text = readConfigSource(file, root);
+  return readConfigText(text, file, root ? {} : options);
 }
 
 export function parseConfigText(text: string, file: string): Config {

@@ -2,6 +2,7 @@
 // Bacula). Reads only: it writes nothing and changes no owner (a magazine on an autofs bay is
 // mounted by looking at it, as the changer itself would).
 import { loadConfig } from "../config/load.ts";
+import { UntrustedConfigError } from "../config/read.ts";
 import { ConfigError } from "../errors.ts";
 import { livePath } from "../setup/paths.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
@@ -42,6 +43,9 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     config = loadConfig(options.configFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
+    // As root, a config others may change is refused before any tool it names could run.
+    if (error instanceof UntrustedConfigError)
+      return [fail("config owner", error.message, error.fix)];
     return [
       fail(
         "config",

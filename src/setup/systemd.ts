@@ -56,6 +56,11 @@ export function retryService(binary: string): string {
 ${header(binary)}${serviceBody("retry a pending Bacula update of changer %i", binary, "refresh --if-pending")}`;
 }
 
+// No User=/Group=: the template serves every changer, each with its own run-as user. The
+// service starts refresh as root, which reads only the root-owned config (config/read.ts refuses
+// any other) and switches to the config's user and group, supplementary groups included (so
+// Debian's root:bacula 0640 bconsole.conf stays readable), before it touches the work dir, the
+// log or bconsole.
 function serviceBody(what: string, binary: string, command: string): string {
   return `[Unit]
 Description=magchanger: ${what}

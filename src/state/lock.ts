@@ -4,9 +4,9 @@
 // flock comes through bun:ffi, which needs the JIT: never reach this module from `unlock`
 // (systemd-udevd's MemoryDenyWriteExecute sandbox).
 import { dlopen, FFIType, read } from "bun:ffi";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, constants, fchmodSync, fstatSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { describeErrno, LockTimeoutError } from "../errors.ts";
+import { AppError, describeErrno, LockTimeoutError } from "../errors.ts";
 import { writeFailure } from "./atomic.ts";
 
 const LOCK_EX = 2;
@@ -35,6 +35,47 @@ function loadLibc() {
   return libc;
 }
 
+const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } =
+  constants;
+
+/**
+ * Opens (creating 0600) the lock file. flock works on a read-only fd, so whoever may open the
+ * file may hold the lock for ever: it must be ours alone. An older file of ours with group or
+ * other bits is narrowed through the fd; one that someone else owns and others may open is
+ * refused. The owner may still open it read-only (a read-only work dir's list).
+ */
+function openLockFile(path: string): number {
+  let fd: number;
+  try {
+    fd = openSync(
+      path,
+      O_WRONLY | O_CREAT | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
+      0o600,
+    );
+  } catch (error) {
+    throw writeFailure(path, error);
+  }
+  try {
+    const stats = fstatSync(fd);
+    if (!stats.isFile())
+      throw new AppError(
+        `cannot lock ${path}: not a regular file; remove it (rm ${path}) and retry`,
+      );
+    if ((stats.mode & 0o077) !== 0) {
+      if (stats.uid !== process.geteuid?.())
+        throw new AppError(
+          `cannot lock changer: ${path} is owned by uid ${stats.uid} with mode ${(stats.mode & 0o777).toString(8)}, so others may hold the lock; remove it (rm ${path}) and retry`,
+        );
+      fchmodSync(fd, 0o600);
+    }
+    return fd;
+  } catch (error) {
+    closeSync(fd);
+    if (error instanceof AppError) throw error;
+    throw writeFailure(path, error);
+  }
+}
+
 export interface ChangerLock {
   readonly path: string;
   release(): void;
@@ -51,12 +92,7 @@ export function acquireLock(
   changerName: string,
 ): ChangerLock {
   const path = lockPath(workDir);
-  let fd: number;
-  try {
-    fd = openSync(path, "a", 0o660);
-  } catch (error) {
-    throw writeFailure(path, error);
-  }
+  const fd = openLockFile(path);
   const { flock, errno } = loadLibc();
   const deadline = performance.now() + timeoutSeconds * 1000;
   let pause = 1;

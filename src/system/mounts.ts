@@ -37,14 +37,20 @@ export function readMountInfo(): MountEntry[] {
   return parseMountInfo(readFileSync("/proc/self/mountinfo", "utf8"));
 }
 
+/** The mounts of a block device given as major:minor, newest last. */
+export function mountsOfDevice(
+  entries: MountEntry[],
+  majorMinor: string,
+): MountEntry[] {
+  return entries.filter((e) => e.majorMinor === majorMinor);
+}
+
 /** The mount points of a block device given as major:minor, newest last. */
 export function mountPointsOf(
   entries: MountEntry[],
   majorMinor: string,
 ): string[] {
-  return entries
-    .filter((e) => e.majorMinor === majorMinor)
-    .map((e) => e.mountPoint);
+  return mountsOfDevice(entries, majorMinor).map((e) => e.mountPoint);
 }
 
 export function majorMinorOf(rdev: number): string {

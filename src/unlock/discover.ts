@@ -1,8 +1,7 @@
 // Finding the changer config when udev or autofs start magchanger without -c: the files in
 // /etc/magchanger (MAGCHANGER_CONFIG_DIR overrides it). These commands run as root and the
-// config names the programs they run, so as root a config must be root's and not writable by
-// anyone else.
-import { readdirSync, type Stats, statSync } from "node:fs";
+// config names the programs they run, so as root a config must be root's alone (config/read.ts).
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
@@ -14,26 +13,11 @@ export function configDir(env: Record<string, string | undefined>): string {
   return env.MAGCHANGER_CONFIG_DIR || DEFAULT_CONFIG_DIR;
 }
 
-/** Loads a config that a root helper may trust. */
+/**
+ * Loads a config that a root helper may trust: readConfigFile applies root's rule (the file and
+ * its directories root's alone, checked on the open fd) to every command, these included.
+ */
 export function loadTrustedConfig(file: string): Config {
-  if (process.geteuid?.() === 0) {
-    let stats: Stats | undefined;
-    try {
-      stats = statSync(file);
-    } catch {
-      // loadConfig reports the missing file with its advice.
-    }
-    if (stats && stats.uid !== 0) {
-      throw new ConfigError(
-        `refusing config ${file}: owned by uid ${stats.uid}, not root, and it names programs run as root; run: chown root ${file}`,
-      );
-    }
-    if (stats && (stats.mode & 0o022) !== 0) {
-      throw new ConfigError(
-        `refusing config ${file}: group/other may write it, and it names programs run as root; run: chmod go-w ${file}`,
-      );
-    }
-  }
   return loadConfig(file);
 }
 

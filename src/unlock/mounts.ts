@@ -6,24 +6,26 @@ import { join } from "node:path";
 import {
   type MountEntry,
   majorMinorOf,
+  mountsOfDevice,
   parseMountInfo,
 } from "../system/mounts.ts";
 
-/** The mounts of /dev/mapper/NAME, deepest first (so nested mounts go before their parents). */
+/**
+ * The mounts of /dev/mapper/NAME, deepest first (so nested mounts go before their parents).
+ * Matched by the device's major:minor only, never by the source string: anyone may mount a FUSE
+ * filesystem with fsname=/dev/mapper/NAME on a path of theirs, and root then unmounts it. Without
+ * the device there is nothing of it to unmount; an anonymous device (major 0) is never a dm one.
+ */
 export function mountsOfMapping(
   mountinfo: string,
   name: string,
   sysRoot = "/sys",
 ): MountEntry[] {
-  const node = `/dev/mapper/${name}`;
-  const devno = mapperDevno(name, node, sysRoot);
-  return parseMountInfo(mountinfo)
-    .filter(
-      (entry) =>
-        entry.source === node ||
-        (devno !== undefined && entry.majorMinor === devno),
-    )
-    .sort((a, b) => b.mountPoint.length - a.mountPoint.length);
+  const devno = mapperDevno(name, `/dev/mapper/${name}`, sysRoot);
+  if (devno === undefined || devno.startsWith("0:")) return [];
+  return mountsOfDevice(parseMountInfo(mountinfo), devno).sort(
+    (a, b) => b.mountPoint.length - a.mountPoint.length,
+  );
 }
 
 /** major:minor of the dm device called name, from its node or from sysfs (udev may not have made the node). */

@@ -17,10 +17,12 @@ import {
   mkdirSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { createLoopFs, type LoopFs } from "../helpers/loop.ts";
 import { BASE_ENV, runBinary, tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import {
@@ -54,6 +56,8 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   let logFile: string;
   let n = 0;
   const mounts: string[] = [];
+  const staleFs: LoopFs[] = [];
+  const staleNodes: string[] = [];
   const mapper = () => `mge${process.pid}x${n}`;
   // Each case's host root: systemd "runs" there only after bootSystemd(), whatever this host runs.
   const env = (extra: Record<string, string> = {}) => ({
@@ -99,6 +103,8 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     for (const dir of mounts)
       if (isMounted(dir))
         tool(["umount", "-l", "--", dir], { okCodes: [0, 32] });
+    for (const fs of staleFs) fs.destroy();
+    for (const node of staleNodes) rmSync(node, { force: true });
     disk?.detach();
     if (root) removeTempDir(root);
   });
@@ -170,21 +176,25 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     );
   });
 
-  /** A mapping whose disk is gone but whose filesystem is still mounted: a tmpfs whose source
-   * is the mapper's path stands in for the pulled disk's filesystem. */
+  /** A mapping whose disk is gone but whose filesystem is still mounted: an ext4 on a loop
+   * device stands in for it, with a block node of that device made at /dev/mapper/NAME (unlock
+   * matches mounts by the node's major:minor, never by the source string). */
   function staleMount(): string {
     const mnt = join(root, `stale${n}`);
-    mkdirSync(mnt);
+    const fs = createLoopFs(root, `stale${n}`);
+    staleFs.push(fs);
+    fs.mount(mnt);
+    const rdev = statSync(fs.device).rdev;
+    const node = `/dev/mapper/${mapper()}`;
     tool([
-      "mount",
-      "-t",
-      "tmpfs",
-      "-o",
-      "size=1m",
+      "mknod",
       "--",
-      `/dev/mapper/${mapper()}`,
-      mnt,
+      node,
+      "b",
+      String(Math.floor(rdev / 256) & 0xfff),
+      String(rdev & 0xff),
     ]);
+    staleNodes.push(node);
     mounts.push(mnt);
     fakes.setMapping(mapper(), "(null)");
     fakes.setBusy(mapper(), mnt);

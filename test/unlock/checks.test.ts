@@ -231,11 +231,21 @@ describe("mounts of a mapping", () => {
     "",
   ].join("\n");
 
-  test("finds the mounts by source, deepest first, with escapes decoded", () => {
-    expect(
-      mountsOfMapping(info, "bacula", "/nonexistent").map((m) => m.mountPoint),
-    ).toEqual(["/mnt/usb1/magazine/sub dir", "/mnt/usb1/magazine"]);
-    expect(mountsOfMapping(info, "nothing", "/nonexistent")).toEqual([]);
+  test("finds the mounts of the device's major:minor, deepest first, with escapes decoded; never by source alone", () => {
+    const sys = makeTempDir("sys");
+    try {
+      mkdirSync(join(sys, "block", "dm-0", "dm"), { recursive: true });
+      writeFileSync(join(sys, "block", "dm-0", "dm", "name"), "bacula\n");
+      writeFileSync(join(sys, "block", "dm-0", "dev"), "253:0\n");
+      expect(
+        mountsOfMapping(info, "bacula", sys).map((m) => m.mountPoint),
+      ).toEqual(["/mnt/usb1/magazine/sub dir", "/mnt/usb1/magazine"]);
+      // bacula2 has no device here: its source string alone matches nothing.
+      expect(mountsOfMapping(info, "bacula2", sys)).toEqual([]);
+      expect(mountsOfMapping(info, "nothing", "/nonexistent")).toEqual([]);
+    } finally {
+      removeTempDir(sys);
+    }
   });
 
   test("finds a mount by major:minor through sysfs when it was mounted as /dev/dm-1", () => {

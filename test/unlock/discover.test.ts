@@ -82,7 +82,7 @@ describe.skipIf(skipUnless(["root"], SUITE))(SUITE, () => {
     const config = add("usb1.toml", "usb1", "bacula");
     chmodSync(config.source, 0o664);
     expect(() => loadTrustedConfig(config.source)).toThrow(
-      `refusing config ${config.source}: group/other may write it, and it names programs run as root; run: chmod go-w ${config.source}`,
+      `refusing config ${config.source}: group/other may write it (mode 664), and it names programs root runs; run: chmod go-w ${config.source}`,
     );
     chmodSync(config.source, 0o644);
     chownSync(config.source, 65534, 0);

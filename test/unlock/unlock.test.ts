@@ -79,12 +79,17 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     log = memoryLog();
     mountinfo = join(dir, "mountinfo");
     writeFileSync(mountinfo, "22 1 0:20 / / rw,relatime - ext4 /dev/vda rw\n");
+    // The fake mapping's device, as sysfs shows a dm device: mounts are matched by 253:0.
+    const dm = join(dir, "sys/block/dm-0");
+    mkdirSync(join(dm, "dm"), { recursive: true });
+    writeFileSync(join(dm, "dm/name"), `${mapper()}\n`);
+    writeFileSync(join(dm, "dev"), "253:0\n");
     deps = {
       exec,
       log,
       env: {},
       mountinfoPath: mountinfo,
-      sysRoot: join(dir, "nosys"),
+      sysRoot: join(dir, "sys"),
     };
   });
 
