@@ -14,7 +14,7 @@ import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { underPrefix } from "../setup/paths.ts";
 import { scanConfigs } from "../unlock/discover.ts";
 import { checkKeyFile } from "../unlock/keyfile.ts";
-import { denied, R, W, X } from "./access.ts";
+import { denied, linkAdvice, ownershipFix, R, W, X } from "./access.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
 
@@ -149,7 +149,13 @@ export function checkWorkDir(ctx: DoctorContext): Check[] {
     ];
   const why = denied(dir, who, R | W | X);
   if (why)
-    return [fail("work dir", why, `chown ${owner} ${dir}; chmod 0750 ${dir}`)];
+    return [
+      fail(
+        "work dir",
+        why,
+        ownershipFix(dir, `chown ${owner} ${dir}; chmod 0750 ${dir}`),
+      ),
+    ];
   const checks: Check[] = [];
   // A state file left by a run as root (user = "root" once, or a manual test) blocks every later write.
   const stuck = readdirSync(dir, { withFileTypes: true })
@@ -161,7 +167,7 @@ export function checkWorkDir(ctx: DoctorContext): Check[] {
       fail(
         "work dir",
         `${who.name} cannot write ${stuck.slice(0, 3).join(", ")}${stuck.length > 3 ? " ..." : ""}`,
-        `chown -R ${owner} ${dir}`,
+        ownershipFix(dir, `chown -R ${owner} ${dir}`),
       ),
     );
   }
@@ -199,6 +205,15 @@ export function checkLog(ctx: DoctorContext): Check[] {
     return [ok("log", "logging is off (log_level)")];
   if (!who) return [];
   const owner = `${config.user}:${config.group}`;
+  const link = linkAdvice(file);
+  if (link)
+    return [
+      warn(
+        "log",
+        `${file} is a symbolic link: unlock (root) never writes through one, so its diagnostics are lost`,
+        `${link} (or let ${setupCommand(ctx)} create it owned by ${owner})`,
+      ),
+    ];
   const exists = statOrUndefined(file) !== undefined;
   const why = exists ? denied(file, who, W) : denied(dirname(file), who, W | X);
   if (!why) return [ok("log", `${file} is writable by ${who.name}`)];
