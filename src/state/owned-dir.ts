@@ -3,6 +3,7 @@
 // chowned through the open fd, never by path. Built on state/safe-fs.ts.
 import {
   closeSync,
+  fchmodSync,
   fchownSync,
   fstatSync,
   mkdirSync,
@@ -31,10 +32,15 @@ export function ensureOwnedDirectory(
   mode: number,
   owner: Owner | undefined,
   options: { claimExisting?: boolean } = {},
-): { path: string; created: boolean } {
-  const { fd, path, created } = openOwnedDirectory(dir, mode, owner, options);
+): { path: string; created: boolean; chowned: boolean } {
+  const { fd, path, created, chowned } = openOwnedDirectory(
+    dir,
+    mode,
+    owner,
+    options,
+  );
   closeSync(fd);
-  return { path, created };
+  return { path, created, chowned };
 }
 
 export interface OwnedDirectory {
@@ -43,6 +49,8 @@ export interface OwnedDirectory {
   /** Its real path. */
   path: string;
   created: boolean;
+  /** Whether it was handed to owner now. */
+  chowned: boolean;
   /** A path to name inside this very directory (through /proc/self/fd, as openat would). */
   entry(name: string): string;
 }
@@ -82,6 +90,7 @@ export function openOwnedDirectory(
   }
   const fd = openDirectoryNoFollow(absolute);
   const real = fdPath(fd);
+  let chowned = false;
   try {
     if (real !== undefined && dirname(real) !== expected)
       throw unsafe(
@@ -90,12 +99,13 @@ export function openOwnedDirectory(
         `a parent was replaced: it led to ${real}`,
       );
     const stats = fstatSync(fd);
-    if (
-      owner &&
-      (created || options.claimExisting) &&
-      (stats.uid !== owner.uid || stats.gid !== owner.gid)
-    )
-      fchownSync(fd, owner.uid, owner.gid);
+    // mkdir's mode went through the umask.
+    if (created && (stats.mode & 0o7777) !== mode) fchmodSync(fd, mode);
+    chowned =
+      owner !== undefined &&
+      (created || options.claimExisting === true) &&
+      (stats.uid !== owner.uid || stats.gid !== owner.gid);
+    if (owner && chowned) fchownSync(fd, owner.uid, owner.gid);
   } catch (error) {
     closeSync(fd);
     throw error;
@@ -103,7 +113,7 @@ export function openOwnedDirectory(
   const path = real ?? absolute;
   const entry = (name: string) =>
     real === undefined ? `${path}/${name}` : `/proc/self/fd/${fd}/${name}`;
-  return { fd, path, created, entry };
+  return { fd, path, created, chowned, entry };
 }
 
 /** Throws ELOOP at the first existing component of path that is a link others could have planted. */
