@@ -254,3 +254,88 @@ describe.skipIf(SKIP !== undefined)(
     });
   },
 );
+
+describe.skipIf(SKIP !== undefined)(
+  "item 3: magazine init and INITMAG never chown or write into a planted bay link",
+  () => {
+    /** A changer whose bay (and optionally work dir) sits in a run-as user's directory. */
+    const initCase = () => {
+      const c = newCase();
+      const parent = attackerDir(join(c.dir, "srv"));
+      const bay = join(parent, "bay");
+      const conf = join(c.dir, "c.toml");
+      writeFileSync(
+        conf,
+        `name = "m${n}"\nwork_dir = "${join(parent, "state", "work")}"\nlog_file = "${join(parent, "log", "m.log")}"\n${runAsLines(attacker())}[[magazine]]\npath = "${bay}"\nallow_unmounted = true\n`,
+      );
+      const init = () =>
+        runBinary(["magazine", "init", "-c", conf, "1", "--volumes", "2"], {
+          timeoutMs: 30_000,
+        });
+      const initmag = () =>
+        runBinary([conf, "INITMAG", "1"], { timeoutMs: 30_000 });
+      return { ...c, parent, bay, init, initmag };
+    };
+
+    test("magazine init: a bay that is a link in the run-as user's directory is refused, its target untouched", async () => {
+      const c = initCase();
+      plantLink(c.victim, c.bay);
+      const result = await c.init();
+      expectUntouched(c.victim, c.victimFile);
+      expect(result.exitCode).not.toBe(0);
+      expect(oneLine(result.stderr)).toBe(1);
+      expect(result.stderr).toContain(c.bay);
+      expect(result.stderr).toContain("symbolic link");
+    });
+
+    test("INITMAG: a bay that is a link in the run-as user's directory is refused, its target untouched", async () => {
+      const c = initCase();
+      plantLink(c.victim, c.bay);
+      const result = await c.initmag();
+      expectUntouched(c.victim, c.victimFile);
+      expect(result.exitCode).not.toBe(0);
+      expect(oneLine(result.stderr)).toBe(1);
+      expect(result.stderr).toContain("symbolic link");
+    });
+
+    test("magazine init: a work dir reached through a planted link is not created or chowned", async () => {
+      const c = initCase();
+      mkdirSync(c.bay);
+      plantLink(c.victim, join(c.parent, "state"));
+      const result = await c.init();
+      expectUntouched(c.victim, c.victimFile);
+      expect(result.exitCode).not.toBe(0);
+      expect(oneLine(result.stderr)).toBe(1);
+      expect(result.stderr).toContain(join(c.parent, "state"));
+    });
+
+    test("legitimate: a real bay is handed to the run-as user and gets its identity and volumes", async () => {
+      const c = initCase();
+      mkdirSync(c.bay);
+      const result = await c.init();
+      expect(result.stderr).toBe("");
+      expect(result.exitCode).toBe(0);
+      expect(lstatSync(c.bay)).toMatchObject({
+        uid: attacker().uid,
+        gid: attacker().gid,
+      });
+      expect(lstatSync(join(c.parent, "state", "work"))).toMatchObject({
+        uid: attacker().uid,
+      });
+      const names = readdirSync(c.bay);
+      expect(
+        names.filter((name) => name.startsWith(".magchanger-")),
+      ).toHaveLength(1);
+      expect(names.filter((name) => !name.startsWith("."))).toHaveLength(2);
+    });
+
+    test("legitimate: INITMAG on a real bay creates the magazine", async () => {
+      const c = initCase();
+      mkdirSync(c.bay);
+      const result = await c.initmag();
+      expect(result.exitCode).toBe(0);
+      expect(result.stdout).toContain("created magazine");
+      expect(lstatSync(c.bay)).toMatchObject({ uid: attacker().uid });
+    });
+  },
+);
