@@ -55,7 +55,10 @@ export function checkConfigFile(ctx: DoctorContext): Check[] {
       fail(
         "config owner",
         `${configFile} is owned by uid ${stats.uid} with mode ${(stats.mode & 0o7777).toString(8)}: unlock and automap run as root and refuse a config others can change`,
-        `chown root:root ${configFile}; chmod 0644 ${configFile}`,
+        ownershipFix(
+          configFile,
+          `chown root:root ${configFile}; chmod 0644 ${configFile}`,
+        ),
       ),
     );
   }
@@ -66,7 +69,10 @@ export function checkConfigFile(ctx: DoctorContext): Check[] {
         fail(
           "config access",
           `the storage daemon runs the changer as ${ctx.who.name}: ${why}`,
-          `chmod 0644 ${configFile} (it holds no secrets)`,
+          ownershipFix(
+            configFile,
+            `chmod 0644 ${configFile} (it holds no secrets)`,
+          ),
         ),
       );
   }
@@ -128,7 +134,10 @@ export function checkWorkDir(ctx: DoctorContext): Check[] {
       fail(
         "work dir",
         `${dir} does not exist`,
-        `${setupCommand(ctx)} (creates it owned by ${owner}), or mkdir -m 0750 ${dir}; chown ${owner} ${dir}`,
+        ownershipFix(
+          dir,
+          `${setupCommand(ctx)} (creates it owned by ${owner}), or mkdir -m 0750 ${dir}; chown ${owner} ${dir}`,
+        ),
       ),
     ];
   if (!stats.isDirectory())
@@ -262,7 +271,7 @@ export function checkKey(ctx: DoctorContext): Check[] {
         fail(
           name,
           `${path} is owned by uid ${stats.uid} with mode ${mode}: unlock refuses a key others can read or replace`,
-          `chown root:root ${path}; chmod 0400 ${path}`,
+          ownershipFix(path, `chown root:root ${path}; chmod 0400 ${path}`),
         ),
       ];
     }
@@ -306,7 +315,7 @@ export function checkBinary(ctx: DoctorContext): Check[] {
       fail(
         "binary",
         `${binary} runs as root from udev and autofs but others can replace it (uid ${stats.uid}, mode ${(stats.mode & 0o7777).toString(8)})`,
-        `chown root:root ${binary}; chmod 0755 ${binary}`,
+        ownershipFix(binary, `chown root:root ${binary}; chmod 0755 ${binary}`),
       ),
     ];
   }
