@@ -1,8 +1,15 @@
 // The changer log. Protocol commands must print nothing but protocol lines, so diagnostics go
 // to this file. Logging is best effort: a log that cannot be written never fails a command, but
-// the failure is kept so an error message can mention it.
-import { closeSync, mkdirSync, openSync, writeSync } from "node:fs";
+// the failure is kept so an error message can mention it. The file is never opened through a
+// link (O_NOFOLLOW), and every message is made printable and capped: names from a disk must
+// not forge log lines or flood the file.
+import { closeSync, mkdirSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
+import { openAppendNoFollow } from "./state/safe-fs.ts";
+import { printable } from "./text.ts";
+
+/** The longest message logged; the rest is cut and marked. */
+export const MAX_LOG_MESSAGE = 4096;
 
 export const LOG_LEVELS = ["debug", "info", "warn", "error", "off"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
@@ -17,27 +24,43 @@ export interface Log {
   close(): void;
 }
 
+/** message as one printable log line of at most MAX_LOG_MESSAGE characters. */
+export function logText(message: string): string {
+  const text = printable(message);
+  return text.length > MAX_LOG_MESSAGE
+    ? `${text.slice(0, MAX_LOG_MESSAGE)}... (${text.length - MAX_LOG_MESSAGE} more characters cut)`
+    : text;
+}
+
+export interface FileLogOptions {
+  /** An fd already opened safely (unlock as root): used instead of opening file. */
+  fd?: number;
+  /** Why the file cannot be written, found before: nothing is written to it. */
+  failure?: string;
+}
+
 export function createFileLog(
   file: string | undefined,
   level: LogLevel,
   tag: string,
+  options: FileLogOptions = {},
 ): Log {
   const threshold = LOG_LEVELS.indexOf(level);
-  let fd: number | undefined;
-  let failure: string | undefined;
+  let fd: number | undefined = options.fd;
+  let failure: string | undefined = options.failure;
   const write = (at: LogLevel, message: string) => {
     if (!file || LOG_LEVELS.indexOf(at) < threshold || failure) return;
     try {
       if (fd === undefined) {
         mkdirSync(dirname(file), { recursive: true, mode: 0o750 });
-        fd = openSync(file, "a", 0o640);
+        fd = openAppendNoFollow(file, { mode: 0o640 });
       }
       writeSync(
         fd,
-        `${new Date().toISOString()} ${tag}[${process.pid}] ${at}: ${message.replaceAll("\n", " | ")}\n`,
+        `${new Date().toISOString()} ${tag}[${process.pid}] ${at}: ${logText(message)}\n`,
       );
     } catch (error) {
-      failure = `cannot write log ${file}: ${(error as NodeJS.ErrnoException).code ?? error}`;
+      failure = `cannot write log ${printable(file)}: ${(error as Error).message ?? error}`;
     }
   };
   return {
@@ -60,7 +83,7 @@ export function teeToStderr(log: Log, minimum: LogLevel = "info"): Log {
   const threshold = LOG_LEVELS.indexOf(minimum);
   const echo = (at: LogLevel, message: string) => {
     if (LOG_LEVELS.indexOf(at) >= threshold)
-      process.stderr.write(`magchanger: ${message}\n`);
+      process.stderr.write(`magchanger: ${logText(message)}\n`);
   };
   return {
     debug: (m) => (log.debug(m), echo("debug", m)),

@@ -1,6 +1,4 @@
 // `magchanger magazine init|createvols|list`: preparing and inspecting magazines.
-import { chownSync, existsSync, mkdirSync, statSync } from "node:fs";
-import { dirname } from "node:path";
 import { type ArgsDef, type CommandDef, defineCommand } from "citty";
 import type { ChangerContext } from "../changer/context.ts";
 import { ensureWorkDir } from "../changer/operations.ts";
@@ -9,9 +7,10 @@ import type { Config } from "../config/schema.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { createFileLog, teeToStderr } from "../log.ts";
 import { isMountPoint, resolveMountPoint } from "../magazine/discover.ts";
+import { handBayToRunAs } from "../magazine/hand-over.ts";
 import { createVolumes, initMagazine, resolveBay } from "../magazine/init.ts";
 import { formatReports, magazineReports } from "../magazine/report.ts";
-import { dropPrivileges, lookupGroup, lookupUser } from "../system/identity.ts";
+import { dropPrivileges } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
 import { runCli } from "./cli.ts";
 import { writeStdout } from "./context.ts";
@@ -50,22 +49,8 @@ function context(config: Config): ChangerContext {
 
 /** As root: hand the bay to the run-as user (the seed's manual chown), then become that user. */
 function takeBay(config: Config, mountPoint: string): void {
-  if (process.getuid?.() === 0) {
-    const user = lookupUser(config.user);
-    const group = lookupGroup(config.group);
-    const st = statSync(mountPoint);
-    if (user && group && (st.uid !== user.uid || st.gid !== group.gid))
-      chownSync(mountPoint, user.uid, group.gid);
-    // The first magazine usually comes before `setup --write`: give the changer its work dir
-    // and log dir, owned by the run-as user, as setup would.
-    if (user && group) {
-      for (const dir of [config.work_dir, dirname(config.log_file)]) {
-        if (existsSync(dir)) continue;
-        mkdirSync(dir, { recursive: true, mode: 0o750 });
-        chownSync(dir, user.uid, group.gid);
-      }
-    }
-  }
+  // The first magazine usually comes before `setup --write`: the work dir and log dir too.
+  handBayToRunAs(config, mountPoint, config, { dirs: true });
   dropPrivileges(config);
 }
 

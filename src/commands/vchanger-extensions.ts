@@ -6,17 +6,16 @@
 // mag_ndx counts from 0 (vchanger 1.0, the LISTMAGS numbering), mag_bay from 1 (vchanger 0.8).
 // What magchanger does differently is refused with a one-line error that says what to do.
 import { runRefresh } from "./refresh.ts";
-import { chownSync, statSync } from "node:fs";
 import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { isMountPoint, resolveMountPoint } from "../magazine/discover.ts";
+import { handBayToRunAs } from "../magazine/hand-over.ts";
 import { createVolumes, initMagazine } from "../magazine/init.ts";
 import { type MagazineReport, magazineReports } from "../magazine/report.ts";
 import { readIndex } from "../magazine/vchanger08.ts";
-import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
 import { openChanger, type RunAsOverride, writeStdout } from "./context.ts";
 
@@ -152,7 +151,13 @@ export async function initMag(
     throw new AppError(
       `bay ${bay}: nothing is mounted at ${mountPoint}; mount the disk there first (with autofs: ls ${mountPoint})`,
     );
-  handOver(mountPoint, runAs.user ?? config.user, runAs.group ?? config.group);
+  // As root, the seed's `chown bacula:disk MOUNT` before initmag: the run-as user writes there.
+  handBayToRunAs(
+    config,
+    mountPoint,
+    { user: runAs.user ?? config.user, group: runAs.group ?? config.group },
+    { dirs: false },
+  );
   const ctx = openChanger(configPath, runAs);
   // A vchanger magazine already there is adopted by this scan, never initialized over.
   const view = await withLock(ctx, () => scanChanger(ctx));
@@ -173,14 +178,4 @@ export async function initMag(
   writeStdout(
     `created magazine ${result.identity.number} in bay ${bay} [${mountPoint}]\n`,
   );
-}
-
-/** As root, the seed's `chown bacula:disk MOUNT` before initmag: the run-as user writes there. */
-function handOver(mountPoint: string, user: string, group: string): void {
-  if (process.getuid?.() !== 0) return;
-  const u = lookupUser(user);
-  const g = lookupGroup(group);
-  if (!u || !g) return; // openChanger fails next with the reason
-  const st = statSync(mountPoint);
-  if (st.uid !== u.uid || st.gid !== g.gid) chownSync(mountPoint, u.uid, g.gid);
 }

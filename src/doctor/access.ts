@@ -4,6 +4,7 @@
 import {
   accessSync,
   constants,
+  lstatSync,
   readFileSync,
   type Stats,
   statSync,
@@ -94,4 +95,24 @@ export function denied(
     }
   }
   return undefined;
+}
+
+/**
+ * The advice for a path that is a symbolic link, or undefined when it is none: chown and chmod
+ * follow a link, so telling root to run them on one (planted by the run-as user, say) would
+ * change whatever it points to.
+ */
+export function linkAdvice(path: string): string | undefined {
+  try {
+    if (lstatSync(path).isSymbolicLink())
+      return `${path} is a symbolic link: never change its owner or mode (that changes what it points to); remove it (rm ${path}) and create the real file or directory`;
+  } catch {
+    // nothing there: no link
+  }
+  return undefined;
+}
+
+/** fix (a chown or chmod of path), unless path is a symbolic link: then linkAdvice. */
+export function ownershipFix(path: string, fix: string): string {
+  return linkAdvice(path) ?? fix;
 }

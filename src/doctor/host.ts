@@ -14,7 +14,7 @@ import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { underPrefix } from "../setup/paths.ts";
 import { scanConfigs } from "../unlock/discover.ts";
 import { checkKeyFile } from "../unlock/keyfile.ts";
-import { denied, R, W, X } from "./access.ts";
+import { denied, linkAdvice, ownershipFix, R, W, X } from "./access.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
 
@@ -55,7 +55,10 @@ export function checkConfigFile(ctx: DoctorContext): Check[] {
       fail(
         "config owner",
         `${configFile} is owned by uid ${stats.uid} with mode ${(stats.mode & 0o7777).toString(8)}: unlock and automap run as root and refuse a config others can change`,
-        `chown root:root ${configFile}; chmod 0644 ${configFile}`,
+        ownershipFix(
+          configFile,
+          `chown root:root ${configFile}; chmod 0644 ${configFile}`,
+        ),
       ),
     );
   }
@@ -66,7 +69,10 @@ export function checkConfigFile(ctx: DoctorContext): Check[] {
         fail(
           "config access",
           `the storage daemon runs the changer as ${ctx.who.name}: ${why}`,
-          `chmod 0644 ${configFile} (it holds no secrets)`,
+          ownershipFix(
+            configFile,
+            `chmod 0644 ${configFile} (it holds no secrets)`,
+          ),
         ),
       );
   }
@@ -128,7 +134,10 @@ export function checkWorkDir(ctx: DoctorContext): Check[] {
       fail(
         "work dir",
         `${dir} does not exist`,
-        `${setupCommand(ctx)} (creates it owned by ${owner}), or mkdir -m 0750 ${dir}; chown ${owner} ${dir}`,
+        ownershipFix(
+          dir,
+          `${setupCommand(ctx)} (creates it owned by ${owner}), or mkdir -m 0750 ${dir}; chown ${owner} ${dir}`,
+        ),
       ),
     ];
   if (!stats.isDirectory())
@@ -149,7 +158,13 @@ export function checkWorkDir(ctx: DoctorContext): Check[] {
     ];
   const why = denied(dir, who, R | W | X);
   if (why)
-    return [fail("work dir", why, `chown ${owner} ${dir}; chmod 0750 ${dir}`)];
+    return [
+      fail(
+        "work dir",
+        why,
+        ownershipFix(dir, `chown ${owner} ${dir}; chmod 0750 ${dir}`),
+      ),
+    ];
   const checks: Check[] = [];
   // A state file left by a run as root (user = "root" once, or a manual test) blocks every later write.
   const stuck = readdirSync(dir, { withFileTypes: true })
@@ -161,7 +176,7 @@ export function checkWorkDir(ctx: DoctorContext): Check[] {
       fail(
         "work dir",
         `${who.name} cannot write ${stuck.slice(0, 3).join(", ")}${stuck.length > 3 ? " ..." : ""}`,
-        `chown -R ${owner} ${dir}`,
+        ownershipFix(dir, `chown -R ${owner} ${dir}`),
       ),
     );
   }
@@ -199,6 +214,15 @@ export function checkLog(ctx: DoctorContext): Check[] {
     return [ok("log", "logging is off (log_level)")];
   if (!who) return [];
   const owner = `${config.user}:${config.group}`;
+  const link = linkAdvice(file);
+  if (link)
+    return [
+      warn(
+        "log",
+        `${file} is a symbolic link: unlock (root) never writes through one, so its diagnostics are lost`,
+        `${link} (or let ${setupCommand(ctx)} create it owned by ${owner})`,
+      ),
+    ];
   const exists = statOrUndefined(file) !== undefined;
   const why = exists ? denied(file, who, W) : denied(dirname(file), who, W | X);
   if (!why) return [ok("log", `${file} is writable by ${who.name}`)];
@@ -247,7 +271,7 @@ export function checkKey(ctx: DoctorContext): Check[] {
         fail(
           name,
           `${path} is owned by uid ${stats.uid} with mode ${mode}: unlock refuses a key others can read or replace`,
-          `chown root:root ${path}; chmod 0400 ${path}`,
+          ownershipFix(path, `chown root:root ${path}; chmod 0400 ${path}`),
         ),
       ];
     }
@@ -291,7 +315,7 @@ export function checkBinary(ctx: DoctorContext): Check[] {
       fail(
         "binary",
         `${binary} runs as root from udev and autofs but others can replace it (uid ${stats.uid}, mode ${(stats.mode & 0o7777).toString(8)})`,
-        `chown root:root ${binary}; chmod 0755 ${binary}`,
+        ownershipFix(binary, `chown root:root ${binary}; chmod 0755 ${binary}`),
       ),
     ];
   }

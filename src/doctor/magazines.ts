@@ -6,7 +6,7 @@ import { type MagazineStatus, probeAll } from "../magazine/discover.ts";
 import { formatBytes } from "../state/atomic.ts";
 import { majorMinorOf } from "../system/mounts.ts";
 import { autofsBay } from "../setup/paths.ts";
-import { denied, R, W, X } from "./access.ts";
+import { denied, ownershipFix, R, W, X } from "./access.ts";
 import { estimatedReservedBytes, ext4ReservedBytes } from "../system/ext4.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
@@ -93,7 +93,10 @@ function presentBay(ctx: DoctorContext, status: MagazineStatus): Check[] {
       fail(
         name,
         `${summary}; but ${why}: the storage daemon cannot write volumes there`,
-        `chown ${ctx.config.user}:${ctx.config.group} ${mountPoint} (the seed's chown)`,
+        ownershipFix(
+          mountPoint,
+          `chown ${ctx.config.user}:${ctx.config.group} ${mountPoint} (the seed's chown)`,
+        ),
       ),
     );
   }

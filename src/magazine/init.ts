@@ -22,6 +22,7 @@ import {
   type SlotEntry,
   writeRegistry,
 } from "../state/registry.ts";
+import { lstatDirectory } from "../state/safe-fs.ts";
 import { type MagazineStatus, probeMagazine, sortEntries } from "./discover.ts";
 import {
   identityDir,
@@ -101,6 +102,8 @@ export async function initMagazine(
     const dir = identityDir(mountPoint, identity.uuid);
     try {
       mkdirSync(dir, { mode: 0o755 });
+      // What was made must still be a real directory: the identity file is written through it.
+      lstatDirectory(dir);
     } catch (error) {
       throw writeFailure(dir, error);
     }

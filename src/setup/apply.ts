@@ -14,11 +14,14 @@ import { replaceSymlink } from "../state/atomic.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
 import {
   backup,
+  checkNoPlantedLink,
   chmodIfNeeded,
   chownIfNeeded,
   lstatOrUndefined,
   makeDir,
+  makeOwnedDir,
   type Ownership,
+  touchOwned,
   writeFileReplacing,
 } from "./files.ts";
 import { underPrefix } from "./paths.ts";
@@ -109,11 +112,13 @@ export function preflight(
   for (const piece of plan.pieces) {
     const path = underPrefix(options.prefix, piece.path);
     if (piece.kind !== "keyfile" || !existsSync(path)) check(piece, path);
-    if (piece.kind === "dir" || piece.kind === "touch")
-      owners.set(
-        piece,
-        piece.owner ? resolveOwner(piece.owner, options.root) : undefined,
-      );
+    if (piece.kind === "dir" || piece.kind === "touch") {
+      const owner = piece.owner
+        ? resolveOwner(piece.owner, options.root)
+        : undefined;
+      if (owner) checkNoPlantedLink(path, piece.kind, piece.what);
+      owners.set(piece, owner);
+    }
     if (piece.kind === "file" && piece.group && options.root) {
       // The group may not exist (no Bacula yet): then the file stays root's alone.
       const group = lookupGroup(piece.group);
@@ -147,9 +152,9 @@ function install(
     case "symlink":
       return installSymlink(path, piece.target);
     case "dir": {
-      const created = makeDir(path, piece.mode);
-      const chowned =
-        owner && (created || piece.claim) ? chownIfNeeded(path, owner) : false;
+      const { created, chowned } = owner
+        ? makeOwnedDir(path, piece.mode, owner, piece.claim === true)
+        : { created: makeDir(path, piece.mode), chowned: false };
       if (created)
         return {
           status: "created",
@@ -166,19 +171,20 @@ function install(
     }
     case "touch": {
       makeDir(dirname(path), 0o755);
-      if (!existsSync(path)) {
-        writeFileReplacing(path, "", piece.mode, owner);
-        return {
-          status: "created",
-          ...(owner ? {} : { detail: "owner not set: not root" }),
-        };
+      if (owner) {
+        const status = touchOwned(path, piece.mode, owner);
+        return status === "changed"
+          ? {
+              status,
+              detail: `owner set to ${piece.owner.user}:${piece.owner.group}`,
+            }
+          : { status };
       }
-      return owner && chownIfNeeded(path, owner)
-        ? {
-            status: "changed",
-            detail: `owner set to ${piece.owner.user}:${piece.owner.group}`,
-          }
-        : { status: "unchanged" };
+      if (!existsSync(path)) {
+        writeFileReplacing(path, "", piece.mode, undefined);
+        return { status: "created", detail: "owner not set: not root" };
+      }
+      return { status: "unchanged" };
     }
     case "include":
       return installInclude(path, piece.line, piece.comment, options.prefix);

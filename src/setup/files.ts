@@ -1,18 +1,35 @@
 // File operations for setup: crash-safe replacement that keeps owner and mode, and backups.
+// Owners and modes are set through an fd opened without following a link (O_NOFOLLOW), never
+// by path: the work dir and the log live in directories the run-as user may own, and a link it
+// planted there must not make root chown or chmod what it points to.
 import {
   chmodSync,
-  chownSync,
+  closeSync,
+  constants,
   existsSync,
+  fchmodSync,
+  fchownSync,
+  fstatSync,
   lstatSync,
   mkdirSync,
+  openSync,
   readFileSync,
   readlinkSync,
   type Stats,
-  statSync,
 } from "node:fs";
-import { dirname } from "node:path";
-import { AppError, describeErrno } from "../errors.ts";
+import { basename, dirname } from "node:path";
+import { AppError, describeErrno, errnoCode } from "../errors.ts";
 import { replaceSymlink, writeFileAtomic } from "../state/atomic.ts";
+import {
+  ensureOwnedDirectory,
+  openOwnedDirectory,
+  refuseUntrustedLinks,
+} from "../state/owned-dir.ts";
+import {
+  openAppendNoFollow,
+  unsafe,
+  untrustedComponent,
+} from "../state/safe-fs.ts";
 
 export const BACKUP_SUFFIX = ".magchanger-bak";
 
@@ -30,8 +47,12 @@ export function lstatOrUndefined(path: string): Stats | undefined {
 }
 
 function fail(path: string, action: string, error: unknown): never {
+  const link =
+    errnoCode(error) === "ELOOP"
+      ? `${(error as { path?: string }).path ?? path} is a symbolic link root does not follow there; remove it and rerun setup --write, `
+      : "";
   throw new AppError(
-    `cannot ${action} ${path}: ${describeErrno(error)}; nothing after it was changed`,
+    `cannot ${action} ${path}: ${describeErrno(error)}; ${link}nothing after it was changed`,
     { cause: error },
   );
 }
@@ -90,23 +111,130 @@ export function makeDir(dir: string, mode: number): boolean {
   return true;
 }
 
-export function chownIfNeeded(path: string, owner: Ownership): boolean {
-  const stats = statSync(path);
-  if (stats.uid === owner.uid && stats.gid === owner.gid) return false;
+/** Runs change on an fd of path, which must be a real file or directory (not a link, FIFO, device). */
+function withNoFollowFd<T>(
+  path: string,
+  action: string,
+  change: (fd: number, stats: Stats) => T,
+): T {
+  let fd: number | undefined;
   try {
-    chownSync(path, owner.uid, owner.gid);
+    const seen = lstatSync(path);
+    if (seen.isSymbolicLink())
+      throw unsafe(path, "ELOOP", "a symbolic link; not followed");
+    if (!seen.isFile() && !seen.isDirectory())
+      throw unsafe(path, "ENOTREG", "not a regular file or directory");
+    const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
+    fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    const stats = fstatSync(fd);
+    if (stats.dev !== seen.dev || stats.ino !== seen.ino)
+      throw unsafe(path, "ECHANGED", "replaced while being opened");
+    return change(fd, stats);
   } catch (error) {
-    fail(path, "change the owner of", error);
+    if (error instanceof AppError) throw error;
+    return fail(path, action, error);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
   }
-  return true;
+}
+
+export function chownIfNeeded(path: string, owner: Ownership): boolean {
+  return withNoFollowFd(path, "change the owner of", (fd, stats) => {
+    if (stats.uid === owner.uid && stats.gid === owner.gid) return false;
+    fchownSync(fd, owner.uid, owner.gid);
+    return true;
+  });
 }
 
 export function chmodIfNeeded(path: string, mode: number): boolean {
-  if ((statSync(path).mode & 0o7777) === mode) return false;
+  return withNoFollowFd(path, "change the mode of", (fd, stats) => {
+    if ((stats.mode & 0o7777) === mode) return false;
+    fchmodSync(fd, mode);
+    return true;
+  });
+}
+
+/**
+ * As root: dir made (or, with claim, taken over) for owner without following a link others
+ * could have planted, chowned through its fd. Returns whether it was created and/or chowned.
+ */
+export function makeOwnedDir(
+  dir: string,
+  mode: number,
+  owner: Ownership,
+  claim: boolean,
+): { created: boolean; chowned: boolean } {
   try {
-    chmodSync(path, mode);
+    return ensureOwnedDirectory(dir, mode, owner, { claimExisting: claim });
   } catch (error) {
-    fail(path, "change the mode of", error);
+    fail(dir, "create directory", error);
   }
-  return true;
+}
+
+/**
+ * As root: an empty file for owner (the log) made or kept, never through a link, inside its
+ * directory as opened by fd; an existing one must be owner's or root's, and is handed to owner.
+ */
+export function touchOwned(
+  path: string,
+  mode: number,
+  owner: Ownership,
+): "created" | "changed" | "unchanged" {
+  let dir: ReturnType<typeof openOwnedDirectory> | undefined;
+  let fd: number | undefined;
+  try {
+    dir = openOwnedDirectory(dirname(path), 0o755, undefined);
+    const entry = dir.entry(basename(path));
+    const existed = lstatOrUndefined(entry) !== undefined;
+    fd = openAppendNoFollow(entry, {
+      mode,
+      owners: [owner.uid, 0],
+      createOwner: owner,
+    });
+    if (!existed) return "created";
+    const stats = fstatSync(fd);
+    if (stats.uid === owner.uid && stats.gid === owner.gid) return "unchanged";
+    fchownSync(fd, owner.uid, owner.gid);
+    return "changed";
+  } catch (error) {
+    if (error instanceof Error && dir)
+      error.message = error.message.replaceAll(dir.entry(""), `${dir.path}/`);
+    return fail(path, "install", error);
+  } finally {
+    if (fd !== undefined) closeSync(fd);
+    if (dir) closeSync(dir.fd);
+  }
+}
+
+/**
+ * Root hands the work dir, the log dir and the log to the run-as user: refuse, before any
+ * write, a link on the way that someone other than root could have planted (in /var/lib/bacula,
+ * say, which bacula owns), and a log that is a link at all.
+ */
+export function checkNoPlantedLink(
+  path: string,
+  kind: string,
+  what: string,
+): void {
+  const refuse = (link: string, why: string): never => {
+    throw new AppError(
+      `cannot install ${path} (${what}): ${link} is a symbolic link ${why}; root does not follow it there: remove it and rerun setup --write`,
+    );
+  };
+  try {
+    refuseUntrustedLinks(dirname(path));
+  } catch (error) {
+    refuse(
+      (error as { path?: string }).path ?? dirname(path),
+      "others may have planted",
+    );
+  }
+  if (!lstatOrUndefined(path)?.isSymbolicLink()) return;
+  if (kind === "touch") refuse(path, "(a log must be a real file)");
+  const why = untrustedComponent(dirname(path));
+  if (why || lstatOrUndefined(path)?.uid !== 0)
+    refuse(
+      path,
+      `in a directory others may change (${why ?? "the link is not root's"})`,
+    );
 }

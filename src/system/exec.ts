@@ -1,7 +1,10 @@
 // The one way to run an external tool: an argv array (never a shell), a timeout, stdout and
 // stderr drained while the child runs (a child that fills a 64 KiB pipe otherwise blocks forever),
-// secrets passed through stdin or files, never argv.
+// secrets passed through stdin or files, never argv. A tool gets a minimal environment (fixed
+// PATH, LANG=C, a HOME of its own: see toolHome) and cwd /, not whatever the caller (udev,
+// autofs, an admin's shell in some directory, root's HOME) happened to have.
 import { ToolError } from "../errors.ts";
+import { SAFE_PATH, toolHome } from "./identity.ts";
 
 export interface ExecOptions {
   timeoutMs?: number;
@@ -27,6 +30,11 @@ export type Exec = (
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/** The environment a tool gets unless the caller passes its own. */
+export function toolEnvironment(): Record<string, string> {
+  return { PATH: SAFE_PATH, LANG: "C", HOME: toolHome() };
+}
+
 /** Runs argv and returns its result whatever the exit code; throws only if it cannot start. */
 export const exec: Exec = async (argv, options = {}) => {
   const [file] = argv;
@@ -39,8 +47,8 @@ export const exec: Exec = async (argv, options = {}) => {
       stdin: options.stdin === undefined ? "ignore" : "pipe",
       stdout: "pipe",
       stderr: "pipe",
-      env: options.env ?? process.env,
-      ...(options.cwd ? { cwd: options.cwd } : {}),
+      env: options.env ?? toolEnvironment(),
+      cwd: options.cwd ?? "/",
       // Same process group as magchanger: whoever kills us (systemd, udev, a test) kills the
       // tool too. Grandchildren that outlive a timed-out tool are bounded by the drain below.
     });

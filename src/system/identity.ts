@@ -1,7 +1,7 @@
 // Run-as identity. When started as root (udev, autofs, a sysadmin), magchanger becomes the
 // configured user and group, supplementary groups included, before it touches any state. An
 // unknown user or group is an error: never "stay root" (vchanger's defect).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { PrivilegeError } from "../errors.ts";
 
 export interface UserEntry {
@@ -30,10 +30,19 @@ function findRow(file: string, name: string): string[] | undefined {
   return undefined;
 }
 
+const GETENT = "/usr/bin/getent";
+
+/** The PATH every tool magchanger spawns gets, whatever the caller's was. */
+export const SAFE_PATH =
+  "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
 function getent(database: string, name: string): string[] | undefined {
   // Users from LDAP/NSS are not in /etc/passwd: ask getent, without a shell.
   try {
-    const result = Bun.spawnSync(["getent", database, "--", name], {
+    // By absolute path: as root, a getent found through PATH could be anyone's.
+    const result = Bun.spawnSync([GETENT, database, "--", name], {
+      env: { PATH: SAFE_PATH, LANG: "C" },
+      cwd: "/",
       timeout: 5000,
       stdout: "pipe",
       stderr: "ignore",
@@ -61,6 +70,19 @@ export function lookupGroup(name: string): GroupEntry | undefined {
   const row = findRow("/etc/group", name) ?? getent("group", name);
   if (!row || row.length < 3) return undefined;
   return { name, gid: Number(row[2]) };
+}
+
+let runAsHome: string | undefined;
+
+/**
+ * HOME for the tools magchanger spawns: the run-as user's home from passwd after the drop (or /
+ * when it does not exist), / for root, the caller's own otherwise; never root's HOME inherited
+ * by a process that dropped privileges.
+ */
+export function toolHome(): string {
+  if (runAsHome !== undefined) return runAsHome;
+  if (process.getuid?.() === 0) return "/";
+  return process.env.HOME || "/";
 }
 
 export interface RunAs {
@@ -105,6 +127,7 @@ export function dropPrivileges(runAs: RunAs): string {
       { cause: error },
     );
   }
+  runAsHome = existsSync(user.home) ? user.home : "/";
   if (process.getuid?.() !== user.uid || process.getgid?.() !== group.gid) {
     throw new PrivilegeError(
       `switching to ${user.name}:${group.name} did not take effect; refusing to run as root`,
