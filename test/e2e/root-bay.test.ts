@@ -7,12 +7,14 @@ import { lstatSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { runBinary } from "../helpers/run.ts";
 import { expectUntouched, lineCount, rootCases } from "../helpers/root-case.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const SKIP =
-  process.getuid?.() !== 0
-    ? "needs root (creates a user, runs the binary as root)"
-    : undefined;
-if (SKIP) console.warn(`skipping root-bay e2e: ${SKIP}`);
+const SKIP = skipUnless(
+  ["root", "tool:useradd", "tool:setpriv"],
+  "root-bay e2e",
+)
+  ? "skip"
+  : undefined;
 
 const cases = rootCases("root-bay");
 beforeAll(() => {

@@ -13,12 +13,14 @@ import { join } from "node:path";
 import { type Attacker, createAttacker } from "../helpers/attacker.ts";
 import { BASE_ENV, runBinary } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const SKIP =
-  process.getuid?.() !== 0
-    ? "needs root (creates a user, runs the binary as root)"
-    : undefined;
-if (SKIP) console.warn(`skipping root-tools e2e: ${SKIP}`);
+const SKIP = skipUnless(
+  ["root", "tool:useradd", "tool:setpriv"],
+  "root-tools e2e",
+)
+  ? "skip"
+  : undefined;
 
 let dir = "";
 let evil: Attacker | undefined;

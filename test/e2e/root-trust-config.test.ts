@@ -19,12 +19,14 @@ import { type Attacker, createAttacker } from "../helpers/attacker.ts";
 import { BASE_ENV, BINARY, runBinary, tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { ensureTestUser, type TestUser } from "../helpers/users.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const SKIP =
-  process.getuid?.() !== 0
-    ? "needs root (runs the binary as root and creates users)"
-    : undefined;
-if (SKIP) console.warn(`skipping root-trust-config tests: ${SKIP}`);
+const SKIP = skipUnless(
+  ["root", "tool:useradd", "tool:setpriv"],
+  "root-trust-config tests",
+)
+  ? "skip"
+  : undefined;
 
 describe.skipIf(SKIP !== undefined)(
   "root trusts only configs root alone controls",

@@ -11,12 +11,14 @@ import { expectSuccess } from "../helpers/expect.ts";
 import { tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { ensureTestUser, type TestUser } from "../helpers/users.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const SKIP =
-  process.getuid?.() !== 0
-    ? "needs root (runs the changer as root with a run-as user, creates users)"
-    : undefined;
-if (SKIP) console.warn(`skipping root-trust-lock tests: ${SKIP}`);
+const SKIP = skipUnless(
+  ["root", "tool:useradd", "tool:setpriv", "tool:flock"],
+  "root-trust-lock tests",
+)
+  ? "skip"
+  : undefined;
 
 describe.skipIf(SKIP !== undefined)(
   "the changer lock is the run-as user's alone",

@@ -17,7 +17,7 @@ import {
 import { chownSync, mkdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { type Attacker, createAttacker } from "../helpers/attacker.ts";
-import { createLoopFs, type LoopFs, loopMissing } from "../helpers/loop.ts";
+import { createLoopFs, type LoopFs } from "../helpers/loop.ts";
 import { BASE_ENV, runBinary, tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import {
@@ -25,13 +25,17 @@ import {
   createLuksDisk,
   type FakeTools,
   type LoopDisk,
-  luksMissing,
   writeConfig,
   writeKeyFile,
 } from "../unlock/fakes.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const SKIP = loopMissing() ?? luksMissing();
-if (SKIP) console.warn(`skipping root-trust-mounts tests: ${SKIP}`);
+const SKIP = skipUnless(
+  ["loop", "luks", "tool:useradd", "tool:setpriv"],
+  "root-trust-mounts tests",
+)
+  ? "skip"
+  : undefined;
 
 function isMounted(dir: string): boolean {
   return readFileSync("/proc/self/mountinfo", "utf8")

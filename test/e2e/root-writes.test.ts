@@ -15,12 +15,14 @@ import { join } from "node:path";
 import { BASE_ENV, runBinary } from "../helpers/run.ts";
 import { createFakeTools, type FakeTools } from "../unlock/fakes.ts";
 import { expectUntouched, lineCount, rootCases } from "../helpers/root-case.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const SKIP =
-  process.getuid?.() !== 0
-    ? "needs root (creates a user, runs the binary as root)"
-    : undefined;
-if (SKIP) console.warn(`skipping root-writes e2e: ${SKIP}`);
+const SKIP = skipUnless(
+  ["root", "tool:useradd", "tool:setpriv"],
+  "root-writes e2e",
+)
+  ? "skip"
+  : undefined;
 
 const cases = rootCases("root-writes");
 beforeAll(() => {

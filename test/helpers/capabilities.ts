@@ -30,6 +30,7 @@ const PACKAGES: Record<string, string> = {
   tune2fs: "e2fsprogs",
   cryptsetup: "cryptsetup-bin",
   setpriv: "util-linux",
+  flock: "util-linux",
   "bacula-dir": "bacula-director",
   "bacula-sd": "bacula-sd",
   "bacula-fd": "bacula-fd",

@@ -8,9 +8,9 @@ import {
   refuseUntrustedLinks,
 } from "../../src/state/owned-dir.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const SKIP = process.getuid?.() !== 0 ? "needs root (chown)" : undefined;
-if (SKIP) console.warn(`skipping owned-dir tests: ${SKIP}`);
+const SKIP = skipUnless(["root"], "owned-dir tests") ? "skip" : undefined;
 const OTHER = { uid: 54321, gid: 54321 };
 
 describe.skipIf(SKIP !== undefined)("ensureOwnedDirectory", () => {
