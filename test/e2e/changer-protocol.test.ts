@@ -14,6 +14,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { serializeRegistry } from "../../src/state/registry.ts";
 import { listOutput, slotsOf, TestChanger } from "../helpers/changer.ts";
 import { expectFailure, expectSuccess } from "../helpers/expect.ts";
 import { runBinary } from "../helpers/run.ts";
@@ -30,12 +31,11 @@ let volumes: string[];
 
 /** A hole at slot 2, as after Bacula was told its volume is gone: no volume, not retired. */
 function makeHoleAtSlot2(): void {
-  const path = join(changer.workDir, "slots");
-  const lines = readFileSync(path, "utf8").split("\n");
-  writeFileSync(
-    path,
-    lines.filter((line) => !line.startsWith("S 2 ")).join("\n"),
-  );
+  const registry = changer.readRegistry();
+  const entry = registry.slots.get(2);
+  registry.slots.delete(2);
+  if (entry) registry.byBarcode.delete(entry.barcode);
+  writeFileSync(join(changer.workDir, "slots"), serializeRegistry(registry));
   rmSync(join(bay, volumes[1] as string));
 }
 
