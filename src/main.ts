@@ -60,7 +60,7 @@ export function usage(): string {
     "",
     "Run `magchanger COMMAND --help` for a command's options and exit status.",
     "Exit status: 0 ok, 1 failed, 2 usage, 3 config, 4 changer busy, 5 state write failed,",
-    "6 state file corrupt, 7 cannot drop privileges, 8 external tool failed.",
+    "6 state file corrupt, 7 cannot drop privileges, 8 external tool failed, 9 state file unreadable.",
   ];
   return `${lines.join("\n")}\n`;
 }
