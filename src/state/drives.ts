@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { StateCorruptError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
 import { readStateText } from "./read-state.ts";
-import { BARCODE, MAX_SLOT } from "./registry-text.ts";
+import { BARCODE, crc32Hex, MAX_SLOT } from "./registry-text.ts";
 
 /** 64 drives of a few hundred bytes each: anything larger is not ours. */
 const MAX_DRIVES_BYTES = 64 * 1024;
@@ -57,8 +57,16 @@ export function parseDrives(text: string, path: string): DriveState {
   } catch {
     return corrupt(path, "not JSON");
   }
-  if (!isRecord(data) || data.version !== 1 || !Array.isArray(data.drives))
+  if (
+    !isRecord(data) ||
+    (data.version !== 1 && data.version !== 2) ||
+    !Array.isArray(data.drives)
+  )
     return corrupt(path, "unknown format");
+  // Version 2 carries the CRC-32 of its drives array: a flipped digit in a slot would
+  // otherwise make `loaded` report another slot (version 1 came from 0.1, without it).
+  if (data.version === 2 && data.crc !== drivesCrc(data.drives))
+    return corrupt(path, "checksum mismatch: edited or damaged");
   const state: DriveState = [];
   for (const item of data.drives) {
     if (
@@ -112,8 +120,12 @@ export function writeDrives(
   }
   writeFileAtomic(
     drivesPath(workDir),
-    `${JSON.stringify({ version: 1, drives }, null, 1)}\n`,
+    `${JSON.stringify({ version: 2, crc: drivesCrc(drives), drives }, null, 1)}\n`,
   );
+}
+
+function drivesCrc(drives: unknown): string {
+  return crc32Hex(JSON.stringify(drives));
 }
 
 /**

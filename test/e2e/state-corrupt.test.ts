@@ -49,12 +49,29 @@ function snapshot(): Record<string, string> {
   return out;
 }
 
+/** The 0.1 form (no checksum), so the field checks behind the checksum are what is tested. */
+function asVersion1(state: { version: number; crc?: string }) {
+  const { crc: _crc, ...rest } = state;
+  return { ...rest, version: 1 };
+}
+
 describe("drive state that cannot be ours", () => {
+  test("a flipped digit in drives.json is corrupt (checksum), not another loaded slot", async () => {
+    expect((await changer.sd("load", 2, 0)).exitCode).toBe(0);
+    const text = readFileSync(drivesFile(), "utf8");
+    writeFileSync(drivesFile(), text.replace('"slot": 2', '"slot": 3'));
+    expectFailure(
+      await changer.sd("loaded", 0, 0),
+      6,
+      /drives\.json is corrupt \(checksum mismatch: edited or damaged\)/,
+    );
+  });
+
   test("one slot in two drives is corrupt (exit 6) for loaded, list and load", async () => {
     expect((await changer.sd("load", 2, 0)).exitCode).toBe(0);
     const state = JSON.parse(readFileSync(drivesFile(), "utf8"));
     state.drives[1] = { ...state.drives[0], drive: 1 };
-    writeFileSync(drivesFile(), JSON.stringify(state));
+    writeFileSync(drivesFile(), JSON.stringify(asVersion1(state)));
     const before = snapshot();
     for (const args of [
       ["loaded", 0, 1],
@@ -74,7 +91,7 @@ describe("drive state that cannot be ours", () => {
     expect((await changer.sd("load", 2, 0)).exitCode).toBe(0);
     const state = JSON.parse(readFileSync(drivesFile(), "utf8"));
     state.drives[0].target = "/etc/passwd";
-    writeFileSync(drivesFile(), JSON.stringify(state));
+    writeFileSync(drivesFile(), JSON.stringify(asVersion1(state)));
     expectFailure(
       await changer.sd("list", 0, 0),
       6,
