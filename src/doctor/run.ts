@@ -5,10 +5,12 @@ import { loadConfig } from "../config/load.ts";
 import { ConfigError } from "../errors.ts";
 import { livePath } from "../setup/paths.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
+import { type HostKernel, realHostKernel } from "../system/kernel.ts";
 import { realSystem, type System } from "../system/system.ts";
 import { runAsGroups, type Who } from "./access.ts";
 import { type Check, fail } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
+import { withHostKernel } from "./kernel.ts";
 import {
   checkBconsole,
   checkBinary,
@@ -30,6 +32,8 @@ export interface DoctorOptions {
   configDir: string;
   /** The OS seam; default: the real one for the config's tools. */
   sys?: System;
+  /** What the kernel and host offer (autofs, device-mapper, udev); default: this host's. */
+  host?: HostKernel;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
@@ -56,7 +60,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     sys: options.sys ?? realSystem(config.tools),
     configDir: options.configDir,
   };
-  return [
+  const checks = [
     ...checkConfigFile(ctx),
     ...checkIdentity(ctx),
     ...checkWorkDir(ctx),
@@ -70,6 +74,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     ...checkBacula(ctx),
     ...checkBconsole(ctx),
   ];
+  return withHostKernel(checks, config, options.host ?? realHostKernel());
 }
 
 function runAs(userName: string, groupName: string): Who | undefined {

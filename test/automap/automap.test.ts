@@ -1,4 +1,5 @@
 // The autofs map entry for a key, and which config a lookup answers from.
+import { skipUnless } from "../helpers/capabilities.ts";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -138,97 +139,93 @@ describe("map entry", () => {
   });
 });
 
-const rootMissing =
-  process.getuid?.() === 0 ? undefined : "needs root (config ownership checks)";
+const CONFIG_SUITE = "which config a lookup answers from";
 
-describe.skipIf(rootMissing !== undefined)(
-  "which config a lookup answers from",
-  () => {
-    let dir: string;
-    const env = () => ({ MAGCHANGER_CONFIG_DIR: dir });
-    const write = (file: string, text: string) =>
-      writeFileSync(join(dir, file), text, { mode: 0o644 });
+describe.skipIf(skipUnless(["root"], CONFIG_SUITE))(CONFIG_SUITE, () => {
+  let dir: string;
+  const env = () => ({ MAGCHANGER_CONFIG_DIR: dir });
+  const write = (file: string, text: string) =>
+    writeFileSync(join(dir, file), text, { mode: 0o644 });
 
-    beforeEach(() => {
-      dir = makeTempDir("automap-conf");
-      mkdirSync(dir, { recursive: true });
+  beforeEach(() => {
+    dir = makeTempDir("automap-conf");
+    mkdirSync(dir, { recursive: true });
+  });
+  afterEach(() => removeTempDir(dir));
+
+  test("a link named auto.NAME reads NAME.toml from the config dir", () => {
+    write("usb1.toml", BASE);
+    write(
+      "usb2.toml",
+      'name = "usb2"\n[[magazine]]\npath = "/mnt/usb2/magazine"\n',
+    );
+    expect(changerOfMapName("/etc/auto.usb2")).toBe("usb2");
+    expect(changerOfMapName("/usr/local/bin/magchanger")).toBeUndefined();
+    const found = automapConfig({
+      explicit: undefined,
+      argv0: "/etc/auto.usb2",
+      key: "magazine",
+      cwd: "/mnt/usb2",
+      env: env(),
     });
-    afterEach(() => removeTempDir(dir));
-
-    test("a link named auto.NAME reads NAME.toml from the config dir", () => {
-      write("usb1.toml", BASE);
-      write(
-        "usb2.toml",
-        'name = "usb2"\n[[magazine]]\npath = "/mnt/usb2/magazine"\n',
-      );
-      expect(changerOfMapName("/etc/auto.usb2")).toBe("usb2");
-      expect(changerOfMapName("/usr/local/bin/magchanger")).toBeUndefined();
-      const found = automapConfig({
+    expect(found.name).toBe("usb2");
+    expect(() =>
+      automapConfig({
         explicit: undefined,
-        argv0: "/etc/auto.usb2",
+        argv0: "/etc/auto.usb9",
         key: "magazine",
-        cwd: "/mnt/usb2",
+        cwd: "/",
         env: env(),
-      });
-      expect(found.name).toBe("usb2");
-      expect(() =>
-        automapConfig({
-          explicit: undefined,
-          argv0: "/etc/auto.usb9",
-          key: "magazine",
-          cwd: "/",
-          env: env(),
-        }),
-      ).toThrow(
-        `automap: map auto.usb9 answers from ${dir}/usb9.toml, which does not exist; name the map link auto.<changer> after the changer's config file`,
-      );
-    });
+      }),
+    ).toThrow(
+      `automap: map auto.usb9 answers from ${dir}/usb9.toml, which does not exist; name the map link auto.<changer> after the changer's config file`,
+    );
+  });
 
-    test("any other name searches the dir for the changer that answers the key", () => {
-      write("usb1.toml", BASE);
-      write("usb2.toml", 'name = "usb2"\n[[magazine]]\nlabel = "offsite2"\n');
-      const lookup = {
-        explicit: undefined,
-        argv0: "/usr/sbin/magchanger-automap",
-        cwd: "/mnt",
-        env: env(),
-      };
-      expect(automapConfig({ ...lookup, key: "offsite2" }).name).toBe("usb2");
-      expect(() => automapConfig({ ...lookup, key: "nothing" })).toThrow(
-        NoMapEntryError,
-      );
-    });
+  test("any other name searches the dir for the changer that answers the key", () => {
+    write("usb1.toml", BASE);
+    write("usb2.toml", 'name = "usb2"\n[[magazine]]\nlabel = "offsite2"\n');
+    const lookup = {
+      explicit: undefined,
+      argv0: "/usr/sbin/magchanger-automap",
+      cwd: "/mnt",
+      env: env(),
+    };
+    expect(automapConfig({ ...lookup, key: "offsite2" }).name).toBe("usb2");
+    expect(() => automapConfig({ ...lookup, key: "nothing" })).toThrow(
+      NoMapEntryError,
+    );
+  });
 
-    test("two changers answering the same key: the mount point (autofs's cwd) decides, else it is an error", () => {
-      write("usb1.toml", BASE);
-      write(
-        "usb2.toml",
-        'name = "usb2"\n[[magazine]]\npath = "/mnt/usb2/magazine"\n',
-      );
-      const lookup = {
-        explicit: undefined,
-        argv0: "magchanger",
+  test("two changers answering the same key: the mount point (autofs's cwd) decides, else it is an error", () => {
+    write("usb1.toml", BASE);
+    write(
+      "usb2.toml",
+      'name = "usb2"\n[[magazine]]\npath = "/mnt/usb2/magazine"\n',
+    );
+    const lookup = {
+      explicit: undefined,
+      argv0: "magchanger",
+      key: "magazine",
+      env: env(),
+    };
+    expect(automapConfig({ ...lookup, cwd: "/mnt/usb2" }).name).toBe("usb2");
+    expect(automapConfig({ ...lookup, cwd: "/mnt/usb1" }).name).toBe("usb1");
+    expect(() => automapConfig({ ...lookup, cwd: "/srv" })).toThrow(
+      ConfigError,
+    );
+  });
+
+  test("-c wins", () => {
+    write("x.toml", BASE);
+    expect(
+      automapConfig({
+        explicit: join(dir, "x.toml"),
+        argv0: "/etc/auto.usb9",
         key: "magazine",
+        cwd: "/",
         env: env(),
-      };
-      expect(automapConfig({ ...lookup, cwd: "/mnt/usb2" }).name).toBe("usb2");
-      expect(automapConfig({ ...lookup, cwd: "/mnt/usb1" }).name).toBe("usb1");
-      expect(() => automapConfig({ ...lookup, cwd: "/srv" })).toThrow(
-        ConfigError,
-      );
-    });
-
-    test("-c wins", () => {
-      write("x.toml", BASE);
-      expect(
-        automapConfig({
-          explicit: join(dir, "x.toml"),
-          argv0: "/etc/auto.usb9",
-          key: "magazine",
-          cwd: "/",
-          env: env(),
-        }).name,
-      ).toBe("usb1");
-    });
-  },
-);
+      }).name,
+    ).toBe("usb1");
+  });
+});

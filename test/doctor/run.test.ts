@@ -1,6 +1,7 @@
 // doctor as a function over a staged install (setup --write below a temp prefix) and bays that
 // are plain directories: each problem is one FAIL or WARN naming the fix. The loop-device trap
 // (reserved blocks) is in test/e2e/doctor.test.ts.
+import { skipUnless } from "../helpers/capabilities.ts";
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import {
   chmodSync,
@@ -17,12 +18,8 @@ import { runDoctor } from "../../src/doctor/run.ts";
 import { applyPlan } from "../../src/setup/apply.ts";
 import { planSetup } from "../../src/setup/plan.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+import { fakeHost } from "./host-fakes.ts";
 
-const root = process.getuid?.() === 0;
-if (!root)
-  console.warn(
-    "skipping doctor unit tests: needs root (key and config ownership)",
-  );
 const BIN = process.execPath;
 const UUID = "0b7f3c9e-2a4d-4f61-9a57-3c1e0f1d2b6a";
 const dirs: string[] = [];
@@ -115,12 +112,13 @@ const doctor = (w: World, conf = w.conf) =>
     prefix: w.prefix,
     binary: BIN,
     configDir: "/etc/magchanger",
+    host: fakeHost(),
   });
 const failures = (checks: Check[]) => checks.filter((c) => c.status === "fail");
 const named = (checks: Check[], name: string) =>
   checks.filter((c) => c.name === name);
 
-describe.skipIf(!root)("doctor", () => {
+describe.skipIf(skipUnless(["root"], "doctor"))("doctor", () => {
   let w: World;
   beforeEach(() => {
     w = world();

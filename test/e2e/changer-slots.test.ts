@@ -2,6 +2,7 @@
 // removed volumes, disk swaps in one bay, remounts and restarts (every call is a new process) --
 // and a slot is never reused for a different volume. vchanger renumbers a whole magazine when
 // one file is added; these tests would catch that.
+import { skipUnless } from "../helpers/capabilities.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   cpSync,
@@ -18,7 +19,6 @@ import {
   createLoopFs,
   destroyAllLoopFs,
   type LoopFs,
-  loopMissing,
 } from "../helpers/loop.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
@@ -143,97 +143,94 @@ describe("slot numbers on one magazine (plain directory)", () => {
   });
 });
 
-const missing = loopMissing();
-if (missing) console.warn(`skipping the disk-swap slot tests: ${missing}`);
+const SUITE =
+  "slot numbers across disk swaps in one bay (ext4 on loop devices)";
 
-describe.skipIf(missing !== undefined)(
-  "slot numbers across disk swaps in one bay (ext4 on loop devices)",
-  () => {
-    let changer: TestChanger;
-    let bay = "";
-    let diskA: LoopFs;
-    let diskB: LoopFs;
-    let volsA: string[] = [];
-    let volsB: string[] = [];
+describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
+  let changer: TestChanger;
+  let bay = "";
+  let diskA: LoopFs;
+  let diskB: LoopFs;
+  let volsA: string[] = [];
+  let volsB: string[] = [];
 
-    const swapTo = (disk: LoopFs) => {
-      for (const d of [diskA, diskB]) d.unmount();
-      disk.mount(bay);
+  const swapTo = (disk: LoopFs) => {
+    for (const d of [diskA, diskB]) d.unmount();
+    disk.mount(bay);
+  };
+
+  beforeAll(async () => {
+    const dir = makeTempDir("swap");
+    dirs.push(dir);
+    bay = join(dir, "bay");
+    mkdirSync(bay);
+    diskA = createLoopFs(dir, "swapA");
+    diskB = createLoopFs(dir, "swapB");
+    changer = new TestChanger(dir, { name: "sw1", bays: [{ path: bay }] });
+    diskA.mount(bay);
+    volsA = await changer.init(1, 3);
+    swapTo(diskB);
+    volsB = await changer.init(1, 2);
+  });
+
+  test("each disk keeps its slots while the other is in the bay, and across remounts", async () => {
+    expectSuccess(
+      await changer.sd("list", 0, 0),
+      listOutput(5, slotsOf(volsB, 4)),
+    );
+    swapTo(diskA);
+    expectSuccess(
+      await changer.sd("list", 0, 0),
+      listOutput(5, slotsOf(volsA)),
+    );
+    expectSuccess(await changer.sd("slots", 0, 0), "5\n");
+    swapTo(diskA);
+    expectSuccess(
+      await changer.sd("list", 0, 0),
+      listOutput(5, slotsOf(volsA)),
+    );
+    swapTo(diskB);
+    expectSuccess(
+      await changer.sd("list", 0, 0),
+      listOutput(5, slotsOf(volsB, 4)),
+    );
+    expectSuccess(await changer.sd("slots", 0, 0), "5\n");
+  });
+
+  test("volumes added and removed on one disk while the other is away number after every known slot", async () => {
+    swapTo(diskA);
+    expect((await changer.createvols(1, 1)).exitCode).toBe(0);
+    rmSync(join(bay, volsA[0] as string));
+    const a = {
+      2: volsA[1] as string,
+      3: volsA[2] as string,
+      6: "sw1_0001_0004",
     };
+    expectSuccess(await changer.sd("list", 0, 0), listOutput(6, a));
+    swapTo(diskB);
+    writeFileSync(join(bay, "extra_b"), "");
+    const b = { 4: volsB[0] as string, 5: volsB[1] as string, 7: "extra_b" };
+    expectSuccess(await changer.sd("list", 0, 0), listOutput(7, b));
+    swapTo(diskA);
+    expectSuccess(await changer.sd("list", 0, 0), listOutput(7, a));
+    expectSuccess(
+      await changer.sd("listall", 0, 0),
+      `D:0:E\nD:1:E\nS:1:E\nS:2:F:${a[2]}\nS:3:F:${a[3]}\nS:4:E\nS:5:E\nS:6:F:${a[6]}\nS:7:E\n`,
+    );
+    swapTo(diskB);
+    expectSuccess(await changer.sd("list", 0, 0), listOutput(7, b));
+  });
 
-    beforeAll(async () => {
-      const dir = makeTempDir("swap");
-      dirs.push(dir);
-      bay = join(dir, "bay");
-      mkdirSync(bay);
-      diskA = createLoopFs(dir, "swapA");
-      diskB = createLoopFs(dir, "swapB");
-      changer = new TestChanger(dir, { name: "sw1", bays: [{ path: bay }] });
-      diskA.mount(bay);
-      volsA = await changer.init(1, 3);
-      swapTo(diskB);
-      volsB = await changer.init(1, 2);
-    });
-
-    test("each disk keeps its slots while the other is in the bay, and across remounts", async () => {
-      expectSuccess(
-        await changer.sd("list", 0, 0),
-        listOutput(5, slotsOf(volsB, 4)),
-      );
-      swapTo(diskA);
-      expectSuccess(
-        await changer.sd("list", 0, 0),
-        listOutput(5, slotsOf(volsA)),
-      );
-      expectSuccess(await changer.sd("slots", 0, 0), "5\n");
-      swapTo(diskA);
-      expectSuccess(
-        await changer.sd("list", 0, 0),
-        listOutput(5, slotsOf(volsA)),
-      );
-      swapTo(diskB);
-      expectSuccess(
-        await changer.sd("list", 0, 0),
-        listOutput(5, slotsOf(volsB, 4)),
-      );
-      expectSuccess(await changer.sd("slots", 0, 0), "5\n");
-    });
-
-    test("volumes added and removed on one disk while the other is away number after every known slot", async () => {
-      swapTo(diskA);
-      expect((await changer.createvols(1, 1)).exitCode).toBe(0);
-      rmSync(join(bay, volsA[0] as string));
-      const a = {
-        2: volsA[1] as string,
-        3: volsA[2] as string,
-        6: "sw1_0001_0004",
-      };
-      expectSuccess(await changer.sd("list", 0, 0), listOutput(6, a));
-      swapTo(diskB);
-      writeFileSync(join(bay, "extra_b"), "");
-      const b = { 4: volsB[0] as string, 5: volsB[1] as string, 7: "extra_b" };
-      expectSuccess(await changer.sd("list", 0, 0), listOutput(7, b));
-      swapTo(diskA);
-      expectSuccess(await changer.sd("list", 0, 0), listOutput(7, a));
-      expectSuccess(
-        await changer.sd("listall", 0, 0),
-        `D:0:E\nD:1:E\nS:1:E\nS:2:F:${a[2]}\nS:3:F:${a[3]}\nS:4:E\nS:5:E\nS:6:F:${a[6]}\nS:7:E\n`,
-      );
-      swapTo(diskB);
-      expectSuccess(await changer.sd("list", 0, 0), listOutput(7, b));
-    });
-
-    test("a drive loaded from one disk is empty while the other is in the bay and loaded again after the swap back", async () => {
-      swapTo(diskB);
-      expectSuccess(await changer.sd("load", 4, 1));
-      swapTo(diskA);
-      expectSuccess(await changer.sd("loaded", 0, 1), "0\n");
-      expectSuccess(await changer.sd("load", 2, 0));
-      swapTo(diskB);
-      expectSuccess(await changer.sd("loaded", 0, 1), "4\n");
-      expectSuccess(await changer.sd("loaded", 0, 0), "0\n");
-      expectSuccess(await changer.sd("unload", 4, 1));
-      expectSuccess(await changer.sd("unload", 2, 0));
-    });
-  },
-);
+  test("a drive loaded from one disk is empty while the other is in the bay and loaded again after the swap back", async () => {
+    swapTo(diskB);
+    expectSuccess(await changer.sd("load", 4, 1));
+    swapTo(diskA);
+    expectSuccess(await changer.sd("loaded", 0, 1), "0\n");
+    expectSuccess(await changer.sd("load", 2, 0));
+    swapTo(diskB);
+    expectSuccess(await changer.sd("loaded", 0, 1), "4\n");
+    expectSuccess(await changer.sd("loaded", 0, 0), "0\n");
+    expectSuccess(await changer.sd("unload", 4, 1));
+    expectSuccess(await changer.sd("unload", 2, 0));
+  });
+});

@@ -2,6 +2,7 @@
 // default 5% reserved for root, filled until only that reserve is left. The changer is started
 // as root and drops to an unprivileged user (as from udev or a root shell), so it gets ENOSPC
 // where `df` as root still shows space. vchanger exited 0 here and left an empty state file.
+import { skipUnless } from "../helpers/capabilities.ts";
 import {
   afterAll,
   beforeAll,
@@ -31,7 +32,6 @@ import {
   createLoopFs,
   destroyAllLoopFs,
   type LoopFs,
-  loopMissing,
 } from "../helpers/loop.ts";
 import { snapshotDir } from "../helpers/state.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
@@ -87,142 +87,138 @@ function reservedHint(fs: LoopFs, uid: number): string {
   return `only the ${reserved} blocks (${formatBytes(reserved * bsize)}) reserved for root are free on this filesystem, which uid ${uid} cannot use: free space or run \`tune2fs -m 0 DEVICE\``;
 }
 
-const missing = loopMissing();
-if (missing)
-  console.warn(`skipping the full-filesystem and permission tests: ${missing}`);
+const SUITE =
+  "a work dir whose filesystem is full for the run-as user (the seed's bug)";
 
-describe.skipIf(missing !== undefined)(
-  "a work dir whose filesystem is full for the run-as user (the seed's bug)",
-  () => {
-    let user: TestUser;
-    let workFs: LoopFs;
-    let changer: TestChanger;
-    let vols: string[] = [];
+describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
+  let user: TestUser;
+  let workFs: LoopFs;
+  let changer: TestChanger;
+  let vols: string[] = [];
 
-    beforeAll(async () => {
-      user = ensureTestUser();
-      const dir = makeTempDir("enospc");
-      dirs.push(dir);
-      const bay = join(dir, "bay");
-      mkdirSync(bay);
-      const logs = join(dir, "logs");
-      mkdirSync(logs);
-      chownSync(logs, user.uid, user.gid);
-      // mkfs.ext4's default: 5% of the blocks reserved for root.
-      workFs = createLoopFs(dir, "workfs", {
-        owner: { uid: user.uid, gid: user.gid },
-      });
-      workFs.mount(join(dir, "workfs"));
-      changer = new TestChanger(dir, {
-        name: "ns1",
-        drives: 2,
-        user: user.name,
-        group: user.group,
-        workDir: join(dir, "workfs", "work"),
-        logFile: join(logs, "ns1.log"),
-        bays: [{ path: bay, allowUnmounted: true }],
-      });
-      vols = await changer.init(1, 4);
+  beforeAll(async () => {
+    user = ensureTestUser();
+    const dir = makeTempDir("enospc");
+    dirs.push(dir);
+    const bay = join(dir, "bay");
+    mkdirSync(bay);
+    const logs = join(dir, "logs");
+    mkdirSync(logs);
+    chownSync(logs, user.uid, user.gid);
+    // mkfs.ext4's default: 5% of the blocks reserved for root.
+    workFs = createLoopFs(dir, "workfs", {
+      owner: { uid: user.uid, gid: user.gid },
     });
-
-    beforeEach(async () => {
-      rmSync(join(workFs.mountPoint as string, "fill"), { force: true });
-      expectSuccess(await changer.sd("unload", 0, 1));
-      expectSuccess(await changer.sd("load", 1, 0));
+    workFs.mount(join(dir, "workfs"));
+    changer = new TestChanger(dir, {
+      name: "ns1",
+      drives: 2,
+      user: user.name,
+      group: user.group,
+      workDir: join(dir, "workfs", "work"),
+      logFile: join(logs, "ns1.log"),
+      bays: [{ path: bay, allowUnmounted: true }],
     });
+    vols = await changer.init(1, 4);
+  });
 
-    test("load fails with the path, ENOSPC and the reserved-blocks hint; state and loaded unchanged", async () => {
-      fillUntilOnlyReserveLeft(workFs);
-      const before = stateBytes(changer);
+  beforeEach(async () => {
+    rmSync(join(workFs.mountPoint as string, "fill"), { force: true });
+    expectSuccess(await changer.sd("unload", 0, 1));
+    expectSuccess(await changer.sd("load", 1, 0));
+  });
+
+  test("load fails with the path, ENOSPC and the reserved-blocks hint; state and loaded unchanged", async () => {
+    fillUntilOnlyReserveLeft(workFs);
+    const before = stateBytes(changer);
+    const result = await changer.sd("load", 2, 1);
+    expectFailure(
+      result,
+      5,
+      `cannot write ${changer.driveLink(1)}: ENOSPC (no space left on device); ${reservedHint(workFs, user.uid)}; the previous state is unchanged`,
+    );
+    expect(stateBytes(changer)).toEqual(before);
+    expectSuccess(await changer.sd("loaded", 0, 0), "1\n");
+    expectSuccess(await changer.sd("loaded", 0, 1), "0\n");
+    // Space for the user again: the same load works.
+    rmSync(join(workFs.mountPoint as string, "fill"));
+    expectSuccess(await changer.sd("load", 2, 1));
+    expectSuccess(await changer.sd("loaded", 0, 1), "2\n");
+  });
+
+  test("a load that gets its drive link written but not the state leaves both as they were", async () => {
+    // One block: enough for the new symlink, not for drives.json after it.
+    fillUntilOnlyReserveLeft(workFs, 1);
+    const before = stateBytes(changer);
+    const result = await changer.sd("load", 3, 1);
+    expectFailure(
+      result,
+      5,
+      `cannot write ${join(changer.workDir, "drives.json")}: ENOSPC (no space left on device); ${reservedHint(workFs, user.uid)}; the previous state is unchanged`,
+    );
+    expect(stateBytes(changer)).toEqual(before);
+    expectSuccess(await changer.sd("loaded", 0, 1), "0\n");
+  });
+
+  test("unload and a list that must record a new volume fail cleanly; the state stays readable", async () => {
+    fillUntilOnlyReserveLeft(workFs);
+    const before = stateBytes(changer);
+    expectFailure(
+      await changer.sd("unload", 1, 0),
+      5,
+      `cannot write ${join(changer.workDir, "drives.json")}: ENOSPC (no space left on device); ${reservedHint(workFs, user.uid)}; the previous state is unchanged`,
+    );
+    await changer.createvols(1, 1).then((r) => expect(r.exitCode).toBe(5));
+    expectFailure(
+      await changer.sd("list", 0, 0),
+      5,
+      `cannot write ${join(changer.workDir, "slots")}: ENOSPC (no space left on device); ${reservedHint(workFs, user.uid)}; the previous state is unchanged`,
+    );
+    expect(stateBytes(changer)).toEqual(before);
+    expectSuccess(await changer.sd("loaded", 0, 0), "1\n");
+    rmSync(join(workFs.mountPoint as string, "fill"));
+    expectSuccess(
+      await changer.sd("list", 0, 0),
+      listOutput(5, { ...slotsOf(vols), 5: "ns1_0001_0005" }),
+    );
+  });
+
+  test("a work dir on a filesystem remounted read-only: load fails with EROFS, loaded still answers", async () => {
+    const before = stateBytes(changer);
+    workFs.remount("ro");
+    try {
       const result = await changer.sd("load", 2, 1);
       expectFailure(
         result,
         5,
-        `cannot write ${changer.driveLink(1)}: ENOSPC (no space left on device); ${reservedHint(workFs, user.uid)}; the previous state is unchanged`,
+        new RegExp(
+          `^magchanger: cannot write ${changer.workDir}/\\S+: EROFS \\(read-only file system\\); the filesystem is mounted read-only: check the disk \\(dmesg\\) and remount it rw; the previous state is unchanged$`,
+        ),
       );
-      expect(stateBytes(changer)).toEqual(before);
       expectSuccess(await changer.sd("loaded", 0, 0), "1\n");
-      expectSuccess(await changer.sd("loaded", 0, 1), "0\n");
-      // Space for the user again: the same load works.
-      rmSync(join(workFs.mountPoint as string, "fill"));
-      expectSuccess(await changer.sd("load", 2, 1));
-      expectSuccess(await changer.sd("loaded", 0, 1), "2\n");
-    });
+    } finally {
+      workFs.remount("rw");
+    }
+    expect(stateBytes(changer)).toEqual(before);
+  });
 
-    test("a load that gets its drive link written but not the state leaves both as they were", async () => {
-      // One block: enough for the new symlink, not for drives.json after it.
-      fillUntilOnlyReserveLeft(workFs, 1);
-      const before = stateBytes(changer);
-      const result = await changer.sd("load", 3, 1);
+  test("a work dir the run-as user may not write: load fails with EACCES and the state is unchanged", async () => {
+    const before = stateBytes(changer);
+    chmodSync(changer.workDir, 0o555);
+    try {
+      const result = await changer.sd("load", 2, 1);
       expectFailure(
         result,
         5,
-        `cannot write ${join(changer.workDir, "drives.json")}: ENOSPC (no space left on device); ${reservedHint(workFs, user.uid)}; the previous state is unchanged`,
+        `cannot write ${changer.driveLink(1)}: EACCES (permission denied); make ${changer.workDir} writable by uid ${user.uid} (magchanger setup creates it with the right owner); the previous state is unchanged`,
       );
-      expect(stateBytes(changer)).toEqual(before);
-      expectSuccess(await changer.sd("loaded", 0, 1), "0\n");
-    });
-
-    test("unload and a list that must record a new volume fail cleanly; the state stays readable", async () => {
-      fillUntilOnlyReserveLeft(workFs);
-      const before = stateBytes(changer);
-      expectFailure(
-        await changer.sd("unload", 1, 0),
-        5,
-        `cannot write ${join(changer.workDir, "drives.json")}: ENOSPC (no space left on device); ${reservedHint(workFs, user.uid)}; the previous state is unchanged`,
-      );
-      await changer.createvols(1, 1).then((r) => expect(r.exitCode).toBe(5));
-      expectFailure(
-        await changer.sd("list", 0, 0),
-        5,
-        `cannot write ${join(changer.workDir, "slots")}: ENOSPC (no space left on device); ${reservedHint(workFs, user.uid)}; the previous state is unchanged`,
-      );
-      expect(stateBytes(changer)).toEqual(before);
       expectSuccess(await changer.sd("loaded", 0, 0), "1\n");
-      rmSync(join(workFs.mountPoint as string, "fill"));
-      expectSuccess(
-        await changer.sd("list", 0, 0),
-        listOutput(5, { ...slotsOf(vols), 5: "ns1_0001_0005" }),
-      );
-    });
-
-    test("a work dir on a filesystem remounted read-only: load fails with EROFS, loaded still answers", async () => {
-      const before = stateBytes(changer);
-      workFs.remount("ro");
-      try {
-        const result = await changer.sd("load", 2, 1);
-        expectFailure(
-          result,
-          5,
-          new RegExp(
-            `^magchanger: cannot write ${changer.workDir}/\\S+: EROFS \\(read-only file system\\); the filesystem is mounted read-only: check the disk \\(dmesg\\) and remount it rw; the previous state is unchanged$`,
-          ),
-        );
-        expectSuccess(await changer.sd("loaded", 0, 0), "1\n");
-      } finally {
-        workFs.remount("rw");
-      }
-      expect(stateBytes(changer)).toEqual(before);
-    });
-
-    test("a work dir the run-as user may not write: load fails with EACCES and the state is unchanged", async () => {
-      const before = stateBytes(changer);
-      chmodSync(changer.workDir, 0o555);
-      try {
-        const result = await changer.sd("load", 2, 1);
-        expectFailure(
-          result,
-          5,
-          `cannot write ${changer.driveLink(1)}: EACCES (permission denied); make ${changer.workDir} writable by uid ${user.uid} (magchanger setup creates it with the right owner); the previous state is unchanged`,
-        );
-        expectSuccess(await changer.sd("loaded", 0, 0), "1\n");
-      } finally {
-        chmodSync(changer.workDir, 0o750);
-      }
-      expect(stateBytes(changer)).toEqual(before);
-    });
-  },
-);
+    } finally {
+      chmodSync(changer.workDir, 0o750);
+    }
+    expect(stateBytes(changer)).toEqual(before);
+  });
+});
 
 describe("read-only commands write nothing", () => {
   test("loaded, list, listall, slots and no-op load/unload leave every file in work_dir untouched", async () => {

@@ -12,18 +12,16 @@ import {
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { lookupGroup, lookupUser } from "../../src/system/identity.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
+import { binaryForUsers } from "../helpers/run.ts";
 
-const binary = resolve(import.meta.dir, "../../dist/magchanger");
-const root = process.getuid?.() === 0;
+const SUITE = "validated-config cache";
 const nobody = lookupUser("nobody");
 const nogroup = lookupGroup("nogroup");
-const skip = !root || !nobody || !nogroup;
-if (skip)
-  console.log(
-    "skipping config cache tests: need root and the nobody/nogroup accounts",
-  );
+/** The binary where nobody can run it; set in beforeAll. */
+let binary = "";
 
 const dir = mkdtempSync(join(tmpdir(), "magchanger-cache-"));
 const conf = join(dir, "c.toml");
@@ -59,8 +57,14 @@ function asNobody(...args: string[]) {
   };
 }
 
-describe.skipIf(skip)("validated-config cache", () => {
+describe.skipIf(
+  skipUnless(
+    ["root", "user:nobody", "group:nogroup", "tool:setpriv", "exec-as-user"],
+    SUITE,
+  ),
+)(SUITE, () => {
   beforeAll(() => {
+    binary = binaryForUsers();
     chmodSync(dir, 0o755);
     mkdirSync(join(dir, "bay"));
     chownSync(join(dir, "bay"), nobody?.uid ?? 0, nogroup?.gid ?? 0);

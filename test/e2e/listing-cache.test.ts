@@ -1,6 +1,7 @@
 // The listing cache answers list/listall/slots without the lock or a directory scan only while
 // nothing they depend on changed. Each test holds the changer's lock from another process: a call
 // that still succeeds was answered from the cache; one that fails with exit 4 had to rescan.
+import { skipUnless } from "../helpers/capabilities.ts";
 import {
   afterAll,
   afterEach,
@@ -28,11 +29,7 @@ import {
   TestChanger,
 } from "../helpers/changer.ts";
 import { type LockHolder, holdLock } from "../helpers/lock.ts";
-import {
-  createLoopFs,
-  destroyAllLoopFs,
-  loopMissing,
-} from "../helpers/loop.ts";
+import { createLoopFs, destroyAllLoopFs } from "../helpers/loop.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
 const dirs: string[] = [];
@@ -193,51 +190,47 @@ describe("listing cache", () => {
   });
 });
 
-const missing = loopMissing();
-if (missing) console.warn(`skipping listing cache loop-disk test: ${missing}`);
+const SUITE = "listing cache on a real mount point";
 
-describe.skipIf(missing !== undefined)(
-  "listing cache on a real mount point",
-  () => {
-    test("an unmounted disk, or another disk mounted in its place, is never answered from the cache", async () => {
-      const dir = makeTempDir("listing-cache-loop");
-      dirs.push(dir);
-      const bay = join(dir, "bay");
-      const diskA = createLoopFs(dir, "cacheA");
-      const diskB = createLoopFs(dir, "cacheB");
-      try {
-        changer = new TestChanger(dir, {
-          name: "lm",
-          lockTimeout: 0.3,
-          bays: [{ path: bay }],
-        });
-        diskA.mount(bay);
-        const volsA = await changer.init(1, 2);
-        diskA.unmount();
-        diskB.mount(bay);
-        await changer.init(1, 1);
-        backdate(bay);
-        diskB.unmount();
-        diskA.mount(bay);
-        backdate(bay);
-        expect((await changer.sd("list", 0, 0)).stdout).toBe(
-          listOutput(3, slotsOf(volsA)),
-        );
-        await lock();
-        expect((await changer.sd("list", 0, 0)).exitCode).toBe(0); // cached
-        diskA.unmount(); // the empty mount point: same path, another device
-        expect((await changer.sd("list", 0, 0)).exitCode).toBe(4);
-        diskB.mount(bay);
-        backdate(bay);
-        expect((await changer.sd("list", 0, 0)).exitCode).toBe(4);
-        unlock();
-        expect((await changer.sd("list", 0, 0)).stdout).toBe(
-          listOutput(3, { 3: barcode("lm", 2, 1) }),
-        );
-      } finally {
-        unlock();
-        destroyAllLoopFs();
-      }
-    });
-  },
-);
+describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
+  test("an unmounted disk, or another disk mounted in its place, is never answered from the cache", async () => {
+    const dir = makeTempDir("listing-cache-loop");
+    dirs.push(dir);
+    const bay = join(dir, "bay");
+    const diskA = createLoopFs(dir, "cacheA");
+    const diskB = createLoopFs(dir, "cacheB");
+    try {
+      changer = new TestChanger(dir, {
+        name: "lm",
+        lockTimeout: 0.3,
+        bays: [{ path: bay }],
+      });
+      diskA.mount(bay);
+      const volsA = await changer.init(1, 2);
+      diskA.unmount();
+      diskB.mount(bay);
+      await changer.init(1, 1);
+      backdate(bay);
+      diskB.unmount();
+      diskA.mount(bay);
+      backdate(bay);
+      expect((await changer.sd("list", 0, 0)).stdout).toBe(
+        listOutput(3, slotsOf(volsA)),
+      );
+      await lock();
+      expect((await changer.sd("list", 0, 0)).exitCode).toBe(0); // cached
+      diskA.unmount(); // the empty mount point: same path, another device
+      expect((await changer.sd("list", 0, 0)).exitCode).toBe(4);
+      diskB.mount(bay);
+      backdate(bay);
+      expect((await changer.sd("list", 0, 0)).exitCode).toBe(4);
+      unlock();
+      expect((await changer.sd("list", 0, 0)).stdout).toBe(
+        listOutput(3, { 3: barcode("lm", 2, 1) }),
+      );
+    } finally {
+      unlock();
+      destroyAllLoopFs();
+    }
+  });
+});

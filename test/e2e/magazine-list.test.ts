@@ -1,28 +1,25 @@
 // `magazine list` from the run-as user's point of view: which disk is where, its slots and space,
 // and the seed's trap (blocks reserved for root) with the exact fix; never that advice for a
 // directory magazine on a shared filesystem (root's reserve there is the system's business).
+import { skipUnless } from "../helpers/capabilities.ts";
 import { afterAll, describe, expect, test } from "bun:test";
 import { chownSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { TestChanger } from "../helpers/changer.ts";
-import {
-  createLoopFs,
-  destroyAllLoopFs,
-  loopMissing,
-} from "../helpers/loop.ts";
+import { createLoopFs, destroyAllLoopFs } from "../helpers/loop.ts";
 import { runBinary } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { ensureTestUser } from "../helpers/users.ts";
 
-const missing = loopMissing();
-if (missing) console.warn(`skipping magazine list e2e: ${missing}`);
 const dir = makeTempDir("magazine-list");
 afterAll(() => {
   destroyAllLoopFs();
   removeTempDir(dir);
 });
 
-describe.skipIf(missing !== undefined)("magazine list", () => {
+const SUITE = "magazine list";
+
+describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
   test("a disk with root-reserved blocks, a directory bay and an empty mount point", async () => {
     const user = ensureTestUser();
     const disk = createLoopFs(dir, "ml-disk", {

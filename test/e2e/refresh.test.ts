@@ -14,6 +14,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { skipUnless } from "../helpers/capabilities.ts";
 
 const binary = resolve(import.meta.dir, "../../dist/magchanger");
 const dir = mkdtempSync(join(tmpdir(), "magchanger-refresh-e2e-"));
@@ -85,40 +86,40 @@ test("a refresh killed while bconsole runs is repeated by the next one, and only
   expect(run(["refresh", "--if-pending", "--force", "-c", conf]).code).toBe(2);
 });
 
-test("as root with user bacula and group tape, refresh keeps group bacula and can read Debian's bconsole.conf", () => {
-  const r = Bun.spawnSync(["id", "-u", "bacula"], { stdout: "pipe" });
-  if (process.getuid?.() !== 0 || r.exitCode !== 0) {
-    console.log("skipping: needs root and the bacula user (bacula-common)");
-    return;
-  }
-  const d = mkdtempSync(join(tmpdir(), "magchanger-groups-"));
-  try {
-    chmodSync(d, 0o755);
-    mkdirSync(join(d, "bay"));
-    const bconsoleConf = join(d, "bconsole.conf");
-    writeFileSync(bconsoleConf, "Director { }\n");
-    Bun.spawnSync(["chown", "root:bacula", bconsoleConf]);
-    chmodSync(bconsoleConf, 0o640); // as Debian ships it
-    const bconsole = join(d, "bconsole");
-    // Reads its -c file the way bconsole does; fails when the group is missing.
-    writeFileSync(
-      bconsole,
-      `#!/bin/bash\ncat >/dev/null\ncat "$3" >/dev/null || exit 1\necho "groups: $(id -Gn)"\n`,
-    );
-    chmodSync(bconsole, 0o755);
-    const conf = join(d, "c.toml");
-    writeFileSync(
-      conf,
-      `name = "g"\nwork_dir = "${d}/work"\nlog_file = "${d}/log"\nuser = "bacula"\ngroup = "tape"\n[[magazine]]\npath = "${d}/bay"\nallow_unmounted = true\n[bacula]\nbconsole = "${bconsole}"\nconfig = "${bconsoleConf}"\n`,
-    );
-    expect(
-      run(["magazine", "init", "-c", conf, "1", "--volumes", "1"]).code,
-    ).toBe(0);
-    expect(run(["refresh", "-c", conf])).toMatchObject({ code: 0, err: "" });
-  } finally {
-    rmSync(d, { recursive: true, force: true });
-  }
-});
+const GROUPS_TEST =
+  "as root with user bacula and group tape, refresh keeps group bacula and can read Debian's bconsole.conf";
+test.skipIf(skipUnless(["root", "user:bacula", "group:tape"], GROUPS_TEST))(
+  GROUPS_TEST,
+  () => {
+    const d = mkdtempSync(join(tmpdir(), "magchanger-groups-"));
+    try {
+      chmodSync(d, 0o755);
+      mkdirSync(join(d, "bay"));
+      const bconsoleConf = join(d, "bconsole.conf");
+      writeFileSync(bconsoleConf, "Director { }\n");
+      Bun.spawnSync(["chown", "root:bacula", bconsoleConf]);
+      chmodSync(bconsoleConf, 0o640); // as Debian ships it
+      const bconsole = join(d, "bconsole");
+      // Reads its -c file the way bconsole does; fails when the group is missing.
+      writeFileSync(
+        bconsole,
+        `#!/bin/bash\ncat >/dev/null\ncat "$3" >/dev/null || exit 1\necho "groups: $(id -Gn)"\n`,
+      );
+      chmodSync(bconsole, 0o755);
+      const conf = join(d, "c.toml");
+      writeFileSync(
+        conf,
+        `name = "g"\nwork_dir = "${d}/work"\nlog_file = "${d}/log"\nuser = "bacula"\ngroup = "tape"\n[[magazine]]\npath = "${d}/bay"\nallow_unmounted = true\n[bacula]\nbconsole = "${bconsole}"\nconfig = "${bconsoleConf}"\n`,
+      );
+      expect(
+        run(["magazine", "init", "-c", conf, "1", "--volumes", "1"]).code,
+      ).toBe(0);
+      expect(run(["refresh", "-c", conf])).toMatchObject({ code: 0, err: "" });
+    } finally {
+      rmSync(d, { recursive: true, force: true });
+    }
+  },
+);
 
 test("magazine init --label runs update slots and label barcodes for exactly the new volumes", () => {
   const d = mkdtempSync(join(tmpdir(), "magchanger-label-"));

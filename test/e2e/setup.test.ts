@@ -10,16 +10,22 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { automountMapEnv, mountAt, until } from "../helpers/automount.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 import {
   createLoopFs,
   destroyAllLoopFs,
-  loopMissing,
+  type LoopFs,
 } from "../helpers/loop.ts";
-import { BASE_ENV, ensureBinary, runBinary, tool } from "../helpers/run.ts";
+import {
+  BASE_ENV,
+  binaryForUsers,
+  ensureBinary,
+  runBinary,
+  tool,
+} from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { snapshot } from "../setup/snapshot.ts";
-
-const root = process.getuid?.() === 0;
 
 const setupArgs = (conf: string, prefix: string, ...extra: string[]) => [
   "setup",
@@ -47,7 +53,8 @@ describe("magchanger setup (compiled binary)", () => {
       join(prefix, "etc/bacula/bacula-sd.conf"),
       "Storage {\n  Name = sd\n}\n",
     );
-    const owner = root ? 'user = "root"\ngroup = "root"\n' : "";
+    const owner =
+      process.getuid?.() === 0 ? 'user = "root"\ngroup = "root"\n' : "";
     writeFileSync(
       conf,
       `name = "c1"\ndrives = 2\n${owner}[[magazine]]\npath = "/mnt/c1/magazine"\n`,
@@ -198,16 +205,21 @@ describe("magchanger setup (compiled binary)", () => {
     });
   }
 
-  test.skipIf(!root)(
-    "--write into / as a user other than root is refused before anything runs",
+  const USER_TEST =
+    "--write into / as a user other than root is refused before anything runs";
+  test.skipIf(skipUnless(["root", "exec-as-user"], USER_TEST))(
+    USER_TEST,
     async () => {
-      const child = Bun.spawn([binary, "setup", "-c", conf, "--write"], {
-        uid: 65534,
-        gid: 65534,
-        env: BASE_ENV,
-        stdout: "pipe",
-        stderr: "pipe",
-      });
+      const child = Bun.spawn(
+        [binaryForUsers(), "setup", "-c", conf, "--write"],
+        {
+          uid: 65534,
+          gid: 65534,
+          env: BASE_ENV,
+          stdout: "pipe",
+          stderr: "pipe",
+        },
+      );
       const [stdout, stderr, exitCode] = await Promise.all([
         new Response(child.stdout).text(),
         new Response(child.stderr).text(),
@@ -221,94 +233,115 @@ describe("magchanger setup (compiled binary)", () => {
   );
 });
 
-const automountMissing =
-  loopMissing() ??
-  (Bun.which("automount") && Bun.which("setsid")
-    ? undefined
-    : "automount is not installed (apt-get install autofs)");
-if (automountMissing)
-  console.warn(
-    `skipping setup's autofs entry under a real automount: ${automountMissing}`,
-  );
+const MAP_SUITE = "setup's autofs entry and program map";
+const AUTOMOUNT_SUITE = "setup's autofs entry under a real automount";
 
-describe.skipIf(automountMissing !== undefined)(
-  "setup's autofs entry under a real automount",
-  () => {
-    let dir = "";
-    let automount: Bun.Subprocess | undefined;
-    let mountDir = "";
+describe.skipIf(skipUnless(["loop"], MAP_SUITE))(MAP_SUITE, () => {
+  let dir = "";
+  let automount: Bun.Subprocess | undefined;
+  let mountDir = "";
+  let prefix = "";
+  let binary = "";
+  let disk: LoopFs;
+  /** The master.d entry as setup wrote it. */
+  let entry = "";
+  const env = () => ({
+    ...BASE_ENV,
+    MAGCHANGER_CONFIG_DIR: join(prefix, "etc/magchanger"),
+  });
 
-    afterAll(async () => {
-      if (automount) {
-        automount.kill("SIGTERM");
-        await Promise.race([automount.exited, Bun.sleep(5000)]);
-        if (automount.exitCode === null) automount.kill("SIGKILL");
-      }
-      if (
-        mountDir &&
-        readFileSync("/proc/self/mountinfo", "utf8").includes(` ${mountDir}`)
-      ) {
-        tool(["umount", "-l", "--", join(mountDir, "magazine")], {
-          okCodes: [0, 32],
+  beforeAll(async () => {
+    binary = realpathSync(ensureBinary());
+    dir = makeTempDir("e2e-setup-autofs");
+    prefix = join(dir, "root");
+    mountDir = join(dir, "mnt");
+    const conf = join(prefix, "etc/magchanger/a1.toml");
+    mkdirSync(join(prefix, "etc/magchanger"), { recursive: true });
+    writeFileSync(
+      conf,
+      `name = "a1"\nuser = "root"\ngroup = "root"\nwork_dir = "${dir}/work"\nlog_file = "${dir}/log/a1.log"\n[automap]\nluks = false\nlabel = "mctest-a1"\n[[magazine]]\npath = "${mountDir}/magazine"\n`,
+    );
+    const setup = await runBinary(setupArgs(conf, prefix, "--write"));
+    expect(setup.exitCode).toBe(0);
+    disk = createLoopFs(dir, "a1", { label: "mctest-a1" });
+    entry = readFileSync(
+      join(prefix, "etc/auto.master.d/magchanger-a1.autofs"),
+      "utf8",
+    );
+  });
+
+  afterAll(async () => {
+    if (automount) {
+      automount.kill("SIGTERM");
+      await Promise.race([automount.exited, Bun.sleep(5000)]);
+      if (automount.exitCode === null) automount.kill("SIGKILL");
+    }
+    for (const at of [join(mountDir, "magazine"), mountDir])
+      if (mountDir && mountAt(at))
+        tool(["umount", "-l", "--", at], { okCodes: [0, 32] });
+    destroyAllLoopFs();
+    if (dir) removeTempDir(dir);
+  });
+
+  test("the entry names /etc/auto.a1, and the staged map link is this binary", () => {
+    // The staged map link lives below the prefix; the live entry names /etc/auto.a1.
+    expect(entry).toContain(
+      `\n${mountDir} program:/etc/auto.a1 --timeout=10 --negative-timeout=5\n`,
+    );
+    expect(readlinkSync(join(prefix, "etc/auto.a1"))).toBe(binary);
+  });
+
+  test("the map link, run as automount runs it (root, `map KEY`, from the mount point, AUTOFS_*), answers with the labeled disk", async () => {
+    mkdirSync(mountDir, { recursive: true });
+    const child = Bun.spawn([join(prefix, "etc/auto.a1"), "magazine"], {
+      cwd: mountDir,
+      env: { ...env(), ...automountMapEnv() },
+      stdin: "ignore",
+      stdout: "pipe",
+      stderr: "pipe",
+      timeout: 30_000,
+    });
+    const [stdout, stderr, exitCode] = await Promise.all([
+      new Response(child.stdout).text(),
+      new Response(child.stderr).text(),
+      child.exited,
+    ]);
+    expect({ stdout, stderr, exitCode }).toEqual({
+      stdout: `-fstype=auto,rw,nodev,nosuid,noexec,noatime :${disk.device}\n`,
+      stderr: "",
+      exitCode: 0,
+    });
+  });
+
+  describe.skipIf(skipUnless(["automount"], AUTOMOUNT_SUITE))(
+    AUTOMOUNT_SUITE,
+    () => {
+      test("the generated master.d file, unchanged but for the staged map path, mounts the labeled disk on access", async () => {
+        const master = join(dir, "master");
+        writeFileSync(
+          master,
+          entry.replace(
+            " program:/etc/auto.a1 ",
+            ` program:${prefix}/etc/auto.a1 `,
+          ),
+        );
+        // setsid: autofs never triggers mounts for its own process group.
+        automount = Bun.spawn(["setsid", "automount", "-f", "-v", master], {
+          env: env(),
+          stdout: "ignore",
+          stderr: "ignore",
         });
-        tool(["umount", "-l", "--", mountDir], { okCodes: [0, 32] });
-      }
-      destroyAllLoopFs();
-      if (dir) removeTempDir(dir);
-    });
-
-    test("the generated master.d file, unchanged but for the staged map path, mounts the labeled disk on access", async () => {
-      const binary = realpathSync(ensureBinary());
-      dir = makeTempDir("e2e-setup-autofs");
-      const prefix = join(dir, "root");
-      mountDir = join(dir, "mnt");
-      const conf = join(prefix, "etc/magchanger/a1.toml");
-      mkdirSync(join(prefix, "etc/magchanger"), { recursive: true });
-      writeFileSync(
-        conf,
-        `name = "a1"\nuser = "root"\ngroup = "root"\nwork_dir = "${dir}/work"\nlog_file = "${dir}/log/a1.log"\n[automap]\nluks = false\nlabel = "mctest-a1"\n[[magazine]]\npath = "${mountDir}/magazine"\n`,
-      );
-      const setup = await runBinary(setupArgs(conf, prefix, "--write"));
-      expect(setup.exitCode).toBe(0);
-      const disk = createLoopFs(dir, "a1", { label: "mctest-a1" });
-      // The staged map link lives below the prefix; the live entry names /etc/auto.a1.
-      const entry = readFileSync(
-        join(prefix, "etc/auto.master.d/magchanger-a1.autofs"),
-        "utf8",
-      );
-      expect(entry).toContain(
-        `\n${mountDir} program:/etc/auto.a1 --timeout=10 --negative-timeout=5\n`,
-      );
-      const master = join(dir, "master");
-      writeFileSync(
-        master,
-        entry.replace(
-          " program:/etc/auto.a1 ",
-          ` program:${prefix}/etc/auto.a1 `,
-        ),
-      );
-      expect(readlinkSync(join(prefix, "etc/auto.a1"))).toBe(binary);
-      // setsid: autofs never triggers mounts for its own process group.
-      automount = Bun.spawn(["setsid", "automount", "-f", "-v", master], {
-        env: {
-          ...BASE_ENV,
-          MAGCHANGER_CONFIG_DIR: join(prefix, "etc/magchanger"),
-        },
-        stdout: "ignore",
-        stderr: "ignore",
+        await until(
+          "automount to mount its autofs",
+          () => mountAt(mountDir)?.fsType === "autofs",
+          10,
+        );
+        expect(readdirSync(join(mountDir, "magazine"))).toContain("lost+found");
+        expect(mountAt(join(mountDir, "magazine"))).toMatchObject({
+          fsType: "ext4",
+          source: disk.device,
+        });
       });
-      const mounted = (path: string, type: string) =>
-        readFileSync("/proc/self/mountinfo", "utf8")
-          .split("\n")
-          .some((l) => l.split(" ")[4] === path && l.includes(` - ${type} `));
-      for (let i = 0; i < 100 && !mounted(mountDir, "autofs"); i++)
-        await Bun.sleep(50);
-      expect(mounted(mountDir, "autofs")).toBe(true);
-      expect(readdirSync(join(mountDir, "magazine"))).toContain("lost+found");
-      const line = readFileSync("/proc/self/mountinfo", "utf8")
-        .split("\n")
-        .find((l) => l.split(" ")[4] === join(mountDir, "magazine"));
-      expect(line).toContain(` - ext4 ${disk.device} `);
-    });
-  },
-);
+    },
+  );
+});

@@ -2,6 +2,7 @@
 // the config found in MAGCHANGER_CONFIG_DIR by its luks.mapper. Real LUKS2 images on loop devices
 // for isLuks/luksUUID and the key check; fake cryptsetup open/close/status and umount (recording
 // their argv), because this kernel has no device-mapper. See test/unlock/fakes.ts.
+import { skipUnless } from "../helpers/capabilities.ts";
 import {
   afterAll,
   beforeAll,
@@ -27,13 +28,9 @@ import {
   createLuksDisk,
   type FakeTools,
   type LoopDisk,
-  luksMissing,
   writeConfig,
   writeKeyFile,
 } from "../unlock/fakes.ts";
-
-const missing = luksMissing();
-if (missing) console.warn(`skipping unlock e2e: ${missing}`);
 
 const SECRET = "e2e-unlock-secret-4b1d";
 // Each run of the binary is a process start (and cryptsetup runs): more than bun's default 5 s.
@@ -45,7 +42,9 @@ function isMounted(dir: string): boolean {
     .some((line) => line.split(" ")[4] === dir);
 }
 
-describe.skipIf(missing !== undefined)("magchanger unlock (e2e)", () => {
+const SUITE = "magchanger unlock (e2e)";
+
+describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   let root: string;
   let keyFile: string;
   let disk: LoopDisk;

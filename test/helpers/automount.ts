@@ -1,20 +1,29 @@
 // Shared by the tests that run a real automount (Debian's autofs): what is missing to run one,
 // what is mounted where (from mountinfo: a stat would reset autofs' expiry timer), and waiting.
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
+import { hostname } from "node:os";
 import { join } from "node:path";
-import { loopMissing } from "./loop.ts";
+import { missing } from "./capabilities.ts";
 import { tool } from "./run.ts";
 
 export function automountMissing(): string | undefined {
-  const loop = loopMissing();
-  if (loop) return loop;
-  if (!existsSync("/usr/sbin/automount"))
-    return "automount is not installed (apt-get install autofs)";
-  if (!existsSync("/usr/bin/setsid"))
-    return "setsid is not installed (apt-get install util-linux)";
-  if (!readFileSync("/proc/filesystems", "utf8").includes("autofs"))
-    return "no autofs in this kernel";
-  return undefined;
+  return missing("automount");
+}
+
+/**
+ * The environment automount 5.1 gives a program map besides its own (it runs the map as root):
+ * the identity of the process whose access triggered the lookup, here root's.
+ */
+export function automountMapEnv(): Record<string, string> {
+  return {
+    AUTOFS_USER: "root",
+    AUTOFS_UID: "0",
+    AUTOFS_GROUP: "root",
+    AUTOFS_GID: "0",
+    AUTOFS_HOME: "/root",
+    AUTOFS_HOST: hostname(),
+    AUTOFS_SHOST: hostname().split(".")[0] ?? "",
+  };
 }
 
 /** What is mounted exactly at dir, if anything. */

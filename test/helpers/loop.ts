@@ -3,8 +3,9 @@
 // process that unmounts and detaches after the test process dies in any way (see
 // loop-watchdog.ts). Needs root, losetup, mkfs.ext4 and free loop devices.
 import { type ChildProcess, spawn } from "node:child_process";
-import { existsSync, mkdirSync, rmSync, statfsSync } from "node:fs";
+import { mkdirSync, rmSync, statfsSync } from "node:fs";
 import { join } from "node:path";
+import { missing } from "./capabilities.ts";
 import { tool } from "./run.ts";
 
 const live = new Set<LoopFs>();
@@ -28,28 +29,9 @@ function register(line: string): void {
   watchdog.stdin?.write(`${line}\n`);
 }
 
-let missing: string | undefined | null = null;
 /** Why loop-device filesystems cannot be made here, or undefined when they can. */
 export function loopMissing(): string | undefined {
-  if (missing !== null) return missing;
-  missing = undefined;
-  if (process.getuid?.() !== 0) missing = "needs root (loop devices, mount)";
-  else if (!existsSync("/dev/loop-control")) missing = "no /dev/loop-control";
-  else {
-    for (const argv of [
-      ["losetup", "--version"],
-      ["mkfs.ext4", "-V"],
-      ["mount", "--version"],
-    ]) {
-      try {
-        tool(argv);
-      } catch {
-        missing = `${argv[0]} is not installed (apt-get install util-linux e2fsprogs mount)`;
-        break;
-      }
-    }
-  }
-  return missing;
+  return missing("loop");
 }
 
 export interface LoopFsOptions {

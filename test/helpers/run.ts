@@ -1,7 +1,16 @@
 // Runs the compiled binary (dist/magchanger) as Bacula would: an argv array, no shell, stdin
 // closed, a small fixed environment. Builds it first when it is missing.
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import {
+  chmodSync,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  mkdirSync,
+  readdirSync,
+  statSync,
+} from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { testRoot } from "./tmp.ts";
 
 export const REPO = resolve(import.meta.dir, "../..");
 export const BINARY =
@@ -67,6 +76,39 @@ export function ensureBinary(): string {
   if (build.exitCode !== 0)
     throw new Error(`building ${BINARY} failed: ${build.stderr.toString()}`);
   return BINARY;
+}
+
+let forUsers: string | undefined;
+/**
+ * The binary at a path every user can traverse, for tests that run it as an unprivileged user
+ * (a storage daemon's bacula, setpriv, Bun.spawn with uid): the checkout may sit below a 0700
+ * directory (a clone into `mktemp -d`), where exec by others fails with EACCES. A hard link (a
+ * copy across filesystems) below the run's 0755 temp root, made once per run.
+ */
+export function binaryForUsers(): string {
+  if (forUsers) return forUsers;
+  const source = ensureBinary();
+  const target = join(testRoot(), "bin", "magchanger");
+  mkdirSync(dirname(target), { recursive: true });
+  chmodSync(dirname(target), 0o755);
+  if (!existsSync(target)) {
+    try {
+      linkSync(source, target);
+    } catch {
+      copyFileSync(source, target);
+    }
+  }
+  chmodSync(target, 0o755);
+  forUsers = target;
+  return target;
+}
+
+/** The first existing directory above path that others cannot traverse (no o+x), or undefined. */
+export function untraversableParent(path: string): string | undefined {
+  for (let dir = dirname(path); ; dir = dirname(dir)) {
+    if (existsSync(dir) && (statSync(dir).mode & 0o001) === 0) return dir;
+    if (dir === dirname(dir)) return undefined;
+  }
 }
 
 export function spawnBinary(

@@ -1,5 +1,6 @@
 // The Bacula stanzas setup writes are accepted by the real Bacula 9.6 daemons: `bacula-sd -t` and
 // `bacula-dir -t` on minimal configs in a temp dir that include them (no /etc/bacula state used).
+import { skipUnless } from "../helpers/capabilities.ts";
 import { Database } from "bun:sqlite";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -13,14 +14,7 @@ import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
 const SD = "/usr/sbin/bacula-sd";
 const DIR = "/usr/sbin/bacula-dir";
-const missing =
-  process.getuid?.() !== 0
-    ? "needs root (the daemons' -t runs as root here)"
-    : !existsSync(SD) || !existsSync(DIR)
-      ? "bacula-sd/bacula-dir are not installed (apt-get install bacula-sd bacula-director-sqlite3)"
-      : undefined;
-if (missing)
-  console.warn(`skipping the bacula -t tests of setup's stanzas: ${missing}`);
+const SUITE = "setup's Bacula stanzas under the real daemons' -t";
 
 /** Catalog the Director's -t opens: bacula-dir 9.6 checks only the schema version (16). */
 function createCatalog(file: string): void {
@@ -96,92 +90,90 @@ Job {
 `;
 }
 
-describe.skipIf(missing !== undefined)(
-  "setup's Bacula stanzas under the real daemons' -t",
-  () => {
-    let root = "";
-    let prefix = "";
-    let sdConf = "";
-    let dirConf = "";
-    const name = "usbchanger1";
+// root: the daemons' -t runs as root here.
+describe.skipIf(
+  skipUnless(["root", "tool:bacula-sd", "tool:bacula-dir"], SUITE),
+)(SUITE, () => {
+  let root = "";
+  let prefix = "";
+  let sdConf = "";
+  let dirConf = "";
+  const name = "usbchanger1";
 
-    beforeAll(() => {
-      root = makeTempDir("setup-bacula");
-      prefix = join(root, "prefix");
-      mkdirSync(prefix);
-      const config = parseConfigText(
-        `name = "${name}"\ndrives = 3\nwork_dir = "${root}/work"\nuser = "root"\ngroup = "root"\n[[magazine]]\npath = "/mnt/${name}/magazine"\n`,
-        `/etc/magchanger/${name}.toml`,
-      );
-      applyPlan(
-        planSetup({
-          config,
-          configPath: `/etc/magchanger/${name}.toml`,
-          binary: "/usr/local/bin/magchanger",
-          mediaType: name,
-        }),
-        {
-          prefix,
-          root: true,
-        },
-      );
-      const paths = installPaths(name, `/etc/magchanger/${name}.toml`);
-      for (const d of ["sd", "dir"]) mkdirSync(join(root, d));
-      sdConf = join(root, "sd/bacula-sd.conf");
-      dirConf = join(root, "dir/bacula-dir.conf");
-      writeFileSync(
-        sdConf,
-        sdMain(join(root, "sd"), join(prefix, paths.sdStanza)),
-      );
-      writeFileSync(
-        dirConf,
-        dirMain(join(root, "dir"), join(prefix, paths.dirStanza), name),
-      );
-      writeFileSync(join(root, "dir/query.sql"), "");
-      createCatalog(join(root, "dir/bacula.db"));
-    });
-    afterAll(() => {
-      if (root) removeTempDir(root);
-    });
+  beforeAll(() => {
+    root = makeTempDir("setup-bacula");
+    prefix = join(root, "prefix");
+    mkdirSync(prefix);
+    const config = parseConfigText(
+      `name = "${name}"\ndrives = 3\nwork_dir = "${root}/work"\nuser = "root"\ngroup = "root"\n[[magazine]]\npath = "/mnt/${name}/magazine"\n`,
+      `/etc/magchanger/${name}.toml`,
+    );
+    applyPlan(
+      planSetup({
+        config,
+        configPath: `/etc/magchanger/${name}.toml`,
+        binary: "/usr/local/bin/magchanger",
+        mediaType: name,
+      }),
+      {
+        prefix,
+        root: true,
+      },
+    );
+    const paths = installPaths(name, `/etc/magchanger/${name}.toml`);
+    for (const d of ["sd", "dir"]) mkdirSync(join(root, d));
+    sdConf = join(root, "sd/bacula-sd.conf");
+    dirConf = join(root, "dir/bacula-dir.conf");
+    writeFileSync(
+      sdConf,
+      sdMain(join(root, "sd"), join(prefix, paths.sdStanza)),
+    );
+    writeFileSync(
+      dirConf,
+      dirMain(join(root, "dir"), join(prefix, paths.dirStanza), name),
+    );
+    writeFileSync(join(root, "dir/query.sql"), "");
+    createCatalog(join(root, "dir/bacula.db"));
+  });
+  afterAll(() => {
+    if (root) removeTempDir(root);
+  });
 
-    const test_t = async (daemon: string, conf: string) => {
-      const result = await exec([daemon, "-t", "-c", conf], {
-        timeoutMs: 20_000,
-      });
-      return {
-        exitCode: result.exitCode,
-        output: `${result.stdout}${result.stderr}`.trim(),
-      };
+  const test_t = async (daemon: string, conf: string) => {
+    const result = await exec([daemon, "-t", "-c", conf], {
+      timeoutMs: 20_000,
+    });
+    return {
+      exitCode: result.exitCode,
+      output: `${result.stdout}${result.stderr}`.trim(),
     };
+  };
 
-    test("bacula-sd -t accepts the Autochanger and its three Devices", async () => {
-      expect(await test_t(SD, sdConf)).toEqual({ exitCode: 0, output: "" });
-    });
+  test("bacula-sd -t accepts the Autochanger and its three Devices", async () => {
+    expect(await test_t(SD, sdConf)).toEqual({ exitCode: 0, output: "" });
+  });
 
-    test("bacula-dir -t accepts the Storage resource, placeholders included", async () => {
-      expect(await test_t(DIR, dirConf)).toEqual({ exitCode: 0, output: "" });
-    });
+  test("bacula-dir -t accepts the Storage resource, placeholders included", async () => {
+    expect(await test_t(DIR, dirConf)).toEqual({ exitCode: 0, output: "" });
+  });
 
-    test("the Director's Storage names the SD's Autochanger and its Media Type", () => {
-      const paths = installPaths(name, `/etc/magchanger/${name}.toml`);
-      const sd = readFileSync(join(prefix, paths.sdStanza), "utf8");
-      const dir = readFileSync(join(prefix, paths.dirStanza), "utf8");
-      expect(sd).toContain(`Autochanger {\n  Name = "${name}"`);
-      expect(dir).toContain(`Device = "${name}"`);
-      expect(dir).toContain(`Media Type = "${name}"`);
-      expect(sd.match(new RegExp(`Media Type = "${name}"`, "g"))).toHaveLength(
-        3,
-      );
-    });
+  test("the Director's Storage names the SD's Autochanger and its Media Type", () => {
+    const paths = installPaths(name, `/etc/magchanger/${name}.toml`);
+    const sd = readFileSync(join(prefix, paths.sdStanza), "utf8");
+    const dir = readFileSync(join(prefix, paths.dirStanza), "utf8");
+    expect(sd).toContain(`Autochanger {\n  Name = "${name}"`);
+    expect(dir).toContain(`Device = "${name}"`);
+    expect(dir).toContain(`Media Type = "${name}"`);
+    expect(sd.match(new RegExp(`Media Type = "${name}"`, "g"))).toHaveLength(3);
+  });
 
-    test("control: -t does read the included stanza (a bad keyword in it fails)", async () => {
-      const bad = join(root, "sd/bad.conf");
-      writeFileSync(bad, `Device {\n  Name = x\n  Drive Indx = 0\n}\n`);
-      const conf = join(root, "sd/bad-main.conf");
-      writeFileSync(conf, sdMain(join(root, "sd"), bad));
-      const result = await test_t(SD, conf);
-      expect(result.exitCode).not.toBe(0);
-      expect(result.output).toContain("DriveIndx");
-    });
-  },
-);
+  test("control: -t does read the included stanza (a bad keyword in it fails)", async () => {
+    const bad = join(root, "sd/bad.conf");
+    writeFileSync(bad, `Device {\n  Name = x\n  Drive Indx = 0\n}\n`);
+    const conf = join(root, "sd/bad-main.conf");
+    writeFileSync(conf, sdMain(join(root, "sd"), bad));
+    const result = await test_t(SD, conf);
+    expect(result.exitCode).not.toBe(0);
+    expect(result.output).toContain("DriveIndx");
+  });
+});

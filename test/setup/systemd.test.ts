@@ -1,5 +1,6 @@
 // The refresh units setup generates: exact key lines, shared by every changer, drop-ins when a
 // changer's refresh may outlast the templates' timeout, and accepted by systemd-analyze verify.
+import { skipUnless, toolPath } from "../helpers/capabilities.ts";
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, realpathSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -137,42 +138,39 @@ describe("refresh units", () => {
     );
   });
 
-  const analyze = Bun.which("systemd-analyze");
-  if (!analyze)
-    console.warn(
-      "skipping systemd-analyze verify of the refresh units: systemd-analyze is not installed (apt-get install systemd)",
+  test.skipIf(
+    skipUnless(
+      ["tool:systemd-analyze"],
+      "systemd-analyze verify of the refresh units",
+    ),
+  )("systemd-analyze verify accepts the three units without a warning", () => {
+    const dir = makeTempDir("setup-systemd");
+    dirs.push(dir);
+    // verify checks that ExecStart exists and is executable: the real binary.
+    const binary = realpathSync(ensureBinary());
+    mkdirSync(join(dir, "units"));
+    const service = join(dir, "units/magchanger-refresh@.service");
+    const retry = join(dir, "units/magchanger-retry@.service");
+    const timer = join(dir, "units/magchanger-refresh@.timer");
+    writeFileSync(service, refreshService(binary));
+    writeFileSync(retry, retryService(binary));
+    writeFileSync(timer, refreshTimer(binary));
+    const result = Bun.spawnSync(
+      [toolPath("systemd-analyze") as string, "verify", service, retry, timer],
+      {
+        stdout: "pipe",
+        stderr: "pipe",
+        timeout: 30_000,
+      },
     );
-  test.skipIf(!analyze)(
-    "systemd-analyze verify accepts the three units without a warning",
-    () => {
-      const dir = makeTempDir("setup-systemd");
-      dirs.push(dir);
-      // verify checks that ExecStart exists and is executable: the real binary.
-      const binary = realpathSync(ensureBinary());
-      mkdirSync(join(dir, "units"));
-      const service = join(dir, "units/magchanger-refresh@.service");
-      const retry = join(dir, "units/magchanger-retry@.service");
-      const timer = join(dir, "units/magchanger-refresh@.timer");
-      writeFileSync(service, refreshService(binary));
-      writeFileSync(retry, retryService(binary));
-      writeFileSync(timer, refreshTimer(binary));
-      const result = Bun.spawnSync(
-        [analyze as string, "verify", service, retry, timer],
-        {
-          stdout: "pipe",
-          stderr: "pipe",
-          timeout: 30_000,
-        },
-      );
-      expect({
-        exitCode: result.exitCode,
-        stderr: result.stderr.toString(),
-      }).toEqual({ exitCode: 0, stderr: "" });
-      // The check itself notices a broken unit.
-      writeFileSync(service, refreshService("/nonexistent/magchanger"));
-      expect(() => tool([analyze as string, "verify", service])).toThrow(
-        "is not executable",
-      );
-    },
-  );
+    expect({
+      exitCode: result.exitCode,
+      stderr: result.stderr.toString(),
+    }).toEqual({ exitCode: 0, stderr: "" });
+    // The check itself notices a broken unit.
+    writeFileSync(service, refreshService("/nonexistent/magchanger"));
+    expect(() =>
+      tool([toolPath("systemd-analyze") as string, "verify", service]),
+    ).toThrow("is not executable");
+  });
 });

@@ -1,5 +1,6 @@
 // What unlock refuses before any tool runs: device arguments, mapper names, key files; and the
 // pieces it reads: cryptsetup status output and the mount table.
+import { missing, skipUnless } from "../helpers/capabilities.ts";
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   chownSync,
@@ -19,12 +20,7 @@ import {
 import { checkKeyFile } from "../../src/unlock/keyfile.ts";
 import { mountsOfMapping, mountsUnreachable } from "../../src/unlock/mounts.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
-import {
-  createPlainDisk,
-  type LoopDisk,
-  luksMissing,
-  writeKeyFile,
-} from "./fakes.ts";
+import { createPlainDisk, type LoopDisk, writeKeyFile } from "./fakes.ts";
 
 describe("device arguments", () => {
   const refused = [
@@ -77,55 +73,53 @@ describe("device arguments", () => {
     );
   });
 
-  const shmMissing =
-    process.getuid?.() === 0 ? undefined : "needs root to write under /dev/shm";
-  describe.skipIf(shmMissing !== undefined)(
-    "files and links under /dev",
-    () => {
-      const dir = `/dev/shm/magchanger-test-${process.pid}`;
-      let outside: string;
-      let loop: LoopDisk | undefined;
-      beforeAll(() => {
-        mkdirSync(dir, { recursive: true });
-        outside = makeTempDir("outside");
-        if (!luksMissing()) loop = createPlainDisk(outside, "plain");
-      });
-      afterAll(() => {
-        loop?.detach();
-        rmSync(dir, { recursive: true, force: true });
-        removeTempDir(outside);
-      });
+  const DEV_SUITE = "files and links under /dev";
+  describe.skipIf(skipUnless(["root"], DEV_SUITE))(DEV_SUITE, () => {
+    const dir = `/dev/shm/magchanger-test-${process.pid}`;
+    let outside: string;
+    let loop: LoopDisk | undefined;
+    beforeAll(() => {
+      mkdirSync(dir, { recursive: true });
+      outside = makeTempDir("outside");
+      if (!missing("luks")) loop = createPlainDisk(outside, "plain");
+    });
+    afterAll(() => {
+      loop?.detach();
+      rmSync(dir, { recursive: true, force: true });
+      removeTempDir(outside);
+    });
 
-      test("a regular file under /dev is refused", () => {
-        writeFileSync(join(dir, "disk"), "");
-        expect(() => resolveBlockDevice(join(dir, "disk"))).toThrow(
-          `refusing device ${dir}/disk: it is a regular file, not a block device`,
-        );
-      });
-
-      test("a symlink (or a linked directory) escaping /dev is refused", () => {
-        symlinkSync(join(outside, "x"), join(dir, "escape"));
-        writeFileSync(join(outside, "x"), "");
-        expect(() => resolveBlockDevice(join(dir, "escape"))).toThrow(
-          `refusing device ${dir}/escape: it resolves to ${outside}/x, outside /dev`,
-        );
-        symlinkSync(outside, join(dir, "linkdir"));
-        expect(() => resolveBlockDevice(join(dir, "linkdir", "x"))).toThrow(
-          "outside /dev",
-        );
-      });
-
-      test.skipIf(luksMissing() !== undefined)(
-        "a link to a block device inside /dev resolves to the node",
-        () => {
-          if (!loop) throw new Error("no loop device");
-          symlinkSync(loop.device, join(dir, "by-test"));
-          expect(resolveBlockDevice(join(dir, "by-test"))).toBe(loop.device);
-          expect(resolveBlockDevice(loop.device)).toBe(loop.device);
-        },
+    test("a regular file under /dev is refused", () => {
+      writeFileSync(join(dir, "disk"), "");
+      expect(() => resolveBlockDevice(join(dir, "disk"))).toThrow(
+        `refusing device ${dir}/disk: it is a regular file, not a block device`,
       );
-    },
-  );
+    });
+
+    test("a symlink (or a linked directory) escaping /dev is refused", () => {
+      symlinkSync(join(outside, "x"), join(dir, "escape"));
+      writeFileSync(join(outside, "x"), "");
+      expect(() => resolveBlockDevice(join(dir, "escape"))).toThrow(
+        `refusing device ${dir}/escape: it resolves to ${outside}/x, outside /dev`,
+      );
+      symlinkSync(outside, join(dir, "linkdir"));
+      expect(() => resolveBlockDevice(join(dir, "linkdir", "x"))).toThrow(
+        "outside /dev",
+      );
+    });
+
+    test.skipIf(
+      skipUnless(
+        ["luks"],
+        "a link to a block device inside /dev resolves to the node",
+      ),
+    )("a link to a block device inside /dev resolves to the node", () => {
+      if (!loop) throw new Error("no loop device");
+      symlinkSync(loop.device, join(dir, "by-test"));
+      expect(resolveBlockDevice(join(dir, "by-test"))).toBe(loop.device);
+      expect(resolveBlockDevice(loop.device)).toBe(loop.device);
+    });
+  });
 });
 
 describe("mapper names", () => {
@@ -150,9 +144,7 @@ describe("mapper names", () => {
   });
 });
 
-const rootMissing =
-  process.getuid?.() === 0 ? undefined : "needs root to chown key files";
-describe.skipIf(rootMissing !== undefined)("key file", () => {
+describe.skipIf(skipUnless(["root"], "key file"))("key file", () => {
   let dir: string;
   beforeAll(() => {
     dir = makeTempDir("key");

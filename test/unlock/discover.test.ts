@@ -1,5 +1,6 @@
 // How unlock finds its config when udev runs it without -c: the file in the config dir whose
 // luks.mapper is NAME; and why a root helper refuses configs that others could write.
+import { skipUnless } from "../helpers/capabilities.ts";
 import { afterEach, beforeEach, describe, expect, test } from "bun:test";
 import { chmodSync, chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -12,86 +13,82 @@ import {
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { createFakeTools, writeConfig } from "./fakes.ts";
 
-const rootMissing =
-  process.getuid?.() === 0 ? undefined : "needs root (config ownership checks)";
+const SUITE = "config discovery for unlock";
 
-describe.skipIf(rootMissing !== undefined)(
-  "config discovery for unlock",
-  () => {
-    let dir: string;
-    let confDir: string;
-    const add = (file: string, name: string, mapper: string) => {
-      const fakes = createFakeTools(join(dir, `tools-${name}`));
-      return writeConfig(join(confDir, file), {
-        dir,
-        name,
-        mapper,
-        keyFile: "/etc/magchanger/luks.key",
-        tools: fakes,
-      });
-    };
-
-    beforeEach(() => {
-      dir = makeTempDir("discover");
-      confDir = join(dir, "etc");
-      mkdirSync(confDir);
+describe.skipIf(skipUnless(["root"], SUITE))(SUITE, () => {
+  let dir: string;
+  let confDir: string;
+  const add = (file: string, name: string, mapper: string) => {
+    const fakes = createFakeTools(join(dir, `tools-${name}`));
+    return writeConfig(join(confDir, file), {
+      dir,
+      name,
+      mapper,
+      keyFile: "/etc/magchanger/luks.key",
+      tools: fakes,
     });
-    afterEach(() => removeTempDir(dir));
+  };
 
-    test("MAGCHANGER_CONFIG_DIR overrides /etc/magchanger", () => {
-      expect(configDir({})).toBe("/etc/magchanger");
-      expect(configDir({ MAGCHANGER_CONFIG_DIR: confDir })).toBe(confDir);
-    });
+  beforeEach(() => {
+    dir = makeTempDir("discover");
+    confDir = join(dir, "etc");
+    mkdirSync(confDir);
+  });
+  afterEach(() => removeTempDir(dir));
 
-    test("the config whose luks.mapper is NAME is chosen among several", () => {
-      add("usb1.toml", "usb1", "bacula");
-      add("usb2.toml", "usb2", "offsite");
-      expect(findConfigForMapper("offsite", confDir).name).toBe("usb2");
-      expect(findConfigForMapper("bacula", confDir).name).toBe("usb1");
-    });
+  test("MAGCHANGER_CONFIG_DIR overrides /etc/magchanger", () => {
+    expect(configDir({})).toBe("/etc/magchanger");
+    expect(configDir({ MAGCHANGER_CONFIG_DIR: confDir })).toBe(confDir);
+  });
 
-    test("without NAME the only config is used; with several it asks for NAME or -c", () => {
-      add("usb1.toml", "usb1", "bacula");
-      expect(findConfigForMapper(undefined, confDir).name).toBe("usb1");
-      add("usb2.toml", "usb2", "offsite");
-      expect(() => findConfigForMapper(undefined, confDir)).toThrow(
-        `2 changer configs in ${confDir}: name the mapper (unlock DEVICE NAME) or pass -c CONF`,
-      );
-    });
+  test("the config whose luks.mapper is NAME is chosen among several", () => {
+    add("usb1.toml", "usb1", "bacula");
+    add("usb2.toml", "usb2", "offsite");
+    expect(findConfigForMapper("offsite", confDir).name).toBe("usb2");
+    expect(findConfigForMapper("bacula", confDir).name).toBe("usb1");
+  });
 
-    test("no match, an empty dir and two configs with the same mapper are config errors", () => {
-      expect(() => findConfigForMapper("bacula", confDir)).toThrow(ConfigError);
-      add("usb1.toml", "usb1", "bacula");
-      expect(() => findConfigForMapper("nope", confDir)).toThrow(
-        `no changer config in ${confDir} has luks.mapper = "nope"; set it in the changer's .toml or pass -c CONF`,
-      );
-      add("usb2.toml", "usb2", "bacula");
-      expect(() => findConfigForMapper("bacula", confDir)).toThrow(
-        `several configs in ${confDir} have luks.mapper = "bacula" (${confDir}/usb1.toml, ${confDir}/usb2.toml); give each changer its own mapper or pass -c CONF`,
-      );
-    });
+  test("without NAME the only config is used; with several it asks for NAME or -c", () => {
+    add("usb1.toml", "usb1", "bacula");
+    expect(findConfigForMapper(undefined, confDir).name).toBe("usb1");
+    add("usb2.toml", "usb2", "offsite");
+    expect(() => findConfigForMapper(undefined, confDir)).toThrow(
+      `2 changer configs in ${confDir}: name the mapper (unlock DEVICE NAME) or pass -c CONF`,
+    );
+  });
 
-    test("a broken config does not hide a good one, and is named when nothing matches", () => {
-      add("usb1.toml", "usb1", "bacula");
-      writeFileSync(join(confDir, "broken.toml"), "name = = 1\n");
-      expect(findConfigForMapper("bacula", confDir).name).toBe("usb1");
-      expect(() => findConfigForMapper("other", confDir)).toThrow(
-        `(unusable: config ${confDir}/broken.toml line 1:`,
-      );
-    });
+  test("no match, an empty dir and two configs with the same mapper are config errors", () => {
+    expect(() => findConfigForMapper("bacula", confDir)).toThrow(ConfigError);
+    add("usb1.toml", "usb1", "bacula");
+    expect(() => findConfigForMapper("nope", confDir)).toThrow(
+      `no changer config in ${confDir} has luks.mapper = "nope"; set it in the changer's .toml or pass -c CONF`,
+    );
+    add("usb2.toml", "usb2", "bacula");
+    expect(() => findConfigForMapper("bacula", confDir)).toThrow(
+      `several configs in ${confDir} have luks.mapper = "bacula" (${confDir}/usb1.toml, ${confDir}/usb2.toml); give each changer its own mapper or pass -c CONF`,
+    );
+  });
 
-    test("as root, a config owned by another user or writable by group/other is refused", () => {
-      const config = add("usb1.toml", "usb1", "bacula");
-      chmodSync(config.source, 0o664);
-      expect(() => loadTrustedConfig(config.source)).toThrow(
-        `refusing config ${config.source}: group/other may write it, and it names programs run as root; run: chmod go-w ${config.source}`,
-      );
-      chmodSync(config.source, 0o644);
-      chownSync(config.source, 65534, 0);
-      expect(() => loadTrustedConfig(config.source)).toThrow(
-        `refusing config ${config.source}: owned by uid 65534, not root`,
-      );
-      expect(() => findConfigForMapper("bacula", confDir)).toThrow(ConfigError);
-    });
-  },
-);
+  test("a broken config does not hide a good one, and is named when nothing matches", () => {
+    add("usb1.toml", "usb1", "bacula");
+    writeFileSync(join(confDir, "broken.toml"), "name = = 1\n");
+    expect(findConfigForMapper("bacula", confDir).name).toBe("usb1");
+    expect(() => findConfigForMapper("other", confDir)).toThrow(
+      `(unusable: config ${confDir}/broken.toml line 1:`,
+    );
+  });
+
+  test("as root, a config owned by another user or writable by group/other is refused", () => {
+    const config = add("usb1.toml", "usb1", "bacula");
+    chmodSync(config.source, 0o664);
+    expect(() => loadTrustedConfig(config.source)).toThrow(
+      `refusing config ${config.source}: group/other may write it, and it names programs run as root; run: chmod go-w ${config.source}`,
+    );
+    chmodSync(config.source, 0o644);
+    chownSync(config.source, 65534, 0);
+    expect(() => loadTrustedConfig(config.source)).toThrow(
+      `refusing config ${config.source}: owned by uid 65534, not root`,
+    );
+    expect(() => findConfigForMapper("bacula", confDir)).toThrow(ConfigError);
+  });
+});

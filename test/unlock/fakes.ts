@@ -16,22 +16,14 @@ import {
 import { join } from "node:path";
 import { parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
+import { missing } from "../helpers/capabilities.ts";
 import { tool } from "../helpers/run.ts";
 
 export const REAL_CRYPTSETUP = "/usr/sbin/cryptsetup";
 
 /** Why real LUKS images on loop devices cannot be used here, or undefined. */
 export function luksMissing(): string | undefined {
-  if (process.getuid?.() !== 0) return "needs root (loop devices)";
-  if (!existsSync("/dev/loop-control")) return "no /dev/loop-control";
-  if (!existsSync(REAL_CRYPTSETUP))
-    return "cryptsetup is not installed (apt-get install cryptsetup-bin)";
-  try {
-    tool(["losetup", "--version"]);
-  } catch {
-    return "losetup is not installed (apt-get install util-linux)";
-  }
-  return undefined;
+  return missing("luks");
 }
 
 /** A printable key, so a test can search argv, logs and output for it. */

@@ -1,5 +1,6 @@
 // unlockDevice / removeMapping against real LUKS2 images on loop devices and fake
 // cryptsetup open/close/status and umount (no device-mapper in this kernel; see fakes.ts).
+import { skipUnless } from "../helpers/capabilities.ts";
 import {
   afterAll,
   beforeAll,
@@ -25,18 +26,16 @@ import {
   createPlainDisk,
   type FakeTools,
   type LoopDisk,
-  luksMissing,
   writeConfig,
   writeKeyFile,
 } from "./fakes.ts";
 import { memoryLog } from "../helpers/log.ts";
 
-const missing = luksMissing();
-if (missing) console.warn(`skipping unlock tests: ${missing}`);
-
 const SECRET = "unlock-test-secret-7f3a9c";
 
-describe.skipIf(missing !== undefined)("unlock", () => {
+const SUITE = "unlock";
+
+describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   let root: string;
   let keyFile: string;
   let luks: LoopDisk;

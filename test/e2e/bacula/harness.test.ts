@@ -5,60 +5,57 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { diffManifests, generateTree, hashTree } from "./files.ts";
-import { baculaMissing, type BaculaHarness, startBacula } from "./harness.ts";
+import { skipUnless } from "../../helpers/capabilities.ts";
+import { type BaculaHarness, startBacula } from "./harness.ts";
 
-const missing = baculaMissing();
-if (missing) console.warn(`skipping Bacula harness test: ${missing}`);
+const SUITE = "bacula harness with plain file storage";
 
-describe.skipIf(missing !== undefined)(
-  "bacula harness with plain file storage",
-  () => {
-    let scratch = "";
-    let bacula: BaculaHarness | undefined;
-    const dataDir = () => join(scratch, "data");
+describe.skipIf(skipUnless(["bacula"], SUITE))(SUITE, () => {
+  let scratch = "";
+  let bacula: BaculaHarness | undefined;
+  const dataDir = () => join(scratch, "data");
 
-    beforeAll(async () => {
-      scratch = mkdtempSync(join(tmpdir(), "magchanger-bacula-data-"));
-      generateTree(dataDir(), 20 * 1024 * 1024);
-      bacula = await startBacula({
-        filesetDir: dataDir(),
-        maximumVolumeBytes: "8M",
-      });
-    }, 60_000);
-
-    afterAll(async () => {
-      await bacula?.stop();
-      rmSync(scratch, { recursive: true, force: true });
+  beforeAll(async () => {
+    scratch = mkdtempSync(join(tmpdir(), "magchanger-bacula-data-"));
+    generateTree(dataDir(), 20 * 1024 * 1024);
+    bacula = await startBacula({
+      filesetDir: dataDir(),
+      maximumVolumeBytes: "8M",
     });
+  }, 60_000);
 
-    test("a Full backup over several volumes restores every file with the same sha256", async () => {
-      const b = bacula as BaculaHarness;
-      const t0 = performance.now();
-      const backup = await b.waitJob(await b.runBackup("Full"));
-      const t1 = performance.now();
-      const backupLog = (await b.jobLog(backup.jobid)).join("\n");
-      expect(backup, backupLog).toMatchObject({ status: "T", ok: true });
-      expect(backupLog).toMatch(/Termination:\s+Backup OK/);
-      // 20 MB over 8 MB volumes: the SD had to label and mount more than one.
-      expect(backupLog).toMatch(
-        /Volume name\(s\):\s+Vol-0001\|Vol-0002\|Vol-0003/,
-      );
+  afterAll(async () => {
+    await bacula?.stop();
+    rmSync(scratch, { recursive: true, force: true });
+  });
 
-      const restore = await b.waitJob(await b.runRestore([backup.jobid]));
-      const t2 = performance.now();
-      const restoreLog = (await b.jobLog(restore.jobid)).join("\n");
-      expect(restore, restoreLog).toMatchObject({ status: "T", ok: true });
-      expect(restoreLog).toMatch(/Termination:\s+Restore OK/);
+  test("a Full backup over several volumes restores every file with the same sha256", async () => {
+    const b = bacula as BaculaHarness;
+    const t0 = performance.now();
+    const backup = await b.waitJob(await b.runBackup("Full"));
+    const t1 = performance.now();
+    const backupLog = (await b.jobLog(backup.jobid)).join("\n");
+    expect(backup, backupLog).toMatchObject({ status: "T", ok: true });
+    expect(backupLog).toMatch(/Termination:\s+Backup OK/);
+    // 20 MB over 8 MB volumes: the SD had to label and mount more than one.
+    expect(backupLog).toMatch(
+      /Volume name\(s\):\s+Vol-0001\|Vol-0002\|Vol-0003/,
+    );
 
-      // Bacula restores to Where + the original absolute path.
-      const problems = diffManifests(
-        hashTree(dataDir()),
-        hashTree(join(b.restoreDir, dataDir())),
-      );
-      expect(problems).toEqual([]);
-      console.info(
-        `bacula harness: backup ${Math.round(t1 - t0)} ms, restore ${Math.round(t2 - t1)} ms`,
-      );
-    }, 120_000);
-  },
-);
+    const restore = await b.waitJob(await b.runRestore([backup.jobid]));
+    const t2 = performance.now();
+    const restoreLog = (await b.jobLog(restore.jobid)).join("\n");
+    expect(restore, restoreLog).toMatchObject({ status: "T", ok: true });
+    expect(restoreLog).toMatch(/Termination:\s+Restore OK/);
+
+    // Bacula restores to Where + the original absolute path.
+    const problems = diffManifests(
+      hashTree(dataDir()),
+      hashTree(join(b.restoreDir, dataDir())),
+    );
+    expect(problems).toEqual([]);
+    console.info(
+      `bacula harness: backup ${Math.round(t1 - t0)} ms, restore ${Math.round(t2 - t1)} ms`,
+    );
+  }, 120_000);
+});

@@ -1,66 +1,28 @@
 // The compiled magchanger and the real disks it works on, for the Bacula scenarios.
 import { existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { describeFailure, runTool, type ToolResult } from "./processes.ts";
 import type { Scratch } from "./scratch.ts";
-import { baculaMissing, resolveUser } from "./setup.ts";
+import type { Capability } from "../../helpers/capabilities.ts";
+import { binaryForUsers } from "../../helpers/run.ts";
 
-export const MAGCHANGER = resolve(import.meta.dir, "../../../dist/magchanger");
+/** The compiled binary where the SD's bacula user can run it (see binaryForUsers). */
+export const magchangerBinary = binaryForUsers;
 
-function which(name: string): boolean {
-  return ["/usr/sbin", "/usr/bin", "/sbin", "/bin"].some((d) =>
-    existsSync(join(d, name)),
-  );
-}
-
-function helpWorks(args: string[]): boolean {
-  const r = Bun.spawnSync([MAGCHANGER, ...args, "--help"], {
-    stdout: "pipe",
-    stderr: "pipe",
-    timeout: 10_000,
-  });
-  return (
-    r.exitCode === 0 && !`${r.stdout}${r.stderr}`.includes("not built yet")
-  );
-}
-
-/** Why the changer scenarios cannot run here, or undefined. */
-export function changerScenarioMissing(): string | undefined {
-  const bacula = baculaMissing();
-  if (bacula) return bacula;
-  const tools = ["losetup", "mkfs.ext4", "mount", "umount"].filter(
-    (t) => !which(t),
-  );
-  if (tools.length > 0)
-    return `missing ${tools.join(", ")} (util-linux, e2fsprogs)`;
-  if (!existsSync("/dev/loop-control"))
-    return "no loop device support (/dev/loop-control)";
-  if (!existsSync(MAGCHANGER))
-    return `${MAGCHANGER} is not built: run \`bun run build\``;
-  if (!helpWorks(["changer"]))
-    return "dist/magchanger has no working `changer` command";
-  if (!helpWorks(["magazine", "init"]))
-    return "dist/magchanger has no working `magazine init`";
-  try {
-    resolveUser("bacula", "tape");
-  } catch {
-    return "no bacula user or tape group (they come with the bacula-common package)";
-  }
-  return undefined;
-}
-
-/** Why `magchanger refresh` cannot be used yet, or undefined. */
-export function refreshMissing(): string | undefined {
-  return helpWorks(["refresh"])
-    ? undefined
-    : "`magchanger refresh` is not built yet";
-}
+/** What the changer scenarios need: the SD runs the changer as bacula:tape on loop disks. */
+export const CHANGER_SCENARIO: Capability[] = [
+  "bacula",
+  "loop",
+  "user:bacula",
+  "group:tape",
+  "exec-as-user",
+];
 
 export async function magchanger(
   args: string[],
   timeoutMs = 120_000,
 ): Promise<ToolResult> {
-  return runTool([MAGCHANGER, ...args], { timeoutMs });
+  return runTool([magchangerBinary(), ...args], { timeoutMs });
 }
 
 /** Runs magchanger and throws with its output unless it exits 0. */

@@ -2,6 +2,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { createConnection, createServer } from "node:net";
 import { join } from "node:path";
+import { missing } from "../../helpers/capabilities.ts";
 import { describeFailure, runTool } from "./processes.ts";
 
 const SCHEMA =
@@ -26,22 +27,7 @@ function findExecutable(name: string): string | undefined {
 
 /** Why the Bacula tests cannot run here, or undefined when they can. */
 export function baculaMissing(): string | undefined {
-  if (process.platform !== "linux") return "Bacula tests need Linux";
-  if (process.getuid?.() !== 0)
-    return "Bacula tests need root (daemons, chown, catalog)";
-  const missing = [
-    "bacula-dir",
-    "bacula-sd",
-    "bacula-fd",
-    "bconsole",
-    "sqlite3",
-  ].filter((n) => !findExecutable(n));
-  if (missing.length > 0) {
-    return `missing ${missing.join(", ")}: apt-get install bacula-director-sqlite3 bacula-sd bacula-fd bacula-console sqlite3`;
-  }
-  if (!existsSync(SCHEMA) && !existsSync(MAKE_TABLES))
-    return `no sqlite3 catalog schema (${SCHEMA})`;
-  return undefined;
+  return missing("bacula");
 }
 
 export function baculaTools() {
