@@ -7,7 +7,7 @@ import { formatList, formatListAll, formatSlots } from "../changer/protocol.ts";
 import { loadSlot, transferSlot, unloadDrive } from "../changer/moves.ts";
 import { loadedSlot, scanChanger, withLock } from "../changer/operations.ts";
 import { readlinkSync, realpathSync } from "node:fs";
-import { basename, dirname, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { AppError, UsageError } from "../errors.ts";
 import { driveLinkPath } from "../state/drives.ts";
 import { writeStdout } from "./context.ts";
@@ -49,8 +49,16 @@ export function resolveDrive(
     return parseIndex(drive, "drive index");
   if (device !== undefined) {
     if (/^\d{1,3}$/.test(device)) return Number(device);
-    for (let d = 0; d < ctx.config.drives; d++)
-      if (driveLinkPath(ctx.config.work_dir, d) === device) return d;
+    const workDir = ctx.config.work_dir;
+    for (let d = 0; d < ctx.config.drives; d++) {
+      // magchanger's WORK_DIR/driveN, and vchanger 1.0's WORK_DIR/N and 0.8's WORK_DIR/N/driveN
+      if (
+        device === driveLinkPath(workDir, d) ||
+        device === join(workDir, String(d)) ||
+        device === join(workDir, String(d), `drive${d}`)
+      )
+        return d;
+    }
   }
   return 0;
 }

@@ -283,6 +283,18 @@ describe("changer protocol commands", () => {
     );
   });
 
+  test("with %d empty, vchanger's drive paths WORK_DIR/N and WORK_DIR/N/driveN name drive N", async () => {
+    expectSuccess(await changer.sd("load", 3, 1));
+    expectSuccess(
+      await changer.run(["loaded", "0", join(changer.workDir, "1")]),
+      "3\n",
+    );
+    expectSuccess(
+      await changer.run(["loaded", "0", join(changer.workDir, "1", "drive1")]),
+      "3\n",
+    );
+  });
+
   test("transfer moves a volume to an empty slot; an occupied, retired, loaded or out-of-range one is refused", async () => {
     makeHoleAtSlot2();
     rmSync(join(bay, volumes[3] as string));
