@@ -50,6 +50,13 @@ export class StateCorruptError extends AppError {
   }
 }
 
+/** A state file exists but cannot be read (EACCES, EIO): exit 9. Nothing is overwritten. */
+export class StateReadError extends AppError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, { ...options, exitCode: 9 });
+  }
+}
+
 /** Privileges could not be dropped to the run-as user/group: exit 7. */
 export class PrivilegeError extends AppError {
   constructor(message: string, options?: { cause?: unknown }) {

@@ -3,6 +3,7 @@
 // it sets process.exitCode and returns so large protocol output is never cut (see PLATFORM.md).
 import { isAutomapName } from "./argv0.ts";
 import { AppError, UsageError } from "./errors.ts";
+import { printable } from "./text.ts";
 import { version } from "./version.ts";
 
 export type CommandMain = (args: string[]) => Promise<void> | void;
@@ -60,7 +61,7 @@ export function usage(): string {
     "",
     "Run `magchanger COMMAND --help` for a command's options and exit status.",
     "Exit status: 0 ok, 1 failed, 2 usage, 3 config, 4 changer busy, 5 state write failed,",
-    "6 state file corrupt, 7 cannot drop privileges, 8 external tool failed.",
+    "6 state file corrupt, 7 cannot drop privileges, 8 external tool failed, 9 state file unreadable.",
   ];
   return `${lines.join("\n")}\n`;
 }
@@ -84,13 +85,14 @@ export async function run(argv0: string, args: string[]): Promise<void> {
 }
 
 export function reportError(error: unknown): number {
+  // printable(): a value quoted from argv, a config or a disk must never split the one line.
   if (error instanceof AppError) {
-    process.stderr.write(`magchanger: ${error.message}\n`);
+    process.stderr.write(`magchanger: ${printable(error.message)}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
   process.stderr.write(
-    `magchanger: internal error: ${message.split("\n")[0]}\n`,
+    `magchanger: internal error: ${printable(message.split("\n")[0] ?? "")}\n`,
   );
   if (process.env.MAGCHANGER_DEBUG && error instanceof Error)
     process.stderr.write(`${error.stack}\n`);

@@ -36,7 +36,7 @@ export async function main(args: string[]): Promise<void> {
     throw new UsageError(
       "usage: magchanger changer CONFIG COMMAND [SLOT] [ARCHIVE_DEVICE] [DRIVE]",
     );
-  const command = commandArg.toLowerCase();
+  const command = commandArg.trim().toLowerCase();
   if (!isProtocolCommand(command)) {
     throw new UsageError(
       `unknown changer command "${commandArg.slice(0, 40)}"; use one of ${PROTOCOL_COMMANDS.join(", ")}`,

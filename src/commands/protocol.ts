@@ -6,7 +6,9 @@ import { cachedListing, storeListing } from "../changer/listing-cache.ts";
 import { formatList, formatListAll, formatSlots } from "../changer/protocol.ts";
 import { loadSlot, transferSlot, unloadDrive } from "../changer/moves.ts";
 import { loadedSlot, scanChanger, withLock } from "../changer/operations.ts";
-import { UsageError } from "../errors.ts";
+import { readlinkSync, realpathSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
+import { AppError, UsageError } from "../errors.ts";
 import { driveLinkPath } from "../state/drives.ts";
 import { writeStdout } from "./context.ts";
 
@@ -47,10 +49,57 @@ export function resolveDrive(
     return parseIndex(drive, "drive index");
   if (device !== undefined) {
     if (/^\d{1,3}$/.test(device)) return Number(device);
-    for (let d = 0; d < ctx.config.drives; d++)
-      if (driveLinkPath(ctx.config.work_dir, d) === device) return d;
+    const workDir = ctx.config.work_dir;
+    for (let d = 0; d < ctx.config.drives; d++) {
+      // magchanger's WORK_DIR/driveN, and vchanger 1.0's WORK_DIR/N and 0.8's WORK_DIR/N/driveN
+      if (
+        device === driveLinkPath(workDir, d) ||
+        device === join(workDir, String(d)) ||
+        device === join(workDir, String(d), `drive${d}`)
+      )
+        return d;
+    }
   }
   return 0;
+}
+
+/**
+ * A load lets the storage daemon open its Archive Device (%a) for writing: it must be this
+ * drive's link, or a link to it (vchanger's WORK_DIR/N and WORK_DIR/N/driveN). Anything else is
+ * a path outside every magazine, where Label Media would create a volume file (seen on 9.6.7).
+ */
+export function checkArchiveDevice(
+  ctx: ChangerContext,
+  drive: number,
+  device: string | undefined,
+): void {
+  const link = driveLinkPath(ctx.config.work_dir, drive);
+  // No %a at all, or an empty one that shifted %d into its place: nothing to check.
+  if (device === undefined || device === "" || /^\d{1,3}$/.test(device)) return;
+  let at = resolve(device);
+  for (let hop = 0; hop < 3 && at !== link; hop++) {
+    try {
+      at = resolve(dirname(at), readlinkSync(at));
+    } catch {
+      break;
+    }
+  }
+  if (at === link || sameDirEntry(device, link)) return;
+  throw new AppError(
+    `drive ${drive}: the storage daemon's Archive Device is ${device}, not this changer's drive link; set Archive Device = ${link} in the Device with Drive Index = ${drive} (bacula-sd.conf) and restart bacula-sd`,
+  );
+}
+
+/** The same name in the same directory, however each directory's path is spelled. */
+function sameDirEntry(a: string, b: string): boolean {
+  try {
+    return (
+      basename(a) === basename(b) &&
+      realpathSync(dirname(a)) === realpathSync(dirname(b))
+    );
+  } catch {
+    return false;
+  }
 }
 
 export async function runProtocol(
@@ -79,13 +128,12 @@ async function dispatch(
     case "loaded":
       writeStdout(`${loadedSlot(ctx, resolveDrive(ctx, device, driveArg))}\n`);
       return;
-    case "load":
-      await loadSlot(
-        ctx,
-        parseIndex(slotArg, "slot"),
-        resolveDrive(ctx, device, driveArg),
-      );
+    case "load": {
+      const drive = resolveDrive(ctx, device, driveArg);
+      checkArchiveDevice(ctx, drive, device);
+      await loadSlot(ctx, parseIndex(slotArg, "slot"), drive);
       return;
+    }
     case "unload": {
       const slot =
         slotArg !== undefined && /^\d+$/.test(slotArg)

@@ -6,7 +6,7 @@ import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "../errors.ts";
 import { configDigest, rawWorkDir, readConfigCache } from "./cache.ts";
 import { readConfigSource } from "./read.ts";
-import { type Config, getConfigSchema } from "./schema.ts";
+import { type Config, configIssueMessage, getConfigSchema } from "./schema.ts";
 import { parseVchangerConfig } from "./vchanger.ts";
 
 export type ConfigSyntax = "toml" | "vchanger-0.8" | "vchanger-1.0";
@@ -124,7 +124,9 @@ function tomlMessage(error: TomlError): string {
 }
 
 export function validateConfig(raw: unknown, file: string): Config {
-  const result = getConfigSchema().safeParse(raw);
+  const result = getConfigSchema().safeParse(raw, {
+    error: configIssueMessage,
+  });
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const path = issue.path

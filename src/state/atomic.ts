@@ -5,6 +5,7 @@
 import {
   closeSync,
   fsyncSync,
+  lstatSync,
   openSync,
   readlinkSync,
   renameSync,
@@ -14,7 +15,12 @@ import {
   writeSync,
 } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import { describeErrno, errnoCode, StateWriteError } from "../errors.ts";
+import {
+  describeErrno,
+  errnoCode,
+  StateCorruptError,
+  StateWriteError,
+} from "../errors.ts";
 
 let tempCounter = 0;
 function tempPathFor(path: string): string {
@@ -57,12 +63,18 @@ export function writeFileAtomic(
   if (durable) syncDirectory(dirname(path), path);
 }
 
-/** Points the symlink at target, atomically (a reader sees the old or the new link, never none). */
+/**
+ * Points the symlink at target, atomically (a reader sees the old or the new link, never none).
+ * Anything else at path is refused, never replaced: a regular file where a drive link should be
+ * is most likely a volume the storage daemon wrote after the link vanished.
+ */
 export function replaceSymlink(path: string, target: string): void {
   try {
     if (readlinkSync(path) === target) return;
-  } catch {
-    // missing or not a link: create it
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === "EINVAL") throw notALink(path);
+    if (code !== "ENOENT") throw writeFailure(path, error);
   }
   const temp = tempPathFor(path);
   try {
@@ -73,6 +85,23 @@ export function replaceSymlink(path: string, target: string): void {
     throw writeFailure(path, error);
   }
   syncDirectory(dirname(path), path);
+}
+
+function notALink(path: string): StateCorruptError {
+  let what = "something else";
+  try {
+    const stats = lstatSync(path);
+    what = stats.isDirectory()
+      ? "a directory"
+      : stats.isFile()
+        ? `a regular file of ${stats.size} bytes (perhaps data Bacula wrote there)`
+        : "not a symbolic link";
+  } catch {
+    // gone meanwhile: the generic text will do
+  }
+  return new StateCorruptError(
+    `${path} is ${what}, not the symbolic link magchanger keeps there; nothing was changed: move it away (keep it if it holds backup data), then retry`,
+  );
 }
 
 export function syncDirectory(dir: string, forPath = dir): void {

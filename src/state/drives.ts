@@ -2,15 +2,14 @@
 // every volume open; the drive symlinks (each Device's Archive Device) are derived from it and
 // repaired under the lock. Write order makes a crash harmless: on load the symlink is switched
 // before the state says "loaded", on unload the state says "empty" before the symlink goes.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import {
-  describeErrno,
-  errnoCode,
-  StateCorruptError,
-  StateWriteError,
-} from "../errors.ts";
+import { StateCorruptError } from "../errors.ts";
 import { writeFileAtomic } from "./atomic.ts";
+import { readStateText } from "./read-state.ts";
+import { BARCODE, crc32Hex, MAX_SLOT } from "./registry-text.ts";
+
+/** 64 drives of a few hundred bytes each: anything larger is not ours. */
+const MAX_DRIVES_BYTES = 64 * 1024;
 
 export interface LoadedDrive {
   slot: number;
@@ -42,16 +41,13 @@ export function emptyDriveTarget(drive: number): string {
 
 export function readDrives(workDir: string): DriveState {
   const path = drivesPath(workDir);
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT") return [];
-    throw new StateWriteError(`cannot read ${path}: ${describeErrno(error)}`, {
-      cause: error,
-    });
-  }
-  return parseDrives(text, path);
+  const text = readStateText(
+    path,
+    "drive state",
+    MAX_DRIVES_BYTES,
+    "remove it to mark every drive empty",
+  );
+  return text === undefined ? [] : parseDrives(text, path);
 }
 
 export function parseDrives(text: string, path: string): DriveState {
@@ -61,8 +57,16 @@ export function parseDrives(text: string, path: string): DriveState {
   } catch {
     return corrupt(path, "not JSON");
   }
-  if (!isRecord(data) || data.version !== 1 || !Array.isArray(data.drives))
+  if (
+    !isRecord(data) ||
+    (data.version !== 1 && data.version !== 2) ||
+    !Array.isArray(data.drives)
+  )
     return corrupt(path, "unknown format");
+  // Version 2 carries the CRC-32 of its drives array: a flipped digit in a slot would
+  // otherwise make `loaded` report another slot (version 1 came from 0.1, without it).
+  if (data.version === 2 && data.crc !== drivesCrc(data.drives))
+    return corrupt(path, "checksum mismatch: edited or damaged");
   const state: DriveState = [];
   for (const item of data.drives) {
     if (
@@ -78,15 +82,22 @@ export function parseDrives(text: string, path: string): DriveState {
       state[drive] = undefined;
       continue;
     }
+    if (drive in state) return corrupt(path, `drive ${drive} listed twice`);
     if (
       !Number.isInteger(item.slot) ||
       (item.slot as number) < 1 ||
+      (item.slot as number) > MAX_SLOT ||
       typeof item.magazine !== "string" ||
       typeof item.barcode !== "string" ||
-      typeof item.target !== "string"
+      !BARCODE.test(item.barcode) ||
+      typeof item.target !== "string" ||
+      !isVolumeTarget(item.target, item.magazine, item.barcode)
     ) {
       return corrupt(path, `bad entry for drive ${drive}`);
     }
+    const other = state.findIndex((d) => d?.slot === item.slot);
+    if (other >= 0)
+      return corrupt(path, `slot ${item.slot} in drives ${other} and ${drive}`);
     state[drive] = {
       slot: item.slot as number,
       magazine: item.magazine,
@@ -109,7 +120,26 @@ export function writeDrives(
   }
   writeFileAtomic(
     drivesPath(workDir),
-    `${JSON.stringify({ version: 1, drives }, null, 1)}\n`,
+    `${JSON.stringify({ version: 2, crc: drivesCrc(drives), drives }, null, 1)}\n`,
+  );
+}
+
+function drivesCrc(drives: unknown): string {
+  return crc32Hex(JSON.stringify(drives));
+}
+
+/**
+ * A loaded drive's link target has one shape, MOUNT/.magchanger-UUID/../BARCODE (it resolves
+ * only while that disk is mounted there): anything else (/etc/passwd) is not ours.
+ */
+function isVolumeTarget(
+  target: string,
+  magazine: string,
+  barcode: string,
+): boolean {
+  const tail = `/.magchanger-${magazine}/../${barcode}`;
+  return (
+    target.startsWith("/") && target.endsWith(tail) && !/[\0\n]/.test(target)
   );
 }
 

@@ -103,3 +103,45 @@ describe("TOML config", () => {
     );
   });
 });
+
+describe("config errors say what is allowed", () => {
+  const base = '[[magazine]]\npath = "/b"\n';
+  test.each([
+    [
+      `name = "a"\nwork_dir = 1\n${base}`,
+      "config /etc/x.toml: work_dir: must be an absolute path (starting with /); got 1",
+    ],
+    [
+      `name = "a"\nlock_timeout = 3601\n${base}`,
+      "config /etc/x.toml: lock_timeout: must be seconds, more than 0 and at most 3600; got 3601",
+    ],
+    [
+      'name = "a"\n',
+      "config /etc/x.toml: magazine: must be one or more [[magazine]] tables, each with one of path, uuid or label; it is missing",
+    ],
+    [
+      `name = "a"\n[bacula]\ndrive = -1\n${base}`,
+      "config /etc/x.toml: bacula.drive: must be a drive index 0..63; got -1",
+    ],
+    [
+      `name = 5\n${base}`,
+      'config /etc/x.toml: name: name must be the Bacula Storage name in quotes, e.g. name = "usbchanger1"',
+    ],
+  ])(
+    "%#: a wrong type or bound names the key and what it allows",
+    (text, message) => {
+      expect(() => parseConfigText(text, "/etc/x.toml")).toThrow(message);
+    },
+  );
+
+  test("two [[magazine]] entries for one bay (/b and //b/) are refused", () => {
+    expect(() =>
+      parseConfigText(
+        'name = "a"\n[[magazine]]\npath = "/b"\n[[magazine]]\npath = "//b/"\n',
+        "/etc/x.toml",
+      ),
+    ).toThrow(
+      "config /etc/x.toml: magazine: [[magazine]] 2 names the same bay as [[magazine]] 1 (path /b); give each [[magazine]] its own bay",
+    );
+  });
+});

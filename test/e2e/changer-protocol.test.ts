@@ -11,9 +11,11 @@ import {
   realpathSync,
   renameSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { serializeRegistry } from "../../src/state/registry.ts";
 import { listOutput, slotsOf, TestChanger } from "../helpers/changer.ts";
 import { expectFailure, expectSuccess } from "../helpers/expect.ts";
 import { runBinary } from "../helpers/run.ts";
@@ -30,12 +32,11 @@ let volumes: string[];
 
 /** A hole at slot 2, as after Bacula was told its volume is gone: no volume, not retired. */
 function makeHoleAtSlot2(): void {
-  const path = join(changer.workDir, "slots");
-  const lines = readFileSync(path, "utf8").split("\n");
-  writeFileSync(
-    path,
-    lines.filter((line) => !line.startsWith("S 2 ")).join("\n"),
-  );
+  const registry = changer.readRegistry();
+  const entry = registry.slots.get(2);
+  registry.slots.delete(2);
+  if (entry) registry.byBarcode.delete(entry.barcode);
+  writeFileSync(join(changer.workDir, "slots"), serializeRegistry(registry));
   rmSync(join(bay, volumes[1] as string));
 }
 
@@ -282,6 +283,18 @@ describe("changer protocol commands", () => {
     );
   });
 
+  test("with %d empty, vchanger's drive paths WORK_DIR/N and WORK_DIR/N/driveN name drive N", async () => {
+    expectSuccess(await changer.sd("load", 3, 1));
+    expectSuccess(
+      await changer.run(["loaded", "0", join(changer.workDir, "1")]),
+      "3\n",
+    );
+    expectSuccess(
+      await changer.run(["loaded", "0", join(changer.workDir, "1", "drive1")]),
+      "3\n",
+    );
+  });
+
   test("transfer moves a volume to an empty slot; an occupied, retired, loaded or out-of-range one is refused", async () => {
     makeHoleAtSlot2();
     rmSync(join(bay, volumes[3] as string));
@@ -412,5 +425,60 @@ describe("a changer before any magazine is initialized", () => {
       "slot 1 is out of range: the changer has no slots yet; run `magchanger magazine init`",
     );
     expect(existsSync(join(dir, "bay"))).toBe(false);
+  });
+});
+
+describe("the Archive Device Bacula names for the drive (%a)", () => {
+  beforeEach(() => freshChanger());
+
+  test("a load whose %a is not the drive's link fails naming the drive and the path to set; nothing is created there", async () => {
+    const wrong = join(changer.workDir, "0");
+    const result = await changer.run(["load", "1", wrong, "0"]);
+    expectFailure(
+      result,
+      1,
+      `drive 0: the storage daemon's Archive Device is ${wrong}, not this changer's drive link; set Archive Device = ${changer.driveLink(0)} in the Device with Drive Index = 0 (bacula-sd.conf) and restart bacula-sd`,
+    );
+    expect(existsSync(wrong)).toBe(false);
+    expectSuccess(await changer.sd("loaded", 0, 0), "0\n");
+  });
+
+  test("a load whose %a is a link to the drive's link (vchanger's WORK_DIR/N) succeeds", async () => {
+    const alias = join(changer.workDir, "0");
+    symlinkSync("drive0", alias);
+    expectSuccess(await changer.run(["load", "2", alias, "0"]));
+    expectSuccess(await changer.sd("loaded", 0, 0), "2\n");
+  });
+
+  test("a load naming drive 1's link for drive 0 fails", async () => {
+    expectFailure(
+      await changer.run(["load", "1", changer.driveLink(1), "0"]),
+      1,
+      /^magchanger: drive 0: the storage daemon's Archive Device is .*drive1, not this changer's drive link/,
+    );
+  });
+});
+
+describe("one-line errors", () => {
+  test("a newline or escape in an argument value is escaped, never a second line", async () => {
+    await freshChanger();
+    const result = await changer.run([
+      "load",
+      "1\nforged: line\x1b[2J",
+      changer.driveLink(0),
+      "0",
+    ]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stderr).toBe(
+      'magchanger: slot must be a number, got "1\\nforged: line\\x1b[2J"\n',
+    );
+  });
+
+  test("the changer form trims the command as the vchanger form does", async () => {
+    await freshChanger();
+    expectSuccess(
+      await changer.run(["slots\n", "0", changer.driveLink(0), "0"]),
+      "4\n",
+    );
   });
 });

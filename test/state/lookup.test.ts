@@ -1,6 +1,12 @@
 // lookupSlot (the load path's single pass) must agree with the full parser on every slot.
 import { afterAll, expect, test } from "bun:test";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import {
+  mkdirSync,
+  mkdtempSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { StateCorruptError } from "../../src/errors.ts";
@@ -56,11 +62,40 @@ test("lookupSlot agrees with the full parser for every slot of random registries
   }
 });
 
-test("a corrupt registry is refused by lookupSlot as by the full parser", () => {
-  writeFileSync(file, "magchanger-registry 1\nS x m b\n");
+test.each([
+  ["a bad slot", "magchanger-registry 1\nS x m b\n"],
+  ["no header", "not a registry\n"],
+  ["an unknown line", "magchanger-registry 1\nS 1 m b\nX 1\n"],
+  ["a duplicate slot", "magchanger-registry 1\nS 1 m b\nS 1 m c\n"],
+  ["a duplicate barcode", "magchanger-registry 1\nS 1 m b\nS 2 m b\n"],
+  ["a bad magazine line", "magchanger-registry 1\nM m\nS 1 m b\n"],
+  [
+    "a version 2 file with a bad checksum",
+    "magchanger-registry 2\nS 1 m b\nend 1 00000000\n",
+  ],
+])(
+  "a corrupt registry (%s) is refused by lookupSlot as by the full parser",
+  (_what, text) => {
+    writeFileSync(file, text);
+    expect(() => parseRegistry(text, file)).toThrow(StateCorruptError);
+    expect(() => lookupSlot(dir, 1)).toThrow(StateCorruptError);
+  },
+);
+
+test("a registry that is a link, a FIFO or a directory is corrupt (exit 6), read without blocking", () => {
+  rmSync(file, { force: true });
+  symlinkSync("/dev/zero", file);
   expect(() => lookupSlot(dir, 1)).toThrow(StateCorruptError);
-  writeFileSync(file, "not a registry\n");
+  rmSync(file);
+  symlinkSync(join(dir, "nowhere"), file);
   expect(() => lookupSlot(dir, 1)).toThrow(StateCorruptError);
+  rmSync(file);
+  Bun.spawnSync(["mkfifo", file]);
+  expect(() => lookupSlot(dir, 1)).toThrow(StateCorruptError);
+  rmSync(file);
+  mkdirSync(file);
+  expect(() => lookupSlot(dir, 1)).toThrow(StateCorruptError);
+  rmSync(file, { recursive: true });
 });
 
 test("no registry: no slots", () => {

@@ -9,6 +9,7 @@ import {
   serializeRegistry,
   slotCount,
 } from "../../src/state/registry.ts";
+import { crc32Hex } from "../../src/state/registry-text.ts";
 
 const M1 = "11111111-1111-4111-8111-111111111111";
 
@@ -21,9 +22,8 @@ describe("slot registry", () => {
     retireVolume(r, r.slots.get(2)!);
     r.ignored.add(`${M1}/read me:now`);
     const text = serializeRegistry(r);
-    expect(text).toBe(
-      `magchanger-registry 1\nM ${M1} 3\nS 1 ${M1} a_0001\nR 2 a_0002\nI ${M1} read%20me%3Anow\n`,
-    );
+    const body = `magchanger-registry 2\nM ${M1} 3\nS 1 ${M1} a_0001\nR 2 a_0002\nI ${M1} read%20me%3Anow\n`;
+    expect(text).toBe(`${body}end 4 ${crc32Hex(body)}\n`);
     const back = parseRegistry(text, "x");
     expect(serializeRegistry(back)).toBe(text);
     expect(back.ignored.has(`${M1}/read me:now`)).toBe(true);
