@@ -92,7 +92,14 @@ export function openOwnedDirectory(
   const real = fdPath(fd);
   let chowned = false;
   try {
-    if (real !== undefined && dirname(real) !== expected)
+    // Fail closed: without /proc nothing proves the fd is where the checked path led.
+    if (real === undefined)
+      throw unsafe(
+        absolute,
+        "ECHANGED",
+        "cannot check where it leads without /proc; mount /proc and retry",
+      );
+    if (dirname(real) !== expected)
       throw unsafe(
         absolute,
         "ECHANGED",
@@ -110,9 +117,8 @@ export function openOwnedDirectory(
     closeSync(fd);
     throw error;
   }
-  const path = real ?? absolute;
-  const entry = (name: string) =>
-    real === undefined ? `${path}/${name}` : `/proc/self/fd/${fd}/${name}`;
+  const path = real;
+  const entry = (name: string) => `/proc/self/fd/${fd}/${name}`;
   return { fd, path, created, chowned, entry };
 }
 
