@@ -6,7 +6,12 @@
 import { dlopen, FFIType, read } from "bun:ffi";
 import { closeSync, constants, fchmodSync, fstatSync, openSync } from "node:fs";
 import { join } from "node:path";
-import { AppError, describeErrno, LockTimeoutError } from "../errors.ts";
+import {
+  AppError,
+  describeErrno,
+  errnoCode,
+  LockTimeoutError,
+} from "../errors.ts";
 import { writeFailure } from "./atomic.ts";
 
 const LOCK_EX = 2;
@@ -35,8 +40,15 @@ function loadLibc() {
   return libc;
 }
 
-const { O_WRONLY, O_CREAT, O_APPEND, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } =
-  constants;
+const {
+  O_RDONLY,
+  O_WRONLY,
+  O_CREAT,
+  O_APPEND,
+  O_NOFOLLOW,
+  O_NONBLOCK,
+  O_NOCTTY,
+} = constants;
 
 /**
  * Opens (creating 0600) the lock file. flock works on a read-only fd, so whoever may open the
@@ -53,7 +65,14 @@ function openLockFile(path: string): number {
       0o600,
     );
   } catch (error) {
-    throw writeFailure(path, error);
+    // A read-only work dir: list, listall and slots have nothing to write, and flock works on
+    // a read-only fd. A command that writes fails later, naming the state file.
+    if (errnoCode(error) !== "EROFS") throw writeFailure(path, error);
+    try {
+      fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+    } catch {
+      throw writeFailure(path, error);
+    }
   }
   try {
     const stats = fstatSync(fd);
@@ -101,8 +120,8 @@ export function acquireLock(
     const code = errno();
     if (code !== EWOULDBLOCK && code !== EINTR) {
       closeSync(fd);
-      throw new LockTimeoutError(
-        `cannot lock ${path}: flock failed with errno ${code}`,
+      throw new AppError(
+        `cannot lock ${path}: flock failed with errno ${code}; check the filesystem of ${workDir} (dmesg)`,
       );
     }
     if (performance.now() >= deadline) {
@@ -124,9 +143,7 @@ export function acquireLock(
       try {
         closeSync(fd);
       } catch (error) {
-        throw new LockTimeoutError(
-          `cannot release ${path}: ${describeErrno(error)}`,
-        );
+        throw new AppError(`cannot release ${path}: ${describeErrno(error)}`);
       }
     },
   };

@@ -10,7 +10,9 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { serializeRegistry } from "../../src/state/registry.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 import { TestChanger } from "../helpers/changer.ts";
+import { tool } from "../helpers/run.ts";
 import { expectFailure } from "../helpers/expect.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
@@ -177,3 +179,27 @@ describe("the drive links", () => {
     );
   });
 });
+
+describe.skipIf(skipUnless(["root", "tool:mount"], "read-only work dir"))(
+  "a read-only work dir",
+  () => {
+    test("list, listall and slots still answer (the lock opens read-only); load fails naming the state file", async () => {
+      expect((await changer.sd("list", 0, 0)).exitCode).toBe(0); // makes the drive links
+      rmSync(join(changer.workDir, "listing.cache"), { force: true });
+      tool(["mount", "--bind", changer.workDir, changer.workDir]);
+      try {
+        tool(["mount", "-o", "remount,ro,bind", changer.workDir]);
+        expect((await changer.sd("slots", 0, 0)).stdout).toBe("4\n");
+        expect((await changer.sd("list", 0, 0)).exitCode).toBe(0);
+        expect((await changer.sd("listall", 0, 0)).exitCode).toBe(0);
+        expectFailure(
+          await changer.sd("load", 1, 0),
+          5,
+          /^magchanger: cannot write .*: EROFS \(read-only file system\)/,
+        );
+      } finally {
+        tool(["umount", changer.workDir]);
+      }
+    });
+  },
+);
