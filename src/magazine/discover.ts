@@ -5,6 +5,7 @@
 import {
   closeSync,
   type Dirent,
+  lstatSync,
   openSync,
   readdirSync,
   statSync,
@@ -14,6 +15,7 @@ import type { Config, MagazineConfig } from "../config/schema.ts";
 import { IDENTITY_PREFIX, isVolumeName } from "../changer/barcode.ts";
 import { errnoCode } from "../errors.ts";
 import type { System } from "../system/system.ts";
+import { printable, quoted } from "../text.ts";
 import { isVchanger08File } from "./vchanger08.ts";
 import {
   identityDir,
@@ -108,7 +110,7 @@ export async function probeMagazine(
       `cannot read ${mountPoint}: ${code ?? (error as Error).message}`,
     );
   }
-  const { identities, volumes, ignored } = sortEntries(entries);
+  const { identities, notDirectories, volumes, ignored } = sortEntries(entries);
   status.volumes = volumes;
   status.ignored = ignored;
   if (identities.length === 0) {
@@ -120,17 +122,24 @@ export async function probeMagazine(
   }
   if (identities.length > 1) {
     return absent(
-      `${mountPoint} carries ${identities.length} identities (${identities.join(", ")}); remove all but one`,
+      `${mountPoint} carries ${identities.length} identities (${identities.map(quoted).join(", ")}); remove all but one`,
     );
   }
   const uuid = identities[0] as string;
   if (!UUID_PATTERN.test(uuid))
-    return absent(`${identityDir(mountPoint, uuid)} is not a valid identity`);
+    return absent(
+      `${quoted(identityDir(mountPoint, uuid))} is not a valid identity`,
+    );
+  // Drive links resolve through the identity: a link there would lead them off the disk.
+  if (notDirectories.includes(uuid))
+    return absent(
+      `${identityDir(mountPoint, uuid)} is not a directory (a link or a file); remove it and re-initialize the magazine`,
+    );
   const identity = readIdentity(mountPoint, uuid);
   if (typeof identity === "string") return absent(identity);
   if (identity.changer !== config.name) {
     return absent(
-      `${mountPoint} holds magazine ${identity.number} of changer ${identity.changer}, not ${config.name}`,
+      `${mountPoint} holds magazine ${identity.number} of changer ${printable(identity.changer)}, not ${config.name}`,
     );
   }
   status.identity = identity;
@@ -141,23 +150,44 @@ export async function probeMagazine(
   return status;
 }
 
-/** Splits a magazine's top directory into identity markers, volumes and other entries. */
+/**
+ * Splits a magazine's top directory into identity markers, volumes and other entries. The
+ * Dirent types come from readdir and never follow a link: a link named like a volume is no
+ * volume, and identity markers the directory says are not directories are listed as such.
+ */
 export function sortEntries(entries: Dirent[]): {
   identities: string[];
+  notDirectories: string[];
   volumes: string[];
   ignored: string[];
 } {
   const identities: string[] = [];
+  const notDirectories: string[] = [];
   const volumes: string[] = [];
   const ignored: string[] = [];
   for (const entry of entries) {
     const name = entry.name;
-    if (name.startsWith(IDENTITY_PREFIX))
+    if (name.startsWith(IDENTITY_PREFIX)) {
       identities.push(name.slice(IDENTITY_PREFIX.length));
-    else if (entry.isFile() && isVolumeName(name)) volumes.push(name);
+      if (knownNotDirectory(entry))
+        notDirectories.push(name.slice(IDENTITY_PREFIX.length));
+    } else if (entry.isFile() && isVolumeName(name)) volumes.push(name);
     else if (!name.startsWith(".") && name !== "lost+found") ignored.push(name);
   }
-  return { identities, volumes, ignored };
+  return { identities, notDirectories, volumes, ignored };
+}
+
+/** The entry's type is known and is not a directory (an unknown type is left to lstat). */
+function knownNotDirectory(entry: Dirent): boolean {
+  if (entry.isDirectory()) return false;
+  return (
+    entry.isSymbolicLink() ||
+    entry.isFile() ||
+    entry.isFIFO() ||
+    entry.isSocket() ||
+    entry.isCharacterDevice() ||
+    entry.isBlockDevice()
+  );
 }
 
 /**
@@ -214,7 +244,8 @@ export async function locateMagazine(
     const { mountPoint } = await resolveMountPoint(spec, sys);
     if (!mountPoint) continue;
     try {
-      if (!statSync(identityDir(mountPoint, uuid)).isDirectory()) continue;
+      // lstat: an identity that is a link is no identity (drive links resolve through it).
+      if (!lstatSync(identityDir(mountPoint, uuid)).isDirectory()) continue;
       if (!spec.allow_unmounted && !isMountPoint(mountPoint)) continue;
       return mountPoint;
     } catch {
