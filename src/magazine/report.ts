@@ -6,6 +6,7 @@ import { formatBytes } from "../state/atomic.ts";
 import { readRegistry } from "../state/registry.ts";
 import { estimatedReservedBytes, ext4ReservedBytes } from "../system/ext4.ts";
 import { majorMinorOf } from "../system/mounts.ts";
+import { printable, quoted } from "../text.ts";
 import { probeAll } from "./discover.ts";
 
 export interface MagazineReport {
@@ -108,7 +109,7 @@ export async function magazineReports(
         };
       if (status.ignored.length)
         report.warnings.push(
-          `${status.ignored.length} entries are not volumes: ${status.ignored.slice(0, 5).join(", ")}`,
+          `${status.ignored.length} entries are not volumes: ${status.ignored.slice(0, 5).map(quoted).join(", ")}`,
         );
     }
     return report;
@@ -142,5 +143,6 @@ export function formatReports(reports: MagazineReport[]): string {
       );
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
   }
-  return `${lines.join("\n")}\n`;
+  // Reasons and warnings carry names from the disk: no control character reaches the terminal.
+  return `${lines.map(printable).join("\n")}\n`;
 }
