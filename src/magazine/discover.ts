@@ -4,6 +4,7 @@
 // stat (DESIGN property 8).
 import {
   closeSync,
+  constants,
   type Dirent,
   lstatSync,
   openSync,
@@ -200,7 +201,13 @@ export function triggerAutomounts(config: Config): void {
   for (const spec of config.magazine) {
     if (spec.uuid === undefined) continue;
     try {
-      closeSync(openSync(join(dir, spec.uuid), "r"));
+      // Only a directory, never blocking: the lookup alone is what mounts it.
+      closeSync(
+        openSync(
+          join(dir, spec.uuid),
+          constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NONBLOCK,
+        ),
+      );
     } catch {
       // not attached: the UUID lookup reports it
     }

@@ -64,7 +64,10 @@ export async function magazineReports(
           freeBytes: Number(fs.bfree) * bsize,
           // The superblock when readable (root), else statfs less ext4's own reserve.
           reservedBytes:
-            (report.device ? ext4ReservedBytes(report.device) : undefined) ??
+            // Only a real ext filesystem's device: a FUSE mount may name any source.
+            (report.device && /^ext[234]$/.test(report.fsType ?? "")
+              ? ext4ReservedBytes(report.device)
+              : undefined) ??
             estimatedReservedBytes(
               Number(fs.blocks),
               Number(fs.bfree),
