@@ -14,14 +14,10 @@
 //
 // File: one JSON header line, the `list` answer, then listall's S: lines as if every drive
 // were empty (the header gives the length of the `list` part).
-import {
-  type BigIntStats,
-  readFileSync,
-  readlinkSync,
-  statSync,
-} from "node:fs";
+import { type BigIntStats, lstatSync, readlinkSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { writeFileAtomic } from "../state/atomic.ts";
+import { readFileBounded } from "../state/safe-fs.ts";
 import {
   type DriveState,
   driveLinkPath,
@@ -36,6 +32,8 @@ import { formatListAll, formatSlots } from "./protocol.ts";
 
 const RACY_NS = 3_000_000_000n;
 const FILE = "listing.cache";
+/** Far above the answer for thousands of volumes; the work dir is the run-as user's. */
+const MAX_CACHE_BYTES = 16 * 1024 * 1024;
 
 interface BayStamp {
   stamp: string | null;
@@ -93,7 +91,10 @@ export function cachedListing(
   const workDir = ctx.config.work_dir;
   let text: string;
   try {
-    text = readFileSync(join(workDir, FILE), "latin1");
+    // Never through a link, never blocking on a FIFO: this runs without the lock.
+    text = readFileBounded(join(workDir, FILE), {
+      maxBytes: MAX_CACHE_BYTES,
+    }).toString("latin1");
   } catch {
     return undefined;
   }
@@ -120,8 +121,9 @@ export function cachedListing(
       return undefined;
     if (recorded.identity) {
       try {
+        // lstat: an identity swapped for a link is no identity (the scan refuses it).
         if (
-          !statSync(
+          !lstatSync(
             join(path, `${IDENTITY_PREFIX}${recorded.identity}`),
           ).isDirectory()
         )

@@ -2,6 +2,7 @@
 // absent magazines keep their slots; removals are retired before additions are numbered, so a
 // volume that moved between two present disks keeps its slot.
 import type { Log } from "../log.ts";
+import { quoted } from "../text.ts";
 import type { MagazineStatus } from "../magazine/discover.ts";
 import {
   addVolume,
@@ -117,7 +118,7 @@ function reportIgnored(
       uuid,
       name,
       log,
-      `ignoring "${name}" on magazine bay ${m.index}: not a volume (volume names are letters, digits, '_', '.', '-', at most 127, no leading dot)`,
+      `ignoring ${quoted(name)} on magazine bay ${m.index}: not a volume (volume names are letters, digits, '_', '.', '-', at most 127, no leading dot)`,
       result,
     );
   }

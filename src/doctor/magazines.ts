@@ -1,7 +1,7 @@
 // Each bay as the changer sees it: present, mounted, carrying this changer's identity, writable
 // by the run-as user, and with space that user can actually use. The seed's trap lives here:
 // ext4 reserves 5% for root by default, so `df` as root shows space while bacula gets ENOSPC.
-import { statfsSync, statSync } from "node:fs";
+import { lstatSync, statfsSync, statSync } from "node:fs";
 import { type MagazineStatus, probeAll } from "../magazine/discover.ts";
 import { formatBytes } from "../state/atomic.ts";
 import { majorMinorOf } from "../system/mounts.ts";
@@ -59,6 +59,7 @@ function absentBay(
   );
 }
 
+/** The seed's chown of a bay, never through a link (chown follows it to wherever it leads). */
 function presentBay(ctx: DoctorContext, status: MagazineStatus): Check[] {
   const name = `bay ${status.index}`;
   const mountPoint = status.mountPoint as string;

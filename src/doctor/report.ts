@@ -1,4 +1,5 @@
 // doctor's output: one line per check with its fix below it, or JSON for scripts.
+import { printable } from "../text.ts";
 import type { Check } from "./check.ts";
 
 const LABEL = { ok: "OK  ", warn: "WARN", fail: "FAIL" } as const;
@@ -6,8 +7,9 @@ const LABEL = { ok: "OK  ", warn: "WARN", fail: "FAIL" } as const;
 export function formatChecks(checks: Check[]): string {
   const lines: string[] = [];
   for (const c of checks) {
-    lines.push(`${LABEL[c.status]}  ${c.name}: ${c.message}`);
-    if (c.fix) lines.push(`      fix: ${c.fix}`);
+    // Messages carry names from disks and files: one line each, no control character raw.
+    lines.push(printable(`${LABEL[c.status]}  ${c.name}: ${c.message}`));
+    if (c.fix) lines.push(printable(`      fix: ${c.fix}`));
   }
   lines.push(summary(checks));
   return `${lines.join("\n")}\n`;

@@ -15,30 +15,19 @@
 //   magazines, a 0.8 slot already taken) gets a new slot from reconcile, and one
 //   `magchanger refresh` (or `update slots`) tells Bacula.
 import { randomUUID } from "node:crypto";
-import {
-  linkSync,
-  mkdirSync,
-  readdirSync,
-  renameSync,
-  rmSync,
-  statSync,
-} from "node:fs";
+import { linkSync, lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { volumeName } from "../changer/barcode.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { describeErrno } from "../errors.ts";
-import { syncDirectory, writeFileAtomic } from "../state/atomic.ts";
+import { printable } from "../text.ts";
 import {
   addVolume,
   nextMagazineNumber,
   type Registry,
 } from "../state/registry.ts";
 import { isMountPoint, type MagazineStatus, sortEntries } from "./discover.ts";
-import {
-  identityDir,
-  type MagazineIdentity,
-  serializeIdentity,
-} from "./identity.ts";
+import { type MagazineIdentity, writeIdentity } from "./identity.ts";
 import {
   isVchanger08File,
   parseVolumeName,
@@ -111,7 +100,7 @@ function inspect(
     return undefined;
   }
   if (index && index.changer !== ctx.config.name) {
-    m.reason = `${mountPoint} holds vchanger magazine ${index.number} of changer ${index.changer}, not ${ctx.config.name}`;
+    m.reason = `${mountPoint} holds vchanger magazine ${index.number} of changer ${printable(index.changer)}, not ${ctx.config.name}`;
     ctx.log.info(`bay ${m.index}: ${m.reason}`);
     return undefined;
   }
@@ -150,7 +139,7 @@ function loadedVolumes(
     const to = join(mountPoint, name);
     try {
       if (files.includes(name)) {
-        if (statSync(from).ino !== statSync(to).ino) {
+        if (lstatSync(from).ino !== lstatSync(to).ino) {
           ctx.log.warn(
             `${where} as ${name}, but another ${name} exists; ${file} is not used`,
           );
@@ -218,29 +207,6 @@ function adopt(
     `bay ${m.index} (${mountPoint}): adopted the ${origin} as magazine ${number} (${identity.uuid}) with ${found.volumes.length} volume(s); no file renamed` +
       (taken ? `; its number ${wanted} belongs to another magazine` : ""),
   );
-}
-
-/**
- * The identity appears whole or not at all: written into a directory whose name discovery
- * ignores, then renamed into place. A failure leaves the magazine as it was.
- */
-function writeIdentity(mountPoint: string, identity: MagazineIdentity): void {
-  // Not `.magchanger-*`: a leftover must never read as an identity.
-  const temp = join(mountPoint, `.adopting-magchanger.${process.pid}`);
-  try {
-    rmSync(temp, { recursive: true, force: true });
-    mkdirSync(temp, { mode: 0o755 });
-    writeFileAtomic(join(temp, "magazine.json"), serializeIdentity(identity));
-    renameSync(temp, identityDir(mountPoint, identity.uuid));
-    syncDirectory(mountPoint);
-  } catch (error) {
-    try {
-      rmSync(temp, { recursive: true, force: true });
-    } catch {
-      // the failure below is what matters
-    }
-    throw new Error(describeErrno(error), { cause: error });
-  }
 }
 
 /** vchanger 0.8 volumes not yet in the registry take 0.8's slot when it is free. */

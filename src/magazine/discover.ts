@@ -4,7 +4,9 @@
 // stat (DESIGN property 8).
 import {
   closeSync,
+  constants,
   type Dirent,
+  lstatSync,
   openSync,
   readdirSync,
   statSync,
@@ -14,6 +16,7 @@ import type { Config, MagazineConfig } from "../config/schema.ts";
 import { IDENTITY_PREFIX, isVolumeName } from "../changer/barcode.ts";
 import { errnoCode } from "../errors.ts";
 import type { System } from "../system/system.ts";
+import { printable, quoted } from "../text.ts";
 import { isVchanger08File } from "./vchanger08.ts";
 import {
   identityDir,
@@ -108,7 +111,7 @@ export async function probeMagazine(
       `cannot read ${mountPoint}: ${code ?? (error as Error).message}`,
     );
   }
-  const { identities, volumes, ignored } = sortEntries(entries);
+  const { identities, notDirectories, volumes, ignored } = sortEntries(entries);
   status.volumes = volumes;
   status.ignored = ignored;
   if (identities.length === 0) {
@@ -120,17 +123,24 @@ export async function probeMagazine(
   }
   if (identities.length > 1) {
     return absent(
-      `${mountPoint} carries ${identities.length} identities (${identities.join(", ")}); remove all but one`,
+      `${mountPoint} carries ${identities.length} identities (${identities.map(quoted).join(", ")}); remove all but one`,
     );
   }
   const uuid = identities[0] as string;
   if (!UUID_PATTERN.test(uuid))
-    return absent(`${identityDir(mountPoint, uuid)} is not a valid identity`);
+    return absent(
+      `${quoted(identityDir(mountPoint, uuid))} is not a valid identity`,
+    );
+  // Drive links resolve through the identity: a link there would lead them off the disk.
+  if (notDirectories.includes(uuid))
+    return absent(
+      `${identityDir(mountPoint, uuid)} is not a directory (a link or a file); remove it and re-initialize the magazine`,
+    );
   const identity = readIdentity(mountPoint, uuid);
   if (typeof identity === "string") return absent(identity);
   if (identity.changer !== config.name) {
     return absent(
-      `${mountPoint} holds magazine ${identity.number} of changer ${identity.changer}, not ${config.name}`,
+      `${mountPoint} holds magazine ${identity.number} of changer ${printable(identity.changer)}, not ${config.name}`,
     );
   }
   status.identity = identity;
@@ -141,23 +151,44 @@ export async function probeMagazine(
   return status;
 }
 
-/** Splits a magazine's top directory into identity markers, volumes and other entries. */
+/**
+ * Splits a magazine's top directory into identity markers, volumes and other entries. The
+ * Dirent types come from readdir and never follow a link: a link named like a volume is no
+ * volume, and identity markers the directory says are not directories are listed as such.
+ */
 export function sortEntries(entries: Dirent[]): {
   identities: string[];
+  notDirectories: string[];
   volumes: string[];
   ignored: string[];
 } {
   const identities: string[] = [];
+  const notDirectories: string[] = [];
   const volumes: string[] = [];
   const ignored: string[] = [];
   for (const entry of entries) {
     const name = entry.name;
-    if (name.startsWith(IDENTITY_PREFIX))
+    if (name.startsWith(IDENTITY_PREFIX)) {
       identities.push(name.slice(IDENTITY_PREFIX.length));
-    else if (entry.isFile() && isVolumeName(name)) volumes.push(name);
+      if (knownNotDirectory(entry))
+        notDirectories.push(name.slice(IDENTITY_PREFIX.length));
+    } else if (entry.isFile() && isVolumeName(name)) volumes.push(name);
     else if (!name.startsWith(".") && name !== "lost+found") ignored.push(name);
   }
-  return { identities, volumes, ignored };
+  return { identities, notDirectories, volumes, ignored };
+}
+
+/** The entry's type is known and is not a directory (an unknown type is left to lstat). */
+function knownNotDirectory(entry: Dirent): boolean {
+  if (entry.isDirectory()) return false;
+  return (
+    entry.isSymbolicLink() ||
+    entry.isFile() ||
+    entry.isFIFO() ||
+    entry.isSocket() ||
+    entry.isCharacterDevice() ||
+    entry.isBlockDevice()
+  );
 }
 
 /**
@@ -170,7 +201,13 @@ export function triggerAutomounts(config: Config): void {
   for (const spec of config.magazine) {
     if (spec.uuid === undefined) continue;
     try {
-      closeSync(openSync(join(dir, spec.uuid), "r"));
+      // Only a directory, never blocking: the lookup alone is what mounts it.
+      closeSync(
+        openSync(
+          join(dir, spec.uuid),
+          constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NONBLOCK,
+        ),
+      );
     } catch {
       // not attached: the UUID lookup reports it
     }
@@ -214,7 +251,8 @@ export async function locateMagazine(
     const { mountPoint } = await resolveMountPoint(spec, sys);
     if (!mountPoint) continue;
     try {
-      if (!statSync(identityDir(mountPoint, uuid)).isDirectory()) continue;
+      // lstat: an identity that is a link is no identity (drive links resolve through it).
+      if (!lstatSync(identityDir(mountPoint, uuid)).isDirectory()) continue;
       if (!spec.allow_unmounted && !isMountPoint(mountPoint)) continue;
       return mountPoint;
     } catch {

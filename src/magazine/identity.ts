@@ -3,9 +3,21 @@
 // (MOUNT/.magchanger-<uuid>/../VOLUME), so a path to a volume only resolves while that very
 // disk is mounted: on an empty mount point or another disk, open() fails with ENOENT even with
 // O_CREAT, and the storage daemon can never write a volume into the wrong place.
-import { readFileSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { IDENTITY_PREFIX } from "../changer/barcode.ts";
+import { describeErrno } from "../errors.ts";
+import { syncDirectory } from "../state/atomic.ts";
+import { lstatDirectory, readTextBounded } from "../state/safe-fs.ts";
 
 export interface MagazineIdentity {
   uuid: string;
@@ -25,6 +37,9 @@ export interface VchangerOrigin {
   index?: number;
   adopted: string;
 }
+
+/** magazine.json is a few hundred bytes; anything near this is not one. */
+const IDENTITY_MAX_BYTES = 16 * 1024;
 
 export const UUID_PATTERN =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -46,16 +61,46 @@ export function volumeTarget(
   return `${identityDir(mountPoint, uuid)}/../${barcode}`;
 }
 
+/**
+ * What a read of a file on a disk found instead of the file, for a one-line message: the code
+ * and the kind of thing found ("ENOTREG: not a regular file: a FIFO"), never any of its content.
+ */
+export function describeDiskRead(error: unknown): string {
+  const detail = (error as { detail?: unknown }).detail;
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === "string" && typeof detail === "string" && detail)
+    return `${code}: ${detail}`;
+  return describeErrno(error);
+}
+
+/**
+ * The identity on a disk, or why there is none usable. Everything on the disk is its owner's:
+ * the identity must be a real directory (drive links resolve through it, so a link would lead
+ * off the disk) and magazine.json a small regular file, opened without following a link or
+ * blocking on a FIFO. A parse error is reported without its text, which quotes the content.
+ */
 export function readIdentity(
   mountPoint: string,
   uuid: string,
 ): MagazineIdentity | string {
+  const dir = identityDir(mountPoint, uuid);
   const file = identityFile(mountPoint, uuid);
+  let text: string;
+  try {
+    lstatDirectory(dir);
+  } catch (error) {
+    return `${dir} is not a directory (${describeDiskRead(error)}); an identity is a real directory on the disk: re-initialize the magazine`;
+  }
+  try {
+    text = readTextBounded(file, { maxBytes: IDENTITY_MAX_BYTES });
+  } catch (error) {
+    return `cannot read ${file}: ${describeDiskRead(error)}`;
+  }
   let data: unknown;
   try {
-    data = JSON.parse(readFileSync(file, "utf8"));
-  } catch (error) {
-    return `cannot read ${file}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`;
+    data = JSON.parse(text);
+  } catch {
+    return `${file} is not valid JSON, so not a magazine identity`;
   }
   const d = data as Partial<MagazineIdentity>;
   if (
@@ -72,4 +117,61 @@ export function readIdentity(
 
 export function serializeIdentity(identity: MagazineIdentity): string {
   return `${JSON.stringify(identity, null, 1)}\n`;
+}
+
+/**
+ * The identity appears whole or not at all: written into a directory whose name discovery
+ * ignores, then renamed into place. A failure leaves the magazine as it was. The disk is its
+ * owner's, who may swap that directory for a link at any moment: the new directory is pinned by
+ * an fd (O_NOFOLLOW) and magazine.json created through it, so no write ever lands elsewhere (a
+ * link renamed into place is no identity: discovery refuses it).
+ */
+export function writeIdentity(
+  mountPoint: string,
+  identity: MagazineIdentity,
+): void {
+  // Not `.magchanger-*`: a leftover must never read as an identity.
+  const temp = join(mountPoint, `.adopting-magchanger.${process.pid}`);
+  let dirFd: number | undefined;
+  try {
+    rmSync(temp, { recursive: true, force: true });
+    mkdirSync(temp, { mode: 0o755 });
+    dirFd = openSync(
+      temp,
+      constants.O_RDONLY | constants.O_DIRECTORY | constants.O_NOFOLLOW,
+    );
+    createInDirectory(dirFd, "magazine.json", serializeIdentity(identity));
+    renameSync(temp, identityDir(mountPoint, identity.uuid));
+    syncDirectory(mountPoint);
+  } catch (error) {
+    try {
+      rmSync(temp, { recursive: true, force: true });
+    } catch {
+      // the failure below is what matters
+    }
+    throw new Error(describeErrno(error), { cause: error });
+  } finally {
+    if (dirFd !== undefined) closeSync(dirFd);
+  }
+}
+
+/** Creates name in the directory open as dirFd (never through a link), durably. */
+function createInDirectory(dirFd: number, name: string, text: string): void {
+  const { O_WRONLY, O_CREAT, O_EXCL, O_NOFOLLOW, O_NOCTTY } = constants;
+  // /proc/self/fd/N is the pinned directory itself, whatever its path has become since.
+  const fd = openSync(
+    `/proc/self/fd/${dirFd}/${name}`,
+    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY,
+    0o644,
+  );
+  try {
+    const bytes = Buffer.from(text);
+    let offset = 0;
+    while (offset < bytes.length)
+      offset += writeSync(fd, bytes, offset, bytes.length - offset);
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+  fsyncSync(dirFd);
 }

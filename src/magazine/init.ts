@@ -31,6 +31,7 @@ import {
   serializeIdentity,
 } from "./identity.ts";
 import { readIndex } from "./vchanger08.ts";
+import { quoted } from "../text.ts";
 
 /** BAY is the 1-based [[magazine]] index or its configured path. */
 export function resolveBay(config: Config, bay: string): number {
@@ -79,7 +80,7 @@ export async function initMagazine(
     );
     if (existing.length > 0 && !options.force) {
       throw new AppError(
-        `bay ${index} (${mountPoint}) is already a magazine (${existing.join(", ")}); add volumes with \`magchanger magazine createvols\`, or pass --force to give it a new identity (its volumes get new slots)`,
+        `bay ${index} (${mountPoint}) is already a magazine (${existing.map(quoted).join(", ")}); add volumes with \`magchanger magazine createvols\`, or pass --force to give it a new identity (its volumes get new slots)`,
       );
     }
     // Its index, loadedN and driveN files would become volumes: adoption handles it instead.

@@ -6,6 +6,7 @@ import { formatBytes } from "../state/atomic.ts";
 import { readRegistry } from "../state/registry.ts";
 import { estimatedReservedBytes, ext4ReservedBytes } from "../system/ext4.ts";
 import { majorMinorOf } from "../system/mounts.ts";
+import { printable, quoted } from "../text.ts";
 import { probeAll } from "./discover.ts";
 
 export interface MagazineReport {
@@ -63,7 +64,10 @@ export async function magazineReports(
           freeBytes: Number(fs.bfree) * bsize,
           // The superblock when readable (root), else statfs less ext4's own reserve.
           reservedBytes:
-            (report.device ? ext4ReservedBytes(report.device) : undefined) ??
+            // Only a real ext filesystem's device: a FUSE mount may name any source.
+            (report.device && /^ext[234]$/.test(report.fsType ?? "")
+              ? ext4ReservedBytes(report.device)
+              : undefined) ??
             estimatedReservedBytes(
               Number(fs.blocks),
               Number(fs.bfree),
@@ -108,7 +112,7 @@ export async function magazineReports(
         };
       if (status.ignored.length)
         report.warnings.push(
-          `${status.ignored.length} entries are not volumes: ${status.ignored.slice(0, 5).join(", ")}`,
+          `${status.ignored.length} entries are not volumes: ${status.ignored.slice(0, 5).map(quoted).join(", ")}`,
         );
     }
     return report;
@@ -142,5 +146,6 @@ export function formatReports(reports: MagazineReport[]): string {
       );
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
   }
-  return `${lines.join("\n")}\n`;
+  // Reasons and warnings carry names from the disk: no control character reaches the terminal.
+  return `${lines.map(printable).join("\n")}\n`;
 }

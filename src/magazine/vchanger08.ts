@@ -10,10 +10,27 @@
 // - The slot of volume SSSS is (bay - 1) * slots_per_magazine + SSSS, where bay is the changer
 //   bay holding the magazine: 0.8.6 remembers it in bayN, earlier versions gave bays to the
 //   mounted magazines in config order.
-import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { MagazineConfig } from "../config/schema.ts";
 import { errnoCode } from "../errors.ts";
+import { readTextBounded } from "../state/safe-fs.ts";
+import { printable, quoted } from "../text.ts";
+import { describeDiskRead } from "./identity.ts";
+
+/** index, loadedN and bayN hold one short line; a larger file is not vchanger's. */
+const LINE_FILE_MAX_BYTES = 4096;
+
+/**
+ * A one-line vchanger file, read as every file on a disk or in the run-as user's work dir is:
+ * never through a link, never blocking on a FIFO, never more than a few KiB.
+ */
+function readLineFile(path: string): string {
+  return (
+    readTextBounded(path, { maxBytes: LINE_FILE_MAX_BYTES })
+      .split("\n")[0]
+      ?.trim() ?? ""
+  );
+}
 
 const VCHANGER08_FILE = /^(?:index|loaded\d+|drive\d+)$/;
 
@@ -25,7 +42,7 @@ export function isVchanger08File(name: string): boolean {
 export interface Vchanger08Index {
   changer: string;
   number: number;
-  /** The file's text, trimmed. */
+  /** The file's text, trimmed, with control characters escaped (it is only ever shown). */
   text: string;
 }
 
@@ -39,17 +56,16 @@ export function readIndex(
   const path = join(mountPoint, "index");
   let text: string;
   try {
-    text = readFileSync(path, "utf8").split("\n")[0]?.trim() ?? "";
+    text = readLineFile(path);
   } catch (error) {
-    const code = errnoCode(error);
-    if (code === "ENOENT") return undefined;
-    return `cannot read ${path}: ${code ?? (error as Error).message}`;
+    if (errnoCode(error) === "ENOENT") return undefined;
+    return `cannot read ${path}: ${describeDiskRead(error)}`;
   }
   const cut = text.lastIndexOf("_");
   const number = Number(/^\d{1,9}/.exec(text.slice(cut + 1))?.[0] ?? 0);
   if (cut < 1 || number < 1)
-    return `${path} holds "${text.slice(0, 60)}", not vchanger's CHANGER_NNNN`;
-  return { changer: text.slice(0, cut), number, text };
+    return `${path} holds ${quoted(text.slice(0, 60))}, not vchanger's CHANGER_NNNN`;
+  return { changer: text.slice(0, cut), number, text: printable(text) };
 }
 
 /** CHANGER_MMMM_SSSS -> its parts; undefined for any other name. */
@@ -71,8 +87,7 @@ export function readLoaded(
   drive: number,
 ): string | undefined {
   try {
-    const text = readFileSync(join(mountPoint, `loaded${drive}`), "utf8");
-    return text.split("\n")[0]?.trim() || undefined;
+    return readLineFile(join(mountPoint, `loaded${drive}`)) || undefined;
   } catch {
     return undefined;
   }
@@ -106,7 +121,7 @@ export function vchanger08Bay(
   for (let bay = 1; bay <= bays; bay++) {
     let line: string;
     try {
-      line = readFileSync(join(workDir, `bay${bay}`), "utf8").trim();
+      line = readLineFile(join(workDir, `bay${bay}`));
     } catch {
       continue;
     }

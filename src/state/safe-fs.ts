@@ -44,12 +44,14 @@ export type UnsafeCode =
   | "EOWNER" // owned by someone it must not be
   | "ECHANGED"; // replaced between the look and the open
 
+/** The error's `detail` says what was found (never file content): "not a regular file: a FIFO". */
 export function unsafe(path: string, code: UnsafeCode, detail = ""): Error {
   return Object.assign(
     new Error(`${path}: ${code}${detail ? ` (${detail})` : ""}`),
     {
       code,
       path,
+      detail,
     },
   );
 }
