@@ -21,10 +21,14 @@ import {
   QUICK,
   SECRET,
 } from "../helpers/hostile-disk.ts";
-import { loopMissing } from "../helpers/loop.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const skipReason = loopMissing();
-if (skipReason) console.warn(`skipping disk-content tests: ${skipReason}`);
+const skipReason = skipUnless(
+  ["loop", "tool:useradd", "tool:setpriv"],
+  "disk-content tests",
+)
+  ? "skip"
+  : undefined;
 
 describe.skipIf(skipReason !== undefined)(
   "magazine.json planted by the disk's unprivileged owner (ext4 loop disk, root runs)",

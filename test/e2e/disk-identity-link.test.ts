@@ -17,10 +17,14 @@ import { join } from "node:path";
 import { listOutput } from "../helpers/changer.ts";
 import { expectSuccess } from "../helpers/expect.ts";
 import { HostileDisk, QUICK } from "../helpers/hostile-disk.ts";
-import { loopMissing } from "../helpers/loop.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const skipReason = loopMissing();
-if (skipReason) console.warn(`skipping identity-link tests: ${skipReason}`);
+const skipReason = skipUnless(
+  ["loop", "tool:useradd", "tool:setpriv"],
+  "identity-link tests",
+)
+  ? "skip"
+  : undefined;
 
 describe.skipIf(skipReason !== undefined)(
   "an identity entry that is a link off the disk (ext4 loop disk, root runs)",

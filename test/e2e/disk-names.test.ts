@@ -18,10 +18,14 @@ import {
   HostileDisk,
   QUICK,
 } from "../helpers/hostile-disk.ts";
-import { loopMissing } from "../helpers/loop.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const skipReason = loopMissing();
-if (skipReason) console.warn(`skipping disk-names tests: ${skipReason}`);
+const skipReason = skipUnless(
+  ["loop", "tool:useradd", "tool:setpriv"],
+  "disk-names tests",
+)
+  ? "skip"
+  : undefined;
 
 describe.skipIf(skipReason !== undefined)(
   "file names with control characters on a disk (ext4 loop disk, root runs)",

@@ -13,17 +13,18 @@ import {
   QUICK,
   SECRET,
 } from "../helpers/hostile-disk.ts";
-import {
-  createLoopFs,
-  destroyAllLoopFs,
-  loopMissing,
-} from "../helpers/loop.ts";
+import { createLoopFs, destroyAllLoopFs } from "../helpers/loop.ts";
 import { runBinary } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { writeConf08 } from "../helpers/vchanger.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const skipReason = loopMissing();
-if (skipReason) console.warn(`skipping vchanger 0.8 disk tests: ${skipReason}`);
+const skipReason = skipUnless(
+  ["loop", "tool:useradd", "tool:setpriv"],
+  "vchanger 0.8 hostile disk tests",
+)
+  ? "skip"
+  : undefined;
 
 describe.skipIf(skipReason !== undefined)(
   "a vchanger 0.8 magazine with planted bookkeeping files (ext4 loop disk, root, vchanger's form)",

@@ -9,10 +9,11 @@ import { TestChanger } from "../helpers/changer.ts";
 import { runBinary } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { ensureTestUser } from "../helpers/users.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 
-const skipReason =
-  process.getuid?.() !== 0 ? "needs root (run-as user, chown)" : undefined;
-if (skipReason) console.warn(`skipping doctor bay-link tests: ${skipReason}`);
+const skipReason = skipUnless(["root", "tool:useradd"], "doctor bay-link tests")
+  ? "skip"
+  : undefined;
 
 describe.skipIf(skipReason !== undefined)(
   "doctor's advice for a bay the run-as user cannot write",
