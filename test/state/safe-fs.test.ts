@@ -19,6 +19,7 @@ import {
   untrustedComponent,
 } from "../../src/state/safe-fs.ts";
 import { printable, quoted } from "../../src/text.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
 const dir = makeTempDir("safe-fs");
@@ -104,7 +105,7 @@ describe("creating without following", () => {
 });
 
 describe("trusted paths", () => {
-  test.skipIf(process.getuid?.() !== 0)(
+  test.skipIf(skipUnless(["root"], "trusted paths (root-owned files)"))(
     "a root-owned file under root-only directories is trusted; a group-writable level is named",
     () => {
       writeFileSync(join(dir, "conf"), "x");
