@@ -95,6 +95,7 @@ function checkOwner(
 function openRegularForRead(
   path: string,
   options: ReadOptions,
+  attempt = 0,
 ): { fd: number; stats: Stats } {
   const seen = lstatSync(path);
   if (seen.isSymbolicLink())
@@ -102,12 +103,26 @@ function openRegularForRead(
   if (!seen.isFile())
     throw unsafe(path, "ENOTREG", `not a regular file: ${kindOf(seen)}`);
   const fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  let stats: Stats;
   try {
-    const stats = fstatSync(fd);
-    if (stats.dev !== seen.dev || stats.ino !== seen.ino || !stats.isFile())
+    stats = fstatSync(fd);
+  } catch (error) {
+    closeSync(fd);
+    throw error;
+  }
+  if (stats.dev !== seen.dev || stats.ino !== seen.ino) {
+    closeSync(fd);
+    // An atomic writer renamed a new file in between (state files are replaced that way while
+    // readers run without the lock): look again. Only a path that keeps changing is refused.
+    if (attempt < 5) return openRegularForRead(path, options, attempt + 1);
+    throw unsafe(path, "ECHANGED", "replaced while being opened");
+  }
+  try {
+    if (!stats.isFile())
       throw unsafe(path, "ECHANGED", "replaced while being opened");
     checkOwner(path, stats, options.owners);
-    if ((options.singleLink ?? true) && stats.nlink !== 1)
+    // nlink 0: renamed over since it was opened; what was read is the old, whole file.
+    if ((options.singleLink ?? true) && stats.nlink > 1)
       throw unsafe(path, "EMLINK", `${stats.nlink} hard links`);
     return { fd, stats };
   } catch (error) {

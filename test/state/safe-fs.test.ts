@@ -126,3 +126,27 @@ describe("printable text", () => {
     expect(quoted('x"y\n')).toBe('"x\\"y\\n"');
   });
 });
+
+describe("reads racing an atomic writer", () => {
+  test("a file renamed over again and again is always read whole, never refused", async () => {
+    const path = join(dir, "racing");
+    writeFileSync(path, "v".repeat(1000));
+    const writer = Bun.spawn(
+      [
+        process.execPath,
+        "-e",
+        `const fs=require("node:fs");const end=Date.now()+1500;let i=0;while(Date.now()<end){const t=${JSON.stringify(path)}+".t"+(i++%2);fs.writeFileSync(t,"w".repeat(1000));fs.renameSync(t,${JSON.stringify(path)});}`,
+      ],
+      { stdout: "ignore", stderr: "inherit" },
+    );
+    let reads = 0;
+    while (writer.exitCode === null) {
+      const text = readTextBounded(path);
+      expect(text.length).toBe(1000);
+      reads++;
+      await Bun.sleep(0);
+    }
+    await writer.exited;
+    expect(reads).toBeGreaterThan(10);
+  });
+});
