@@ -23,7 +23,7 @@ Extra arguments are ignored. On success only protocol lines are printed.
 Exit status: 0 ok; 1 the command failed (one line on stderr; an empty slot says
 "Source Element Address N is Empty"); 2 usage; 3 config; 4 changer busy (lock wait over
 lock_timeout); 5 state could not be written (previous state intact); 6 state file corrupt;
-7 cannot switch to the run-as user.
+7 cannot switch to the run-as user; 9 state file unreadable (EACCES, EIO).
 `;
 
 export async function main(args: string[]): Promise<void> {

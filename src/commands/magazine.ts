@@ -16,7 +16,7 @@ import { runCli } from "./cli.ts";
 import { writeStdout } from "./context.ts";
 
 const EXIT_STATUS =
-  "Exit status: 0 ok; 1 failed; 2 usage; 3 config; 4 changer busy; 5 a write failed; 7 cannot switch user.";
+  "Exit status: 0 ok; 1 failed; 2 usage; 3 config; 4 changer busy; 5 a write failed; 6 state file corrupt; 7 cannot switch user; 9 state file unreadable.";
 
 const configArg = {
   config: {
