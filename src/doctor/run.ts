@@ -89,6 +89,6 @@ function runAs(userName: string, groupName: string): Who | undefined {
   return {
     name: userName,
     uid: user.uid,
-    gids: runAsGroups(userName, group.gid),
+    gids: runAsGroups(userName, group.gid, user.gid),
   };
 }

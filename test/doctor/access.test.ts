@@ -26,15 +26,26 @@ const fakeStats = (uid: number, gid: number, mode: number) =>
   ({ uid, gid, mode, isDirectory: () => false }) as unknown as Stats;
 
 describe("run-as groups", () => {
-  test("are the configured group plus groups listing the user, not the passwd primary group", () => {
+  test("are what the drop gives: the configured group, the passwd primary group, groups listing the user", () => {
     const groups = join(dir, "group");
     writeFileSync(
       groups,
       "root:x:0:\ntape:x:26:bacula\nbacula:x:105:\ndisk:x:6:other,bacula\n",
     );
-    expect(runAsGroups("bacula", 26, groups).sort((a, b) => a - b)).toEqual([
-      6, 26,
-    ]);
+    // Debian's bacula:tape keeps group bacula (105): it may read root:bacula 0640 bconsole.conf.
+    expect(
+      runAsGroups("bacula", 26, 105, groups, () => []).sort((a, b) => a - b),
+    ).toEqual([6, 26, 105]);
+  });
+
+  test("include the groups NSS (LDAP) gives the user, as initgroups does", () => {
+    const groups = join(dir, "group-nss");
+    writeFileSync(groups, "tape:x:26:\n");
+    expect(
+      runAsGroups("alice", 26, 1000, groups, () => [5000, 26]).sort(
+        (a, b) => a - b,
+      ),
+    ).toEqual([26, 1000, 5000]);
   });
 });
 
