@@ -56,7 +56,7 @@ export interface RefreshOutcome {
   ms: number;
 }
 
-function statePath(ctx: ChangerContext): string {
+function statePath(ctx: Pick<ChangerContext, "config">): string {
   return join(ctx.config.work_dir, "refresh.json");
 }
 
@@ -65,13 +65,13 @@ function statePath(ctx: ChangerContext): string {
  * bconsole, no scan: cheap enough for doctor and `magazine list`); undefined before any refresh.
  */
 export function unlabeledAtLastRefresh(
-  ctx: ChangerContext,
+  ctx: Pick<ChangerContext, "config">,
 ): string[] | undefined {
   const state = readState(ctx);
   return state.told ? (state.unlabeled ?? []) : undefined;
 }
 
-function readState(ctx: ChangerContext): RefreshState {
+function readState(ctx: Pick<ChangerContext, "config">): RefreshState {
   const path = statePath(ctx);
   try {
     const data = JSON.parse(readFileSync(path, "utf8")) as RefreshState;
