@@ -135,15 +135,11 @@ export async function refreshBacula(
     )
     .map((v) => v.slot);
   const labeling =
-    pool && label.length > 0
-      ? `label barcodes storage=${storage} pool=${quoteName(pool)} drive=${drive} slots=${slotRanges(label)}`
-      : undefined;
-  const second = labeling
-    ? await runBconsole(config, [labeling, "yes", "list volumes"], ctx.sys.exec)
-    : undefined;
+    pool && label.length > 0 ? labelCommands(storage, pool, drive, label) : [];
+  const second = labeling.length ? await labelSlots(ctx, labeling) : undefined;
   const ms = first.ms + (second?.ms ?? 0);
   const known = listedVolumes((second ?? first).output);
-  const commands = labeling ? [update, labeling] : [update];
+  const commands = [update, ...labeling];
   const unlabeled = plan.present
     .map((v) => v.barcode)
     .filter((b) => !known.has(b));
@@ -153,11 +149,46 @@ export async function refreshBacula(
     ran: true,
     reason: plan.reason,
     commands,
-    labeled: labeling ? label : [],
+    labeled: labeling.length ? label : [],
     unlabeled,
     waiting: blockedDevices(first.output),
     ms,
   };
+}
+
+/**
+ * `label barcodes` for the slots. Bacula 9.6.7 mangles a pool name with a space after the
+ * first volume of one command (`Pool "Off\x01Site" resource not found`, seen on the real
+ * Director): such a pool gets one command per slot.
+ */
+function labelCommands(
+  storage: string,
+  pool: string,
+  drive: number,
+  slots: number[],
+): string[] {
+  const groups = /\s/.test(pool) ? slots.map((s) => [s]) : [slots];
+  return groups.map(
+    (g) =>
+      `label barcodes storage=${storage} pool=${quoteName(pool)} drive=${drive} slots=${slotRanges(g)}`,
+  );
+}
+
+/** Runs the label commands (each confirmed), then lists the catalog again. */
+async function labelSlots(ctx: ChangerContext, labeling: string[]) {
+  for (const c of labeling) ctx.log.info(`refresh: running bconsole: ${c}`);
+  const result = await runBconsole(
+    ctx.config,
+    [...labeling.flatMap((c) => [c, "yes"]), "list volumes"],
+    ctx.sys.exec,
+  );
+  ctx.log.debug(`refresh: label barcodes said: ${result.output.slice(-4000)}`);
+  // Bacula reports a volume it could not label and carries on: say it in the log.
+  const failed =
+    /^(?:3999 |Label command failed|Pool ".*" resource not found).*$/gm;
+  for (const line of result.output.match(failed) ?? [])
+    ctx.log.warn(`refresh: label barcodes: ${line}`);
+  return result;
 }
 
 /** After a successful update, under the lock: what Bacula now knows. */

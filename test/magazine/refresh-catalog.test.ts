@@ -18,6 +18,7 @@ import type { ChangerContext } from "../../src/changer/context.ts";
 import { refreshReport } from "../../src/commands/refresh.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { nullLog } from "../../src/log.ts";
+import { labelWarning } from "../../src/magazine/report.ts";
 import { initMagazine } from "../../src/magazine/init.ts";
 import {
   refreshBacula,
@@ -88,18 +89,19 @@ beforeEach(async () => {
 const stdin = () => readFileSync(join(dir, "stdin"), "utf8");
 
 describe("refresh and the catalog", () => {
-  test("labels every volume the catalog lacks into the pool, names quoted", async () => {
+  test("labels every volume the catalog lacks into the pool, names quoted; a pool with a space one slot a command", async () => {
     fakeDirector();
     appendFileSync(join(dir, "catalog"), "c_0001_0001\n");
     const ctx = context({ pool: "Offsite Pool", storage: "usb-sd", drive: 1 });
     const outcome = await refreshBacula(ctx, { force: false });
     expect(stdin()).toBe(
       'update slots storage="usb-sd" drive=1\nlist volumes pool="Offsite Pool"\nlist volumes\nstatus storage="usb-sd"\nquit\n' +
-        'label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=2-3\nyes\nlist volumes\nquit\n',
+        // Bacula 9.6.7 garbles a spaced pool name after a command's first volume.
+        'label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=2\nyes\nlabel barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=3\nyes\nlist volumes\nquit\n',
     );
     expect(outcome).toMatchObject({ labeled: [2, 3], unlabeled: [] });
     expect(refreshReport(ctx, outcome)).toBe(
-      'Bacula updated (the volumes in the changer changed): update slots storage="usb-sd" drive=1; label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=2-3\n',
+      'Bacula updated (the volumes in the changer changed): update slots storage="usb-sd" drive=1; label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=2; label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=3\n',
     );
   });
 
@@ -119,12 +121,17 @@ describe("refresh and the catalog", () => {
       `nothing to do: Bacula already has the current view\n${warn}`,
     );
     expect(unlabeledAtLastRefresh(bare)).toEqual(VOLUMES);
+    // `magazine list` prints the same, from refresh.json (no bconsole).
+    expect(labelWarning(bare)).toBe(
+      `${warn.trimEnd()} (at the last refresh)\n`,
+    );
     const pooled = context({ pool: "Offsite" });
     const labeled = await refreshBacula(pooled, { force: false });
     expect(refreshReport(pooled, labeled)).toBe(
       'Bacula updated (volumes are not labeled in Bacula): update slots storage="c" drive=0; label barcodes storage="c" pool="Offsite" drive=0 slots=1-3\n',
     );
     expect(unlabeledAtLastRefresh(pooled)).toEqual([]);
+    expect(labelWarning(pooled)).toBeUndefined();
     expect(
       refreshReport(pooled, await refreshBacula(pooled, { force: false })),
     ).toBe("nothing to do: Bacula already has the current view\n");
