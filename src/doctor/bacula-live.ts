@@ -66,31 +66,35 @@ export async function checkDirector(ctx: DoctorContext): Promise<Check[]> {
       ),
     ];
   const checks = [ok("director", "the Director answers `status dir`")];
-  if (new RegExp(`Storage resource ${escape(storage)}: not found`).test(out))
-    checks.push(
-      fail(
-        "storage",
-        `the Director has no Storage ${storage}`,
-        `define it in bacula-dir.conf (\`magchanger setup -c ${ctx.configPath}\` prints it), then \`reload\` in bconsole; or set [bacula] storage in ${ctx.configFile}`,
-      ),
-    );
-  else {
-    const trouble = SD_TROUBLE.exec(out);
-    checks.push(
-      trouble || !/Device status:/.test(out)
-        ? fail(
-            "storage",
-            `the Director cannot reach the storage daemon of Storage ${storage}: ${(trouble?.[0] ?? last).trim()}`,
-            "start bacula-sd; the Storage's Address and SDPort in bacula-dir.conf must reach it, and its Password must be the SD's Director Password (then systemctl restart bacula-sd, `reload` in bconsole)",
-          )
-        : ok(
-            "storage",
-            `the Director reaches the storage daemon (status storage=${storage})`,
-          ),
-    );
-  }
+  checks.push(checkStorage(ctx, out, storage, last));
   if (pool) checks.push(checkPool(ctx, out, pool));
   return checks;
+}
+
+/** What `status storage=S` said: the Director reaches the SD, or why not. */
+function checkStorage(
+  ctx: DoctorContext,
+  out: string,
+  storage: string,
+  last: string,
+): Check {
+  if (new RegExp(`Storage resource ${escape(storage)}: not found`).test(out))
+    return fail(
+      "storage",
+      `the Director has no Storage ${storage}`,
+      `define it in bacula-dir.conf (\`magchanger setup -c ${ctx.configPath}\` prints it), then \`reload\` in bconsole; or set [bacula] storage in ${ctx.configFile}`,
+    );
+  const trouble = SD_TROUBLE.exec(out);
+  return trouble || !/Device status:/.test(out)
+    ? fail(
+        "storage",
+        `the Director cannot reach the storage daemon of Storage ${storage}: ${(trouble?.[0] ?? last).trim()}`,
+        "start bacula-sd; the Storage's Address and SDPort in bacula-dir.conf must reach it, and its Password must be the SD's Director Password (then systemctl restart bacula-sd, `reload` in bconsole)",
+      )
+    : ok(
+        "storage",
+        `the Director reaches the storage daemon (status storage=${storage})`,
+      );
 }
 
 function checkPool(ctx: DoctorContext, out: string, pool: string): Check {
