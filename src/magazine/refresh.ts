@@ -245,7 +245,11 @@ async function planUpdate(
       blank.add(entry.barcode);
   }
   // Volumes Bacula did not know last time are labeled once a pool is set, even with no change.
-  const toLabel = Boolean(ctx.config.bacula.pool && state.unlabeled?.length);
+  // Only blank ones: a volume with content Bacula lacks is never labeled, so it must not make
+  // every refresh run bconsole.
+  const toLabel = Boolean(
+    ctx.config.bacula.pool && state.unlabeled?.some((b) => blank.has(b)),
+  );
   if (!force && !state.pending && digest === state.told && !toLabel)
     return undefined;
   const pending = {

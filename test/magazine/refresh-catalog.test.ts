@@ -137,6 +137,20 @@ describe("refresh and the catalog", () => {
     ).toBe("nothing to do: Bacula already has the current view\n");
   });
 
+  test("a volume with content that the catalog lacks is not labeled, and does not make every refresh run bconsole", async () => {
+    fakeDirector();
+    writeFileSync(join(dir, "bay", "c_0001_0003"), "someone else's label");
+    const ctx = context({ pool: "P" });
+    expect(await refreshBacula(ctx, { force: false })).toMatchObject({
+      labeled: [1, 2],
+      unlabeled: ["c_0001_0003"],
+    });
+    const again = await refreshBacula(ctx, { force: false });
+    expect(refreshReport(ctx, again)).toBe(
+      'nothing to do: Bacula already has the current view\nWARN: 1 volume is not labeled in Bacula; run `magchanger refresh -c /etc/magchanger/c.toml` (it labels them into pool "P"), or `label barcodes storage="c" pool="P" drive=0` then `yes` in bconsole\n',
+    );
+  });
+
   test("--force labels what the catalog lacks too", async () => {
     fakeDirector();
     await refreshBacula(context(), { force: false });
