@@ -11,7 +11,15 @@ export interface BconsoleResult {
 
 /** Lines in bconsole's output that mean a command did not do its job. */
 const FAILURE =
-  /^(?:.*\bERR=|Error:|.*: ERROR|Failed to connect|Director authorization problem|.* not found\.?$|.*Invalid (?:storage|pool|command)|Could not (?:open|connect))/im;
+  /^(?:.*\bERR=|Error:|.*: ERROR|Failed to connect|Director authorization problem|.* not found\.?$|.*Invalid (?:storage|pool|command)|Could not (?:open|connect)).*/im;
+
+/**
+ * A resource name in a console command. Bacula's console splits arguments on spaces unless they
+ * are in double quotes; a pool named "Offsite Pool" sent bare becomes `pool=Offsite` and `Pool`.
+ */
+export function quoteName(name: string): string {
+  return `"${name.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+}
 
 export async function runBconsole(
   config: Config,
@@ -36,11 +44,31 @@ export async function runBconsole(
     );
   }
   const failure = FAILURE.exec(output);
-  if (failure)
+  if (failure) {
+    const line = failure[0].trim().slice(0, 300);
     throw new ToolError(
-      `bconsole reported a failure: ${failure[0].trim().slice(0, 300)}`,
+      `bconsole reported a failure: ${line}; ${adviceFor(line, config)}`,
     );
+  }
   return { output, ms: result.ms };
+}
+
+/** What to do about a failure line bconsole printed (Bacula 9.6 wording). */
+export function adviceFor(line: string, config: Config): string {
+  const conf = config.source;
+  const pool = /Could not find Pool "([^"]*)"/.exec(line);
+  if (pool)
+    return `define Pool "${pool[1]}" in bacula-dir.conf (then \`reload\` in bconsole), or set [bacula] pool in ${conf} to a Pool that exists`;
+  const storage = /Storage resource "([^"]*)": not found/.exec(line);
+  if (storage)
+    return `define Storage "${storage[1]}" (Autochanger = yes) in bacula-dir.conf (then \`reload\` in bconsole), or set [bacula] storage in ${conf} to the Director's Storage for this changer`;
+  if (/Director authorization problem/.test(line))
+    return `the Password in ${config.bacula.config} must equal the Director's Password in bacula-dir.conf`;
+  if (/Failed to connect to Storage daemon|Storage daemon.*ERR=/.test(line))
+    return "the Director cannot reach the storage daemon: check that bacula-sd runs, that the Storage's Address/SDPort in bacula-dir.conf reach it, and that its Password equals the SD's Director Password";
+  if (/Failed to connect to Director|Could not connect/.test(line))
+    return `check that bacula-dir runs and that ${config.bacula.config} names its address and port`;
+  return `run the same command in bconsole to see the whole output (magchanger doctor -c ${conf} checks the Director)`;
 }
 
 function lastLines(text: string): string {

@@ -39,6 +39,16 @@ export const command = defineCommand({
       description:
         "the magchanger the installed files should run (default: this binary)",
     },
+    "sd-config": {
+      type: "string",
+      description:
+        "the storage daemon's config, whose Devices are checked (default: /etc/bacula/bacula-sd.conf below --prefix)",
+    },
+    "dir-config": {
+      type: "string",
+      description:
+        "the Director's config, for the storage password (default: /etc/bacula/bacula-dir.conf below --prefix)",
+    },
   },
   async run({ args }) {
     const checks = await runDoctor({
@@ -46,6 +56,8 @@ export const command = defineCommand({
       prefix: existingDir(args.prefix),
       binary: args.binary ?? thisBinary(),
       configDir: configDir(process.env),
+      ...(args["sd-config"] ? { sdConfig: resolve(args["sd-config"]) } : {}),
+      ...(args["dir-config"] ? { dirConfig: resolve(args["dir-config"]) } : {}),
     });
     writeStdout(args.json ? checksJson(checks) : formatChecks(checks));
     if (checks.some((c) => c.status === "fail"))

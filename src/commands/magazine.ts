@@ -9,7 +9,11 @@ import { createFileLog, teeToStderr } from "../log.ts";
 import { isMountPoint, resolveMountPoint } from "../magazine/discover.ts";
 import { handBayToRunAs } from "../magazine/hand-over.ts";
 import { createVolumes, initMagazine, resolveBay } from "../magazine/init.ts";
-import { formatReports, magazineReports } from "../magazine/report.ts";
+import {
+  formatReports,
+  labelWarning,
+  magazineReports,
+} from "../magazine/report.ts";
 import { dropPrivileges } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
 import { runCli } from "./cli.ts";
@@ -187,11 +191,12 @@ const list = defineCommand({
   async run({ args }) {
     const config = loadConfig(args.config);
     dropPrivileges(config);
-    const reports = await magazineReports(context(config));
+    const ctx = context(config);
+    const reports = await magazineReports(ctx);
     writeStdout(
       args.json
         ? `${JSON.stringify(reports, null, 2)}\n`
-        : formatReports(reports),
+        : `${formatReports(reports)}${labelWarning(ctx) ?? ""}`,
     );
   },
 });

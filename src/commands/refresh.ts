@@ -4,7 +4,9 @@ import { defineCommand } from "citty";
 import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { UsageError } from "../errors.ts";
-import { refreshBacula } from "../magazine/refresh.ts";
+import { quoteName } from "../bacula/bconsole.ts";
+import { unlabeledAdvice } from "../bacula/advice.ts";
+import { type RefreshOutcome, refreshBacula } from "../magazine/refresh.ts";
 import { runCli } from "./cli.ts";
 import { openChanger, writeStdout } from "./context.ts";
 
@@ -59,14 +61,34 @@ export async function runRefresh(
   if (config.legacy?.bconsole_disabled) {
     if (!ifPending) await withLock(ctx, () => scanChanger(ctx));
     writeStdout(
-      `nothing sent to Bacula: bconsole is disabled in ${config.source} (bconsole = ""); run \`update slots storage=${config.bacula.storage ?? config.name} drive=${config.bacula.drive}\` in bconsole\n`,
+      `nothing sent to Bacula: bconsole is disabled in ${config.source} (bconsole = ""); run \`update slots storage=${quoteName(config.bacula.storage ?? config.name)} drive=${config.bacula.drive}\` in bconsole\n`,
     );
     return;
   }
   const outcome = await refreshBacula(ctx, { force, ifPending });
-  writeStdout(
+  writeStdout(refreshReport(ctx, outcome));
+}
+
+/** What refresh prints: what it did, then what is left for the operator (exact lines, tested). */
+export function refreshReport(
+  ctx: ChangerContext,
+  outcome: RefreshOutcome,
+): string {
+  const { config } = ctx;
+  const storage = quoteName(config.bacula.storage ?? config.name);
+  const lines = [
     outcome.ran
-      ? `Bacula updated (${outcome.reason}): ${outcome.commands.join("; ")}\n`
-      : `nothing to do: ${outcome.reason}\n`,
-  );
+      ? `Bacula updated (${outcome.reason}): ${outcome.commands.join("; ")}`
+      : `nothing to do: ${outcome.reason}`,
+  ];
+  const unlabeled = outcome.unlabeled.length;
+  if (unlabeled > 0) lines.push(`WARN: ${unlabeledAdvice(config, unlabeled)}`);
+  for (const w of outcome.waiting) {
+    const drive = w.drive ?? config.bacula.drive;
+    const volume = w.volume ? ` for volume "${w.volume}"` : "";
+    lines.push(
+      `a job is waiting${volume} on drive ${drive}: once its disk is in, run \`mount storage=${storage} drive=${drive}\` in bconsole (update slots alone does not wake it)`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
 }

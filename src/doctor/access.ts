@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { errnoCode } from "../errors.ts";
+import { SAFE_PATH } from "../system/identity.ts";
 
 export interface Who {
   name: string;
@@ -23,22 +24,24 @@ export const W = 2;
 export const X = 1;
 
 /**
- * The groups the changer runs with: dropPrivileges calls initgroups(user, group), which gives the
- * configured group plus the groups that list the user as a member, but not the user's primary
- * group from passwd (Debian's bacula:tape therefore cannot read root:bacula 0640 files).
- * Read from /etc/group, as initgroups does for local users.
+ * The groups the changer runs with, as dropPrivileges sets them: initgroups(user, group) gives the
+ * configured group plus every group NSS lists the user in (/etc/group, LDAP), and the drop then
+ * adds the user's primary group from passwd (Debian's bacula:tape keeps group bacula, so it may
+ * read root:bacula 0640 bconsole.conf).
  */
 export function runAsGroups(
   user: string,
   group: number,
+  primary: number,
   groupFile = "/etc/group",
+  nss: (user: string) => number[] = nssGroups,
 ): number[] {
-  const gids = new Set([group]);
+  const gids = new Set([group, primary, ...nss(user)]);
   let text = "";
   try {
     text = readFileSync(groupFile, "utf8");
   } catch {
-    // no group file: the configured group is what we know
+    // no group file: NSS and the two groups above are what we know
   }
   for (const line of text.split("\n")) {
     const [, , gid, members] = line.split(":");
@@ -46,6 +49,28 @@ export function runAsGroups(
       gids.add(Number(gid));
   }
   return [...gids];
+}
+
+/** `getent initgroups USER`: "USER gid gid ...", the groups every NSS source gives the user. */
+function nssGroups(user: string): number[] {
+  try {
+    const result = Bun.spawnSync(
+      ["/usr/bin/getent", "initgroups", "--", user],
+      {
+        env: { PATH: SAFE_PATH, LANG: "C" },
+        cwd: "/",
+        timeout: 5000,
+        stdout: "pipe",
+        stderr: "ignore",
+      },
+    );
+    if (result.exitCode !== 0) return [];
+    return (result.stdout.toString().trim().split(/\s+/).slice(1) ?? [])
+      .filter((g) => /^\d+$/.test(g))
+      .map(Number);
+  } catch {
+    return [];
+  }
 }
 
 export function modeAllows(stats: Stats, who: Who, want: number): boolean {

@@ -352,7 +352,7 @@ export function checkBconsole(ctx: DoctorContext): Check[] {
     return [
       warn(
         "bconsole",
-        `\`magchanger refresh\` runs bconsole as ${ctx.config.user}:${ctx.config.group} (the configured group plus the groups listing ${ctx.config.user} as a member): ${why}`,
+        `\`magchanger refresh\` runs bconsole as ${ctx.config.user}:${ctx.config.group} (with ${ctx.config.user}'s primary and supplementary groups): ${why}`,
         `usermod -a -G ${groupName(stats.gid)} ${ctx.config.user} (then it may read it), or chgrp ${ctx.config.group} ${config}`,
       ),
     ];

@@ -7,7 +7,7 @@ import { formatBytes } from "../state/atomic.ts";
 import { majorMinorOf } from "../system/mounts.ts";
 import { autofsBay } from "../setup/paths.ts";
 import { denied, ownershipFix, R, W, X } from "./access.ts";
-import { estimatedReservedBytes, ext4ReservedBytes } from "../system/ext4.ts";
+import { filesystemSpace } from "../system/ext4.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
 
@@ -66,28 +66,17 @@ function presentBay(ctx: DoctorContext, status: MagazineStatus): Check[] {
   const identity = status.identity;
   const who = ctx.who;
   const checks: Check[] = [];
-  const dev = statSync(mountPoint).dev;
-  const mount =
-    ctx.sys.mounts().findLast((m) => m.mountPoint === mountPoint) ??
-    ctx.sys.mounts().findLast((m) => m.majorMinor === majorMinorOf(dev));
+  // The same figures `magazine list` prints: one computation (filesystemSpace).
+  const space = filesystemSpace(mountPoint, ctx.sys.mounts());
+  const mount = space.fsType
+    ? { source: space.device ?? "?", fsType: space.fsType }
+    : undefined;
   const device = mount?.source.startsWith("/dev/") ? mount.source : undefined;
-  const fs = statfsSync(mountPoint);
-  const bsize = Number(fs.bsize);
-  const forUser =
-    (who?.uid === 0 ? Number(fs.bfree) : Number(fs.bavail)) * bsize;
+  const forUser = who?.uid === 0 ? space.freeBytes : space.availableBytes;
   const isExt = /^ext[234]$/.test(mount?.fsType ?? "");
-  const gap = Number(fs.bfree) > Number(fs.bavail);
-  const reserved = !gap
-    ? 0
-    : ((isExt && device ? ext4ReservedBytes(device) : undefined) ??
-      estimatedReservedBytes(
-        Number(fs.blocks),
-        Number(fs.bfree),
-        Number(fs.bavail),
-        bsize,
-      ));
+  const reserved = space.reservedBytes;
   const userName = who?.name ?? ctx.config.user;
-  const summary = `${status.where}: magazine ${identity?.number} (${identity?.uuid}), ${status.volumes.length} volume(s), ${device ?? mount?.source ?? "?"} (${mount?.fsType ?? "?"}) at ${mountPoint}, ${formatBytes(forUser)} of ${formatBytes(Number(fs.blocks) * bsize)} free for ${userName}`;
+  const summary = `${status.where}: magazine ${identity?.number} (${identity?.uuid}), ${status.volumes.length} volume(s), ${device ?? mount?.source ?? "?"} (${mount?.fsType ?? "?"}) at ${mountPoint}, ${formatBytes(forUser)} of ${formatBytes(space.totalBytes)} free for ${userName}`;
   const why = who ? denied(mountPoint, who, R | W | X) : undefined;
   if (why) {
     checks.push(

@@ -4,7 +4,10 @@
 import { loadConfig } from "../config/load.ts";
 import { UntrustedConfigError } from "../config/read.ts";
 import { ConfigError } from "../errors.ts";
-import { livePath } from "../setup/paths.ts";
+import { existsSync, statSync } from "node:fs";
+import { installPaths, livePath, underPrefix } from "../setup/paths.ts";
+import { checkSdDevices, checkSdPassword } from "./bacula-conf.ts";
+import { checkDirector, checkUnlabeled } from "./bacula-live.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { type HostKernel, realHostKernel } from "../system/kernel.ts";
 import { realSystem, type System } from "../system/system.ts";
@@ -35,6 +38,9 @@ export interface DoctorOptions {
   sys?: System;
   /** What the kernel and host offer (autofs, device-mapper, udev); default: this host's. */
   host?: HostKernel;
+  /** The storage daemon's and the Director's configs; default: Debian's, below the prefix. */
+  sdConfig?: string;
+  dirConfig?: string;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
@@ -76,9 +82,34 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     ...checkRefreshUnits(ctx),
     ...checkAutofs(ctx),
     ...checkBacula(ctx),
+    ...baculaConfs(ctx, options),
     ...checkBconsole(ctx),
+    ...(await liveBacula(ctx)),
   ];
   return withHostKernel(checks, config, options.host ?? realHostKernel());
+}
+
+function baculaConfs(ctx: DoctorContext, options: DoctorOptions): Check[] {
+  const paths = installPaths(ctx.config.name, ctx.configPath);
+  // Without Debian's main file (a staged --prefix tree), the stanza setup wrote.
+  const either = (main: string, stanza: string) =>
+    existsSync(underPrefix(ctx.prefix, main))
+      ? underPrefix(ctx.prefix, main)
+      : underPrefix(ctx.prefix, stanza);
+  const sd = options.sdConfig ?? either(paths.sdMain, paths.sdStanza);
+  const dir = options.dirConfig ?? either(paths.dirMain, paths.dirStanza);
+  return [...checkSdDevices(ctx, sd), ...checkSdPassword(ctx, sd, dir)];
+}
+
+/** The Director's answers, unless bconsole is off or missing (checkBconsole says so). */
+async function liveBacula(ctx: DoctorContext): Promise<Check[]> {
+  if (ctx.config.legacy?.bconsole_disabled) return [];
+  try {
+    if ((statSync(ctx.config.bacula.bconsole).mode & 0o111) === 0) return [];
+  } catch {
+    return [];
+  }
+  return [...(await checkDirector(ctx)), ...checkUnlabeled(ctx)];
 }
 
 function runAs(userName: string, groupName: string): Who | undefined {
@@ -89,6 +120,6 @@ function runAs(userName: string, groupName: string): Who | undefined {
   return {
     name: userName,
     uid: user.uid,
-    gids: runAsGroups(userName, group.gid),
+    gids: runAsGroups(userName, group.gid, user.gid),
   };
 }

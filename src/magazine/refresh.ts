@@ -5,7 +5,12 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { runBconsole, slotRanges } from "../bacula/bconsole.ts";
+import { quoteName, runBconsole, slotRanges } from "../bacula/bconsole.ts";
+import {
+  blockedDevices,
+  listedVolumes,
+  type WaitingDevice,
+} from "../bacula/catalog.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
@@ -20,11 +25,12 @@ interface RefreshState {
   told: string;
   /** Barcodes in the changer at that time. */
   barcodes: string[];
+  /** Barcodes in the changer that Bacula's catalog did not know after that update. */
+  unlabeled?: string[];
   /** Set while an update is under way or failed: the next refresh runs whatever the digest. */
   pending?: {
     digest: string;
     retired: number[];
-    label: number[];
     since: string;
   };
 }
@@ -43,14 +49,29 @@ export interface RefreshOutcome {
   reason: string;
   commands: string[];
   labeled: number[];
+  /** Volumes in the changer that Bacula's catalog does not know (not labeled). */
+  unlabeled: string[];
+  /** Devices the storage daemon shows BLOCKED waiting for a volume. */
+  waiting: WaitingDevice[];
   ms: number;
 }
 
-function statePath(ctx: ChangerContext): string {
+function statePath(ctx: Pick<ChangerContext, "config">): string {
   return join(ctx.config.work_dir, "refresh.json");
 }
 
-function readState(ctx: ChangerContext): RefreshState {
+/**
+ * The volumes the last refresh found unknown to Bacula's catalog, from refresh.json alone (no
+ * bconsole, no scan: cheap enough for doctor and `magazine list`); undefined before any refresh.
+ */
+export function unlabeledAtLastRefresh(
+  ctx: Pick<ChangerContext, "config">,
+): string[] | undefined {
+  const state = readState(ctx);
+  return state.told ? (state.unlabeled ?? []) : undefined;
+}
+
+function readState(ctx: Pick<ChangerContext, "config">): RefreshState {
   const path = statePath(ctx);
   try {
     const data = JSON.parse(readFileSync(path, "utf8")) as RefreshState;
@@ -79,102 +100,175 @@ export async function refreshBacula(
   options: RefreshOptions,
 ): Promise<RefreshOutcome> {
   const { config, log } = ctx;
-  const storage = config.bacula.storage ?? config.name;
-  const drive = config.bacula.drive;
   // refresh.json is replaced atomically, so reading it without the lock sees a whole version. A
   // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
   if (options.ifPending && !readState(ctx).pending)
-    return {
-      ran: false,
-      reason: "no Bacula update is pending",
-      commands: [],
-      labeled: [],
-      ms: 0,
-    };
-  const plan = await withLock(ctx, async () => {
-    const view = await scanChanger(ctx);
-    const listing = formatList(view);
-    const digest = createHash("sha256").update(listing).digest("hex");
-    const state = readState(ctx);
-    const present: { slot: number; barcode: string; magazine: string }[] = [];
-    for (const entry of view.registry.slots.values())
-      if (view.present.has(entry.magazine)) present.push(entry);
-    const known = new Set(state.barcodes);
-    const pool = config.bacula.pool;
-    const label: number[] = [];
-    if (pool) {
-      // New volumes that are still empty files have never been labeled: label them into the pool.
-      for (const entry of present) {
-        if (known.has(entry.barcode)) continue;
-        const mount = view.present.get(entry.magazine)?.mountPoint;
-        if (
-          mount &&
-          isBlank(volumeTarget(mount, entry.magazine, entry.barcode))
-        )
-          label.push(entry.slot);
-      }
-    }
-    if (!options.force && !state.pending && digest === state.told)
-      return undefined;
-    const pending = {
-      digest,
-      retired: [...view.registry.retired.keys()],
-      label: state.pending
-        ? [...new Set([...state.pending.label, ...label])]
-        : label,
-      since: new Date().toISOString(),
-    };
-    writeState(ctx, { ...state, pending });
-    return {
-      pending,
-      barcodes: present.map((e) => e.barcode),
-      reason: state.pending
-        ? "a previous update did not finish"
-        : digest === state.told
-          ? "forced"
-          : "the volumes in the changer changed",
-    };
-  });
+    return idle("no Bacula update is pending", []);
+  const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
   if (!plan)
-    return {
-      ran: false,
-      reason: "Bacula already has the current view",
-      commands: [],
-      labeled: [],
-      ms: 0,
-    };
-  const commands = [`update slots storage=${storage} drive=${drive}`];
-  const pool = config.bacula.pool;
-  if (pool && plan.pending.label.length > 0) {
-    commands.push(
-      `label barcodes storage=${storage} pool=${pool} drive=${drive} slots=${slotRanges(plan.pending.label)}`,
-      "yes",
+    return idle(
+      "Bacula already has the current view",
+      readState(ctx).unlabeled ?? [],
     );
-  }
-  log.info(
-    `refresh: ${plan.reason}; running bconsole: ${commands.filter((c) => c !== "yes").join("; ")}`,
+  const storage = quoteName(config.bacula.storage ?? config.name);
+  const drive = config.bacula.drive;
+  const pool = config.bacula.pool;
+  const update = `update slots storage=${storage} drive=${drive}`;
+  log.info(`refresh: ${plan.reason}; running bconsole: ${update}`);
+  // The pool is listed first: a Pool the Director lacks fails here, before `label barcodes`
+  // (which would fall back to another pool on its own: seen on 9.6.7).
+  const first = await runBconsole(
+    config,
+    [
+      update,
+      ...(pool ? [`list volumes pool=${quoteName(pool)}`] : []),
+      "list volumes",
+      `status storage=${storage}`,
+    ],
+    ctx.sys.exec,
   );
-  const result = await runBconsole(config, commands, ctx.sys.exec);
-  await withLock(ctx, () => {
-    // Bacula has now seen these slots empty: retired numbers may be handed out again.
-    const registry = readRegistry(config.work_dir);
-    let dropped = 0;
-    for (const slot of plan.pending.retired)
-      if (registry.retired.delete(slot)) dropped++;
-    if (dropped) writeRegistry(config.work_dir, registry);
-    writeState(ctx, {
-      version: 1,
-      told: plan.pending.digest,
-      barcodes: plan.barcodes,
-    });
-  });
-  log.info(`refresh: Bacula updated in ${Math.round(result.ms)} ms`);
+  const label = plan.present
+    .filter(
+      (v) =>
+        !listedVolumes(first.output).has(v.barcode) &&
+        plan.blank.has(v.barcode),
+    )
+    .map((v) => v.slot);
+  const labeling =
+    pool && label.length > 0 ? labelCommands(storage, pool, drive, label) : [];
+  const second = labeling.length ? await labelSlots(ctx, labeling) : undefined;
+  const ms = first.ms + (second?.ms ?? 0);
+  const known = listedVolumes((second ?? first).output);
+  const commands = [update, ...labeling];
+  const unlabeled = plan.present
+    .map((v) => v.barcode)
+    .filter((b) => !known.has(b));
+  await withLock(ctx, () => recordTold(ctx, plan, unlabeled));
+  log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
     ran: true,
     reason: plan.reason,
-    commands: commands.filter((c) => c !== "yes"),
-    labeled: plan.pending.label,
-    ms: result.ms,
+    commands,
+    labeled: labeling.length ? label : [],
+    unlabeled,
+    waiting: blockedDevices(first.output),
+    ms,
+  };
+}
+
+/**
+ * `label barcodes` for the slots. Bacula 9.6.7 mangles a pool name with a space after the
+ * first volume of one command (`Pool "Off\x01Site" resource not found`, seen on the real
+ * Director): such a pool gets one command per slot.
+ */
+function labelCommands(
+  storage: string,
+  pool: string,
+  drive: number,
+  slots: number[],
+): string[] {
+  const groups = /\s/.test(pool) ? slots.map((s) => [s]) : [slots];
+  return groups.map(
+    (g) =>
+      `label barcodes storage=${storage} pool=${quoteName(pool)} drive=${drive} slots=${slotRanges(g)}`,
+  );
+}
+
+/** Runs the label commands (each confirmed), then lists the catalog again. */
+async function labelSlots(ctx: ChangerContext, labeling: string[]) {
+  for (const c of labeling) ctx.log.info(`refresh: running bconsole: ${c}`);
+  const result = await runBconsole(
+    ctx.config,
+    [...labeling.flatMap((c) => [c, "yes"]), "list volumes"],
+    ctx.sys.exec,
+  );
+  ctx.log.debug(`refresh: label barcodes said: ${result.output.slice(-4000)}`);
+  // Bacula reports a volume it could not label and carries on: say it in the log.
+  const failed =
+    /^(?:3999 |Label command failed|Pool ".*" resource not found).*$/gm;
+  for (const line of result.output.match(failed) ?? [])
+    ctx.log.warn(`refresh: label barcodes: ${line}`);
+  return result;
+}
+
+/** After a successful update, under the lock: what Bacula now knows. */
+function recordTold(ctx: ChangerContext, plan: Plan, unlabeled: string[]) {
+  // Bacula has now seen these slots empty: retired numbers may be handed out again.
+  const registry = readRegistry(ctx.config.work_dir);
+  let dropped = 0;
+  for (const slot of plan.pending.retired)
+    if (registry.retired.delete(slot)) dropped++;
+  if (dropped) writeRegistry(ctx.config.work_dir, registry);
+  writeState(ctx, {
+    version: 1,
+    told: plan.pending.digest,
+    barcodes: plan.present.map((v) => v.barcode),
+    unlabeled,
+  });
+}
+
+function idle(reason: string, unlabeled: string[]): RefreshOutcome {
+  return {
+    ran: false,
+    reason,
+    commands: [],
+    labeled: [],
+    unlabeled,
+    waiting: [],
+    ms: 0,
+  };
+}
+
+interface Plan {
+  pending: NonNullable<RefreshState["pending"]>;
+  present: { slot: number; barcode: string }[];
+  /** Barcodes whose volume file is still empty: never labeled, safe to label. */
+  blank: Set<string>;
+  reason: string;
+}
+
+/** Under the changer lock: what is in the changer, and whether Bacula must hear of it. */
+async function planUpdate(
+  ctx: ChangerContext,
+  force: boolean,
+): Promise<Plan | undefined> {
+  const view = await scanChanger(ctx);
+  const digest = createHash("sha256").update(formatList(view)).digest("hex");
+  const state = readState(ctx);
+  const present: Plan["present"] = [];
+  const blank = new Set<string>();
+  for (const entry of view.registry.slots.values()) {
+    const mount = view.present.get(entry.magazine)?.mountPoint;
+    if (!mount) continue;
+    present.push({ slot: entry.slot, barcode: entry.barcode });
+    if (isBlank(volumeTarget(mount, entry.magazine, entry.barcode)))
+      blank.add(entry.barcode);
+  }
+  // Volumes Bacula did not know last time are labeled once a pool is set, even with no change.
+  // Only blank ones: a volume with content Bacula lacks is never labeled, so it must not make
+  // every refresh run bconsole.
+  const toLabel = Boolean(
+    ctx.config.bacula.pool && state.unlabeled?.some((b) => blank.has(b)),
+  );
+  if (!force && !state.pending && digest === state.told && !toLabel)
+    return undefined;
+  const pending = {
+    digest,
+    retired: [...view.registry.retired.keys()],
+    since: new Date().toISOString(),
+  };
+  writeState(ctx, { ...state, pending });
+  return {
+    pending,
+    present,
+    blank,
+    reason: state.pending
+      ? "a previous update did not finish"
+      : digest !== state.told
+        ? "the volumes in the changer changed"
+        : toLabel
+          ? "volumes are not labeled in Bacula"
+          : "forced",
   };
 }
 

@@ -1,11 +1,11 @@
 // `magazine list`: what each bay holds, from the run-as user's point of view, including the
 // seed's trap (blocks reserved for root that the bacula user cannot use). Reads only.
-import { statfsSync, statSync } from "node:fs";
 import type { ChangerContext } from "../changer/context.ts";
 import { formatBytes } from "../state/atomic.ts";
 import { readRegistry } from "../state/registry.ts";
-import { estimatedReservedBytes, ext4ReservedBytes } from "../system/ext4.ts";
-import { majorMinorOf } from "../system/mounts.ts";
+import { unlabeledAdvice } from "../bacula/advice.ts";
+import { filesystemSpace } from "../system/ext4.ts";
+import { unlabeledAtLastRefresh } from "./refresh.ts";
 import { printable, quoted } from "../text.ts";
 import { probeAll } from "./discover.ts";
 
@@ -50,36 +50,22 @@ export async function magazineReports(
     if (status.mountPoint) report.mountPoint = status.mountPoint;
     if (status.present && status.mountPoint) {
       try {
-        const majorMinor = majorMinorOf(statSync(status.mountPoint).dev);
-        const mount = mounts.findLast((m) => m.majorMinor === majorMinor);
-        if (mount) {
-          report.device = mount.source;
-          report.fsType = mount.fsType;
-          report.fsMountPoint = mount.mountPoint;
-        }
-        const fs = statfsSync(status.mountPoint);
-        const bsize = Number(fs.bsize);
+        const fs = filesystemSpace(status.mountPoint, mounts);
+        const mount = fs.fsMountPoint ? fs : undefined;
+        if (fs.device !== undefined) report.device = fs.device;
+        if (fs.fsType !== undefined) report.fsType = fs.fsType;
+        if (fs.fsMountPoint !== undefined)
+          report.fsMountPoint = fs.fsMountPoint;
         const space = {
-          availableBytes: Number(fs.bavail) * bsize,
-          freeBytes: Number(fs.bfree) * bsize,
-          // The superblock when readable (root), else statfs less ext4's own reserve.
-          reservedBytes:
-            // Only a real ext filesystem's device: a FUSE mount may name any source.
-            (report.device && /^ext[234]$/.test(report.fsType ?? "")
-              ? ext4ReservedBytes(report.device)
-              : undefined) ??
-            estimatedReservedBytes(
-              Number(fs.blocks),
-              Number(fs.bfree),
-              Number(fs.bavail),
-              bsize,
-            ),
-          totalBytes: Number(fs.blocks) * bsize,
+          availableBytes: fs.availableBytes,
+          freeBytes: fs.freeBytes,
+          reservedBytes: fs.reservedBytes,
+          totalBytes: fs.totalBytes,
         };
         report.space = space;
         // Only for a magazine that is a whole filesystem (a disk): a directory on a shared
         // filesystem leaves root's reserve there alone.
-        const wholeDisk = mount?.mountPoint === status.mountPoint;
+        const wholeDisk = mount?.fsMountPoint === status.mountPoint;
         if (
           ctx.config.user !== "root" &&
           wholeDisk &&
@@ -148,4 +134,19 @@ export function formatReports(reports: MagazineReport[]): string {
   }
   // Reasons and warnings carry names from the disk: no control character reaches the terminal.
   return `${lines.map(printable).join("\n")}\n`;
+}
+
+/**
+ * "WARN: N volumes are not labeled in Bacula" with the fix, from what the last refresh learned
+ * (refresh.json: no bconsole call, so `magazine list` stays quick); undefined when none are.
+ */
+export function labelWarning(ctx: ChangerContext): string | undefined {
+  let unlabeled: string[] | undefined;
+  try {
+    unlabeled = unlabeledAtLastRefresh(ctx);
+  } catch {
+    return undefined; // a corrupt refresh.json: refresh and doctor say so
+  }
+  if (!unlabeled?.length) return undefined;
+  return `${printable(`WARN: ${unlabeledAdvice(ctx.config, unlabeled.length)} (at the last refresh)`)}\n`;
 }

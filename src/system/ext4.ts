@@ -2,7 +2,8 @@
 // prints as "Reserved block count"). statfs alone cannot tell them apart: bfree - bavail also
 // counts ext4's own reserve for delayed allocation (2% or 4096 clusters), which stays after
 // `tune2fs -m 0`.
-import { closeSync, openSync, readSync } from "node:fs";
+import { closeSync, openSync, readSync, statfsSync, statSync } from "node:fs";
+import { majorMinorOf, type MountEntry } from "./mounts.ts";
 
 const SUPERBLOCK_OFFSET = 1024;
 const EXT_MAGIC = 0xef53;
@@ -29,8 +30,11 @@ export function ext4ReservedBytes(device: string): number | undefined {
 }
 
 /**
- * Without the superblock (not root): the statfs gap less what ext4 keeps for itself, so a
- * filesystem made with -m 0 is not reported. Approximate; doctor as root reads the exact figure.
+ * Without the superblock (not root: `magazine list` after the privilege drop): the statfs gap
+ * less ext4's own reserve, which the kernel sets to min(2% of the blocks, 4096 clusters)
+ * (ext4_calculate_resv_clusters), so the figure matches what doctor reads from the superblock.
+ * A remainder under 1% of the blocks is that reserve's rounding (statfs counts fewer blocks than
+ * the superblock on a small filesystem): a filesystem made with -m 0 is not reported.
  */
 export function estimatedReservedBytes(
   blocks: number,
@@ -38,6 +42,60 @@ export function estimatedReservedBytes(
   bavail: number,
   bsize: number,
 ): number {
-  const gap = bfree - bavail;
-  return gap > blocks * 0.03 ? gap * bsize : 0;
+  const ownReserve = Math.min(Math.floor(blocks / 50), 4096);
+  const reserved = bfree - bavail - ownReserve;
+  return reserved > blocks * 0.01 ? reserved * bsize : 0;
+}
+
+export interface FilesystemSpace {
+  /** The mount holding the path (by device number), when found. */
+  device: string | undefined;
+  fsType: string | undefined;
+  fsMountPoint: string | undefined;
+  blockSize: number;
+  totalBytes: number;
+  freeBytes: number;
+  availableBytes: number;
+  /** Root-reserved bytes: the superblock when readable, else the statfs estimate. */
+  reservedBytes: number;
+}
+
+/**
+ * The one computation of a filesystem's figures that doctor and `magazine list` print, so they
+ * never disagree: the mount found by the path's device number, the superblock's reserve for a
+ * real ext device (root), else statfs less ext4's own reserve; 0 when statfs shows no gap.
+ */
+export function filesystemSpace(
+  path: string,
+  mounts: MountEntry[],
+): FilesystemSpace {
+  const majorMinor = majorMinorOf(statSync(path).dev);
+  const mount = mounts.findLast((m) => m.majorMinor === majorMinor);
+  const fs = statfsSync(path);
+  const bsize = Number(fs.bsize);
+  const device = mount?.source;
+  const isExt = /^ext[234]$/.test(mount?.fsType ?? "");
+  const reservedBytes =
+    Number(fs.bfree) <= Number(fs.bavail)
+      ? 0
+      : // Only a real ext filesystem's device: a FUSE mount may name any source.
+        ((isExt && device?.startsWith("/dev/")
+          ? ext4ReservedBytes(device)
+          : undefined) ??
+        estimatedReservedBytes(
+          Number(fs.blocks),
+          Number(fs.bfree),
+          Number(fs.bavail),
+          bsize,
+        ));
+  return {
+    device,
+    fsType: mount?.fsType,
+    fsMountPoint: mount?.mountPoint,
+    blockSize: bsize,
+    totalBytes: Number(fs.blocks) * bsize,
+    freeBytes: Number(fs.bfree) * bsize,
+    availableBytes: Number(fs.bavail) * bsize,
+    reservedBytes,
+  };
 }

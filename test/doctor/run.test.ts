@@ -124,12 +124,14 @@ describe.skipIf(skipUnless(["root"], "doctor"))("doctor", () => {
     w = world();
   });
 
-  test("a healthy staged install has no FAIL, and its only WARN is the Director's placeholders", async () => {
+  test("a healthy staged install has no FAIL; its WARNs are the Director's placeholders and that no Director answers", async () => {
     const checks = await doctor(w);
     expect(failures(checks)).toEqual([]);
+    // bconsole here is no Director; no refresh ran yet.
     expect(
       checks.filter((c) => c.status === "warn").map((c) => c.name),
-    ).toEqual(["bacula-dir"]);
+    ).toEqual(["bacula-dir", "director", "labels"]);
+    expect(named(checks, "sd devices").map((c) => c.status)).toEqual(["ok"]);
     expect(named(checks, "bay 1")[0]?.message).toContain(
       "magazine 1 (0b7f3c9e-2a4d-4f61-9a57-3c1e0f1d2b6a), 1 volume(s)",
     );

@@ -102,8 +102,9 @@ path = "${bay}"
       "--write",
     ]);
     expect(setup.exitCode).toBe(0);
-    // mkfs.ext4's default: 5% of the blocks reserved for root.
-    disk = createLoopFs(dir, "doctor", { sizeMiB: 16 });
+    // mkfs.ext4's default: 5% of the blocks reserved for root. Large enough that ext4's own
+    // reserve is its 4096-cluster cap, as on any real disk (below, statfs can only estimate it).
+    disk = createLoopFs(dir, "doctor", { sizeMiB: 320 });
     disk.mount(bay);
     const init = await runBinary([
       "magazine",
@@ -143,6 +144,19 @@ path = "${bay}"
     expect(bayCheck?.message).toContain(
       `are reserved for root, which ${user.name} cannot use`,
     );
+  });
+
+  test("doctor (root, the superblock) and magazine list (the run-as user, statfs) print one reserved figure", async () => {
+    const figure = (text: string) =>
+      /([\d.]+ [KMG]i?B) are reserved for root/.exec(text)?.[1];
+    const fromDoctor = figure(
+      parse(await doctor(conf, ["--json"])).find((c) => c.name === "bay 1")
+        ?.message ?? "",
+    );
+    const list = await runBinary(["magazine", "list", "-c", conf]);
+    expect(list.exitCode).toBe(0);
+    expect(fromDoctor).toBeDefined();
+    expect(figure(list.stdout)).toBe(fromDoctor);
   });
 
   test("when only reserved blocks are left, the bay FAILs (df as root still shows space)", async () => {

@@ -18,6 +18,11 @@ import { join } from "node:path";
 import { barcode, listOutput } from "../helpers/changer.ts";
 import { expectSuccess } from "../helpers/expect.ts";
 import {
+  type FakeDirector,
+  fakeDirector,
+  updateSession,
+} from "../helpers/fake-director.ts";
+import {
   createLoopFs,
   destroyAllLoopFs,
   type LoopFs,
@@ -41,23 +46,6 @@ afterAll(() => {
   for (const dir of dirs) removeTempDir(dir);
 });
 
-/** A bconsole that records what it is told, one run after another. */
-function fakeBconsole(dir: string): { path: string; input: () => string } {
-  const path = join(dir, "bconsole");
-  writeFileSync(path, `#!/bin/sh\ncat >> ${dir}/bconsole.stdin\n`);
-  chmodSync(path, 0o755);
-  return {
-    path,
-    input: () => {
-      try {
-        return readFileSync(join(dir, "bconsole.stdin"), "utf8");
-      } catch {
-        return "";
-      }
-    },
-  };
-}
-
 const names = (changer: string, magazine: number, count: number) =>
   Array.from({ length: count }, (_, i) => barcode(changer, magazine, i + 1));
 const slots = (list: string[], first = 1) =>
@@ -74,7 +62,7 @@ describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
   let log = "";
   let disk4: LoopFs;
   let disk5: LoopFs;
-  let bconsole: ReturnType<typeof fakeBconsole>;
+  let bconsole: FakeDirector;
   const vols4 = names("usbchanger1", 4, 10);
   const vols5 = names("usbchanger1", 5, 10);
   /** Bacula's Archive Device of drive 0 under vchanger 0.8. */
@@ -91,7 +79,7 @@ describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
     mkdirSync(bay, { recursive: true });
     mkdirSync(work);
     device = join(work, "0", "drive0");
-    bconsole = fakeBconsole(dir);
+    bconsole = fakeDirector(dir, [bay]);
     conf = writeConf08(join(dir, "vchanger.conf"), {
       name: "usbchanger1",
       workDir: work,
@@ -163,18 +151,14 @@ describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
   test("refresh tells Bacula once", async () => {
     expectSuccess(
       await runBinary([conf, "REFRESH"]),
-      "Bacula updated (the volumes in the changer changed): update slots storage=usbchanger1 drive=0\n",
+      'Bacula updated (the volumes in the changer changed): update slots storage="usbchanger1" drive=0\n',
     );
-    expect(bconsole.input()).toBe(
-      "update slots storage=usbchanger1 drive=0\nquit\n",
-    );
+    expect(bconsole.input()).toBe(updateSession("usbchanger1"));
     expectSuccess(
       await runBinary([conf, "refresh"]),
       "nothing to do: Bacula already has the current view\n",
     );
-    expect(bconsole.input()).toBe(
-      "update slots storage=usbchanger1 drive=0\nquit\n",
-    );
+    expect(bconsole.input()).toBe(updateSession("usbchanger1"));
   });
 
   test("magazine 5 in the same bay finds 0.8's slots 1..10 taken: slots 11..20, one more refresh", async () => {
@@ -184,7 +168,7 @@ describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
     expectSuccess(await sd("list", 0), listOutput(20, slots(vols5, 11)));
     expectSuccess(
       await runBinary([conf, "refresh"]),
-      "Bacula updated (the volumes in the changer changed): update slots storage=usbchanger1 drive=0\n",
+      'Bacula updated (the volumes in the changer changed): update slots storage="usbchanger1" drive=0\n',
     );
     disk5.unmount();
     disk4.mount(bay);
@@ -229,7 +213,7 @@ describe("a vchanger 1.0 changer (directories of volumes)", () => {
     symlinkSync(join(mag, "vc1_0_0002"), join(work, "0"));
     writeFileSync(join(work, "drive_state-0"), `${mag},vc1_0_0002\n`);
     writeFileSync(join(work, "bay_state-0"), `${mag},4,1\n`);
-    const bconsole = fakeBconsole(dir);
+    const bconsole = fakeDirector(dir, [mag]);
     const conf = writeConf10(join(dir, "vchanger.conf"), {
       name: "vc1",
       workDir: work,
@@ -238,6 +222,9 @@ describe("a vchanger 1.0 changer (directories of volumes)", () => {
       bconsole: bconsole.path,
     });
     const device = join(work, "0");
+    // vchanger.conf's default pool: refresh lists it before anything is labeled.
+    const session =
+      'update slots storage="vc1" drive=0\nlist volumes pool="Scratch"\nlist volumes\nstatus storage="vc1"\nquit\n';
     const before = snapshotDir(mag);
     const listing = "1:Full-0017\n2:vc1_0_0001\n3:vc1_0_0002\n4:vc1_0_0003\n";
     expectSuccess(await runBinary([conf, "list", "0", device, "0"]), listing);
@@ -247,9 +234,9 @@ describe("a vchanger 1.0 changer (directories of volumes)", () => {
     expect(readFileSync(device, "utf8")).toBe(volumeData("vc1_0_0002"));
     expectSuccess(
       await runBinary([conf, "refresh"]),
-      "Bacula updated (the volumes in the changer changed): update slots storage=vc1 drive=0\n",
+      'Bacula updated (the volumes in the changer changed): update slots storage="vc1" drive=0\n',
     );
-    expect(bconsole.input()).toBe("update slots storage=vc1 drive=0\nquit\n");
+    expect(bconsole.input()).toBe(session);
     const state = snapshotDir(work);
     const disk = snapshotDir(mag);
     await Bun.sleep(20);
@@ -260,6 +247,6 @@ describe("a vchanger 1.0 changer (directories of volumes)", () => {
     );
     expect(snapshotDir(mag)).toEqual(disk);
     expect(snapshotDir(work)).toEqual(state);
-    expect(bconsole.input()).toBe("update slots storage=vc1 drive=0\nquit\n");
+    expect(bconsole.input()).toBe(session);
   });
 });

@@ -11,6 +11,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
+import { fakeDirector } from "../helpers/fake-director.ts";
 import { expectFailure, expectSuccess } from "../helpers/expect.ts";
 import { runBinary } from "../helpers/run.ts";
 import { snapshotDir } from "../helpers/state.ts";
@@ -43,9 +44,8 @@ function fixture(withBconsole = true): Fixture {
   const work = join(dir, "work");
   for (const d of [mag1, mag2, work]) mkdirSync(d);
   make10Magazine(mag1, VOLUMES);
-  const bconsole = join(dir, "bconsole");
-  writeFileSync(bconsole, `#!/bin/sh\ncat >> ${dir}/bconsole.stdin\n`);
-  chmodSync(bconsole, 0o755);
+  const director = fakeDirector(dir, [mag1, mag2]);
+  const bconsole = director.path;
   const conf = writeConf10(join(dir, "vchanger.conf"), {
     name: "vc1",
     workDir: work,
@@ -59,13 +59,7 @@ function fixture(withBconsole = true): Fixture {
     work,
     mag1,
     mag2,
-    bconsoleInput: () => {
-      try {
-        return readFileSync(join(dir, "bconsole.stdin"), "utf8");
-      } catch {
-        return "";
-      }
-    },
+    bconsoleInput: director.input,
   };
 }
 
@@ -139,10 +133,11 @@ describe("the vchanger command line", () => {
     expectSuccess(
       await run(f, "CREATEVOLS", "0", "2"),
       "creating label 'vc1_0001_0001'\ncreating label 'vc1_0001_0002'\nCreated 2 volume files on magazine 0\n" +
-        "Bacula updated (the volumes in the changer changed): update slots storage=vc1 drive=0; label barcodes storage=vc1 pool=Scratch drive=0 slots=4-5\n",
+        'Bacula updated (the volumes in the changer changed): update slots storage="vc1" drive=0; label barcodes storage="vc1" pool="Scratch" drive=0 slots=4-5\n',
     );
     expect(f.bconsoleInput()).toBe(
-      "update slots storage=vc1 drive=0\nlabel barcodes storage=vc1 pool=Scratch drive=0 slots=4-5\nyes\nquit\n",
+      'update slots storage="vc1" drive=0\nlist volumes pool="Scratch"\nlist volumes\nstatus storage="vc1"\nquit\n' +
+        'label barcodes storage="vc1" pool="Scratch" drive=0 slots=4-5\nyes\nlist volumes\nquit\n',
     );
     expectSuccess(
       await run(f, "Refresh"),
@@ -150,7 +145,7 @@ describe("the vchanger command line", () => {
     );
     expectSuccess(
       await run(f, "REFRESH", "--force"),
-      "Bacula updated (forced): update slots storage=vc1 drive=0\n",
+      'Bacula updated (forced): update slots storage="vc1" drive=0\n',
     );
     expect(f.bconsoleInput().match(/^update slots/gm)).toHaveLength(2);
   });
@@ -159,7 +154,7 @@ describe("the vchanger command line", () => {
     const f = fixture(false);
     expectSuccess(
       await run(f, "refresh"),
-      `nothing sent to Bacula: bconsole is disabled in ${f.conf} (bconsole = ""); run \`update slots storage=vc1 drive=0\` in bconsole\n`,
+      `nothing sent to Bacula: bconsole is disabled in ${f.conf} (bconsole = ""); run \`update slots storage="vc1" drive=0\` in bconsole\n`,
     );
   });
 });

@@ -70,6 +70,10 @@ beforeEach(async () => {
   });
 });
 
+/** One bconsole session of a refresh without a pool: update, then what the catalog knows. */
+const UPDATE =
+  'update slots storage="c" drive=0\nlist volumes\nstatus storage="c"\nquit\n';
+
 const stdin = () =>
   existsSync(join(dir, "stdin"))
     ? readFileSync(join(dir, "stdin"), "utf8")
@@ -80,7 +84,7 @@ describe("refresh", () => {
     const ctx = context(fakeBconsole('echo "Connecting to Director"'));
     const first = await refreshBacula(ctx, { force: false });
     expect(first.ran).toBe(true);
-    expect(stdin()).toBe("update slots storage=c drive=0\nquit\n");
+    expect(stdin()).toBe(UPDATE);
     expect(readFileSync(join(dir, "argv"), "utf8")).toBe(
       "-n -c /etc/bacula/test-bconsole.conf\n",
     );
@@ -89,19 +93,7 @@ describe("refresh", () => {
       ran: false,
       reason: "Bacula already has the current view",
     });
-    expect(stdin()).toBe("update slots storage=c drive=0\nquit\n");
-  });
-
-  test("labels new blank volumes into the configured pool, only those slots", async () => {
-    const ctx = context(fakeBconsole("true"), {
-      pool: "Offsite",
-      storage: "usb-sd",
-      drive: 1,
-    });
-    await refreshBacula(ctx, { force: false });
-    expect(stdin()).toBe(
-      "update slots storage=usb-sd drive=1\nlabel barcodes storage=usb-sd pool=Offsite drive=1 slots=1-3\nyes\nquit\n",
-    );
+    expect(stdin()).toBe(UPDATE);
   });
 
   test("a missing bconsole is reported clearly and the update stays pending", async () => {
@@ -120,7 +112,7 @@ describe("refresh", () => {
       fakeBconsole('echo "Storage resource \\"c\\": not found"'),
     );
     await expect(refreshBacula(ctx, { force: false })).rejects.toThrow(
-      /bconsole reported a failure: Storage resource "c": not found/,
+      'bconsole reported a failure: Storage resource "c": not found; define Storage "c" (Autochanger = yes) in bacula-dir.conf (then `reload` in bconsole), or set [bacula] storage in test.toml to the Director\'s Storage for this changer',
     );
     const ctx2 = context(fakeBconsole("exit 1"));
     await expect(refreshBacula(ctx2, { force: false })).rejects.toThrow(
@@ -199,7 +191,7 @@ describe("refresh", () => {
         await refreshBacula(ctx, { force: false, ifPending: true }),
       ).toMatchObject(nothing);
       expect(readFileSync(join(dir, "work/refresh.json"), "utf8")).toBe(told);
-      expect(stdin()).toBe("update slots storage=c drive=0\nquit\n");
+      expect(stdin()).toBe(UPDATE);
     });
 
     test("with a pending mark it runs the full refresh, bconsole once, then has nothing to do", async () => {
@@ -213,11 +205,11 @@ describe("refresh", () => {
         reason: "a previous update did not finish",
       });
       // One update from the failed run, one from the retry.
-      expect(stdin()).toBe("update slots storage=c drive=0\nquit\n".repeat(2));
+      expect(stdin()).toBe(UPDATE.repeat(2));
       expect(
         await refreshBacula(ctx, { force: false, ifPending: true }),
       ).toMatchObject(nothing);
-      expect(stdin()).toBe("update slots storage=c drive=0\nquit\n".repeat(2));
+      expect(stdin()).toBe(UPDATE.repeat(2));
     });
   });
 });

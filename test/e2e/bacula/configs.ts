@@ -11,6 +11,8 @@ export interface AutochangerSpec {
   maximumChangerWait?: number;
   /** Let the SD label blank volumes itself (off: volumes are labeled with `label barcodes`). */
   labelMedia?: boolean;
+  /** More directives per drive (index = drive), e.g. `AutoSelect = no`. */
+  driveExtras?: string[];
 }
 
 export interface ConfigInput {
@@ -177,7 +179,7 @@ ${s.drives
       driveNames[i] ?? "",
       c,
       archive,
-      `  Autochanger = yes\n  Drive Index = ${i}\n  Label Media = ${s.labelMedia ? "yes" : "no"}\n${wait}`,
+      `  Autochanger = yes\n  Drive Index = ${i}\n  Label Media = ${s.labelMedia ? "yes" : "no"}\n${wait}${s.driveExtras?.[i] ? `  ${s.driveExtras[i]}\n` : ""}`,
     ),
   )
   .join("")}`;
