@@ -6,20 +6,27 @@
 //   every write);
 // - each bay: device, inode and mtime of the mount point (any file added, removed or renamed
 //   on the magazine changes its mtime; another disk changes device/inode), whether it is a
-//   mount point, and the identity directory recorded for it.
+//   mount point, the identity directory recorded for it and its magazine.json's bytes (an edit
+//   in place changes no directory entry: one small bounded read per identity tells).
 // `listall` is the cached slot lines with the drive state, read fresh on every call, patched in.
 // Like git's racy-index rule, a bay modified less than RACY_NS before the scan that produced
 // the answer is never trusted (a change in the same timestamp tick would be invisible), and
 // only path bays qualify (uuid/label bays need blkid; vchanger automount dirs need a lookup).
 //
-// File: one JSON header line, the `list` answer, then listall's S: lines as if every drive
-// were empty (the header gives the length of the `list` part).
-import { type BigIntStats, lstatSync, readlinkSync, statSync } from "node:fs";
+// File format in listing-cache-file.ts: a cache that is not whole (length and CRC-32 of the
+// body, a header of the right shape) is simply not used; the next locked scan rewrites it.
+import {
+  type BigIntStats,
+  lstatSync,
+  readdirSync,
+  readlinkSync,
+  statSync,
+} from "node:fs";
 import { dirname, join } from "node:path";
+import type { MagazineStatus } from "../magazine/discover.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readFileBounded } from "../state/safe-fs.ts";
 import {
-  type DriveState,
   driveLinkPath,
   emptyDriveTarget,
   readDrives,
@@ -27,6 +34,15 @@ import {
 import { registryPath } from "../state/registry.ts";
 import { IDENTITY_PREFIX } from "./barcode.ts";
 import type { ChangerContext } from "./context.ts";
+import {
+  type BayStamp,
+  fingerprint,
+  type IdentityStamp,
+  parseCacheFile,
+  patchListAll,
+  readIdentityBytes,
+  serializeCacheFile,
+} from "./listing-cache-file.ts";
 import type { ChangerView } from "./operations.ts";
 import { formatListAll, formatSlots } from "./protocol.ts";
 
@@ -34,21 +50,6 @@ const RACY_NS = 3_000_000_000n;
 const FILE = "listing.cache";
 /** Far above the answer for thousands of volumes; the work dir is the run-as user's. */
 const MAX_CACHE_BYTES = 16 * 1024 * 1024;
-
-interface BayStamp {
-  stamp: string | null;
-  mounted: boolean;
-  identity: string | null;
-}
-
-interface CacheHeader {
-  version: 3;
-  config: string;
-  registry: string | null;
-  bays: BayStamp[];
-  slots: number;
-  listLength: number;
-}
 
 export type ListingCommand = "list" | "listall" | "slots";
 
@@ -88,50 +89,36 @@ export function cachedListing(
   command: ListingCommand,
 ): string | undefined {
   if (!eligible(ctx)) return undefined;
+  try {
+    return answerFromCache(ctx, command);
+  } catch (error) {
+    // A cache is only ever a shortcut: whatever went wrong, the scan answers.
+    ctx.log.debug(`listing cache not used: ${(error as Error).message}`);
+    return undefined;
+  }
+}
+
+function answerFromCache(
+  ctx: ChangerContext,
+  command: ListingCommand,
+): string | undefined {
   const workDir = ctx.config.work_dir;
-  let text: string;
+  let bytes: Buffer;
   try {
     // Never through a link, never blocking on a FIFO: this runs without the lock.
-    text = readFileBounded(join(workDir, FILE), {
-      maxBytes: MAX_CACHE_BYTES,
-    }).toString("latin1");
+    bytes = readFileBounded(join(workDir, FILE), { maxBytes: MAX_CACHE_BYTES });
   } catch {
     return undefined;
   }
-  const cut = text.indexOf("\n");
-  let header: CacheHeader;
-  try {
-    header = JSON.parse(text.slice(0, cut)) as CacheHeader;
-  } catch {
-    return undefined;
-  }
-  if (header.version !== 3 || header.config !== ctx.loadedConfig?.digest)
-    return undefined;
+  const file = parseCacheFile(bytes);
+  if (!file) return undefined;
+  const { header, body } = file;
+  if (header.config !== ctx.loadedConfig?.digest) return undefined;
   if (header.bays.length !== ctx.config.magazine.length) return undefined;
   if (fileStamp(registryPath(workDir)) !== header.registry) return undefined;
-  for (let i = 0; i < header.bays.length; i++) {
-    const recorded = header.bays[i] as BayStamp;
-    const path = ctx.config.magazine[i]?.path as string;
-    const now = bayStat(path);
-    const stamp = now ? `${now.st.dev}:${now.st.ino}:${now.st.mtimeNs}` : null;
-    if (
-      stamp !== recorded.stamp ||
-      (now?.mounted ?? false) !== recorded.mounted
-    )
+  for (const [i, recorded] of header.bays.entries()) {
+    if (!bayUnchanged(ctx.config.magazine[i]?.path as string, recorded))
       return undefined;
-    if (recorded.identity) {
-      try {
-        // lstat: an identity swapped for a link is no identity (the scan refuses it).
-        if (
-          !lstatSync(
-            join(path, `${IDENTITY_PREFIX}${recorded.identity}`),
-          ).isDirectory()
-        )
-          return undefined;
-      } catch {
-        return undefined;
-      }
-    }
   }
   // A drive link that disagrees with the drive state (a writer killed between the two) is
   // repaired by the locked path: take it.
@@ -145,46 +132,32 @@ export function cachedListing(
       return undefined;
     }
   }
-  const list = text.slice(cut + 1, cut + 1 + header.listLength);
+  const list = body.slice(0, header.listLength);
   if (command === "list") return list;
   if (command === "slots") return `${header.slots}\n`;
-  const slotLines = text.slice(cut + 1 + header.listLength);
+  const slotLines = body.slice(header.listLength);
   return patchListAll(list, slotLines, drives, ctx.config.drives);
 }
 
-/** The line of `slot` in a text of `N:...` or `S:N:...` lines, as [start, end) or undefined. */
-function lineOf(text: string, prefix: string): [number, number] | undefined {
-  const start = text.startsWith(prefix) ? 0 : text.indexOf(`\n${prefix}`) + 1;
-  if (start === 0 && !text.startsWith(prefix)) return undefined;
-  const end = text.indexOf("\n", start);
-  return [start, end < 0 ? text.length : end];
-}
-
-/** listall from the cached S: lines: D: lines for the drives, their slots shown empty. */
-function patchListAll(
-  list: string,
-  slotLines: string,
-  drives: DriveState,
-  driveCount: number,
-): string {
-  const dLines: string[] = [];
-  let slots = slotLines;
-  for (let drive = 0; drive < driveCount; drive++) {
-    const state = drives[drive];
-    const at = state ? lineOf(list, `${state.slot}:`) : undefined;
-    const barcode = at
-      ? list.slice(at[0] + `${state?.slot}:`.length, at[1])
-      : "";
-    if (state && barcode !== "" && barcode === state.barcode) {
-      dLines.push(`D:${drive}:F:${state.slot}:${barcode}\n`);
-      const line = lineOf(slots, `S:${state.slot}:F:`);
-      if (line)
-        slots = `${slots.slice(0, line[0])}S:${state.slot}:E${slots.slice(line[1])}`;
-    } else {
-      dLines.push(`D:${drive}:E\n`);
+function bayUnchanged(path: string, recorded: BayStamp): boolean {
+  const now = bayStat(path);
+  const stamp = now ? `${now.st.dev}:${now.st.ino}:${now.st.mtimeNs}` : null;
+  if (stamp !== recorded.stamp || (now?.mounted ?? false) !== recorded.mounted)
+    return false;
+  if (recorded.identity) {
+    try {
+      // lstat: an identity swapped for a link is no identity (the scan refuses it).
+      const dir = join(path, `${IDENTITY_PREFIX}${recorded.identity}`);
+      if (!lstatSync(dir).isDirectory()) return false;
+    } catch {
+      return false;
     }
   }
-  return dLines.join("") + slots;
+  return recorded.identities.every(
+    (id) =>
+      fingerprint(readIdentityBytes(join(path, id.name, "magazine.json"))) ===
+      id.seen,
+  );
 }
 
 /**
@@ -204,6 +177,8 @@ export function storeListing(
     const found = bayStat(spec.path as string);
     if (found && now - found.st.mtimeNs < RACY_NS) return;
     const status = view.magazines[i];
+    const identities = identityStamps(spec.path as string, status, found, now);
+    if (!identities) return;
     bays.push({
       stamp: found
         ? `${found.st.dev}:${found.st.ino}:${found.st.mtimeNs}`
@@ -211,10 +186,10 @@ export function storeListing(
       mounted: found?.mounted ?? false,
       identity:
         status?.present && status.identity ? status.identity.uuid : null,
+      identities,
     });
   }
-  const header: CacheHeader = {
-    version: 3,
+  const header = {
     config: ctx.loadedConfig?.digest as string,
     registry: fileStamp(registryPath(workDir)),
     bays,
@@ -225,11 +200,65 @@ export function storeListing(
   try {
     writeFileAtomic(
       join(workDir, FILE),
-      `${JSON.stringify(header)}\n${list}${slotLines}`,
+      serializeCacheFile(header, `${list}${slotLines}`),
       0o644,
       false,
     );
   } catch (error) {
     ctx.log.debug(`listing cache not written: ${(error as Error).message}`);
   }
+}
+
+/** The projection of an identity the scan's answer depends on. */
+const USED_FIELDS = ["uuid", "changer", "number", "lastVolume", "vchanger"];
+const used = (identity: unknown) =>
+  JSON.stringify(
+    USED_FIELDS.map((k) => (identity as Record<string, unknown> | null)?.[k]),
+  );
+
+/**
+ * The identity files a bay's answer was made from, or undefined when they cannot be trusted to
+ * be what the scan read. A present magazine's must still say what the scan used (it is the
+ * disk owner's, and may have been edited since); an absent bay's identity directories are
+ * listed (a directory read: the slow path only) and must not have changed too recently.
+ */
+function identityStamps(
+  path: string,
+  status: MagazineStatus | undefined,
+  found: { st: BigIntStats } | undefined,
+  now: bigint,
+): IdentityStamp[] | undefined {
+  if (status?.present && status.identity) {
+    const name = `${IDENTITY_PREFIX}${status.identity.uuid}`;
+    const bytes = readIdentityBytes(join(path, name, "magazine.json"));
+    try {
+      if (
+        !bytes ||
+        used(JSON.parse(bytes.toString("utf8"))) !== used(status.identity)
+      )
+        return undefined;
+    } catch {
+      return undefined;
+    }
+    return [{ name, seen: fingerprint(bytes) }];
+  }
+  if (!found?.st.isDirectory()) return [];
+  let names: string[];
+  try {
+    names = readdirSync(path).filter((n) => n.startsWith(IDENTITY_PREFIX));
+  } catch {
+    return undefined;
+  }
+  const stamps: IdentityStamp[] = [];
+  for (const name of names) {
+    const file = join(path, name, "magazine.json");
+    try {
+      if (now - lstatSync(file, { bigint: true }).mtimeNs < RACY_NS)
+        return undefined;
+    } catch {
+      // nothing there to read: fingerprinted as unreadable
+    }
+    stamps.push({ name, seen: fingerprint(readIdentityBytes(file)) });
+  }
+  return stamps;
 }

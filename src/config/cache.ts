@@ -3,13 +3,17 @@
 // WORK_DIR/config.cache.json, keyed by a digest of the exact file text, its path and this build;
 // later calls with the same text reuse it. Trusted only when not running as root, and only when
 // the cache file belongs to the current user (or root) and nobody else can write it: the cache
-// never gives a process more than its own user could already do.
+// never gives a process more than its own user could already do. An entry is used only when it
+// is what this build's validation stored: a CRC-32 over the digest and the validated result
+// (re-serialized, so exactly what is used is what is checked), and the shape the hot path
+// relies on checked again. Anything else (an edit in place, a truncation, a shape zod would
+// refuse) is no cache: the config is validated again, and the next locked command rewrites it.
 import { closeSync, constants, fstatSync, openSync } from "node:fs";
 import { join } from "node:path";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readFdBounded, readTextBounded } from "../state/safe-fs.ts";
 import { build } from "../version.ts";
-import type { LoadedConfig } from "./load.ts";
+import type { ConfigSyntax, LoadedConfig } from "./load.ts";
 
 const FILE = "config.cache.json";
 
@@ -26,6 +30,62 @@ export function rawWorkDir(raw: unknown): string | undefined {
   };
   if (typeof workDir === "string") return workDir;
   return typeof name === "string" ? `/var/lib/magchanger/${name}` : undefined;
+}
+
+interface CacheEntry {
+  digest: string;
+  check: number;
+  config: LoadedConfig["config"];
+  syntax: ConfigSyntax;
+  notes: string[];
+}
+
+const SYNTAXES: readonly unknown[] = ["toml", "vchanger-0.8", "vchanger-1.0"];
+
+function entryCheck(
+  digest: string,
+  config: unknown,
+  syntax: unknown,
+  notes: unknown,
+): number {
+  return Bun.hash.crc32(
+    `${digest}\n${JSON.stringify({ config, syntax, notes })}`,
+  );
+}
+
+/** The entry as a LoadedConfig when it is this build's validation of `digest`, else undefined. */
+function verifyEntry(
+  value: unknown,
+  digest: string,
+  workDir: string,
+): LoadedConfig | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    return undefined;
+  const e = value as Partial<CacheEntry>;
+  const c = e.config as Partial<LoadedConfig["config"]> | undefined;
+  if (
+    e.digest !== digest ||
+    typeof c !== "object" ||
+    c === null ||
+    c.work_dir !== workDir ||
+    !Number.isInteger(c.drives) ||
+    (c.drives as number) < 1 ||
+    (c.drives as number) > 64 ||
+    !Array.isArray(c.magazine) ||
+    c.magazine.length === 0 ||
+    !SYNTAXES.includes(e.syntax) ||
+    !Array.isArray(e.notes) ||
+    !e.notes.every((n) => typeof n === "string") ||
+    e.check !== entryCheck(digest, e.config, e.syntax, e.notes)
+  )
+    return undefined;
+  return {
+    config: e.config as LoadedConfig["config"],
+    syntax: e.syntax as ConfigSyntax,
+    notes: e.notes,
+    digest,
+    cached: true,
+  };
 }
 
 export function readConfigCache(
@@ -47,22 +107,11 @@ export function readConfigCache(
       (st.mode & 0o022) !== 0
     )
       return undefined;
-    const entry = JSON.parse(
-      readFdBounded(fd, FILE).toString("utf8"),
-    ) as Partial<LoadedConfig>;
-    if (
-      entry.digest !== digest ||
-      !entry.config ||
-      entry.config.work_dir !== workDir
-    )
-      return undefined;
-    return {
-      config: entry.config,
-      syntax: entry.syntax ?? "toml",
-      notes: entry.notes ?? [],
+    return verifyEntry(
+      JSON.parse(readFdBounded(fd, FILE).toString("utf8")),
       digest,
-      cached: true,
-    };
+      workDir,
+    );
   } catch {
     return undefined;
   } finally {
@@ -73,23 +122,25 @@ export function readConfigCache(
 /** Stores a freshly validated config for later calls. Best effort: a failure only costs speed. */
 export function writeConfigCache(loaded: LoadedConfig): void {
   if (loaded.cached) return;
-  const path = join(loaded.config.work_dir, FILE);
+  const { config, syntax, notes, digest } = loaded;
+  const path = join(config.work_dir, FILE);
   try {
     // Root never reads the cache, so it arrives here on every call: when the file already holds
     // this validation, write nothing (read-only commands write nothing, DESIGN property 4).
-    const entry = JSON.parse(readTextBounded(path)) as {
-      digest?: unknown;
-    };
-    if (entry.digest === loaded.digest) return;
+    if (verifyEntry(JSON.parse(readTextBounded(path)), digest, config.work_dir))
+      return;
   } catch {
-    // missing or unreadable: write it
+    // missing, unreadable or damaged: write it
   }
+  const entry: CacheEntry = {
+    digest,
+    check: entryCheck(digest, config, syntax, notes),
+    config,
+    syntax,
+    notes,
+  };
   try {
-    writeFileAtomic(
-      path,
-      `${JSON.stringify({ ...loaded, cached: false })}\n`,
-      0o600,
-    );
+    writeFileAtomic(path, `${JSON.stringify(entry)}\n`, 0o600);
   } catch {
     // the next locked command tries again
   }

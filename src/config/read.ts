@@ -46,6 +46,7 @@ export function readConfigSource(
   } catch (error) {
     throw cannotRead(file, error);
   }
+  let bytes: Buffer;
   try {
     const stats = fstatSync(fd);
     if (!stats.isFile())
@@ -57,13 +58,64 @@ export function readConfigSource(
         new Error(`larger than ${MAX_CONFIG_BYTES} bytes`),
       );
     try {
-      return readFdBounded(fd, file, MAX_CONFIG_BYTES).toString("utf8");
+      bytes = readFdBounded(fd, file, MAX_CONFIG_BYTES);
     } catch (error) {
       throw cannotRead(file, error);
     }
   } finally {
     closeSync(fd);
   }
+  return decodeConfigText(bytes, file);
+}
+
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+
+/**
+ * A config's bytes as text. Not UTF-8 is an error naming the line and the byte: decoding it to
+ * U+FFFD would silently turn a path like `w\xe9rk` into another path.
+ */
+export function decodeConfigText(bytes: Uint8Array, file: string): string {
+  try {
+    return utf8.decode(bytes);
+  } catch {
+    const at = firstInvalidUtf8(bytes);
+    const before = bytes.subarray(0, at);
+    const line = before.filter((b) => b === 0x0a).length + 1;
+    const column = at - (before.lastIndexOf(0x0a) + 1) + 1;
+    const hex = (bytes[at] ?? 0).toString(16).padStart(2, "0");
+    throw new ConfigError(
+      `config ${file} line ${line}: byte 0x${hex} at column ${column} is not UTF-8; save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)`,
+    );
+  }
+}
+
+/** A lead byte's sequence length and the range its second byte must be in (RFC 3629). */
+function utf8Lead(b: number): [number, number, number] {
+  if (b < 0x80) return [1, 0, 0];
+  if (b >= 0xc2 && b <= 0xdf) return [2, 0x80, 0xbf];
+  if (b === 0xe0) return [3, 0xa0, 0xbf]; // no overlong forms
+  if (b === 0xed) return [3, 0x80, 0x9f]; // no surrogates
+  if (b >= 0xe1 && b <= 0xef) return [3, 0x80, 0xbf];
+  if (b === 0xf0) return [4, 0x90, 0xbf];
+  if (b >= 0xf1 && b <= 0xf3) return [4, 0x80, 0xbf];
+  if (b === 0xf4) return [4, 0x80, 0x8f]; // nothing above U+10FFFF
+  return [0, 0, 0];
+}
+
+/** Offset of the first byte that does not start a well-formed UTF-8 sequence. */
+function firstInvalidUtf8(bytes: Uint8Array): number {
+  let i = 0;
+  while (i < bytes.length) {
+    const [length, low, high] = utf8Lead(bytes[i] as number);
+    if (length === 0) return i;
+    for (let k = 1; k < length; k++) {
+      const c = bytes[i + k];
+      const [lo, hi] = k === 1 ? [low, high] : [0x80, 0xbf];
+      if (c === undefined || c < lo || c > hi) return i;
+    }
+    i += length;
+  }
+  return bytes.length;
 }
 
 function checkTrusted(

@@ -103,12 +103,17 @@ describe.skipIf(
   test("a cache others can write is ignored", () => {
     const entry = JSON.parse(readFileSync(cache, "utf8"));
     entry.config.drives = 6;
+    // Re-sealed as config/cache.ts seals an entry (an edit without it is ignored anyway).
+    const { digest, config: c, syntax, notes } = entry;
+    entry.check = Bun.hash.crc32(
+      `${digest}\n${JSON.stringify({ config: c, syntax, notes })}`,
+    );
     writeFileSync(cache, JSON.stringify(entry));
     chmodSync(cache, 0o666);
     // unload of an empty drive succeeds only when the drive exists: drives = 2 from the file...
     expect(asNobody("changer", conf, "unload", "0", "x", "5").code).toBe(1);
     chmodSync(cache, 0o600);
-    // ...or 6 from a cache the user itself wrote (it could have edited its own state anyway).
+    // ...or 6 from a cache the user itself sealed (it could have edited its own state anyway).
     expect(asNobody("changer", conf, "unload", "0", "x", "5")).toMatchObject({
       code: 0,
       out: "",
