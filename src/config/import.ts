@@ -1,9 +1,9 @@
 // `magchanger config import`: a vchanger.conf rewritten as the equivalent magchanger TOML, each
 // value commented with the vchanger line it came from. The TOML is read back before it is
 // returned, so what is printed is proven to load as the same Config the vchanger file gives.
-import { readFileSync } from "node:fs";
-import { AppError, ConfigError, describeErrno, UsageError } from "../errors.ts";
+import { AppError, ConfigError, UsageError } from "../errors.ts";
 import { parseConfigText, readConfigText } from "./load.ts";
+import { readConfigSource } from "./read.ts";
 import { type Config } from "./schema.ts";
 import { parseVchangerConfig, type VchangerImport } from "./vchanger.ts";
 
@@ -14,17 +14,8 @@ export interface ImportResult {
 }
 
 export function importConfigFile(file: string): ImportResult {
-  let text: string;
-  try {
-    text = readFileSync(file, "utf8");
-  } catch (error) {
-    throw new ConfigError(
-      `cannot read config ${file}: ${describeErrno(error)}; pass the vchanger.conf to import`,
-      {
-        cause: error,
-      },
-    );
-  }
+  // Bounded, regular files only, UTF-8 checked; no ownership rule: import runs no tool.
+  const text = readConfigSource(file, false);
   return importConfigText(text, file);
 }
 

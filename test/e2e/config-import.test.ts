@@ -86,3 +86,25 @@ describe("a vchanger.conf as Changer Device", () => {
     expect(lstatSync(join(dir, "work", "drive0")).isSymbolicLink()).toBe(true);
   });
 });
+
+describe("config import of something that is not a file", () => {
+  test("a FIFO or a Latin-1 vchanger.conf fails at once with exit 3 and one line", async () => {
+    const fifo = join(dir, "fifo.conf");
+    Bun.spawnSync(["mkfifo", fifo]);
+    const fromFifo = await runBinary(["config", "import", fifo], {
+      timeoutMs: 10_000,
+    });
+    expect(fromFifo.exitCode).toBe(3);
+    expect(fromFifo.stderr).toMatch(
+      /^magchanger: [^\n]*not a regular file[^\n]*\n$/,
+    );
+    const latin1 = join(dir, "latin1.conf");
+    writeFileSync(
+      latin1,
+      Buffer.from('changer_name = "x"\nstate_dir = "/w\xe9rk"\n', "latin1"),
+    );
+    const fromLatin1 = await runBinary(["config", "import", latin1]);
+    expect(fromLatin1.exitCode).toBe(3);
+    expect(fromLatin1.stderr).toMatch(/is not UTF-8/);
+  });
+});
