@@ -59,16 +59,27 @@ export function createChanger(
     count,
   }));
   for (const bay of bays) mkdirSync(bay.path, { recursive: true });
+  const logDir = join(dir, "log");
   mkdirSync(workDir);
+  mkdirSync(logDir);
   chmodSync(dir, 0o755);
-  // The work dir and the bays belong to the run-as user, as setup and init leave them.
+  // The work dir, the log dir and the bays belong to the run-as user, as setup and init leave
+  // them; the directory of the config stays root's (root uses only a config root controls).
   const chown = () =>
-    runAs.ids && run(["chown", "-R", `${runAs.ids.uid}:${runAs.ids.gid}`, dir]);
+    runAs.ids &&
+    run([
+      "chown",
+      "-R",
+      `${runAs.ids.uid}:${runAs.ids.gid}`,
+      workDir,
+      logDir,
+      ...bays.map((bay) => bay.path),
+    ]);
   chown();
   const lines = [
     `name = "bench"`,
     `work_dir = "${workDir}"`,
-    `log_file = "${join(dir, "changer.log")}"`,
+    `log_file = "${join(logDir, "changer.log")}"`,
     `log_level = "info"`,
     `user = "${runAs.user}"`,
     `group = "${runAs.group}"`,
