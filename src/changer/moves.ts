@@ -19,7 +19,12 @@ import {
   writeRegistry,
 } from "../state/registry.ts";
 import type { ChangerContext } from "./context.ts";
-import { checkDrive, syncDriveLinks, withLock } from "./operations.ts";
+import {
+  checkDrive,
+  checkDriveLinkPaths,
+  syncDriveLinks,
+  withLock,
+} from "./operations.ts";
 
 function emptySlot(slot: number, why: string): AppError {
   // Bareos retries a load whose output contains exactly this phrase.
@@ -143,6 +148,8 @@ export async function unloadDrive(
         `unload drive ${drive}: Bacula named slot ${slot} but the drive holds slot ${current.slot}; unloading it`,
       );
     }
+    // Checked before the state is written: a failure then leaves every file as it was.
+    checkDriveLinkPaths(ctx);
     // State first, symlink second: a crash in between leaves a drive that says empty.
     drives[drive] = undefined;
     writeDrives(workDir, drives, ctx.config.drives);

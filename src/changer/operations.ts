@@ -2,6 +2,7 @@
 // the drive links, and `loaded`, which reads one small file without the lock (it is replaced
 // atomically). Moving volumes is in moves.ts.
 import {
+  lstatSync,
   mkdirSync,
   readdirSync,
   readlinkSync,
@@ -13,6 +14,8 @@ import {
   AppError,
   describeErrno,
   errnoCode,
+  StateCorruptError,
+  StateReadError,
   StateWriteError,
 } from "../errors.ts";
 import { type MagazineStatus, probeAll } from "../magazine/discover.ts";
@@ -101,8 +104,39 @@ export function checkDrive(ctx: ChangerContext, drive: number): void {
   }
 }
 
+/**
+ * Every drive path is a symlink or nothing, checked before anything is written: a regular file
+ * there is most likely data the SD wrote after the link vanished, and a command that wrote
+ * drives.json or another drive's link first would fail with the state already changed.
+ */
+export function checkDriveLinkPaths(ctx: ChangerContext): void {
+  for (let drive = 0; drive < ctx.config.drives; drive++) {
+    const link = driveLinkPath(ctx.config.work_dir, drive);
+    let what: string;
+    try {
+      const st = lstatSync(link);
+      if (st.isSymbolicLink()) continue;
+      what = st.isDirectory()
+        ? "a directory"
+        : st.isFile()
+          ? `a regular file of ${st.size} bytes (perhaps data Bacula wrote there)`
+          : "not a symbolic link";
+    } catch (error) {
+      if (errnoCode(error) === "ENOENT") continue;
+      throw new StateReadError(
+        `cannot check drive link ${link}: ${describeErrno(error)}; make ${ctx.config.work_dir} readable by the changer's user`,
+        { cause: error },
+      );
+    }
+    throw new StateCorruptError(
+      `${link} is ${what}, not the symbolic link magchanger keeps there; nothing was changed: move it away (keep it if it holds backup data), then retry`,
+    );
+  }
+}
+
 /** Makes each drive symlink match the drive state (repairs a crash between the two writes). */
 export function syncDriveLinks(ctx: ChangerContext, drives: DriveState): void {
+  checkDriveLinkPaths(ctx);
   for (let drive = 0; drive < ctx.config.drives; drive++) {
     replaceSymlink(
       driveLinkPath(ctx.config.work_dir, drive),
@@ -121,9 +155,12 @@ export async function scanChanger(ctx: ChangerContext): Promise<ChangerView> {
   const magazines = await probeAll(ctx.config, ctx.sys);
   // vchanger configs only: adopt vchanger's magazines as they are (src/magazine/adopt.ts).
   const adopted = adoptVchangerMagazines(ctx, registry, magazines);
-  for (const m of magazines)
-    if (!m.present)
-      ctx.log.debug(`bay ${m.index} (${m.where}) absent: ${m.reason}`);
+  for (const m of magazines) {
+    if (m.present) continue;
+    const line = `bay ${m.index} (${m.where}) absent: ${m.reason}`;
+    if (m.damaged) ctx.log.warn(line);
+    else ctx.log.debug(line);
+  }
   const result = reconcileRegistry(registry, magazines, ctx.log);
   if (result.changed || adopted) writeRegistry(ctx.config.work_dir, registry);
   syncDriveLinks(ctx, drives);

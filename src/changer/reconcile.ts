@@ -4,6 +4,7 @@
 import type { Log } from "../log.ts";
 import { quoted } from "../text.ts";
 import type { MagazineStatus } from "../magazine/discover.ts";
+import { hardLinkTwins } from "../magazine/hard-links.ts";
 import {
   addVolume,
   allocateSlots,
@@ -91,6 +92,8 @@ export function reconcileRegistry(
     }
     if (fresh.length === 0) continue;
     fresh.sort();
+    dropHardLinks(registry, m, uuid, fresh, log, result);
+    if (fresh.length === 0) continue;
     const slots = allocateSlots(registry, fresh.length);
     fresh.forEach((barcode, i) => {
       const entry = { slot: slots[i] as number, magazine: uuid, barcode };
@@ -103,6 +106,37 @@ export function reconcileRegistry(
   }
   if (result.added.length || result.retired.length) result.changed = true;
   return result;
+}
+
+/**
+ * A new name that is a hard link of a volume already on this magazine is that volume, not a
+ * second one (two slots would let Bacula write one file as two volumes): the registered or
+ * first name keeps the slot, the other is warned about once and never registered.
+ */
+function dropHardLinks(
+  registry: Registry,
+  m: MagazineStatus,
+  uuid: string,
+  fresh: string[],
+  log: Log,
+  result: ReconcileResult,
+): void {
+  if (!m.mountPoint) return;
+  const known = m.volumes.filter(
+    (n) => registry.byBarcode.get(n)?.magazine === uuid,
+  );
+  const twins = hardLinkTwins(m.mountPoint, fresh, known);
+  for (const [name, first] of twins) {
+    fresh.splice(fresh.indexOf(name), 1);
+    warnOnce(
+      registry,
+      uuid,
+      name,
+      log,
+      `ignoring ${quoted(name)} on magazine bay ${m.index}: ${quoted(name)} is a hard link of ${quoted(first)} (one file, one volume); remove the extra name`,
+      result,
+    );
+  }
 }
 
 function reportIgnored(

@@ -39,6 +39,8 @@ export interface MagazineStatus {
   volumes: string[];
   /** Entries that are not volumes (bad names, directories), by name. */
   ignored: string[];
+  /** Absent because the identity on the disk is damaged: worth a warning, not a debug line. */
+  damaged?: boolean;
 }
 
 export function describeSpec(spec: MagazineConfig): string {
@@ -127,17 +129,14 @@ export async function probeMagazine(
     );
   }
   const uuid = identities[0] as string;
-  if (!UUID_PATTERN.test(uuid))
-    return absent(
-      `${quoted(identityDir(mountPoint, uuid))} is not a valid identity`,
-    );
   // Drive links resolve through the identity: a link there would lead them off the disk.
   if (notDirectories.includes(uuid))
     return absent(
       `${identityDir(mountPoint, uuid)} is not a directory (a link or a file); remove it and re-initialize the magazine`,
     );
   const identity = readIdentity(mountPoint, uuid);
-  if (typeof identity === "string") return absent(identity);
+  if (typeof identity === "string")
+    return Object.assign(absent(identity), { damaged: true });
   if (identity.changer !== config.name) {
     return absent(
       `${mountPoint} holds magazine ${identity.number} of changer ${printable(identity.changer)}, not ${config.name}`,
@@ -168,7 +167,7 @@ export function sortEntries(entries: Dirent[]): {
   const ignored: string[] = [];
   for (const entry of entries) {
     const name = entry.name;
-    if (name.startsWith(IDENTITY_PREFIX)) {
+    if (isIdentityName(name)) {
       identities.push(name.slice(IDENTITY_PREFIX.length));
       if (knownNotDirectory(entry))
         notDirectories.push(name.slice(IDENTITY_PREFIX.length));
@@ -176,6 +175,17 @@ export function sortEntries(entries: Dirent[]): {
     else if (!name.startsWith(".") && name !== "lost+found") ignored.push(name);
   }
   return { identities, notDirectories, volumes, ignored };
+}
+
+/**
+ * Only `.magchanger-<uuid>` names the identity (a real directory, checked later): a stray
+ * `.magchanger-notes.txt` or `.magchanger-old/` is a hidden file like any other.
+ */
+export function isIdentityName(name: string): boolean {
+  return (
+    name.startsWith(IDENTITY_PREFIX) &&
+    UUID_PATTERN.test(name.slice(IDENTITY_PREFIX.length))
+  );
 }
 
 /** The entry's type is known and is not a directory (an unknown type is left to lstat). */

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { IDENTITY_PREFIX } from "../changer/barcode.ts";
 import { describeErrno } from "../errors.ts";
 import { syncDirectory } from "../state/atomic.ts";
+import { MAX_MAGAZINE } from "../state/registry-text.ts";
 import { lstatDirectory, readTextBounded } from "../state/safe-fs.ts";
 
 export interface MagazineIdentity {
@@ -40,6 +41,9 @@ export interface VchangerOrigin {
 
 /** magazine.json is a few hundred bytes; anything near this is not one. */
 const IDENTITY_MAX_BYTES = 16 * 1024;
+
+/** Volume numbers are four digits in a barcode (usbchanger1_0004_0008). */
+export const MAX_VOLUME = 9999;
 
 export const UUID_PATTERN =
   /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
@@ -102,17 +106,30 @@ export function readIdentity(
   } catch {
     return `${file} is not valid JSON, so not a magazine identity`;
   }
-  const d = data as Partial<MagazineIdentity>;
+  const d = (
+    data !== null && typeof data === "object" && !Array.isArray(data)
+      ? data
+      : {}
+  ) as Partial<MagazineIdentity>;
+  // The number becomes registry lines and barcodes: out of range would brick the registry.
   if (
     d.uuid !== uuid ||
     typeof d.changer !== "string" ||
-    !Number.isInteger(d.number) ||
-    !Number.isInteger(d.lastVolume) ||
+    !inRange(d.number, 1, MAX_MAGAZINE) ||
+    !inRange(d.lastVolume, 0, MAX_VOLUME) ||
     typeof d.created !== "string"
   ) {
-    return `${file} is not a valid magazine identity`;
+    return `${file} is not a valid magazine identity (an object with uuid, changer, number 1..${MAX_MAGAZINE}, lastVolume 0..${MAX_VOLUME}, created); fix it or re-initialize the magazine`;
   }
   return d as MagazineIdentity;
+}
+
+function inRange(value: unknown, min: number, max: number): boolean {
+  return (
+    Number.isInteger(value) &&
+    (value as number) >= min &&
+    (value as number) <= max
+  );
 }
 
 export function serializeIdentity(identity: MagazineIdentity): string {

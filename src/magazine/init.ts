@@ -3,7 +3,7 @@
 import { randomUUID } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { IDENTITY_PREFIX, volumeName } from "../changer/barcode.ts";
+import { volumeName } from "../changer/barcode.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { withLock } from "../changer/operations.ts";
 import { reconcileRegistry } from "../changer/reconcile.ts";
@@ -18,15 +18,22 @@ import {
   addVolume,
   allocateSlots,
   nextMagazineNumber,
+  type Registry,
   readRegistry,
   type SlotEntry,
   writeRegistry,
 } from "../state/registry.ts";
 import { lstatDirectory } from "../state/safe-fs.ts";
-import { type MagazineStatus, probeMagazine, sortEntries } from "./discover.ts";
+import {
+  isIdentityName,
+  type MagazineStatus,
+  probeMagazine,
+  sortEntries,
+} from "./discover.ts";
 import {
   identityDir,
   identityFile,
+  MAX_VOLUME,
   type MagazineIdentity,
   serializeIdentity,
 } from "./identity.ts";
@@ -75,9 +82,7 @@ export async function initMagazine(
 ): Promise<InitResult> {
   const { config } = ctx;
   return withLock(ctx, () => {
-    const existing = readdirSync(mountPoint).filter((n) =>
-      n.startsWith(IDENTITY_PREFIX),
-    );
+    const existing = readdirSync(mountPoint).filter(isIdentityName);
     if (existing.length > 0 && !options.force) {
       throw new AppError(
         `bay ${index} (${mountPoint}) is already a magazine (${existing.map(quoted).join(", ")}); add volumes with \`magchanger magazine createvols\`, or pass --force to give it a new identity (its volumes get new slots)`,
@@ -119,7 +124,12 @@ export async function initMagazine(
       `bay ${index} (${mountPoint}): new magazine ${identity.number} (${identity.uuid})`,
     );
     // Files already on the disk (an adopted vchanger magazine) become volumes as they are.
-    createVolumeFiles(ctx, { mountPoint, identity }, options.volumes);
+    createVolumeFiles(
+      ctx,
+      { mountPoint, identity },
+      options.volumes,
+      registeredNames(registry),
+    );
     return {
       identity,
       mountPoint,
@@ -141,9 +151,14 @@ export async function createVolumes(
       );
     }
     const target = { mountPoint: status.mountPoint, identity: status.identity };
-    const names = createVolumeFiles(ctx, target, count);
-    // Only the new names are registered: no rescan of the magazine, time proportional to COUNT.
     const registry = readRegistry(ctx.config.work_dir);
+    // Only the new names are registered: no rescan of the magazine, time proportional to COUNT.
+    const names = createVolumeFiles(
+      ctx,
+      target,
+      count,
+      registeredNames(registry),
+    );
     const slots = allocateSlots(registry, names.length);
     const created = names.map((barcode, i) => ({
       slot: slots[i] as number,
@@ -160,11 +175,26 @@ export async function createVolumes(
   });
 }
 
-/** Creates count empty volume files after identity.lastVolume, never overwriting a file. */
+/**
+ * Every barcode the registry knows, live or retired: a new volume never takes one (a lowered
+ * lastVolume, or two magazines given one number after the registry was moved aside, would
+ * otherwise register a barcode twice, which the parser refuses: every command would exit 6).
+ */
+function registeredNames(registry: Registry): Set<string> {
+  const names = new Set(registry.byBarcode.keys());
+  for (const barcode of registry.retired.values()) names.add(barcode);
+  return names;
+}
+
+/**
+ * Creates count empty volume files after identity.lastVolume, never overwriting a file and
+ * never using a registered name.
+ */
 function createVolumeFiles(
   ctx: ChangerContext,
   target: { mountPoint: string; identity: MagazineIdentity },
   count: number,
+  taken: Set<string>,
 ): string[] {
   const { mountPoint, identity } = target;
   const names: string[] = [];
@@ -172,13 +202,19 @@ function createVolumeFiles(
   let failure: unknown;
   while (names.length < count) {
     number += 1;
-    if (number > 9999) {
+    if (number > MAX_VOLUME) {
       failure = new AppError(
-        `magazine ${identity.number} has used all volume numbers up to 9999`,
+        `magazine ${identity.number} has used all volume numbers up to ${MAX_VOLUME}`,
       );
       break;
     }
     const name = volumeName(ctx.config.name, identity.number, number);
+    if (taken.has(name)) {
+      ctx.log.warn(
+        `magazine ${identity.number}: ${name} is already registered; skipped`,
+      );
+      continue;
+    }
     try {
       closeSync(openSync(`${mountPoint}/${name}`, "wx", 0o640));
       names.push(name);
