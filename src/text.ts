@@ -2,7 +2,9 @@
 // disk, argument values, tool output) is made printable: a control character could clear the
 // screen, forge a whole output line or split a one-line error.
 // biome-ignore lint: control characters are exactly what this matches
-const CONTROL = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g;
+// Bidirectional overrides and isolates (U+202E ...) too: they reorder what a line displays.
+const CONTROL =
+  /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g;
 
 /** text with every control character written as an escape (\n, \t, \xNN, \uNNNN). */
 export function printable(text: string): string {

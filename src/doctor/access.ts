@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { dirname } from "node:path";
 import { errnoCode } from "../errors.ts";
+import { refuseUntrustedLinks } from "../state/owned-dir.ts";
 import { SAFE_PATH } from "../system/identity.ts";
 
 export interface Who {
@@ -133,6 +134,13 @@ export function linkAdvice(path: string): string | undefined {
       return `${path} is a symbolic link: never change its owner or mode (that changes what it points to); remove it (rm ${path}) and create the real file or directory`;
   } catch {
     // nothing there: no link
+  }
+  // A link on the way (a log dir planted as a link) would take a chown of path elsewhere too.
+  try {
+    refuseUntrustedLinks(dirname(path));
+  } catch (error) {
+    const at = (error as { path?: string }).path ?? dirname(path);
+    return `${at} is a symbolic link others may have planted, and a chown of ${path} would follow it: never change owners through it; remove it (rm ${at}) and create the real directory`;
   }
   return undefined;
 }

@@ -1,11 +1,19 @@
 // Access as the changer really runs: initgroups(user, group) groups, mode bits along the path,
 // and the ext superblock's root-reserved count.
 import { afterAll, describe, expect, test } from "bun:test";
-import { chmodSync, mkdirSync, type Stats, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  lchownSync,
+  mkdirSync,
+  type Stats,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import {
   denied,
   modeAllows,
+  ownershipFix,
   R,
   runAsGroups,
   W,
@@ -17,6 +25,7 @@ import {
   ext4ReservedBytes,
 } from "../../src/system/ext4.ts";
 import { checksJson, formatChecks } from "../../src/doctor/report.ts";
+import { skipUnless } from "../helpers/capabilities.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
 const dir = makeTempDir("doctor-access");
@@ -140,3 +149,30 @@ describe("report", () => {
     });
   });
 });
+
+describe.skipIf(skipUnless(["root"], "doctor link advice (lchown)"))(
+  "doctor's chown advice and links on the way",
+  () => {
+    test("a log dir that is a link someone else planted gets the link advice, never a chown through it", () => {
+      const dir = makeTempDir("link-advice");
+      try {
+        mkdirSync(join(dir, "rootdir"));
+        writeFileSync(join(dir, "rootdir", "t.log"), "x");
+        symlinkSync(join(dir, "rootdir"), join(dir, "logd"));
+        lchownSync(join(dir, "logd"), 54321, 54321);
+        const fix = ownershipFix(
+          join(dir, "logd", "t.log"),
+          "chown bacula:tape LOG",
+        );
+        expect(fix).toStartWith(
+          `${join(dir, "logd")} is a symbolic link others may have planted`,
+        );
+        expect(
+          ownershipFix(join(dir, "rootdir", "t.log"), "chown bacula:tape LOG"),
+        ).toBe("chown bacula:tape LOG");
+      } finally {
+        removeTempDir(dir);
+      }
+    });
+  },
+);

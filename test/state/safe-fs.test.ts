@@ -124,6 +124,7 @@ describe("printable text", () => {
   test("control characters are escaped, other text kept", () => {
     expect(printable("a\x1b[2Jb\nc\x07é")).toBe("a\\x1b[2Jb\\nc\\x07é");
     expect(quoted('x"y\n')).toBe('"x\\"y\\n"');
+    expect(printable("a\u202egpj.exe\u2066")).toBe("a\\u202egpj.exe\\u2066");
   });
 });
 
