@@ -9,8 +9,9 @@ import {
   statSync,
 } from "node:fs";
 import { dirname } from "node:path";
-import { AppError, ConfigError } from "../errors.ts";
+import { AppError, ConfigError, describeErrno } from "../errors.ts";
 import { replaceSymlink } from "../state/atomic.ts";
+import { readTextBounded, untrustedComponent } from "../state/safe-fs.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
 import {
   backup,
@@ -258,9 +259,23 @@ function installInclude(
       detail: `not found; add the line \`${line}\` to that daemon's config where it runs`,
     };
   }
+  // Root edits a daemon's config only where root alone controls the whole path: a link the
+  // run-as user planted in a directory it may write (/etc/bacula) must not steer the edit.
+  const why = process.geteuid?.() === 0 ? untrustedComponent(path) : undefined;
+  if (why)
+    throw new ConfigError(
+      `refusing to edit ${path}: ${why}; make it root's (chown root FILE; chmod go-w DIR) or add the line \`${line}\` by hand`,
+    );
   // A config that is a link (to a shared file) is edited where it points, keeping the link.
   const real = prefix === "/" ? realpathSync(path) : path;
-  const text = readFileSync(real, "utf8");
+  let text: string;
+  try {
+    text = readTextBounded(real, { maxBytes: 4 * 1024 * 1024 });
+  } catch (error) {
+    throw new ConfigError(
+      `refusing to edit ${real}: ${describeErrno(error)}; add the line \`${line}\` by hand`,
+    );
+  }
   const wanted = line.slice(1);
   const present = text.split("\n").some((l) => {
     const t = l.trim();
