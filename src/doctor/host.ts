@@ -14,6 +14,7 @@ import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { underPrefix } from "../setup/paths.ts";
 import { scanConfigs } from "../unlock/discover.ts";
 import { checkKeyFile } from "../unlock/keyfile.ts";
+import { refuseUntrustedLinks } from "../state/owned-dir.ts";
 import { denied, linkAdvice, ownershipFix, R, W, X } from "./access.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
@@ -148,6 +149,20 @@ export function checkWorkDir(ctx: DoctorContext): Check[] {
         `move it away, then ${setupCommand(ctx)}`,
       ),
     ];
+  // A work dir that is (or is reached through) a link others planted: say so, and list nothing
+  // of wherever it leads (root would print the names of its files).
+  try {
+    refuseUntrustedLinks(dir);
+  } catch (error) {
+    const at = (error as { path?: string }).path ?? dir;
+    return [
+      fail(
+        "work dir",
+        `${dir} is reached through ${at}, a symbolic link others may have planted`,
+        `remove it (rm ${at}), then ${setupCommand(ctx)}`,
+      ),
+    ];
+  }
   if (!who)
     return [
       warn(
