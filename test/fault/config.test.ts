@@ -28,6 +28,8 @@ import {
   type Fixture,
   faultRandom,
   makeFixture,
+  PROTOCOL_CASES,
+  driveArgs,
   snapshotDir,
 } from "./harness.ts";
 
@@ -127,12 +129,7 @@ const DAMAGES: Record<string, Damage> = {
 };
 
 const COMMANDS: [string, string[]][] = [
-  ["loaded", ["loaded", "0", "DRIVE0", "0"]],
-  ["load", ["load", "3", "DRIVE1", "1"]],
-  ["unload", ["unload", "2", "DRIVE0", "0"]],
-  ["list", ["list", "0", "DRIVE0", "0"]],
-  ["listall", ["listall", "0", "DRIVE0", "0"]],
-  ["slots", ["slots", "0", "DRIVE0", "0"]],
+  ...PROTOCOL_CASES,
   ["transfer", ["transfer", "4", "7", "0"]],
 ];
 
@@ -209,11 +206,7 @@ describe("fault suite: damaged config files", () => {
           tally.moved++;
           continue;
         }
-        const argv = args.map((a) =>
-          a.startsWith("DRIVE")
-            ? fixture.changer.driveLink(Number(a.slice(5)))
-            : a,
-        );
+        const argv = driveArgs(fixture.changer, args);
         const before = snapshotDir(fixture.changer.workDir);
         const result = await runBinary(
           form === "changer"

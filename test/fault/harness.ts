@@ -99,6 +99,23 @@ export async function makeFixture(name: string, count = 6): Promise<Fixture> {
   };
 }
 
+/** The protocol calls every class runs; DRIVEn stands for drive n's link (see driveArgs). */
+export const PROTOCOL_CASES: [string, string[]][] = [
+  ["loaded", ["loaded", "0", "DRIVE0", "0"]],
+  ["load", ["load", "3", "DRIVE1", "1"]],
+  ["unload", ["unload", "2", "DRIVE0", "0"]],
+  ["list", ["list", "0", "DRIVE0", "0"]],
+  ["listall", ["listall", "0", "DRIVE0", "0"]],
+  ["slots", ["slots", "0", "DRIVE0", "0"]],
+];
+
+/** args with each DRIVEn replaced by the fixture changer's drive n link. */
+export function driveArgs(changer: TestChanger, args: string[]): string[] {
+  return args.map((a) =>
+    a.startsWith("DRIVE") ? changer.driveLink(Number(a.slice(5))) : a,
+  );
+}
+
 export function parseList(stdout: string): Map<number, string> {
   const slots = new Map<number, string>();
   for (const line of stdout.split("\n")) {

@@ -24,6 +24,8 @@ import {
   type Fixture,
   faultRandom,
   makeFixture,
+  PROTOCOL_CASES,
+  driveArgs,
   snapshotDir,
 } from "./harness.ts";
 
@@ -146,12 +148,7 @@ const DAMAGES: Record<string, Damage> = {
 };
 
 const COMMANDS: [string, string[]][] = [
-  ["list", ["list", "0", "DRIVE0", "0"]],
-  ["listall", ["listall", "0", "DRIVE0", "0"]],
-  ["slots", ["slots", "0", "DRIVE0", "0"]],
-  ["loaded", ["loaded", "0", "DRIVE0", "0"]],
-  ["load", ["load", "3", "DRIVE1", "1"]],
-  ["unload", ["unload", "2", "DRIVE0", "0"]],
+  ...PROTOCOL_CASES,
   ["magazine list", []],
 ];
 
@@ -190,15 +187,7 @@ describe("fault suite: magazine content", () => {
         const argv =
           command === "magazine list"
             ? ["magazine", "list", "-c", changer.conf]
-            : [
-                "changer",
-                changer.conf,
-                ...args.map((a) =>
-                  a.startsWith("DRIVE")
-                    ? changer.driveLink(Number(a.slice(5)))
-                    : a,
-                ),
-              ];
+            : ["changer", changer.conf, ...driveArgs(changer, args)];
         const what = `case ${i}: ${damage} ${detail} | ${command}`;
         const before = snapshotDir(changer.workDir);
         const result = await runBinary(argv, { timeoutMs: CASE_TIMEOUT_MS });

@@ -18,6 +18,8 @@ import {
   type Fixture,
   faultRandom,
   makeFixture,
+  PROTOCOL_CASES,
+  driveArgs,
   snapshotDir,
 } from "./harness.ts";
 
@@ -77,12 +79,7 @@ const DAMAGES: Record<string, Damage> = {
 };
 
 const COMMANDS: [string, string[]][] = [
-  ["loaded", ["loaded", "0", "DRIVE0", "0"]],
-  ["load", ["load", "3", "DRIVE1", "1"]],
-  ["unload", ["unload", "2", "DRIVE0", "0"]],
-  ["list", ["list", "0", "DRIVE0", "0"]],
-  ["listall", ["listall", "0", "DRIVE0", "0"]],
-  ["slots", ["slots", "0", "DRIVE0", "0"]],
+  ...PROTOCOL_CASES,
   ["transfer", ["transfer", "4", "7", "0"]],
 ];
 
@@ -114,11 +111,7 @@ describe("fault suite: damaged state files", () => {
           string,
           string[],
         ];
-        const argv = args.map((a) =>
-          a.startsWith("DRIVE")
-            ? fixture.changer.driveLink(Number(a.slice(5)))
-            : a,
-        );
+        const argv = driveArgs(fixture.changer, args);
         const what = `case ${i}: ${file} ${damage} ${detail} | ${command}`;
         const before = snapshotDir(fixture.changer.workDir);
         const result = await fixture.changer.run(argv, {
