@@ -23,3 +23,15 @@ export function printable(text: string): string {
 export function quoted(text: string): string {
   return `"${printable(text).replaceAll('"', '\\"')}"`;
 }
+
+/** A byte count for people: 51.2 MiB. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}

@@ -114,7 +114,7 @@ export function serializeCacheFile(
   return `${JSON.stringify(full)}\n${body}`;
 }
 
-/** magazine.json is a few hundred bytes (magazine/identity.ts caps it at 16 KiB). */
+/** magazine.json is a few hundred bytes (disk/identity.ts caps it at 16 KiB). */
 const IDENTITY_MAX_BYTES = 16 * 1024;
 
 /** An identity's magazine.json, read as the scan reads it, or undefined when it cannot be. */

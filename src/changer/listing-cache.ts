@@ -23,7 +23,7 @@ import {
   statSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import type { MagazineStatus } from "../magazine/discover.ts";
+import type { MagazineStatus } from "../disk/discover.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readFileBounded } from "../state/safe-fs.ts";
 import {
@@ -32,7 +32,7 @@ import {
   readDrives,
 } from "../state/drives.ts";
 import { registryPath } from "../state/registry.ts";
-import { IDENTITY_PREFIX } from "./barcode.ts";
+import { IDENTITY_PREFIX } from "../disk/barcode.ts";
 import type { ChangerContext } from "./context.ts";
 import {
   type BayStamp,

@@ -3,8 +3,8 @@
 // volume that moved between two present disks keeps its slot.
 import type { Log } from "../log.ts";
 import { quoted } from "../text.ts";
-import type { MagazineStatus } from "../magazine/discover.ts";
-import { hardLinkTwins } from "../magazine/hard-links.ts";
+import type { MagazineStatus } from "../disk/discover.ts";
+import { hardLinkTwins } from "../disk/hard-links.ts";
 import {
   addVolume,
   allocateSlots,

@@ -6,7 +6,7 @@ import { defineCommand } from "citty";
 import { AppError, UsageError } from "../errors.ts";
 import { checksJson, formatChecks, summary } from "../doctor/report.ts";
 import { runDoctor } from "../doctor/run.ts";
-import { configDir } from "../unlock/discover.ts";
+import { configDir } from "../config/discover.ts";
 import { runCli } from "./cli.ts";
 import { writeStdout } from "./context.ts";
 

@@ -6,14 +6,14 @@ import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { createFileLog, teeToStderr } from "../log.ts";
-import { isMountPoint, resolveMountPoint } from "../magazine/discover.ts";
-import { handBayToRunAs } from "../magazine/hand-over.ts";
-import { createVolumes, initMagazine, resolveBay } from "../magazine/init.ts";
+import { isMountPoint, resolveMountPoint } from "../disk/discover.ts";
+import { handBayToRunAs } from "../disk/hand-over.ts";
+import { createVolumes, initMagazine, resolveBay } from "../changer/init.ts";
 import {
   formatReports,
   labelWarning,
   magazineReports,
-} from "../magazine/report.ts";
+} from "../bacula/report.ts";
 import { dropPrivileges } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
 import { runCli } from "./cli.ts";
@@ -137,7 +137,7 @@ const init = defineCommand({
     );
     if (args.label) {
       // As the seed's here-document into bconsole did, but checked, bounded and retried.
-      const { refreshBacula } = await import("../magazine/refresh.ts");
+      const { refreshBacula } = await import("../bacula/refresh.ts");
       const outcome = await refreshBacula(ctx, { force: true });
       writeStdout(`Bacula updated: ${outcome.commands.join("; ")}\n`);
     }

@@ -6,7 +6,7 @@ import { scanChanger, withLock } from "../changer/operations.ts";
 import { UsageError } from "../errors.ts";
 import { quoteName } from "../bacula/bconsole.ts";
 import { unlabeledAdvice } from "../bacula/advice.ts";
-import { type RefreshOutcome, refreshBacula } from "../magazine/refresh.ts";
+import { type RefreshOutcome, refreshBacula } from "../bacula/refresh.ts";
 import { runCli } from "./cli.ts";
 import { openChanger, writeStdout } from "./context.ts";
 

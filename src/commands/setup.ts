@@ -6,11 +6,11 @@ import { defineCommand } from "citty";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { applyPlan } from "../setup/apply.ts";
-import { autofsBay, checkSafePath, livePath } from "../setup/paths.ts";
+import { autofsBay, checkSafePath, livePath } from "../config/layout.ts";
 import { planSetup } from "../setup/plan.ts";
 import { renderOutcomes, renderPlan } from "../setup/render.ts";
 import type { GenerateOptions } from "../setup/udev.ts";
-import { DEFAULT_CONFIG_DIR } from "../unlock/discover.ts";
+import { DEFAULT_CONFIG_DIR } from "../config/discover.ts";
 import { runCli } from "./cli.ts";
 import { writeStdout } from "./context.ts";
 

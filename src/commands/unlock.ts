@@ -15,7 +15,7 @@ import {
   configDir,
   findConfigForMapper,
   loadTrustedConfig,
-} from "../unlock/discover.ts";
+} from "../config/discover.ts";
 import { openChangerLogAsRoot } from "../unlock/log.ts";
 import { queueRefresh } from "../unlock/trigger.ts";
 import { removeMapping, unlockDevice } from "../unlock/unlock.ts";

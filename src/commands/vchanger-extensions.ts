@@ -11,11 +11,11 @@ import { scanChanger, withLock } from "../changer/operations.ts";
 import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { AppError, UsageError } from "../errors.ts";
-import { isMountPoint, resolveMountPoint } from "../magazine/discover.ts";
-import { handBayToRunAs } from "../magazine/hand-over.ts";
-import { createVolumes, initMagazine } from "../magazine/init.ts";
-import { type MagazineReport, magazineReports } from "../magazine/report.ts";
-import { readIndex } from "../magazine/vchanger08.ts";
+import { isMountPoint, resolveMountPoint } from "../disk/discover.ts";
+import { handBayToRunAs } from "../disk/hand-over.ts";
+import { createVolumes, initMagazine } from "../changer/init.ts";
+import { type MagazineReport, magazineReports } from "../bacula/report.ts";
+import { readIndex } from "../disk/vchanger08.ts";
 import { realSystem } from "../system/system.ts";
 import { openChanger, type RunAsOverride, writeStdout } from "./context.ts";
 

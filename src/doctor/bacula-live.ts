@@ -6,7 +6,7 @@ import { unlabeledAdvice } from "../bacula/advice.ts";
 import { connect } from "node:net";
 import { quoteName } from "../bacula/bconsole.ts";
 import { directive, readBaculaConf } from "../bacula/conf.ts";
-import { unlabeledAtLastRefresh } from "../magazine/refresh.ts";
+import { unlabeledAtLastRefresh } from "../bacula/refresh.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
 

@@ -9,10 +9,10 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import { AppError, errnoCode } from "../errors.ts";
-import { formatBytes } from "../state/atomic.ts";
+import { formatBytes } from "../text.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
-import { underPrefix } from "../setup/paths.ts";
-import { scanConfigs } from "../unlock/discover.ts";
+import { underPrefix } from "../config/layout.ts";
+import { scanConfigs } from "../config/discover.ts";
 import { checkKeyFile } from "../unlock/keyfile.ts";
 import { refuseUntrustedLinks } from "../state/owned-dir.ts";
 import { denied, linkAdvice, ownershipFix, R, W, X } from "./access.ts";

@@ -4,7 +4,7 @@ import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { autofsMasterEntry } from "../setup/autofs.ts";
 import { PLACEHOLDER, sdStanza } from "../setup/bacula.ts";
-import { autofsBay, installPaths, underPrefix } from "../setup/paths.ts";
+import { autofsBay, installPaths, underPrefix } from "../config/layout.ts";
 import { type GenerateOptions, udevRule } from "../setup/udev.ts";
 import { readIfExists, sameFile } from "./files.ts";
 import { type Check, fail, ok, warn } from "./check.ts";

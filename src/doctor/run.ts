@@ -5,7 +5,7 @@ import { loadConfig } from "../config/load.ts";
 import { UntrustedConfigError } from "../config/read.ts";
 import { ConfigError } from "../errors.ts";
 import { existsSync, statSync } from "node:fs";
-import { installPaths, livePath, underPrefix } from "../setup/paths.ts";
+import { installPaths, livePath, underPrefix } from "../config/layout.ts";
 import { checkSdDevices, checkSdPassword } from "./bacula-conf.ts";
 import { checkDirector, checkUnlabeled } from "./bacula-live.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";

@@ -3,7 +3,7 @@
 // Missing ones are warnings: the changer works, only Bacula hears of disk changes late.
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
-import { underPrefix } from "../setup/paths.ts";
+import { underPrefix } from "../config/layout.ts";
 import {
   REFRESH_SERVICE_PATH,
   REFRESH_TIMER_PATH,

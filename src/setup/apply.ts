@@ -25,7 +25,7 @@ import {
   touchOwned,
   writeFileReplacing,
 } from "./files.ts";
-import { underPrefix } from "./paths.ts";
+import { underPrefix } from "../config/layout.ts";
 import type { Owner, Piece, SetupPlan } from "./plan.ts";
 
 export type OutcomeStatus = "created" | "changed" | "unchanged" | "skipped";

@@ -4,7 +4,7 @@ import type { Config } from "../config/schema.ts";
 import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
 import { autofsMasterEntry } from "./autofs.ts";
 import { dirStanza, includeLine, PLACEHOLDER, sdStanza } from "./bacula.ts";
-import { autofsBay, installPaths } from "./paths.ts";
+import { autofsBay, installPaths } from "../config/layout.ts";
 import {
   REFRESH_SERVICE_PATH,
   REFRESH_TIMER_PATH,

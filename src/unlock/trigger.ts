@@ -18,7 +18,7 @@ import {
   refreshUnit,
   systemdBooted,
 } from "../system/systemd.ts";
-import { DEFAULT_CONFIG_DIR } from "./discover.ts";
+import { DEFAULT_CONFIG_DIR } from "../config/discover.ts";
 
 /** systemctl only hands a job to systemd: more than this and it is stuck, not busy. */
 export const SYSTEMCTL_TIMEOUT_MS = 5_000;

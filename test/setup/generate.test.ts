@@ -8,7 +8,7 @@ import {
   checkSafePath,
   installPaths,
   livePath,
-} from "../../src/setup/paths.ts";
+} from "../../src/config/layout.ts";
 import { planSetup } from "../../src/setup/plan.ts";
 import { type GenerateOptions, udevRule } from "../../src/setup/udev.ts";
 

@@ -3,10 +3,10 @@
 import { randomUUID } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { volumeName } from "../changer/barcode.ts";
-import type { ChangerContext } from "../changer/context.ts";
-import { withLock } from "../changer/operations.ts";
-import { reconcileRegistry } from "../changer/reconcile.ts";
+import { volumeName } from "../disk/barcode.ts";
+import type { ChangerContext } from "./context.ts";
+import { withLock } from "./operations.ts";
+import { reconcileRegistry } from "./reconcile.ts";
 import type { Config, MagazineConfig } from "../config/schema.ts";
 import { AppError, errnoCode, UsageError } from "../errors.ts";
 import {
@@ -29,15 +29,15 @@ import {
   type MagazineStatus,
   probeMagazine,
   sortEntries,
-} from "./discover.ts";
+} from "../disk/discover.ts";
 import {
   identityDir,
   identityFile,
   MAX_VOLUME,
   type MagazineIdentity,
   serializeIdentity,
-} from "./identity.ts";
-import { readIndex } from "./vchanger08.ts";
+} from "../disk/identity.ts";
+import { readIndex } from "../disk/vchanger08.ts";
 import { quoted } from "../text.ts";
 
 /** BAY is the 1-based [[magazine]] index or its configured path. */

@@ -1,7 +1,7 @@
 // Where setup installs each piece, as the running system sees it (setup --prefix DIR writes the
 // same paths below DIR). doctor reads the same places, so the two never disagree.
 import { dirname, join, relative, resolve } from "node:path";
-import type { Config } from "../config/schema.ts";
+import type { Config } from "./schema.ts";
 import { UsageError } from "../errors.ts";
 import { configStem } from "../system/systemd.ts";
 

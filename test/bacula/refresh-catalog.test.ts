@@ -18,12 +18,12 @@ import type { ChangerContext } from "../../src/changer/context.ts";
 import { refreshReport } from "../../src/commands/refresh.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { nullLog } from "../../src/log.ts";
-import { labelWarning } from "../../src/magazine/report.ts";
-import { initMagazine } from "../../src/magazine/init.ts";
+import { labelWarning } from "../../src/bacula/report.ts";
+import { initMagazine } from "../../src/changer/init.ts";
 import {
   refreshBacula,
   unlabeledAtLastRefresh,
-} from "../../src/magazine/refresh.ts";
+} from "../../src/bacula/refresh.ts";
 import { realSystem } from "../../src/system/system.ts";
 
 const root = mkdtempSync(join(tmpdir(), "magchanger-refresh-catalog-"));

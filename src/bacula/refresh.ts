@@ -5,17 +5,17 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { quoteName, runBconsole, slotRanges } from "../bacula/bconsole.ts";
+import { quoteName, runBconsole, slotRanges } from "./bconsole.ts";
 import {
   blockedDevices,
   listedVolumes,
   type WaitingDevice,
-} from "../bacula/catalog.ts";
+} from "./catalog.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
 import { errnoCode, StateCorruptError } from "../errors.ts";
-import { volumeTarget } from "../magazine/identity.ts";
+import { volumeTarget } from "../disk/identity.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readRegistry, writeRegistry } from "../state/registry.ts";
 

@@ -1,13 +1,13 @@
 // `magazine list`: what each bay holds, from the run-as user's point of view, including the
 // seed's trap (blocks reserved for root that the bacula user cannot use). Reads only.
 import type { ChangerContext } from "../changer/context.ts";
-import { formatBytes } from "../state/atomic.ts";
+import { formatBytes } from "../text.ts";
 import { readRegistry } from "../state/registry.ts";
-import { unlabeledAdvice } from "../bacula/advice.ts";
+import { unlabeledAdvice } from "./advice.ts";
 import { filesystemSpace } from "../system/ext4.ts";
 import { unlabeledAtLastRefresh } from "./refresh.ts";
 import { printable, quoted } from "../text.ts";
-import { probeAll } from "./discover.ts";
+import { probeAll } from "../disk/discover.ts";
 
 export interface MagazineReport {
   bay: number;

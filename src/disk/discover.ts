@@ -13,7 +13,7 @@ import {
 } from "node:fs";
 import { dirname, join } from "node:path";
 import type { Config, MagazineConfig } from "../config/schema.ts";
-import { IDENTITY_PREFIX, isVolumeName } from "../changer/barcode.ts";
+import { IDENTITY_PREFIX, isVolumeName } from "./barcode.ts";
 import { errnoCode } from "../errors.ts";
 import type { System } from "../system/system.ts";
 import { printable, quoted } from "../text.ts";
