@@ -9,6 +9,7 @@ import { loadedSlot, scanChanger, withLock } from "../changer/operations.ts";
 import { readlinkSync, realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { AppError, UsageError } from "../errors.ts";
+import { noteStateWriteFailure } from "../events/emit.ts";
 import { driveLinkPath } from "../state/drives.ts";
 import { writeStdout } from "./context.ts";
 
@@ -113,6 +114,7 @@ export async function runProtocol(
     await dispatch(ctx, command, args);
   } catch (error) {
     ctx.log.error(`${call}: ${(error as Error).message}`);
+    noteStateWriteFailure(ctx.config.work_dir, error, ctx.log);
     throw error;
   }
   ctx.log.debug(`${call}: ok (${(performance.now() - started).toFixed(1)} ms)`);

@@ -7,6 +7,10 @@ import { UsageError } from "../errors.ts";
 import { quoteName } from "../bacula/bconsole.ts";
 import { unlabeledAdvice } from "../bacula/advice.ts";
 import { type RefreshOutcome, refreshBacula } from "../bacula/refresh.ts";
+import {
+  eventsAfterRefresh,
+  eventsAfterRefreshFailure,
+} from "../bacula/refresh-events.ts";
 import { runCli } from "./cli.ts";
 import { openChanger, writeStdout } from "./context.ts";
 
@@ -60,13 +64,22 @@ export async function runRefresh(
   const { config } = ctx;
   if (config.legacy?.bconsole_disabled) {
     if (!ifPending) await withLock(ctx, () => scanChanger(ctx));
+    const notes = await eventsAfterRefresh(ctx, { scanBays: !ifPending });
     writeStdout(
-      `nothing sent to Bacula: bconsole is disabled in ${config.source} (bconsole = ""); run \`update slots storage=${quoteName(config.bacula.storage ?? config.name)} drive=${config.bacula.drive}\` in bconsole\n`,
+      `nothing sent to Bacula: bconsole is disabled in ${config.source} (bconsole = ""); run \`update slots storage=${quoteName(config.bacula.storage ?? config.name)} drive=${config.bacula.drive}\` in bconsole\n${notes.map((l) => `${l}\n`).join("")}`,
     );
     return;
   }
-  const outcome = await refreshBacula(ctx, { force, ifPending });
-  writeStdout(refreshReport(ctx, outcome));
+  const outcome = await refreshBacula(ctx, { force, ifPending }).catch(
+    async (error: unknown) => {
+      await eventsAfterRefreshFailure(ctx, error);
+      throw error;
+    },
+  );
+  const notes = await eventsAfterRefresh(ctx, { scanBays: !ifPending });
+  writeStdout(
+    refreshReport(ctx, outcome) + notes.map((l) => `${l}\n`).join(""),
+  );
 }
 
 /** What refresh prints: what it did, then what is left for the operator (exact lines, tested). */
