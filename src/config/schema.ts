@@ -2,6 +2,7 @@
 // zod/mini rather than zod: the changer runs on every volume open and zod's full build costs
 // ~20 ms of start-up where zod/mini costs ~5 ms (measured on the compiled binary).
 import * as z from "zod/mini";
+import { buildNotifySchema, NOTIFY_ALLOWED } from "./notify-schema.ts";
 
 export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
 export const MAPPER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
@@ -263,6 +264,7 @@ function buildSchemas() {
     luks: z.prefault(luksSchema, {}),
     automap: z.prefault(automapSchema, {}),
     tools: z.prefault(toolsSchema, {}),
+    notify: z.optional(buildNotifySchema()),
     legacy: z.optional(legacySchema),
   });
   return { configSchema, magazineSchema, legacySchema };
@@ -359,6 +361,7 @@ const ALLOWED: Record<string, string> = {
   "legacy.magazine_bays": "a whole number 1..32",
   "legacy.automount_dir": ABSOLUTE,
   "legacy.bconsole_disabled": "true or false",
+  ...NOTIFY_ALLOWED,
 };
 
 /** The zod error map for config files: every issue without its own message says what is allowed. */
