@@ -25,6 +25,11 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
       "tell Bacula what changed (update slots / label barcodes) when disks come and go",
     load: () => import("./commands/refresh.ts"),
   },
+  eject: {
+    summary:
+      "make a disk safe to unplug: eject -c CONF [BAY|NAME] [--wait SECONDS]",
+    load: () => import("./commands/eject.ts"),
+  },
   unlock: {
     summary:
       "udev helper: open a LUKS disk with the key file (unlock DEVICE [NAME])",
@@ -61,7 +66,8 @@ export function usage(): string {
     "",
     "Run `magchanger COMMAND --help` for a command's options and exit status.",
     "Exit status: 0 ok, 1 failed, 2 usage, 3 config, 4 changer busy, 5 state write failed,",
-    "6 state file corrupt, 7 cannot drop privileges, 8 external tool failed, 9 state file unreadable.",
+    "6 state file corrupt, 7 cannot drop privileges, 8 external tool failed, 9 state file unreadable,",
+    "10 disk in use (eject: try later).",
   ];
   return `${lines.join("\n")}\n`;
 }

@@ -38,7 +38,8 @@ const JOB_LINE =
   /^(Writing|Reading):\s+.*?\bjob (\S+) JobId=(\d+) Volume="([^"]*)"/;
 const JOB_DEVICE = /^\s+pool="[^"]*" device="([^"]*)"/;
 /** A device block: `Device File: "NAME" (ARCHIVE DEVICE) is ...`, ended by `==`. */
-const DEVICE_LINE = /^Device [^:"]+: "([^"]*)" \((.*)\) is (.*)$/;
+const DEVICE_LINE =
+  /^Device [^:"]+?(?:: | is )"([^"]*)" \((.*)\) (?:is )?(.*)$/;
 
 function runningJobs(lines: string[]): RunningJob[] {
   const jobs: RunningJob[] = [];

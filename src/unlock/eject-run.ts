@@ -1,0 +1,49 @@
+// What `magchanger eject` needs around ejectDisk: root, the config read as root, a log that
+// never creates a root-owned file in the run-as user's log dir, and this binary to run children.
+import { existsSync } from "node:fs";
+import { join } from "node:path";
+import type { ChangerContext } from "../changer/context.ts";
+import { readConfigFile } from "../config/load.ts";
+import { AppError } from "../errors.ts";
+import { createFileLog, nullLog, teeToStderr } from "../log.ts";
+import { exec, toolEnvironment } from "../system/exec.ts";
+import { realSystem } from "../system/system.ts";
+import { ejectDisk, type EjectResult } from "./eject.ts";
+
+/** argv that runs this magchanger again: the compiled binary, or bun with src/main.ts. */
+export function selfArgv(): string[] {
+  return import.meta.path.startsWith("/$bunfs/")
+    ? [process.execPath]
+    : [process.execPath, join(import.meta.dir, "..", "main.ts")];
+}
+
+export async function runEject(options: {
+  config: string;
+  target?: string | undefined;
+  waitSeconds: number;
+}): Promise<EjectResult> {
+  if (process.geteuid?.() !== 0)
+    throw new AppError(
+      `eject unmounts a disk and closes its LUKS mapping: run it as root (sudo magchanger eject -c ${options.config})`,
+    );
+  const { config } = readConfigFile(options.config, { useCache: false });
+  const file = existsSync(config.log_file)
+    ? createFileLog(config.log_file, config.log_level, config.name)
+    : nullLog;
+  const ctx: ChangerContext = {
+    config,
+    log: teeToStderr(file, "warn"),
+    sys: realSystem(config.tools),
+  };
+  const timeoutMs = (config.bacula.timeout + config.lock_timeout + 60) * 1000;
+  try {
+    return await ejectDisk(ctx, {
+      target: options.target,
+      waitSeconds: options.waitSeconds,
+      runSelf: async (args) =>
+        exec([...selfArgv(), ...args], { timeoutMs, env: toolEnvironment() }),
+    });
+  } finally {
+    ctx.log.close();
+  }
+}
