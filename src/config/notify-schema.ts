@@ -1,5 +1,6 @@
 // [notify]: the command told about events (events/deliver.ts). An argv list, never a shell
-// string: the event comes as JSON on stdin, its one-line summary in MAGCHANGER_EVENT_SUMMARY.
+// string: the event comes as JSON on stdin, its one-line summary in MAGCHANGER_EVENT_SUMMARY
+// and in place of {summary} in an argument ({kind}: the event's kind).
 import * as z from "zod/mini";
 
 export function buildNotifySchema() {

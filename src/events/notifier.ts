@@ -23,7 +23,14 @@ export async function runNotifier(
   lockFd: number,
   onStarted: (pid: number) => void,
 ): Promise<NotifierResult> {
-  const argv = config.notify?.command ?? [];
+  const summary = printable(summarizeEvent(event, config.name));
+  // {summary} and {kind} in an argument become the event's (one argv element each: no shell,
+  // no splitting), so `mail -s "{summary}"` gets a subject without a wrapper script.
+  const argv = (config.notify?.command ?? []).map((arg, i) =>
+    i === 0
+      ? arg
+      : arg.replaceAll("{summary}", summary).replaceAll("{kind}", event.kind),
+  );
   const timeout = config.notify?.timeout ?? 60;
   const stdin = openSync(eventPath, constants.O_RDONLY | constants.O_NOFOLLOW);
   let child: Bun.Subprocess<number, "ignore", "pipe">;
@@ -33,7 +40,7 @@ export async function runNotifier(
       cwd: "/",
       env: {
         ...toolEnvironment(),
-        MAGCHANGER_EVENT_SUMMARY: printable(summarizeEvent(event, config.name)),
+        MAGCHANGER_EVENT_SUMMARY: summary,
         MAGCHANGER_EVENT_KIND: event.kind,
         MAGCHANGER_EVENT_ID: id,
         MAGCHANGER_CHANGER: config.name,

@@ -1,4 +1,5 @@
 // Everything setup installs, as plain data: the printed form and --write both walk this list.
+import { notifyNotes } from "./notify.ts";
 import { dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
@@ -103,6 +104,7 @@ export function planSetup(o: GenerateOptions): SetupPlan {
   }
 
   pieces.push(...refreshPieces(o, notes));
+  notes.push(...notifyNotes(config, o.configPath));
 
   pieces.push({
     kind: "file",

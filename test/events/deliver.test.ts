@@ -261,3 +261,29 @@ test("kill -9 after the notifier ended but before the event was moved to sent/: 
     second,
   ]);
 });
+
+test("{summary} and {kind} in a notify argument become the event's, as one argument each (mail -s)", async () => {
+  const { dir, workDir } = setup();
+  const args = join(dir, "args");
+  const script = join(dir, "argv.sh");
+  writeFileSync(
+    script,
+    `#!/bin/sh\ncat > /dev/null\nfor a in "$@"; do printf '[%s]' "$a"; done >> ${args}\necho >> ${args}\n`,
+  );
+  chmodSync(script, 0o755);
+  enqueueEvent(workDir, volumeNeeded("v1; rm -rf /"));
+  const config = eventsConfig(workDir, [
+    script,
+    "-s",
+    "magchanger: {summary}",
+    "{kind}",
+    "root",
+  ]);
+  expect(await deliverEvents(config, memoryLog())).toEqual({
+    delivered: 1,
+    pending: 0,
+  });
+  expect(readFileSync(args, "utf8")).toBe(
+    '[-s][magchanger: evtest: Bacula needs volume v1; rm -rf / (slot 3): attach magazine 2 "Thursday" (UUID 0b7f-1234)][volume-needed][root]\n',
+  );
+});
