@@ -10,6 +10,7 @@ import { denied, ownershipFix, R, W, X } from "./access.ts";
 import { filesystemSpace } from "../system/ext4.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
+import { pullChecks } from "./pull.ts";
 
 /** Reasons that mean "no disk here right now", as opposed to a disk that is wrong. */
 const NOT_THERE = /attached|nothing is mounted|not mounted/;
@@ -22,6 +23,7 @@ export async function checkMagazines(ctx: DoctorContext): Promise<Check[]> {
     if (status.present) checks.push(...presentBay(ctx, status));
     else checks.push(absentBay(ctx, status, anyPresent));
   }
+  checks.push(...pullChecks(ctx, statuses));
   return checks;
 }
 

@@ -231,6 +231,13 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
   }, 120_000);
 
   test("after the jobs: unloaded, unmounted, mapping closed, Bacula's slots updated, `safe to unplug`", async () => {
+    const pullLine = async () =>
+      (await magchanger(["doctor", "-c", conf])).stdout
+        .split("\n")
+        .find((l) => l.includes("pull bay 1"));
+    expect(await pullLine()).toContain(
+      `not safe to pull: ${MAPPER_LINK} is mounted at ${bay}; run \`magchanger eject -c ${conf} 1\` first`,
+    );
     const ejected = await magchanger(["eject", "-c", conf, "1"]);
     expect(ejected.stderr).toBe("");
     expect(ejected.exitCode).toBe(0);
@@ -256,6 +263,7 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
       [`${NAME}_0001_0002`, false],
     ]);
     expect(await slotsLoaded()).toEqual(["0", "0"]);
+    expect(await pullLine()).toContain("nothing is mounted: safe to pull");
     // Ejecting an empty bay is a no-op that says so.
     const again = await magchanger(["eject", "-c", conf]);
     expect(again).toMatchObject({
