@@ -12,6 +12,8 @@ import {
   type WaitingDevice,
 } from "./catalog.ts";
 import type { ChangerContext } from "../changer/context.ts";
+import { noteMagazines } from "../changer/known-magazines.ts";
+import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
 import { errnoCode, StateCorruptError } from "../errors.ts";
@@ -51,8 +53,10 @@ export interface RefreshOutcome {
   labeled: number[];
   /** Volumes in the changer that Bacula's catalog does not know (not labeled). */
   unlabeled: string[];
-  /** Devices the storage daemon shows BLOCKED waiting for a volume. */
+  /** Devices the storage daemon shows BLOCKED waiting for a volume, and not resumed. */
   waiting: WaitingDevice[];
+  /** Mounts sent for drives blocked waiting for a volume now in the changer (resume.ts). */
+  resumed: ResumeMount[];
   ms: number;
 }
 
@@ -143,6 +147,8 @@ export async function refreshBacula(
   const unlabeled = plan.present
     .map((v) => v.barcode)
     .filter((b) => !known.has(b));
+  // Before the pending mark is cleared: a failed mount is retried by the next refresh.
+  const resumed = await resumeAfterUpdate(ctx, first.output, plan.present);
   await withLock(ctx, () => recordTold(ctx, plan, unlabeled));
   log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
@@ -151,7 +157,10 @@ export async function refreshBacula(
     commands,
     labeled: labeling.length ? label : [],
     unlabeled,
-    waiting: blockedDevices(first.output),
+    waiting: blockedDevices(first.output).filter(
+      (w) => !resumed.some((r) => r.drive === w.drive),
+    ),
+    resumed,
     ms,
   };
 }
@@ -215,6 +224,7 @@ function idle(reason: string, unlabeled: string[]): RefreshOutcome {
     labeled: [],
     unlabeled,
     waiting: [],
+    resumed: [],
     ms: 0,
   };
 }
@@ -233,6 +243,7 @@ async function planUpdate(
   force: boolean,
 ): Promise<Plan | undefined> {
   const view = await scanChanger(ctx);
+  noteMagazines(ctx, view);
   const digest = createHash("sha256").update(formatList(view)).digest("hex");
   const state = readState(ctx);
   const present: Plan["present"] = [];

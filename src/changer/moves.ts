@@ -25,6 +25,7 @@ import {
   syncDriveLinks,
   withLock,
 } from "./operations.ts";
+import { recordVolumeNeeded } from "./volume-needed.ts";
 
 function emptySlot(slot: number, why: string): AppError {
   // Bareos retries a load whose output contains exactly this phrase.
@@ -76,6 +77,7 @@ export async function loadSlot(
       ctx.sys,
     );
     const number = found.magazineNumber;
+    if (!mountPoint) recordVolumeNeeded(ctx, entry, number);
     if (!mountPoint)
       throw emptySlot(
         slot,

@@ -15,6 +15,11 @@ import {
   magazineReports,
 } from "../bacula/report.ts";
 import { dropPrivileges } from "../system/identity.ts";
+import { renameMagazine } from "../changer/rename.ts";
+import { filesystemLabel } from "../disk/fs-label.ts";
+import { magazineRef, nameProblem } from "../disk/magazine-name.ts";
+import { probeAll } from "../disk/discover.ts";
+import { describeMagazine } from "../events/types.ts";
 import { realSystem } from "../system/system.ts";
 import { runCli } from "./cli.ts";
 import { writeStdout } from "./context.ts";
@@ -86,11 +91,17 @@ const init = defineCommand({
       description:
         "then tell Bacula: update slots and label barcodes of the new volumes ([bacula] pool)",
     },
+    name: {
+      type: "string",
+      description:
+        'a name for the disk, e.g. "Thursday": every message, list and event uses it',
+    },
   },
   async run({ args }) {
     const config = loadConfig(args.config);
     const index = resolveBay(config, args.bay);
     const volumes = countArg(args.volumes, "--volumes", 9999);
+    const name = checkedName(args.name);
     if (args.label && !config.bacula.pool) {
       throw new UsageError(
         `--label needs the pool to label into: set pool = "..." under [bacula] in ${config.source}`,
@@ -122,16 +133,23 @@ const init = defineCommand({
         `magchanger: warning: ${mountPoint} is not a mounted filesystem: the changer treats bay ${index} as absent until a disk carrying this identity is mounted there\n`,
       );
     }
+    const label = await filesystemLabel(
+      mountPoint,
+      realSystem(config.tools),
+      config.tools.blkid,
+    );
     takeBay(config, mountPoint);
     const ctx = context(config);
     ensureWorkDir(ctx);
     const result = await initMagazine(ctx, index, mountPoint, {
       volumes,
       force: Boolean(args.force),
+      ...(name !== undefined ? { name } : {}),
+      ...(label !== undefined ? { label } : {}),
     });
     writeStdout(
       summary(
-        `magazine ${result.identity.number} (${result.identity.uuid}) initialized in bay ${index} (${mountPoint})`,
+        `${describeMagazine(magazineRef(result.identity))} initialized in bay ${index} (${mountPoint})`,
         result.created,
       ),
     );
@@ -201,6 +219,59 @@ const list = defineCommand({
   },
 });
 
+function checkedName(name: string | undefined): string | undefined {
+  if (name === undefined) return undefined;
+  const problem = nameProblem(name);
+  if (problem) throw new UsageError(`--name "${name}" ${problem}`);
+  return name;
+}
+
+const rename = defineCommand({
+  meta: {
+    name: "rename",
+    description:
+      "give the attached magazine in BAY (or numbered NUMBER) the name NAME, on the disk and in the work dir",
+  },
+  args: {
+    ...configArg,
+    target: {
+      type: "positional",
+      description: "bay (index or path) or magazine number",
+      required: true,
+    },
+    name: { type: "positional", description: "the new name", required: true },
+  },
+  async run({ args }) {
+    const config = loadConfig(args.config);
+    const name = checkedName(args.name) as string;
+    const result = await runRename(config, args.target, name);
+    const before = result.before ? ` (was "${result.before}")` : "";
+    writeStdout(
+      `bay ${result.bay}: ${describeMagazine(magazineRef(result.identity))}${before}\n`,
+    );
+  },
+});
+
+/** As root the label is read first (the run-as user cannot read the device), then the switch. */
+async function runRename(config: Config, target: string, name: string) {
+  const sys = realSystem(config.tools);
+  let label: string | undefined;
+  if (process.getuid?.() === 0) {
+    const statuses = await probeAll(config, sys);
+    const bay = statuses.find(
+      (s) =>
+        s.present &&
+        (s.identity?.number === Number(target) ||
+          String(s.index) === target ||
+          s.spec.path === target),
+    );
+    if (bay?.mountPoint)
+      label = await filesystemLabel(bay.mountPoint, sys, config.tools.blkid);
+  }
+  dropPrivileges(config);
+  return renameMagazine(context(config), target, name, label);
+}
+
 function summary(
   title: string,
   created: { slot: number; barcode: string }[],
@@ -215,6 +286,7 @@ const SUBCOMMANDS: Record<string, CommandDef<ArgsDef>> = {
   init: init as unknown as CommandDef<ArgsDef>,
   createvols: createvols as unknown as CommandDef<ArgsDef>,
   list: list as unknown as CommandDef<ArgsDef>,
+  rename: rename as unknown as CommandDef<ArgsDef>,
 };
 
 export async function main(args: string[]): Promise<void> {
@@ -223,12 +295,12 @@ export async function main(args: string[]): Promise<void> {
   if (!sub) {
     if (name === "--help" || name === "-h") {
       process.stdout.write(
-        `Usage: magchanger magazine init|createvols|list -c CONFIG ...\n  init -c CONF BAY [--volumes N] [--force]\n  createvols -c CONF BAY COUNT\n  list -c CONF [--json]\n${EXIT_STATUS}\n`,
+        `Usage: magchanger magazine init|createvols|list|rename -c CONFIG ...\n  init -c CONF BAY [--volumes N] [--name NAME] [--force]\n  createvols -c CONF BAY COUNT\n  list -c CONF [--json]\n  rename -c CONF BAY|NUMBER NAME\n${EXIT_STATUS}\n`,
       );
       return;
     }
     throw new UsageError(
-      `magazine needs a subcommand: init, createvols or list${name ? ` (got "${name}")` : ""}`,
+      `magazine needs a subcommand: init, createvols, list or rename${name ? ` (got "${name}")` : ""}`,
     );
   }
   await runCli(sub, rest, EXIT_STATUS);
