@@ -5,9 +5,9 @@
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { isMountPoint, type MagazineStatus } from "../disk/discover.ts";
-import type { MagazineIdentity } from "../disk/identity.ts";
+import { magazineRef } from "../disk/magazine-name.ts";
 import { ensureEventsDir, enqueueEvent, eventsDir } from "../events/queue.ts";
-import type { ChangerEvent, EventMagazine } from "../events/types.ts";
+import type { ChangerEvent } from "../events/types.ts";
 import type { Log } from "../log.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readTextIfExists } from "../state/safe-fs.ts";
@@ -19,15 +19,6 @@ interface Noticed {
   unknown: Record<string, string>;
   /** uuids of magazines reported nearly full */
   full: string[];
-}
-
-export function eventMagazine(identity: MagazineIdentity): EventMagazine {
-  const { name } = identity as MagazineIdentity & { name?: string };
-  return {
-    number: identity.number,
-    ...(typeof name === "string" && name ? { name } : {}),
-    uuid: identity.uuid,
-  };
 }
 
 /** Queues the bay events that became true since the last refresh. Never throws. */
@@ -61,7 +52,7 @@ export function noticeBays(
         if (!before.full.includes(m.identity.uuid))
           raised.push({
             kind: "magazine-nearly-full",
-            magazine: eventMagazine(m.identity),
+            magazine: magazineRef(m.identity),
             ...full,
             at,
           });

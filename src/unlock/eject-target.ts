@@ -5,6 +5,7 @@ import type { DriveStatus } from "../bacula/sd-status.ts";
 import type { Config } from "../config/schema.ts";
 import type { MagazineStatus } from "../disk/discover.ts";
 import type { MagazineIdentity } from "../disk/identity.ts";
+import { magazineRef, sameName } from "../disk/magazine-name.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { describeMagazine } from "../events/types.ts";
 import { majorMinorOf, type MountEntry } from "../system/mounts.ts";
@@ -17,18 +18,12 @@ export class DiskBusyError extends AppError {
 }
 
 export function magazineName(identity: MagazineIdentity): string | undefined {
-  const { name } = identity as MagazineIdentity & { name?: unknown };
-  return typeof name === "string" && name ? name : undefined;
+  return identity.name;
 }
 
-/** `magazine 2 "Thursday" (UUID ...)`, as every message names a magazine. */
+/** `magazine 2 "Thursday" (label ..., UUID ...)`, as every message names a magazine. */
 export function describeIdentity(identity: MagazineIdentity): string {
-  const name = magazineName(identity);
-  return describeMagazine({
-    number: identity.number,
-    ...(name ? { name } : {}),
-    uuid: identity.uuid,
-  });
+  return describeMagazine(magazineRef(identity));
 }
 
 /**
@@ -61,7 +56,7 @@ export function chooseBay(
   );
   if (byPath) return byPath;
   const byName = occupied.filter(
-    (b) => b.identity && magazineName(b.identity) === target,
+    (b) => b.identity && sameName(b.identity.name, target),
   );
   if (byName.length === 1) return byName[0] as MagazineStatus;
   throw new UsageError(

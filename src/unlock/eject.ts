@@ -137,6 +137,7 @@ async function waitUntilUnused(
       throw new DiskBusyError(
         `${what} is in use: ${uses.map(describeUse).join("; ")}; nothing was changed: eject it when the job ends${options.waitSeconds > 0 ? "" : " (or pass --wait SECONDS)"}`,
       );
+    ctx.log.info(`eject: waiting for ${uses.map(describeUse).join("; ")}`);
     await Bun.sleep((options.pollSeconds ?? 2) * 1000);
   }
 }

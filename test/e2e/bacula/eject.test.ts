@@ -142,7 +142,17 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
       { timeoutMs: 30_000 },
     );
     if (m.exitCode !== 0) throw new Error(`mount failed: ${m.stderr}`);
-    await magchangerOk(["magazine", "init", "-c", conf, "1", "--volumes", "2"]);
+    await magchangerOk([
+      "magazine",
+      "init",
+      "-c",
+      conf,
+      "1",
+      "--volumes",
+      "2",
+      "--name",
+      "Thursday",
+    ]);
     await bacula.labelBarcodes();
     const backup = await bacula.waitJob(await bacula.runBackup("Full"), {
       timeoutMs: 120_000,
@@ -193,7 +203,7 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
     expect(refused.stdout).toBe("");
     expect(refused.stderr).toMatch(
       new RegExp(
-        `^magchanger: magazine 1 \\(UUID [0-9a-f-]+\\) is in use: job ${bacula.names.restoreJob} \\(JobId ${restore}\\) is reading volume ${NAME}_0001_000[12] on drive [01]; nothing was changed: eject it when the job ends \\(or pass --wait SECONDS\\)\\n$`,
+        `^magchanger: magazine 1 "Thursday" \\(label mcejA, UUID [0-9a-f-]+\\) is in use: job ${bacula.names.restoreJob} \\(JobId ${restore}\\) is reading volume ${NAME}_0001_000[12] on drive [01]; nothing was changed: eject it when the job ends \\(or pass --wait SECONDS\\)\\n$`,
       ),
     );
     expect(mountedAt(bay)).toBe(MAPPER_LINK);
@@ -219,7 +229,7 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
       expect(refused.exitCode).toBe(10);
       expect(refused.stderr).toMatch(
         new RegExp(
-          `^magchanger: cannot unmount ${bay}: magazine 1 \\(UUID [0-9a-f-]+\\) is in use \\(.*busy.*\\); see \`fuser -vm ${bay}\`, then retry\\n$`,
+          `^magchanger: cannot unmount ${bay}: magazine 1 "Thursday" \\(label mcejA, UUID [0-9a-f-]+\\) is in use \\(.*busy.*\\); see \`fuser -vm ${bay}\`, then retry\\n$`,
         ),
       );
       expect(mountedAt(bay)).toBe(MAPPER_LINK);
@@ -230,7 +240,7 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
     }
   }, 120_000);
 
-  test("after the jobs: unloaded, unmounted, mapping closed, Bacula's slots updated, `safe to unplug`", async () => {
+  test("--wait: eject waits for a restore to end, then unloads, unmounts, closes the mapping, updates Bacula's slots: `safe to unplug`", async () => {
     const pullLine = async () =>
       (await magchanger(["doctor", "-c", conf])).stdout
         .split("\n")
@@ -238,16 +248,41 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
     expect(await pullLine()).toContain(
       `not safe to pull: ${MAPPER_LINK} is mounted at ${bay}; run \`magchanger eject -c ${conf} 1\` first`,
     );
-    const ejected = await magchanger(["eject", "-c", conf, "1"]);
+    // A restore held reading again (its FD stopped) while eject --wait runs.
+    const fd = bacula.daemons.find((d) => d.name === "fd")?.pid as number;
+    const sd = bacula.daemons.find((d) => d.name === "sd")?.pid as number;
+    const restore = await bacula.runRestore(
+      [backupJob],
+      join(scratch.root, "restored2"),
+    );
+    for (let i = 0; i < 20_000 && !holdsFileBelow(sd, bay); i++)
+      await Bun.sleep(5);
+    process.kill(fd, "SIGSTOP");
+    stoppedFd = fd;
+    const waiting = magchanger(
+      ["eject", "-c", conf, "thursday", "--wait", "120"],
+      180_000,
+    );
+    const log = join(scratch.root, "log", "c.log");
+    const waitLine = `eject: waiting for job ${bacula.names.restoreJob} (JobId ${restore}) is reading`;
+    const logged = () =>
+      existsSync(log) && readFileSync(log, "utf8").includes(waitLine);
+    for (let i = 0; i < 6000 && !logged(); i++) await Bun.sleep(10);
+    expect(logged()).toBe(true);
+    expect(mountedAt(bay)).toBe(MAPPER_LINK);
+    process.kill(fd, "SIGCONT");
+    stoppedFd = undefined;
+    const ejected = await waiting;
+    expect((await bacula.waitJob(restore, { timeoutMs: 120_000 })).ok).toBe(
+      true,
+    );
     expect(ejected.stderr).toBe("");
     expect(ejected.exitCode).toBe(0);
     const lines = ejected.stdout.trimEnd().split("\n");
     expect(lines[0]).toMatch(
       /^Bacula updated \(.*\): update slots storage="mcej" drive=0/,
     );
-    expect(lines.at(-1)).toMatch(
-      /^safe to unplug magazine 1 \(UUID [0-9a-f-]+\)$/,
-    );
+    expect(lines.at(-1)).toMatch(/^safe to unplug "Thursday"$/);
     expect(mountedAt(bay)).toBeUndefined();
     expect(fakes.mapping(MAPPER)).toBeUndefined();
     expect(fakes.calls().filter((c) => c[0] === "cryptsetup")).toEqual([
