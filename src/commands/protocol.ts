@@ -8,8 +8,7 @@ import { loadSlot, transferSlot, unloadDrive } from "../changer/moves.ts";
 import { loadedSlot, scanChanger, withLock } from "../changer/operations.ts";
 import { readlinkSync, realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
-import { AppError, UsageError } from "../errors.ts";
-import { noteStateWriteFailure } from "../events/emit.ts";
+import { AppError, StateWriteError, UsageError } from "../errors.ts";
 import { driveLinkPath } from "../state/drives.ts";
 import { writeStdout } from "./context.ts";
 
@@ -114,7 +113,13 @@ export async function runProtocol(
     await dispatch(ctx, command, args);
   } catch (error) {
     ctx.log.error(`${call}: ${(error as Error).message}`);
-    noteStateWriteFailure(ctx.config.work_dir, error, ctx.log);
+    // Loaded only on failure: loaded, list and a successful load pay nothing for events.
+    if (error instanceof StateWriteError)
+      (await import("../events/emit.ts")).noteStateWriteFailure(
+        ctx.config.work_dir,
+        error,
+        ctx.log,
+      );
     throw error;
   }
   ctx.log.debug(`${call}: ok (${(performance.now() - started).toFixed(1)} ms)`);
