@@ -127,7 +127,6 @@ export function formatReports(reports: MagazineReport[]): string {
     lines.push(
       `bay ${r.bay} ${r.where}: ${describeMagazine(magazineRef({ ...r, number: r.magazine ?? 0, uuid: r.uuid ?? "" }))}, ${r.volumes} volumes, ${slots}`,
     );
-    if (r.attachedAt) lines.push(`  attached since ${r.attachedAt}`);
     if (r.device)
       lines.push(
         `  device ${r.device} (${r.fsType}) mounted at ${r.fsMountPoint}`,
@@ -141,6 +140,7 @@ export function formatReports(reports: MagazineReport[]): string {
         `  ${r.unregistered} volumes have no slot yet: run \`magchanger refresh\` (or the changer's list)`,
       );
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
+    if (r.attachedAt) lines.push(`  attached since ${r.attachedAt}`);
   }
   // Reasons and warnings carry names from the disk: no control character reaches the terminal.
   return `${lines.map(printable).join("\n")}\n`;
