@@ -17,7 +17,8 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     load: () => import("./commands/changer.ts"),
   },
   magazine: {
-    summary: "prepare and inspect magazines: magazine init|createvols|list",
+    summary:
+      "prepare and inspect magazines: magazine init|createvols|list|rename",
     load: () => import("./commands/magazine.ts"),
   },
   refresh: {
@@ -29,6 +30,15 @@ export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
     summary:
       "make a disk safe to unplug: eject -c CONF [BAY|NAME] [--wait SECONDS]",
     load: () => import("./commands/eject.ts"),
+  },
+  status: {
+    summary:
+      "bays, drawer, drives, and which disk (by name) a waiting job needs: status -c CONF [--json]",
+    load: () => import("./commands/status.ts"),
+  },
+  where: {
+    summary: "which disk holds a volume: where -c CONF VOLUME [--json]",
+    load: () => import("./commands/where.ts"),
   },
   unlock: {
     summary:

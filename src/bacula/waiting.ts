@@ -38,17 +38,27 @@ function wantedPath(workDir: string): string {
   return join(workDir, "wanted.json");
 }
 
-function readWanted(workDir: string): Record<string, string> {
+interface Wanted {
+  /** Volume -> when its wait was first told (or found told by a failed load). */
+  volumes: Record<string, string>;
+  /** Volume -> when its last wait ended: an event from before then is an older wait's. */
+  ended: Record<string, string>;
+}
+
+function record(value: unknown): Record<string, string> {
+  return value && typeof value === "object" && !Array.isArray(value)
+    ? (value as Record<string, string>)
+    : {};
+}
+
+function readWanted(workDir: string): Wanted {
   try {
     const data = JSON.parse(
       readTextBounded(wantedPath(workDir), { maxBytes: 1024 * 1024 }),
-    ) as { volumes?: unknown };
-    const v = data.volumes;
-    return v && typeof v === "object" && !Array.isArray(v)
-      ? (v as Record<string, string>)
-      : {};
+    ) as Partial<Wanted>;
+    return { volumes: record(data.volumes), ended: record(data.ended) };
   } catch {
-    return {};
+    return { volumes: {}, ended: {} };
   }
 }
 
@@ -88,11 +98,19 @@ export function waitedVolumes(
 }
 
 /**
- * Was a volume-needed event for volume queued (by a failed load) within the same wait, still
- * pending or already delivered? Event names start with their time: only recent ones are read.
+ * Was a volume-needed event for volume queued (by a failed load) within this wait, still pending
+ * or already delivered? Event names start with their time: only recent ones are read.
  */
-function alreadyQueued(workDir: string, volume: string, now: Date): boolean {
-  const since = now.getTime() - SAME_WAIT_MS;
+function alreadyQueued(
+  workDir: string,
+  volume: string,
+  now: Date,
+  endedAt: string | undefined,
+): boolean {
+  const since = Math.max(
+    now.getTime() - SAME_WAIT_MS,
+    endedAt ? Date.parse(endedAt) : 0,
+  );
   for (const dir of [eventsDir(workDir), join(eventsDir(workDir), SENT_DIR)]) {
     let names: string[];
     try {
@@ -101,10 +119,15 @@ function alreadyQueued(workDir: string, volume: string, now: Date): boolean {
       continue;
     }
     for (const name of names) {
-      const at = /^(\d{15})-\d+-\d+\.json$/.exec(name)?.[1];
-      if (at === undefined || Number(at) < since) continue;
+      const queued = /^(\d{15})-\d+-\d+\.json$/.exec(name)?.[1];
+      if (queued === undefined || Number(queued) < Date.now() - SAME_WAIT_MS)
+        continue;
       const event = readEventFile(join(dir, name));
-      if (event?.kind === "volume-needed" && event.volume === volume)
+      if (
+        event?.kind === "volume-needed" &&
+        event.volume === volume &&
+        Date.parse(event.at) > since
+      )
         return true;
     }
   }
@@ -124,17 +147,17 @@ export function noteWaitingVolumes(
   const workDir = ctx.config.work_dir;
   try {
     const told = readWanted(workDir);
-    const next: Record<string, string> = {};
+    const next: Wanted = { volumes: {}, ended: {} };
     for (const w of waits) {
       if (!w.magazine || w.slot === undefined) continue;
       if (w.attached) continue; // in a bay: refresh resumes it
-      const since = told[w.volume];
+      const since = told.volumes[w.volume];
       if (since) {
-        next[w.volume] = since;
+        next.volumes[w.volume] = since;
         continue;
       }
-      next[w.volume] = now.toISOString();
-      if (alreadyQueued(workDir, w.volume, now)) continue;
+      next.volumes[w.volume] = now.toISOString();
+      if (alreadyQueued(workDir, w.volume, now, told.ended[w.volume])) continue;
       enqueueEvent(
         workDir,
         {
@@ -147,10 +170,16 @@ export function noteWaitingVolumes(
         ctx.log,
       );
     }
+    const recent = now.getTime() - SAME_WAIT_MS;
+    for (const [volume, at] of Object.entries(told.ended))
+      if (!(volume in next.volumes) && Date.parse(at) > recent)
+        next.ended[volume] = at;
+    for (const volume of Object.keys(told.volumes))
+      if (!(volume in next.volumes)) next.ended[volume] = now.toISOString();
     if (JSON.stringify(next) !== JSON.stringify(told))
       writeFileAtomic(
         wantedPath(workDir),
-        `${JSON.stringify({ version: 1, volumes: next })}\n`,
+        `${JSON.stringify({ version: 1, ...next })}\n`,
       );
   } catch (error) {
     ctx.log.warn(

@@ -11,6 +11,7 @@ import {
 import { describeMagazine } from "../events/types.ts";
 import { magazineRef } from "../disk/magazine-name.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
+import { readRegistry } from "../state/registry.ts";
 import type { ChangerContext } from "./context.ts";
 import { checkNameFree, recordIdentity } from "./known-magazines.ts";
 import { resolveBay } from "./init.ts";
@@ -42,6 +43,20 @@ export function pickMagazine(
       ? resolveBay(ctx.config, target)
       : undefined;
   const inBay = statuses.find((s) => s.index === bayIndex);
+  const numbered = isNumber
+    ? [...readRegistry(ctx.config.work_dir).magazines.values()].includes(
+        Number(target),
+      )
+    : false;
+  if (
+    numbered &&
+    !byNumber &&
+    inBay?.identity &&
+    inBay.identity.number !== Number(target)
+  )
+    throw new UsageError(
+      `"${target}" is ambiguous: magazine ${target} is in the drawer, and bay ${target} holds magazine ${inBay.identity.number}; attach magazine ${target}, or name the bay by its path (${inBay.spec.path ?? inBay.where}) to rename magazine ${inBay.identity.number}`,
+    );
   if (byNumber && inBay && byNumber !== inBay)
     throw new UsageError(
       `"${target}" is ambiguous: magazine ${target} is in bay ${byNumber.index}, and bay ${target} holds ${inBay.identity ? `magazine ${inBay.identity.number}` : "no magazine"}; name the bay by its path (${byNumber.spec.path ?? byNumber.where})`,

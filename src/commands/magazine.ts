@@ -15,10 +15,15 @@ import {
   magazineReports,
 } from "../bacula/report.ts";
 import { dropPrivileges } from "../system/identity.ts";
-import { renameMagazine } from "../changer/rename.ts";
+import { checkedName, rename } from "./magazine-rename.ts";
+import {
+  drawerReports,
+  formatDrawer,
+  listJson,
+  withAttachTimes,
+} from "../bacula/drawer.ts";
 import { filesystemLabel } from "../disk/fs-label.ts";
-import { magazineRef, nameProblem } from "../disk/magazine-name.ts";
-import { probeAll } from "../disk/discover.ts";
+import { magazineRef } from "../disk/magazine-name.ts";
 import { describeMagazine } from "../events/types.ts";
 import { realSystem } from "../system/system.ts";
 import { runCli } from "./cli.ts";
@@ -200,7 +205,7 @@ const list = defineCommand({
   meta: {
     name: "list",
     description:
-      "each bay: present or absent, which disk, volumes, slots, space (reads only)",
+      "each bay: present or absent, which disk, volumes, slots, space; then every magazine in the drawer with when it was last attached (reads only)",
   },
   args: {
     ...configArg,
@@ -210,67 +215,15 @@ const list = defineCommand({
     const config = loadConfig(args.config);
     dropPrivileges(config);
     const ctx = context(config);
-    const reports = await magazineReports(ctx);
+    const reports = withAttachTimes(ctx, await magazineReports(ctx));
+    const drawer = drawerReports(ctx, reports);
     writeStdout(
       args.json
-        ? `${JSON.stringify(reports, null, 2)}\n`
-        : `${formatReports(reports)}${labelWarning(ctx) ?? ""}`,
+        ? `${JSON.stringify(listJson(reports, drawer), null, 2)}\n`
+        : `${formatReports(reports)}${formatDrawer(drawer)}${labelWarning(ctx) ?? ""}`,
     );
   },
 });
-
-function checkedName(name: string | undefined): string | undefined {
-  if (name === undefined) return undefined;
-  const problem = nameProblem(name);
-  if (problem) throw new UsageError(`--name "${name}" ${problem}`);
-  return name;
-}
-
-const rename = defineCommand({
-  meta: {
-    name: "rename",
-    description:
-      "give the attached magazine in BAY (or numbered NUMBER) the name NAME, on the disk and in the work dir",
-  },
-  args: {
-    ...configArg,
-    target: {
-      type: "positional",
-      description: "bay (index or path) or magazine number",
-      required: true,
-    },
-    name: { type: "positional", description: "the new name", required: true },
-  },
-  async run({ args }) {
-    const config = loadConfig(args.config);
-    const name = checkedName(args.name) as string;
-    const result = await runRename(config, args.target, name);
-    const before = result.before ? ` (was "${result.before}")` : "";
-    writeStdout(
-      `bay ${result.bay}: ${describeMagazine(magazineRef(result.identity))}${before}\n`,
-    );
-  },
-});
-
-/** As root the label is read first (the run-as user cannot read the device), then the switch. */
-async function runRename(config: Config, target: string, name: string) {
-  const sys = realSystem(config.tools);
-  let label: string | undefined;
-  if (process.getuid?.() === 0) {
-    const statuses = await probeAll(config, sys);
-    const bay = statuses.find(
-      (s) =>
-        s.present &&
-        (s.identity?.number === Number(target) ||
-          String(s.index) === target ||
-          s.spec.path === target),
-    );
-    if (bay?.mountPoint)
-      label = await filesystemLabel(bay.mountPoint, sys, config.tools.blkid);
-  }
-  dropPrivileges(config);
-  return renameMagazine(context(config), target, name, label);
-}
 
 function summary(
   title: string,

@@ -202,6 +202,45 @@ timeout = 120
       [blocked.wantedVolume, "Monday"],
     ]);
 
+    // The operator's view of the wait: which disk, by name, and that it is in the drawer.
+    const status = JSON.parse(
+      (await magchangerOk(["status", "-c", conf, "--json"])).stdout,
+    );
+    expect(status.waiting).toMatchObject([
+      {
+        volume: blocked.wantedVolume,
+        drive: blocked.drive,
+        attached: false,
+        magazine: { number: 2, name: "Monday", label: "mcresA" },
+      },
+    ]);
+    expect(status.drives[blocked.drive as number].bacula.state).toBe(
+      "blocked-mount",
+    );
+    const located = await magchangerOk([
+      "where",
+      "-c",
+      conf,
+      blocked.wantedVolume as string,
+    ]);
+    expect(located.stdout).toMatch(
+      new RegExp(
+        `^${blocked.wantedVolume}: slot \\d+ on magazine 2 "Monday" \\(label mcresA, UUID [0-9a-f-]{36}\\), in the drawer \\(last attached \\S+ in bay 1\\): attach it for Bacula to use this volume\n$`,
+      ),
+    );
+    const list = await magchangerOk(["magazine", "list", "-c", conf]);
+    expect(list.stdout).toMatch(
+      /^bay 1 .*: magazine 3 "Tuesday" \(label mcresB, UUID [0-9a-f-]{36}\), 2 volumes, slots 9\.\.10$/m,
+    );
+    expect(list.stdout).toMatch(
+      /^in the drawer: magazine 2 "Monday" \(label mcresA, UUID [0-9a-f-]{36}\), 5 volumes, slots 4\.\.8, last attached \S+ in bay 1$/m,
+    );
+    expect(list.stdout).toMatch(
+      /^in the drawer: magazine 1 "Wednesday" \(label mcresC, UUID [0-9a-f-]{36}\), 3 volumes, slots 1\.\.3, last attached \S+ in bay 1$/m,
+    );
+    // status queued nothing more: the wait was already told.
+    expect(events().filter((e) => e.kind === "volume-needed")).toHaveLength(1);
+
     await swapTo("A");
     const resumed = await unitRefresh();
     expect(resumed.stdout).toContain(
@@ -244,4 +283,27 @@ timeout = 120
     expect(volumes.some((v) => v.startsWith(`${NAME}_0001_`))).toBe(true);
     expect(changerLogLines(logFile, "error")).toEqual([]);
   }, 300_000);
+
+  test("both runs queued each attach, removal and wait once, in order", () => {
+    expect(
+      events().map((e) => [e.kind, e.magazine?.name, e.volume].filter(Boolean)),
+    ).toEqual([
+      // beforeAll: each init records its disk as attached; the next refresh sees the last one go.
+      ["magazine-removed", "Wednesday"],
+      ["magazine-removed", "Monday"],
+      // the restore
+      ["magazine-removed", "Tuesday"],
+      ["magazine-attached", "Monday"],
+      ["magazine-removed", "Monday"],
+      ["magazine-attached", "Tuesday"],
+      ["volume-needed", "Monday", `${NAME}_0002_0001`],
+      ["magazine-removed", "Tuesday"],
+      ["magazine-attached", "Monday"],
+      // the backup
+      ["magazine-removed", "Monday"],
+      ["magazine-attached", "Tuesday"],
+      ["magazine-removed", "Tuesday"],
+      ["magazine-attached", "Wednesday"],
+    ]);
+  });
 });
