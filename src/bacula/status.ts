@@ -4,6 +4,7 @@
 // queued as volume-needed events, once per wait (waiting.ts), as refresh does.
 import type { ChangerContext } from "../changer/context.ts";
 import { describeMagazine } from "../events/types.ts";
+import { type PullSafety, pullSafetyOfBays } from "../disk/pull-safety.ts";
 import { readDrives } from "../state/drives.ts";
 import { printable } from "../text.ts";
 import {
@@ -37,6 +38,7 @@ export interface ChangerStatus {
   /** Why the storage daemon could not be asked, when it could not. */
   baculaError?: string;
   waiting: WaitedVolume[];
+  pull: PullSafety[];
 }
 
 export async function changerStatus(
@@ -75,6 +77,7 @@ export async function changerStatus(
     drives,
     ...(baculaError !== undefined ? { baculaError } : {}),
     waiting,
+    pull: pullSafetyOfBays(ctx.config, bays, ctx.sys.mounts(), state),
   };
 }
 
@@ -110,6 +113,7 @@ export function formatStatus(s: ChangerStatus): string {
       ? [`Bacula: cannot read the storage daemon's status: ${s.baculaError}`]
       : []),
     ...s.waiting.map(describeWait),
+    ...s.pull.map((p) => `bay ${p.bay}: ${p.text}`),
   ];
   return `${formatReports(s.bays)}${formatDrawer(s.drawer)}${lines.map(printable).join("\n")}\n`;
 }

@@ -1,7 +1,7 @@
-// doctor: whether each bay's disk may be pulled now (src/unlock/pull-safety.ts).
+// doctor: whether each bay's disk may be pulled now (src/disk/pull-safety.ts).
 import type { MagazineStatus } from "../disk/discover.ts";
+import { pullSafetyOfBays } from "../disk/pull-safety.ts";
 import { readDrives } from "../state/drives.ts";
-import { pullSafety } from "../unlock/pull-safety.ts";
 import { type Check, ok } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
 
@@ -15,10 +15,12 @@ export function pullChecks(
   } catch {
     // a damaged drives.json is the work dir check's finding
   }
-  const mounts = ctx.sys.mounts();
-  return bays
-    .filter((b) => !b.spec.allow_unmounted)
-    .map((b) =>
-      ok(`pull bay ${b.index}`, pullSafety(ctx.config, b, mounts, drives).text),
-    );
+  const view = bays.map((b) => ({
+    bay: b.index,
+    mountPoint: b.mountPoint,
+    uuid: b.identity?.uuid,
+  }));
+  return pullSafetyOfBays(ctx.config, view, ctx.sys.mounts(), drives).map((p) =>
+    ok(`pull bay ${p.bay}`, p.text),
+  );
 }

@@ -9,6 +9,7 @@ import { magazineRef, sameName } from "../disk/magazine-name.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { describeMagazine } from "../events/types.ts";
 import { majorMinorOf, type MountEntry } from "../system/mounts.ts";
+export { diskMountAt } from "../disk/pull-safety.ts";
 
 /** Exit 10: the disk is in use (a job, or an open file); nothing was changed, try later. */
 export class DiskBusyError extends AppError {
@@ -111,17 +112,6 @@ export function describeUse(use: VolumeUse): string {
   const drive =
     use.drive === null ? `device ${use.device}` : `drive ${use.drive}`;
   return `${jobs} is ${doing} volume ${use.volume} on ${drive}`;
-}
-
-/** The mount at mountPoint (the disk's, not an autofs trigger). */
-export function diskMountAt(
-  mounts: MountEntry[],
-  mountPoint: string,
-): MountEntry | undefined {
-  const clean = mountPoint.replace(/\/+$/, "") || "/";
-  return mounts.findLast(
-    (m) => m.mountPoint === clean && m.fsType !== "autofs",
-  );
 }
 
 /**

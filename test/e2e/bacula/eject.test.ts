@@ -248,6 +248,10 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
     expect(await pullLine()).toContain(
       `not safe to pull: ${MAPPER_LINK} is mounted at ${bay}; run \`magchanger eject -c ${conf} 1\` first`,
     );
+    const statusPull = async () =>
+      JSON.parse((await magchangerOk(["status", "-c", conf, "--json"])).stdout)
+        .pull;
+    expect(await statusPull()).toMatchObject([{ bay: 1, safe: false }]);
     // A restore held reading again (its FD stopped) while eject --wait runs.
     const fd = bacula.daemons.find((d) => d.name === "fd")?.pid as number;
     const sd = bacula.daemons.find((d) => d.name === "sd")?.pid as number;
@@ -299,6 +303,9 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
     ]);
     expect(await slotsLoaded()).toEqual(["0", "0"]);
     expect(await pullLine()).toContain("nothing is mounted: safe to pull");
+    expect(await statusPull()).toEqual([
+      { bay: 1, safe: true, text: "nothing is mounted: safe to pull" },
+    ]);
     // Ejecting an empty bay is a no-op that says so.
     const again = await magchanger(["eject", "-c", conf]);
     expect(again).toMatchObject({
