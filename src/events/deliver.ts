@@ -11,6 +11,7 @@
 // Success moves ID.json to sent/ (durably) before the attempt file is removed.
 import {
   closeSync,
+  existsSync,
   constants,
   openSync,
   readdirSync,
@@ -86,6 +87,7 @@ export async function deliverEvents(
       delivered += 1;
     }
     trimSent(join(dir, SENT_DIR));
+    removeStrayAttempts(dir);
     return { delivered, pending: 0 };
   } finally {
     closeSync(lockFd);
@@ -244,4 +246,13 @@ function trimSent(sent: string): void {
     .sort();
   for (const name of names.slice(0, Math.max(0, names.length - SENT_KEPT)))
     safeUnlink(join(sent, name));
+}
+
+/** A delivery killed after moving its event to sent/ leaves the attempt and lock files behind. */
+function removeStrayAttempts(dir: string): void {
+  for (const name of readdirSync(dir)) {
+    const m = /^(\d{15}-\d{1,10}-\d{1,10})\.(attempt|running)$/.exec(name);
+    if (m && !existsSync(join(dir, `${m[1]}.json`)))
+      safeUnlink(join(dir, name));
+  }
 }

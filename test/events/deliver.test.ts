@@ -287,3 +287,31 @@ test("{summary} and {kind} in a notify argument become the event's, as one argum
     '[-s][magchanger: evtest: Bacula needs volume v1; rm -rf / (slot 3): attach magazine 2 "Thursday" (UUID 0b7f-1234)][volume-needed][root]\n',
   );
 });
+
+test("kill -9 after the event moved to sent/ but before its attempt file went: the leftovers are removed, nothing is sent again", async () => {
+  const { workDir, notifier, config } = setup();
+  const [first, second] = ["v1", "v2"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  ) as string[];
+  const events = eventsDir(workDir);
+  mkdirSync(join(events, "sent"));
+  // What markSent leaves when killed between its rename and its unlinks.
+  Bun.spawnSync([
+    "mv",
+    join(events, `${first}.json`),
+    join(events, "sent", `${first}.json`),
+  ]);
+  writeFileSync(
+    join(events, `${first}.attempt`),
+    `${JSON.stringify({ state: "running", startedAt: Date.now(), failures: 0, pid: 1 })}\n`,
+  );
+  writeFileSync(join(events, `${first}.running`), "");
+  expect(await deliverEvents(config, memoryLog())).toEqual({
+    delivered: 1,
+    pending: 0,
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([
+    second,
+  ]);
+  expect(readdirSync(events).sort()).toEqual(["deliver.lock", "sent"]);
+});
