@@ -4,7 +4,7 @@
 // wanted without blocking the storage daemon. The names sort in the order events were queued.
 // Delivery (deliver.ts: deliverEvents) runs later, outside any changer call; it is kept out of
 // this module so the changer path that enqueues loads nothing more.
-import { lstatSync, mkdirSync, readdirSync } from "node:fs";
+import { lstatSync, mkdirSync, readdirSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
 import { describeErrno, errnoCode } from "../errors.ts";
 import { type Log, nullLog } from "../log.ts";
@@ -35,8 +35,9 @@ export function enqueueEvent(
   log: Log = nullLog,
 ): string | undefined {
   const dir = eventsDir(workDir);
+  let made = false;
   try {
-    ensureEventsDir(dir);
+    made = ensureEventsDir(dir);
     counter += 1;
     const id = `${String(Date.now()).padStart(15, "0")}-${process.pid}-${counter}`;
     writeFileAtomic(
@@ -46,6 +47,8 @@ export function enqueueEvent(
     );
     return id;
   } catch (error) {
+    // A failed call leaves the work dir as it found it: no empty events dir of ours.
+    if (made) safely(() => rmdirSync(dir));
     safeLog(
       log,
       `cannot queue the ${event.kind} event in ${dir}: ${error instanceof Error ? error.message : String(error)}`,
@@ -54,20 +57,25 @@ export function enqueueEvent(
   }
 }
 
-/** The events directory, made 0700 when missing; a link or anything else there is refused. */
-export function ensureEventsDir(dir: string): void {
+/**
+ * The events directory, made 0700 when missing; a link or anything else there is refused.
+ * Returns whether it was made now.
+ */
+export function ensureEventsDir(dir: string): boolean {
   try {
     const stats = lstatSync(dir);
-    if (stats.isDirectory()) return;
+    if (stats.isDirectory()) return false;
     throw new Error(`${dir} is not a directory (not followed); remove it`);
   } catch (error) {
     if (errnoCode(error) !== "ENOENT") throw error;
   }
   try {
     mkdirSync(dir, { mode: 0o700 });
+    return true;
   } catch (error) {
     if (errnoCode(error) !== "EEXIST")
       throw new Error(`cannot create ${dir}: ${describeErrno(error)}`);
+    return false;
   }
 }
 
@@ -115,6 +123,14 @@ export function readPendingEvents(
     if (event) out.push({ id, event });
   }
   return out;
+}
+
+function safely(action: () => void): void {
+  try {
+    action();
+  } catch {
+    // cleanup after a failure already being reported
+  }
 }
 
 function safeLog(log: Log, message: string): void {
