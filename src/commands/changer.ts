@@ -32,6 +32,7 @@ export const command = defineCommand({
   name: "changer",
   summary:
     "Bacula's Changer Command: load, unload and list the volumes of the changer CONFIG.",
+  usage: ["changer CONFIG COMMAND [SLOT] [ARCHIVE_DEVICE] [DRIVE]"],
   protocol: true,
   optionsFirst: true,
   options: {},

@@ -71,7 +71,10 @@ async function executeGroup(group: GroupDef, args: string[]): Promise<void> {
   if (name === "--help" || name === "-h" || name === "help")
     return printHelp(group, false);
   const names = Object.keys(group.subcommands);
-  const list = `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`;
+  const list =
+    names.length > 1
+      ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`
+      : names.join("");
   throw new UsageError(
     name === undefined
       ? `${group.name} needs a subcommand: ${list}; run \`magchanger ${group.name} --help\``
