@@ -2,7 +2,6 @@
 // dir and log, the LUKS key file, the binary udev and autofs run as root, and bconsole.
 import {
   readdirSync,
-  readFileSync,
   type Stats,
   statfsSync,
   statSync,
@@ -10,7 +9,7 @@ import {
 import { dirname, join } from "node:path";
 import { AppError, errnoCode } from "../errors.ts";
 import { formatBytes } from "../text.ts";
-import { lookupGroup, lookupUser } from "../system/identity.ts";
+import { groupNameOf, lookupGroup, lookupUser } from "../system/identity.ts";
 import { underPrefix } from "../config/layout.ts";
 import { scanConfigs } from "../config/discover.ts";
 import { checkKeyFile } from "../unlock/keyfile.ts";
@@ -21,18 +20,6 @@ import { type DoctorContext, setupCommand } from "./context.ts";
 
 /** Less free space than this for the run-as user and state writes are about to fail. */
 const MIN_WORK_DIR_BYTES = 1024 * 1024;
-
-function groupName(gid: number): string {
-  try {
-    for (const line of readFileSync("/etc/group", "utf8").split("\n")) {
-      const [name, , id] = line.split(":");
-      if (name && Number(id) === gid) return name;
-    }
-  } catch {
-    // fall back to the number
-  }
-  return String(gid);
-}
 
 function statOrUndefined(path: string): Stats | undefined {
   try {
@@ -368,7 +355,7 @@ export function checkBconsole(ctx: DoctorContext): Check[] {
       warn(
         "bconsole",
         `\`magchanger refresh\` runs bconsole as ${ctx.config.user}:${ctx.config.group} (with ${ctx.config.user}'s primary and supplementary groups): ${why}`,
-        `usermod -a -G ${groupName(stats.gid)} ${ctx.config.user} (then it may read it), or chgrp ${ctx.config.group} ${config}`,
+        `usermod -a -G ${groupNameOf(stats.gid)} ${ctx.config.user} (then it may read it), or chgrp ${ctx.config.group} ${config}`,
       ),
     ];
   }

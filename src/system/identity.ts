@@ -16,7 +16,8 @@ export interface GroupEntry {
   gid: number;
 }
 
-function findRow(file: string, name: string): string[] | undefined {
+/** The first row of a colon-separated account file whose field `field` is `value`. */
+function findRow(file: string, value: string, field = 0): string[] | undefined {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -25,7 +26,7 @@ function findRow(file: string, name: string): string[] | undefined {
   }
   for (const line of text.split("\n")) {
     const fields = line.split(":");
-    if (fields[0] === name) return fields;
+    if (fields[field] === value) return fields;
   }
   return undefined;
 }
@@ -70,6 +71,60 @@ export function lookupGroup(name: string): GroupEntry | undefined {
   const row = findRow("/etc/group", name) ?? getent("group", name);
   if (!row || row.length < 3) return undefined;
   return { name, gid: Number(row[2]) };
+}
+
+/** A group's name from its gid (/etc/group, then NSS: LDAP groups too); the number if none. */
+export function groupNameOf(gid: number, groupFile = "/etc/group"): string {
+  const row =
+    findRow(groupFile, String(gid), 2) ?? getent("group", String(gid));
+  return row?.[0] || String(gid);
+}
+
+/** `getent initgroups USER`: "USER gid gid ...", the groups every NSS source gives the user. */
+export function nssGroups(user: string): number[] {
+  try {
+    const result = Bun.spawnSync([GETENT, "initgroups", "--", user], {
+      env: { PATH: SAFE_PATH, LANG: "C" },
+      cwd: "/",
+      timeout: 5000,
+      stdout: "pipe",
+      stderr: "ignore",
+    });
+    if (result.exitCode !== 0) return [];
+    return result.stdout
+      .toString()
+      .trim()
+      .split(/\s+/)
+      .slice(1)
+      .filter((g) => /^\d+$/.test(g))
+      .map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * The supplementary groups user is a member of: those NSS lists (LDAP included) and the rows of
+ * the group file that name the user.
+ */
+export function memberGroups(
+  user: string,
+  groupFile = "/etc/group",
+  nss: (user: string) => number[] = nssGroups,
+): number[] {
+  const gids = new Set(nss(user));
+  let text = "";
+  try {
+    text = readFileSync(groupFile, "utf8");
+  } catch {
+    // no group file: NSS is what we know
+  }
+  for (const line of text.split("\n")) {
+    const [, , gid, members] = line.split(":");
+    if (gid && /^\d+$/.test(gid) && members?.split(",").includes(user))
+      gids.add(Number(gid));
+  }
+  return [...gids];
 }
 
 let runAsHome: string | undefined;

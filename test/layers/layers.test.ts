@@ -32,7 +32,9 @@ describe("the import graph of src/", () => {
     const drawing = /```text\n([\s\S]*?)```/.exec(section)?.[1] ?? "";
     const drawn = drawing
       .split("\n")
-      .map((line) => line.match(/\b[a-z0-9-]+(?:\/|\.ts\b)/g) ?? [])
+      .map((line): string[] => [
+        ...(line.match(/\b[a-z0-9-]+(?:\/|\.ts\b)/g) ?? []),
+      ])
       .filter((units) => units.length > 0);
     expect(drawn).toEqual(RULES.floors.map((f) => [...f]).reverse());
   });
