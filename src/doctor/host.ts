@@ -1,11 +1,6 @@
 // Checks of the host around the changer: the config file itself, the run-as identity, the work
 // dir and log, the LUKS key file, the binary udev and autofs run as root, and bconsole.
-import {
-  readdirSync,
-  type Stats,
-  statfsSync,
-  statSync,
-} from "node:fs";
+import { readdirSync, type Stats, statfsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AppError, errnoCode } from "../errors.ts";
 import { formatBytes } from "../text.ts";

@@ -19,6 +19,7 @@ import {
   systemdBooted,
 } from "../system/systemd.ts";
 import { DEFAULT_CONFIG_DIR } from "../config/discover.ts";
+import { lastLines } from "../text.ts";
 
 /** systemctl only hands a job to systemd: more than this and it is stuck, not busy. */
 export const SYSTEMCTL_TIMEOUT_MS = 5_000;
@@ -92,7 +93,7 @@ async function queue(
   if (result.timedOut || result.exitCode !== 0) {
     const why = result.timedOut
       ? `timed out after ${SYSTEMCTL_TIMEOUT_MS / 1000} s and was killed`
-      : `failed with exit ${result.exitCode}${lastLine(result.stderr) ? `: ${lastLine(result.stderr)}` : ""}`;
+      : `failed with exit ${result.exitCode}${lastLines(result.stderr) ? `: ${lastLines(result.stderr)}` : ""}`;
     log.warn(`${argv.join(" ")} ${why}: no refresh queued; ${byHand}`);
     return "failed";
   }
@@ -114,9 +115,4 @@ function sameFile(a: string, b: string): boolean {
   return (
     x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino
   );
-}
-
-function lastLine(text: string): string {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").trim().slice(0, 300);
 }

@@ -12,6 +12,7 @@ import { type Cryptsetup, cryptsetup } from "./cryptsetup.ts";
 import { isBlockDevice, sameBlockDevice } from "./device.ts";
 import { checkKeyFile } from "./keyfile.ts";
 import { mountsOfMapping, mountsUnreachable } from "./mounts.ts";
+import { lastLines } from "../text.ts";
 
 const UMOUNT_TIMEOUT_MS = 15_000;
 
@@ -161,7 +162,7 @@ async function releaseMapping(
       );
     else
       log.warn(
-        `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLine(result.stderr) || `umount exit ${result.exitCode}`}`,
+        `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLines(result.stderr) || `umount exit ${result.exitCode}`}`,
       );
   }
   const closed = await crypt.close(name);
@@ -197,9 +198,4 @@ function refuseForeignMapping(name: string, type: string): void {
       `/dev/mapper/${name} exists but is not a LUKS mapping (type ${type}); not touching it: give this changer another luks.mapper`,
     );
   }
-}
-
-function lastLine(text: string): string {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").trim().slice(0, 300);
 }
