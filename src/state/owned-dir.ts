@@ -1,6 +1,7 @@
 // Directories root hands to the run-as user (the work dir, the log dir, a bay): made or claimed
 // without following a link that user (or anyone but root) could have planted on the way, and
-// chowned through the open fd, never by path. Built on state/safe-fs.ts.
+// chowned through the open fd, never by path. Built on state/safe-fs.ts and
+// state/safe-create.ts.
 import {
   closeSync,
   fchmodSync,
@@ -13,9 +14,11 @@ import {
 import { dirname, resolve } from "node:path";
 import {
   ensureDirectoriesNoFollow,
+  openDirectoryNoFollow,
+} from "./safe-create.ts";
+import {
   lstatIfExists,
   type Owner,
-  openDirectoryNoFollow,
   unsafe,
   untrustedComponent,
 } from "./safe-fs.ts";
