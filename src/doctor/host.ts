@@ -1,6 +1,6 @@
 // Checks of the host around the changer: the config file itself, the run-as identity, the work
 // dir and log, the LUKS key file, the binary udev and autofs run as root, and bconsole.
-import { readdirSync, type Stats, statfsSync, statSync } from "node:fs";
+import { readdirSync, statfsSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AppError, errnoCode } from "../errors.ts";
 import { formatBytes } from "../text.ts";
@@ -9,20 +9,13 @@ import { underPrefix } from "../config/layout.ts";
 import { scanConfigs } from "../config/discover.ts";
 import { checkKeyFile } from "../unlock/keyfile.ts";
 import { refuseUntrustedLinks } from "../state/owned-dir.ts";
+import { statOrUndefined } from "../state/safe-fs.ts";
 import { denied, linkAdvice, ownershipFix, R, W, X } from "./access.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
 
 /** Less free space than this for the run-as user and state writes are about to fail. */
 const MIN_WORK_DIR_BYTES = 1024 * 1024;
-
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 export function checkConfigFile(ctx: DoctorContext): Check[] {
   const { config, configFile, configPath } = ctx;

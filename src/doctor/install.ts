@@ -6,7 +6,7 @@ import { autofsMasterEntry } from "../setup/autofs.ts";
 import { PLACEHOLDER, sdStanza } from "../setup/bacula.ts";
 import { autofsBay, installPaths, underPrefix } from "../config/layout.ts";
 import { type GenerateOptions, udevRule } from "../setup/udev.ts";
-import { readIfExists, sameFile } from "./files.ts";
+import { readIfExists, resolveToOnePath } from "./files.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
 
@@ -43,7 +43,7 @@ export function checkUdev(ctx: DoctorContext): Check[] {
     ];
     const mapper = ctx.config.luks.mapper;
     const wrong = runs.find(
-      (m) => ctx.binary && !sameFile(m[1] as string, ctx.binary),
+      (m) => ctx.binary && !resolveToOnePath(m[1] as string, ctx.binary),
     );
     if (runs.length === 0)
       checks.push(
@@ -174,7 +174,7 @@ export function checkAutofs(ctx: DoctorContext): Check[] {
         setupCommand(ctx),
       ),
     );
-  else if (ctx.binary && !sameFile(mapFile, ctx.binary))
+  else if (ctx.binary && !resolveToOnePath(mapFile, ctx.binary))
     checks.push(
       fail(
         "autofs map",

@@ -27,7 +27,7 @@ import {
   retryUnit,
   SYSTEMD_UNIT_DIR,
 } from "../system/systemd.ts";
-import { readIfExists, sameFile } from "./files.ts";
+import { readIfExists, resolveToOnePath } from "./files.ts";
 import { type Check, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
 
@@ -112,7 +112,7 @@ function checkService(
         setupCommand(ctx),
       ),
     ];
-  if (ctx.binary && !sameFile(exec[1] as string, ctx.binary))
+  if (ctx.binary && !resolveToOnePath(exec[1] as string, ctx.binary))
     return [
       warn(
         name,

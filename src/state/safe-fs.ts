@@ -14,6 +14,7 @@ import {
   openSync,
   readlinkSync,
   readSync,
+  statSync,
   type Stats,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
@@ -51,6 +52,15 @@ export interface ReadOptions {
   owners?: readonly number[];
   /** Refuse a file with other hard links (default true). */
   singleLink?: boolean;
+}
+
+/** stat through links, or undefined when the path leads nowhere (or cannot be looked at). */
+export function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
 }
 
 /** lstat, or undefined when nothing is there. Other errors are thrown. */
