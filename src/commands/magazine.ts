@@ -6,7 +6,8 @@ import { loadConfig } from "../config/load.ts";
 import type { Config } from "../config/schema.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { createFileLog, teeToStderr } from "../log.ts";
-import { isMountPoint, resolveMountPoint } from "../disk/discover.ts";
+import { resolveMountPoint } from "../disk/discover.ts";
+import { isMountPoint } from "../system/mounts.ts";
 import { handBayToRunAs } from "../disk/hand-over.ts";
 import { createVolumes, initMagazine, resolveBay } from "../changer/init.ts";
 import {

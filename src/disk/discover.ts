@@ -11,10 +11,11 @@ import {
   readdirSync,
   statSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Config, MagazineConfig } from "../config/schema.ts";
 import { IDENTITY_PREFIX, isVolumeName } from "./barcode.ts";
 import { errnoCode } from "../errors.ts";
+import { isMountPoint } from "../system/mounts.ts";
 import type { System } from "../system/system.ts";
 import { printable, quoted } from "../text.ts";
 import { isVchanger08File } from "./vchanger08.ts";
@@ -64,12 +65,6 @@ export async function resolveMountPoint(
   if (!mountPoint)
     return { reason: `${device} (${by} ${value}) is attached but not mounted` };
   return { mountPoint };
-}
-
-/** Is dir a mount point? (its device differs from its parent's, or it is /) */
-export function isMountPoint(dir: string, dirStat = statSync(dir)): boolean {
-  const parent = statSync(dirname(dir));
-  return parent.dev !== dirStat.dev || parent.ino === dirStat.ino;
 }
 
 export async function probeMagazine(
