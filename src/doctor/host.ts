@@ -1,6 +1,7 @@
 // Checks of the host around the changer: the config file itself, the run-as identity, the work
 // dir and log, the LUKS key file, the binary udev and autofs run as root, and bconsole.
-import { readdirSync, statfsSync, statSync } from "node:fs";
+import { readdirSync, statSync } from "node:fs";
+import { filesystemSpace } from "../system/ext4.ts";
 import { dirname, join } from "node:path";
 import { AppError, errnoCode } from "../errors.ts";
 import { formatBytes } from "../text.ts";
@@ -170,10 +171,10 @@ export function checkWorkDir(ctx: DoctorContext): Check[] {
       ),
     );
   }
-  const fs = statfsSync(dir);
-  const usable =
-    (who.uid === 0 ? Number(fs.bfree) : Number(fs.bavail)) * Number(fs.bsize);
-  const reserved = (Number(fs.bfree) - Number(fs.bavail)) * Number(fs.bsize);
+  // The figures the bay check and `magazine list` print: one computation (filesystemSpace).
+  const space = filesystemSpace(dir, ctx.sys.mounts());
+  const usable = who.uid === 0 ? space.freeBytes : space.availableBytes;
+  const reserved = space.reservedBytes;
   if (usable < MIN_WORK_DIR_BYTES) {
     const trap =
       who.uid !== 0 && reserved > 0
