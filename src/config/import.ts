@@ -1,7 +1,7 @@
 // `magchanger config import`: a vchanger.conf rewritten as the equivalent magchanger TOML, each
 // value commented with the vchanger line it came from. The TOML is read back before it is
 // returned, so what is printed is proven to load as the same Config the vchanger file gives.
-import { AppError, ConfigError, UsageError } from "../errors.ts";
+import { AppError, UsageError } from "../errors.ts";
 import { parseConfigText, readConfigText } from "./load.ts";
 import { readConfigSource } from "./read.ts";
 import { type Config } from "./schema.ts";

@@ -1,6 +1,5 @@
 // Everything setup installs, as plain data: the printed form and --write both walk this list.
 import { dirname } from "node:path";
-import type { Config } from "../config/schema.ts";
 import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
 import { autofsMasterEntry } from "./autofs.ts";
 import { dirStanza, includeLine, PLACEHOLDER, sdStanza } from "./bacula.ts";
