@@ -2,15 +2,17 @@
 // setup would write now, so an edited or stale file is visible.
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
-import { autofsMasterEntry } from "../setup/autofs.ts";
 import { PLACEHOLDER, sdStanza } from "../setup/bacula.ts";
-import { autofsBay, installPaths, underPrefix } from "../config/layout.ts";
+import { installPaths, underPrefix } from "../config/layout.ts";
 import { type GenerateOptions, udevRule } from "../setup/udev.ts";
 import { readIfExists, resolveToOnePath } from "./files.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
 
-function generateOptions(ctx: DoctorContext, binary: string): GenerateOptions {
+export function generateOptions(
+  ctx: DoctorContext,
+  binary: string,
+): GenerateOptions {
   // The Media Type is not in the config: take it from the installed stanza, so only real drift shows.
   const installed =
     readIfExists(
@@ -118,124 +120,6 @@ function seedRules(ctx: DoctorContext): Check[] {
     }
   }
   return checks;
-}
-
-export function checkAutofs(ctx: DoctorContext): Check[] {
-  const bay = autofsBay(ctx.config);
-  if (!bay)
-    return [
-      ok(
-        "autofs",
-        `no bay path ends in /${ctx.config.automap.key} (automap.key): autofs is not used`,
-      ),
-    ];
-  const paths = installPaths(ctx.config.name, ctx.configPath);
-  const masterFile = underPrefix(ctx.prefix, paths.autofsMaster);
-  const mapFile = underPrefix(ctx.prefix, paths.autofsMap);
-  const checks: Check[] = [];
-  const text = readIfExists(masterFile);
-  const line = new RegExp(
-    `^${escape(bay.mountDir)}\\s+(?:program:|exec:)?${escape(paths.autofsMap)}(\\s|$)`,
-    "m",
-  );
-  if (text === undefined)
-    checks.push(
-      fail(
-        "autofs map",
-        `${masterFile} is missing: nothing mounts ${bay.path}`,
-        setupCommand(ctx),
-      ),
-    );
-  else if (!line.test(text))
-    checks.push(
-      fail(
-        "autofs map",
-        `${masterFile} does not mount ${bay.mountDir} with the map ${paths.autofsMap}`,
-        setupCommand(ctx),
-      ),
-    );
-  else if (
-    ctx.binary &&
-    text !== autofsMasterEntry(generateOptions(ctx, ctx.binary))
-  ) {
-    checks.push(
-      warn(
-        "autofs map",
-        `${masterFile} differs from what setup generates (edited by hand, or the config changed)`,
-        setupCommand(ctx),
-      ),
-    );
-  }
-  if (!existsSync(mapFile))
-    checks.push(
-      fail(
-        "autofs map",
-        `${mapFile} is missing: autofs has no map to run`,
-        setupCommand(ctx),
-      ),
-    );
-  else if (ctx.binary && !resolveToOnePath(mapFile, ctx.binary))
-    checks.push(
-      fail(
-        "autofs map",
-        `${mapFile} is not a link to this binary ${ctx.binary}`,
-        setupCommand(ctx),
-      ),
-    );
-  const master = readIfExists(underPrefix(ctx.prefix, "/etc/auto.master"));
-  if (master === undefined) {
-    checks.push(
-      fail(
-        "autofs",
-        `${underPrefix(ctx.prefix, "/etc/auto.master")} is missing: autofs is not installed`,
-        "apt-get install autofs",
-      ),
-    );
-  } else {
-    if (!/^\s*\+dir:\/etc\/auto\.master\.d\s*$/m.test(master)) {
-      checks.push(
-        fail(
-          "autofs",
-          `${underPrefix(ctx.prefix, "/etc/auto.master")} does not read /etc/auto.master.d`,
-          "add the line +dir:/etc/auto.master.d to /etc/auto.master; systemctl reload autofs",
-        ),
-      );
-    }
-    if (new RegExp(`^\\s*${escape(bay.mountDir)}\\s`, "m").test(master)) {
-      checks.push(
-        warn(
-          "autofs",
-          `/etc/auto.master has its own entry for ${bay.mountDir} (the seed's hand-written map); autofs uses only one of them`,
-          `remove that line from /etc/auto.master; systemctl reload autofs`,
-        ),
-      );
-    }
-  }
-  if (ctx.prefix === "/" && checks.every((c) => c.status !== "fail")) {
-    const mounted = ctx.sys
-      .mounts()
-      .find((m) => m.fsType === "autofs" && m.mountPoint === bay.mountDir);
-    if (!mounted)
-      checks.push(
-        warn(
-          "autofs",
-          `autofs does not manage ${bay.mountDir} yet`,
-          "systemctl reload autofs (or systemctl start autofs)",
-        ),
-      );
-  }
-  if (!checks.length)
-    checks.push(
-      ok(
-        "autofs map",
-        `${masterFile} mounts ${bay.path} through ${paths.autofsMap} -> ${ctx.binary}`,
-      ),
-    );
-  return checks;
-}
-
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
 }
 
 export function checkBacula(ctx: DoctorContext): Check[] {

@@ -24,7 +24,8 @@ import {
   checkLog,
   checkWorkDir,
 } from "./host.ts";
-import { checkAutofs, checkBacula, checkUdev } from "./install.ts";
+import { checkAutofs } from "./autofs.ts";
+import { checkBacula, checkUdev } from "./install.ts";
 import { checkMagazines } from "./magazines.ts";
 import { checkRefreshUnits } from "./systemd.ts";
 
