@@ -3,7 +3,11 @@
 import { existsSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PLACEHOLDER, sdStanza } from "../setup/bacula.ts";
-import { installPaths, underPrefix } from "../config/layout.ts";
+import {
+  type InstallPaths,
+  installPaths,
+  underPrefix,
+} from "../config/layout.ts";
 import { type GenerateOptions, udevRule } from "../setup/udev.ts";
 import { readIfExists, resolveToOnePath } from "./files.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
@@ -30,68 +34,54 @@ export function checkUdev(ctx: DoctorContext): Check[] {
   const paths = installPaths(ctx.config.name, ctx.configPath);
   const file = underPrefix(ctx.prefix, paths.udevRule);
   const text = readIfExists(file);
-  const checks: Check[] = [];
-  if (text === undefined) {
-    checks.push(
-      fail(
-        "udev rule",
-        `${file} is missing: attached LUKS disks are not opened`,
-        setupCommand(ctx),
-      ),
+  const rule =
+    text === undefined
+      ? fail(
+          "udev rule",
+          `${file} is missing: attached LUKS disks are not opened`,
+          setupCommand(ctx),
+        )
+      : checkRule(ctx, file, text);
+  return [rule, ...seedRules(ctx)];
+}
+
+/** The installed rule runs this binary's unlock with luks.mapper, as setup generates it. */
+function checkRule(ctx: DoctorContext, file: string, text: string): Check {
+  const runs = [
+    ...text.matchAll(/RUN\+="(\S+) unlock (?:--remove )?\S+ (\S+)"/g),
+  ];
+  const mapper = ctx.config.luks.mapper;
+  const wrong = runs.find(
+    (m) => ctx.binary && !resolveToOnePath(m[1] as string, ctx.binary),
+  );
+  if (runs.length === 0)
+    return fail(
+      "udev rule",
+      `${file} runs no \`magchanger unlock\``,
+      `${setupCommand(ctx)} (the old file is kept as .magchanger-bak)`,
     );
-  } else {
-    const runs = [
-      ...text.matchAll(/RUN\+="(\S+) unlock (?:--remove )?\S+ (\S+)"/g),
-    ];
-    const mapper = ctx.config.luks.mapper;
-    const wrong = runs.find(
-      (m) => ctx.binary && !resolveToOnePath(m[1] as string, ctx.binary),
+  if (wrong)
+    return fail(
+      "udev rule",
+      `${file} runs ${wrong[1]}, not this binary ${ctx.binary}`,
+      setupCommand(ctx),
     );
-    if (runs.length === 0)
-      checks.push(
-        fail(
-          "udev rule",
-          `${file} runs no \`magchanger unlock\``,
-          `${setupCommand(ctx)} (the old file is kept as .magchanger-bak)`,
-        ),
-      );
-    else if (wrong)
-      checks.push(
-        fail(
-          "udev rule",
-          `${file} runs ${wrong[1]}, not this binary ${ctx.binary}`,
-          setupCommand(ctx),
-        ),
-      );
-    else if (runs.some((m) => m[2] !== mapper))
-      checks.push(
-        fail(
-          "udev rule",
-          `${file} opens a mapper other than luks.mapper = "${mapper}"`,
-          setupCommand(ctx),
-        ),
-      );
-    else if (
-      ctx.binary &&
-      text !== udevRule(generateOptions(ctx, ctx.binary))
-    ) {
-      checks.push(
-        warn(
-          "udev rule",
-          `${file} runs this binary but differs from what setup generates (edited by hand, or the config changed)`,
-          setupCommand(ctx),
-        ),
-      );
-    } else
-      checks.push(
-        ok(
-          "udev rule",
-          `${file} opens LUKS disks as /dev/mapper/${mapper} with ${runs[0]?.[1]}`,
-        ),
-      );
-  }
-  checks.push(...seedRules(ctx));
-  return checks;
+  if (runs.some((m) => m[2] !== mapper))
+    return fail(
+      "udev rule",
+      `${file} opens a mapper other than luks.mapper = "${mapper}"`,
+      setupCommand(ctx),
+    );
+  if (ctx.binary && text !== udevRule(generateOptions(ctx, ctx.binary)))
+    return warn(
+      "udev rule",
+      `${file} runs this binary but differs from what setup generates (edited by hand, or the config changed)`,
+      setupCommand(ctx),
+    );
+  return ok(
+    "udev rule",
+    `${file} opens LUKS disks as /dev/mapper/${mapper} with ${runs[0]?.[1]}`,
+  );
 }
 
 /** The seed's hand-written rule would open the disk a second time, with another name. */
@@ -124,8 +114,30 @@ function seedRules(ctx: DoctorContext): Check[] {
 
 export function checkBacula(ctx: DoctorContext): Check[] {
   const paths = installPaths(ctx.config.name, ctx.configPath);
-  const checks: Check[] = [];
   const sdFile = underPrefix(ctx.prefix, paths.sdStanza);
+  const dirFile = underPrefix(ctx.prefix, paths.dirStanza);
+  const dir = readIfExists(dirFile);
+  const checks = [
+    ...checkSdStanza(ctx, paths, sdFile),
+    ...checkDirStanza(ctx, paths, dirFile, dir),
+  ];
+  if (!checks.length)
+    checks.push(
+      ok(
+        "bacula",
+        `${sdFile} is installed${dir !== undefined ? ` and ${dirFile} is filled in` : ""}`,
+      ),
+    );
+  return checks;
+}
+
+/** The storage daemon's stanza: installed as generated, and included by bacula-sd.conf. */
+function checkSdStanza(
+  ctx: DoctorContext,
+  paths: InstallPaths,
+  sdFile: string,
+): Check[] {
+  const checks: Check[] = [];
   const sd = readIfExists(sdFile);
   if (sd === undefined) {
     checks.push(
@@ -158,39 +170,40 @@ export function checkBacula(ctx: DoctorContext): Check[] {
       ),
     );
   }
-  const dirFile = underPrefix(ctx.prefix, paths.dirStanza);
-  const dir = readIfExists(dirFile);
+  return checks;
+}
+
+/** The Director's stanza: its placeholders filled in, and included by bacula-dir.conf. */
+function checkDirStanza(
+  ctx: DoctorContext,
+  paths: InstallPaths,
+  dirFile: string,
+  dir: string | undefined,
+): Check[] {
   const dirMain = readIfExists(underPrefix(ctx.prefix, paths.dirMain));
   if (dir?.includes(`"${PLACEHOLDER}"`)) {
     const used = dirMain !== undefined && includes(dirMain, paths.dirStanza);
     const message = `${dirFile} still has ${PLACEHOLDER} placeholders for the storage daemon's Address and Password`;
     const fix = `edit ${paths.dirStanza}: Address and the Password of the Director resource in ${paths.sdMain}; then reload in bconsole`;
-    checks.push(
+    return [
       used
         ? fail("bacula-dir", `${message}, and the Director includes it`, fix)
         : warn("bacula-dir", message, fix),
-    );
-  } else if (
+    ];
+  }
+  if (
     dirMain !== undefined &&
     dir !== undefined &&
     !includes(dirMain, paths.dirStanza)
-  ) {
-    checks.push(
+  )
+    return [
       warn(
         "bacula-dir",
         `${paths.dirMain} does not include ${paths.dirStanza}`,
         `${setupCommand(ctx)} (adds @${paths.dirStanza}); reload in bconsole`,
       ),
-    );
-  }
-  if (!checks.length)
-    checks.push(
-      ok(
-        "bacula",
-        `${sdFile} is installed${dir !== undefined ? ` and ${dirFile} is filled in` : ""}`,
-      ),
-    );
-  return checks;
+    ];
+  return [];
 }
 
 function includes(text: string, file: string): boolean {
