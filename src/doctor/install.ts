@@ -1,6 +1,6 @@
 // Are the pieces setup generates installed, and do they run this binary? Compared with what
 // setup would write now, so an edited or stale file is visible.
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
 import { PLACEHOLDER, sdStanza } from "../setup/bacula.ts";
 import {

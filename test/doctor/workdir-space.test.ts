@@ -11,7 +11,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { checkWorkDir } from "../../src/doctor/host.ts";
+import { checkWorkDir } from "../../src/doctor/workdir.ts";
 import { readMountInfo } from "../../src/system/mounts.ts";
 import { skipUnless } from "../helpers/capabilities.ts";
 import { createLoopFs, destroyAllLoopFs } from "../helpers/loop.ts";
