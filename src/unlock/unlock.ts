@@ -134,6 +134,40 @@ async function releaseMapping(
   deps: UnlockDeps,
 ): Promise<"closed" | "deferred" | "busy"> {
   const { log } = deps;
+  await unmountMapping(umount, name, deps);
+  const closed = await crypt.close(name);
+  if (closed !== "busy") {
+    log.info(
+      closed === "closed"
+        ? `closed /dev/mapper/${name}`
+        : `/dev/mapper/${name} was already gone`,
+    );
+    return "closed";
+  }
+  const deferred = await crypt.close(name, { deferred: true });
+  if (deferred === "busy") {
+    log.warn(
+      `/dev/mapper/${name} is still in use and could not be marked for deferred removal`,
+    );
+    return "busy";
+  }
+  if (deferred === "not-active") {
+    log.info(`/dev/mapper/${name} went away`);
+    return "closed";
+  }
+  log.warn(
+    `/dev/mapper/${name} is still in use; the kernel removes it when its last user (a mount) lets go`,
+  );
+  return "deferred";
+}
+
+/** `umount -l` of every mount of /dev/mapper/name, where this process reaches the host's mounts. */
+async function unmountMapping(
+  umount: string,
+  name: string,
+  deps: UnlockDeps,
+): Promise<void> {
+  const { log } = deps;
   const mountinfoPath = deps.mountinfoPath ?? "/proc/self/mountinfo";
   let mountinfo = "";
   try {
@@ -165,30 +199,6 @@ async function releaseMapping(
         `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLines(result.stderr) || `umount exit ${result.exitCode}`}`,
       );
   }
-  const closed = await crypt.close(name);
-  if (closed !== "busy") {
-    log.info(
-      closed === "closed"
-        ? `closed /dev/mapper/${name}`
-        : `/dev/mapper/${name} was already gone`,
-    );
-    return "closed";
-  }
-  const deferred = await crypt.close(name, { deferred: true });
-  if (deferred === "busy") {
-    log.warn(
-      `/dev/mapper/${name} is still in use and could not be marked for deferred removal`,
-    );
-    return "busy";
-  }
-  if (deferred === "not-active") {
-    log.info(`/dev/mapper/${name} went away`);
-    return "closed";
-  }
-  log.warn(
-    `/dev/mapper/${name} is still in use; the kernel removes it when its last user (a mount) lets go`,
-  );
-  return "deferred";
 }
 
 /** A mapping of this name that is not a LUKS disk (LVM, plain dm-crypt) is someone else's. */
