@@ -11,6 +11,8 @@ export interface ImportSpec {
   spec: string;
   /** `import type ...`: no module is loaded at run time. */
   typeOnly: boolean;
+  /** `import("...")`: loaded only when that line runs. */
+  dynamic: boolean;
 }
 
 /** The static, dynamic and re-export specifiers of a module's text, in order. */
@@ -21,7 +23,11 @@ export function importSpecs(text: string): ImportSpec[] {
   for (const match of text.matchAll(pattern)) {
     const spec = match[1] ?? match[2] ?? match[3];
     if (!spec) continue;
-    specs.push({ spec, typeOnly: /^import\s+type\s/.test(match[0].trim()) });
+    specs.push({
+      spec,
+      typeOnly: /^import\s+type\s/.test(match[0].trim()),
+      dynamic: match[2] !== undefined,
+    });
   }
   return specs;
 }
@@ -32,18 +38,23 @@ export function resolveSpec(file: string, spec: string): string {
   return existsSync(target) ? target : `${target}.ts`;
 }
 
-/** Every module reachable from file through static and dynamic imports (relative or bare). */
+/**
+ * Every module reachable from file through static and dynamic imports (relative or bare);
+ * with dynamic false, through static imports only: what loading file evaluates.
+ */
 export function importGraph(
   file: string,
   seen = new Set<string>(),
+  dynamic = true,
 ): Set<string> {
   if (seen.has(file)) return seen;
   seen.add(file);
   if (!file.startsWith("/")) return seen;
-  for (const { spec, typeOnly } of importSpecs(readFileSync(file, "utf8"))) {
-    if (typeOnly) continue;
-    if (spec.startsWith(".")) importGraph(resolveSpec(file, spec), seen);
-    else seen.add(spec);
+  for (const s of importSpecs(readFileSync(file, "utf8"))) {
+    if (s.typeOnly || (s.dynamic && !dynamic)) continue;
+    if (s.spec.startsWith("."))
+      importGraph(resolveSpec(file, s.spec), seen, dynamic);
+    else seen.add(s.spec);
   }
   return seen;
 }
