@@ -7,13 +7,13 @@ import {
   fchmodSync,
   fchownSync,
   fstatSync,
-  mkdirSync,
   readlinkSync,
   realpathSync,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
   ensureDirectoriesNoFollow,
+  mkdirIfMissing,
   openDirectoryNoFollow,
 } from "./safe-create.ts";
 import {
@@ -84,13 +84,7 @@ export function openOwnedDirectory(
   if (!lstatIfExists(parent)) ensureDirectoriesNoFollow(parent, 0o755);
   const expected = realpathSync(parent);
   refuseUntrustedLinks(parent);
-  let created = false;
-  try {
-    mkdirSync(absolute, { mode });
-    created = true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  }
+  const created = mkdirIfMissing(absolute, mode);
   const fd = openDirectoryNoFollow(absolute);
   const real = fdPath(fd);
   let chowned = false;

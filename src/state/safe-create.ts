@@ -127,6 +127,17 @@ export function openDirectoryNoFollow(path: string): number {
   return fd;
 }
 
+/** mkdir of one level, or nothing when anything is already there: whether it made it. */
+export function mkdirIfMissing(path: string, mode: number): boolean {
+  try {
+    mkdirSync(path, { mode });
+    return true;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
+    return false;
+  }
+}
+
 /**
  * Makes dir (one level; its parent must exist) or accepts an existing real directory, and, when
  * owner is given, hands a directory it created to owner through its fd. An existing directory
@@ -139,13 +150,7 @@ export function ensureDirectoryNoFollow(
   owner?: Owner,
   options: { claimExisting?: boolean } = {},
 ): boolean {
-  let created = false;
-  try {
-    mkdirSync(dir, { mode });
-    created = true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  }
+  const created = mkdirIfMissing(dir, mode);
   const fd = openDirectoryNoFollow(dir);
   try {
     const stats = fstatSync(fd);

@@ -251,12 +251,14 @@ export function untrustedComponent(
   return undefined;
 }
 
+/** What an entry is, for a message: "a FIFO", "a regular file", ... */
 export function kindOf(stats: Stats): string {
+  if (stats.isFile()) return "a regular file";
   if (stats.isDirectory()) return "a directory";
   if (stats.isFIFO()) return "a FIFO";
   if (stats.isSocket()) return "a socket";
   if (stats.isCharacterDevice()) return "a character device";
   if (stats.isBlockDevice()) return "a block device";
   if (stats.isSymbolicLink()) return "a symbolic link";
-  return "not a regular file";
+  return "an entry of an unknown kind";
 }
