@@ -37,23 +37,27 @@ const GETENT = "/usr/bin/getent";
 export const SAFE_PATH =
   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-function getent(database: string, name: string): string[] | undefined {
+/** getent's output for one database and key, or undefined when it finds nothing or cannot run. */
+function runGetent(database: string, key: string): string | undefined {
   // Users from LDAP/NSS are not in /etc/passwd: ask getent, without a shell.
   try {
     // By absolute path: as root, a getent found through PATH could be anyone's.
-    const result = Bun.spawnSync([GETENT, database, "--", name], {
+    const result = Bun.spawnSync([GETENT, database, "--", key], {
       env: { PATH: SAFE_PATH, LANG: "C" },
       cwd: "/",
       timeout: 5000,
       stdout: "pipe",
       stderr: "ignore",
     });
-    if (result.exitCode !== 0) return undefined;
-    const line = result.stdout.toString().split("\n")[0] ?? "";
-    return line ? line.split(":") : undefined;
+    return result.exitCode === 0 ? result.stdout.toString() : undefined;
   } catch {
     return undefined;
   }
+}
+
+function getent(database: string, name: string): string[] | undefined {
+  const line = runGetent(database, name)?.split("\n")[0] ?? "";
+  return line ? line.split(":") : undefined;
 }
 
 export function lookupUser(name: string): UserEntry | undefined {
@@ -82,25 +86,12 @@ export function groupNameOf(gid: number, groupFile = "/etc/group"): string {
 
 /** `getent initgroups USER`: "USER gid gid ...", the groups every NSS source gives the user. */
 export function nssGroups(user: string): number[] {
-  try {
-    const result = Bun.spawnSync([GETENT, "initgroups", "--", user], {
-      env: { PATH: SAFE_PATH, LANG: "C" },
-      cwd: "/",
-      timeout: 5000,
-      stdout: "pipe",
-      stderr: "ignore",
-    });
-    if (result.exitCode !== 0) return [];
-    return result.stdout
-      .toString()
-      .trim()
-      .split(/\s+/)
-      .slice(1)
-      .filter((g) => /^\d+$/.test(g))
-      .map(Number);
-  } catch {
-    return [];
-  }
+  return (runGetent("initgroups", user) ?? "")
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .filter((g) => /^\d+$/.test(g))
+    .map(Number);
 }
 
 /**
