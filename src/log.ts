@@ -5,7 +5,7 @@
 // not forge log lines or flood the file.
 import { closeSync, mkdirSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { openAppendNoFollow } from "./state/safe-fs.ts";
+import { openAppendNoFollow } from "./state/safe-create.ts";
 import { printable } from "./text.ts";
 
 /** The longest message logged; the rest is cut and marked. */

@@ -48,12 +48,10 @@ export interface RefreshOutcome {
   ran: boolean;
   reason: string;
   commands: string[];
-  labeled: number[];
   /** Volumes in the changer that Bacula's catalog does not know (not labeled). */
   unlabeled: string[];
   /** Devices the storage daemon shows BLOCKED waiting for a volume. */
   waiting: WaitingDevice[];
-  ms: number;
 }
 
 function statePath(ctx: Pick<ChangerContext, "config">): string {
@@ -99,7 +97,6 @@ export async function refreshBacula(
   ctx: ChangerContext,
   options: RefreshOptions,
 ): Promise<RefreshOutcome> {
-  const { config, log } = ctx;
   // refresh.json is replaced atomically, so reading it without the lock sees a whole version. A
   // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
   if (options.ifPending && !readState(ctx).pending)
@@ -110,6 +107,18 @@ export async function refreshBacula(
       "Bacula already has the current view",
       readState(ctx).unlabeled ?? [],
     );
+  const { commands, known, waiting, ms } = await tellBacula(ctx, plan);
+  const unlabeled = plan.present
+    .map((v) => v.barcode)
+    .filter((b) => !known.has(b));
+  await withLock(ctx, () => recordTold(ctx, plan, unlabeled));
+  ctx.log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
+  return { ran: true, reason: plan.reason, commands, unlabeled, waiting };
+}
+
+/** `update slots`, the catalog's volumes, then `label barcodes` for the blank ones it lacks. */
+async function tellBacula(ctx: ChangerContext, plan: Plan) {
+  const { config, log } = ctx;
   const storage = quoteName(config.bacula.storage ?? config.name);
   const drive = config.bacula.drive;
   const pool = config.bacula.pool;
@@ -127,32 +136,18 @@ export async function refreshBacula(
     ],
     ctx.sys.exec,
   );
+  const listed = listedVolumes(first.output);
   const label = plan.present
-    .filter(
-      (v) =>
-        !listedVolumes(first.output).has(v.barcode) &&
-        plan.blank.has(v.barcode),
-    )
+    .filter((v) => !listed.has(v.barcode) && plan.blank.has(v.barcode))
     .map((v) => v.slot);
   const labeling =
     pool && label.length > 0 ? labelCommands(storage, pool, drive, label) : [];
   const second = labeling.length ? await labelSlots(ctx, labeling) : undefined;
-  const ms = first.ms + (second?.ms ?? 0);
-  const known = listedVolumes((second ?? first).output);
-  const commands = [update, ...labeling];
-  const unlabeled = plan.present
-    .map((v) => v.barcode)
-    .filter((b) => !known.has(b));
-  await withLock(ctx, () => recordTold(ctx, plan, unlabeled));
-  log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
-    ran: true,
-    reason: plan.reason,
-    commands,
-    labeled: labeling.length ? label : [],
-    unlabeled,
+    commands: [update, ...labeling],
+    known: second ? listedVolumes(second.output) : listed,
     waiting: blockedDevices(first.output),
-    ms,
+    ms: first.ms + (second?.ms ?? 0),
   };
 }
 
@@ -212,10 +207,8 @@ function idle(reason: string, unlabeled: string[]): RefreshOutcome {
     ran: false,
     reason,
     commands: [],
-    labeled: [],
     unlabeled,
     waiting: [],
-    ms: 0,
   };
 }
 

@@ -2,7 +2,8 @@
 // the mounted bay, hand it to the run-as user (the seed's `chown bacula:tape MOUNT`), drop to
 // that user, then initMagazine. `magazine init` and vchanger's INITMAG both call this.
 import type { Config } from "../config/schema.ts";
-import { isMountPoint, resolveMountPoint } from "../disk/discover.ts";
+import { resolveMountPoint } from "../disk/discover.ts";
+import { isMountPoint } from "../system/mounts.ts";
 import { handBayToRunAs } from "../disk/hand-over.ts";
 import { AppError } from "../errors.ts";
 import { dropPrivileges } from "../system/identity.ts";

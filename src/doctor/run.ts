@@ -22,9 +22,10 @@ import {
   checkIdentity,
   checkKey,
   checkLog,
-  checkWorkDir,
 } from "./host.ts";
-import { checkAutofs, checkBacula, checkUdev } from "./install.ts";
+import { checkAutofs } from "./autofs.ts";
+import { checkWorkDir } from "./workdir.ts";
+import { checkBacula, checkUdev } from "./install.ts";
 import { checkMagazines } from "./magazines.ts";
 import { checkRefreshUnits } from "./systemd.ts";
 

@@ -14,6 +14,7 @@ import { type Cryptsetup, cryptsetup } from "./cryptsetup.ts";
 import { isBlockDevice, sameBlockDevice } from "./device.ts";
 import { checkKeyFile } from "./keyfile.ts";
 import { mountsOfMapping, mountsUnreachable } from "./mounts.ts";
+import { lastLines } from "../text.ts";
 
 const UMOUNT_TIMEOUT_MS = 15_000;
 
@@ -135,6 +136,40 @@ async function releaseMapping(
   deps: UnlockDeps,
 ): Promise<"closed" | "deferred" | "busy"> {
   const { log } = deps;
+  await unmountMapping(umount, name, deps);
+  const closed = await crypt.close(name);
+  if (closed !== "busy") {
+    log.info(
+      closed === "closed"
+        ? `closed /dev/mapper/${name}`
+        : `/dev/mapper/${name} was already gone`,
+    );
+    return "closed";
+  }
+  const deferred = await crypt.close(name, { deferred: true });
+  if (deferred === "busy") {
+    log.warn(
+      `/dev/mapper/${name} is still in use and could not be marked for deferred removal`,
+    );
+    return "busy";
+  }
+  if (deferred === "not-active") {
+    log.info(`/dev/mapper/${name} went away`);
+    return "closed";
+  }
+  log.warn(
+    `/dev/mapper/${name} is still in use; the kernel removes it when its last user (a mount) lets go`,
+  );
+  return "deferred";
+}
+
+/** `umount -l` of every mount of /dev/mapper/name, where this process reaches the host's mounts. */
+async function unmountMapping(
+  umount: string,
+  name: string,
+  deps: UnlockDeps,
+): Promise<void> {
+  const { log } = deps;
   const mountinfoPath = deps.mountinfoPath ?? "/proc/self/mountinfo";
   let mountinfo = "";
   try {
@@ -172,33 +207,9 @@ async function releaseMapping(
       );
     else
       log.warn(
-        `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLine(result.stderr) || `umount exit ${result.exitCode}`}`,
+        `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLines(result.stderr) || `umount exit ${result.exitCode}`}`,
       );
   }
-  const closed = await crypt.close(name);
-  if (closed !== "busy") {
-    log.info(
-      closed === "closed"
-        ? `closed /dev/mapper/${name}`
-        : `/dev/mapper/${name} was already gone`,
-    );
-    return "closed";
-  }
-  const deferred = await crypt.close(name, { deferred: true });
-  if (deferred === "busy") {
-    log.warn(
-      `/dev/mapper/${name} is still in use and could not be marked for deferred removal`,
-    );
-    return "busy";
-  }
-  if (deferred === "not-active") {
-    log.info(`/dev/mapper/${name} went away`);
-    return "closed";
-  }
-  log.warn(
-    `/dev/mapper/${name} is still in use; the kernel removes it when its last user (a mount) lets go`,
-  );
-  return "deferred";
 }
 
 /** A mapping of this name that is not a LUKS disk (LVM, plain dm-crypt) is someone else's. */
@@ -208,11 +219,6 @@ function refuseForeignMapping(name: string, type: string): void {
       `/dev/mapper/${name} exists but is not a LUKS mapping (type ${type}); not touching it: give this changer another luks.mapper`,
     );
   }
-}
-
-function lastLine(text: string): string {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").trim().slice(0, 300);
 }
 
 /** Why root may not trust mountPoint's path (its parent's chain), or undefined. */
