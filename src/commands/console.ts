@@ -6,7 +6,7 @@
 // protocol path, by unlock (udev) or by automap (autofs): see test/commands/protocol-imports.
 import { type ConsolaInstance, createConsola, type LogObject } from "consola";
 import { formatWithOptions } from "node:util";
-import { type Log, logText } from "../log.ts";
+import { type Log, logText, tee } from "../log.ts";
 
 const LABELS: Record<string, string> = {
   fatal: "error: ",
@@ -59,19 +59,5 @@ export function teeToConsole(
   minimum: "debug" | "info" | "warn" = "warn",
   out: ConsolaInstance = ui(),
 ): Log {
-  const order = ["debug", "info", "warn", "error"];
-  const shown = (at: string) => order.indexOf(at) >= order.indexOf(minimum);
-  const echo = (at: "debug" | "info" | "warn" | "error", m: string) => {
-    if (shown(at)) out[at](m);
-  };
-  return {
-    debug: (m) => (log.debug(m), echo("debug", m)),
-    info: (m) => (log.info(m), echo("info", m)),
-    warn: (m) => (log.warn(m), echo("warn", m)),
-    error: (m) => (log.error(m), echo("error", m)),
-    get failure() {
-      return log.failure;
-    },
-    close: () => log.close(),
-  };
+  return tee(log, minimum, (at, message) => out[at](message));
 }
