@@ -4,9 +4,11 @@
 // something holds it) is cleaned up before the new disk is opened under the same name.
 // Reachable from udev: nothing here may need bun:ffi or mount syscalls of its own.
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { AppError, describeErrno } from "../errors.ts";
 import type { Log } from "../log.ts";
+import { untrustedComponent } from "../state/safe-fs.ts";
 import type { Exec } from "../system/exec.ts";
 import { type Cryptsetup, cryptsetup } from "./cryptsetup.ts";
 import { isBlockDevice, sameBlockDevice } from "./device.ts";
@@ -152,6 +154,15 @@ async function releaseMapping(
       );
       continue;
     }
+    // umount(8) resolves the path again: a directory on the way that someone else may change
+    // could turn it into another mount point. Detaching the outer mount takes its submounts too.
+    const why = pathRisk(mount.mountPoint);
+    if (why) {
+      log.warn(
+        `not unmounting ${mount.mountPoint}: ${why}, so its path could lead elsewhere by the time umount runs; autofs expiry or umount -l ${mount.mountPoint} as root (after checking it) releases it`,
+      );
+      continue;
+    }
     const result = await deps.exec([umount, "-l", "--", mount.mountPoint], {
       timeoutMs: UMOUNT_TIMEOUT_MS,
     });
@@ -202,4 +213,13 @@ function refuseForeignMapping(name: string, type: string): void {
 function lastLine(text: string): string {
   const lines = text.trim().split("\n");
   return (lines[lines.length - 1] ?? "").trim().slice(0, 300);
+}
+
+/** Why root may not trust mountPoint's path (its parent's chain), or undefined. */
+function pathRisk(mountPoint: string): string | undefined {
+  try {
+    return untrustedComponent(dirname(mountPoint));
+  } catch (error) {
+    return `its path cannot be checked (${describeErrno(error)})`;
+  }
 }

@@ -15,7 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChangerContext } from "../../src/changer/context.ts";
-import { refreshReport } from "../../src/commands/refresh.ts";
+import { refreshReport } from "../../src/bacula/refresh-report.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { nullLog } from "../../src/log.ts";
 import { labelWarning } from "../../src/bacula/report.ts";
