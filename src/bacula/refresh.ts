@@ -14,6 +14,7 @@ import {
 import type { ChangerContext } from "../changer/context.ts";
 import { noteMagazines } from "../changer/known-magazines.ts";
 import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
+import { noteWaitsFromStorage } from "./waiting.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
 import { errnoCode, StateCorruptError } from "../errors.ts";
@@ -106,8 +107,10 @@ export async function refreshBacula(
   const { config, log } = ctx;
   // refresh.json is replaced atomically, so reading it without the lock sees a whole version. A
   // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
-  if (options.ifPending && !readState(ctx).pending)
+  if (options.ifPending && !readState(ctx).pending) {
+    await noteWaitsFromStorage(ctx);
     return idle("no Bacula update is pending", []);
+  }
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
   if (!plan)
     return idle(

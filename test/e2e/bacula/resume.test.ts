@@ -141,6 +141,9 @@ storage = "${NAME}"
 pool = "${bacula.names.pool}"
 drive = 0
 timeout = 120
+
+[notify]
+command = ["/bin/true"]
 `,
       { mode: 0o644 },
     );
@@ -191,6 +194,11 @@ timeout = 120
       (d.wantedVolume ?? "").startsWith(`${NAME}_0002_`),
     );
     expect(blocked.jobs.map((j) => j.jobid)).toEqual([restore]);
+    // The SD asked for no load (the catalog says the volume is not in the changer): the timer's
+    // retry, with nothing pending, reads the SD and queues the wait for the operator.
+    expect(events().filter((e) => e.kind === "volume-needed")).toEqual([]);
+    const timer = await magchangerOk(["refresh", "-c", conf, "--if-pending"]);
+    expect(timer.stdout).toBe("nothing to do: no Bacula update is pending\n");
     // Another refresh while the wrong disk is in: the job is not touched, the wait is told once.
     const idle = await magchangerOk(
       ["refresh", "-c", conf, "--force"],
