@@ -12,6 +12,9 @@ import {
   type WaitingDevice,
 } from "./catalog.ts";
 import type { ChangerContext } from "../changer/context.ts";
+import { noteMagazines } from "../changer/known-magazines.ts";
+import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
+import { noteWaitsFromStorage } from "./waiting.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
 import { errnoCode, StateCorruptError } from "../errors.ts";
@@ -50,8 +53,10 @@ export interface RefreshOutcome {
   commands: string[];
   /** Volumes in the changer that Bacula's catalog does not know (not labeled). */
   unlabeled: string[];
-  /** Devices the storage daemon shows BLOCKED waiting for a volume. */
+  /** Devices the storage daemon shows BLOCKED waiting for a volume, and not resumed. */
   waiting: WaitingDevice[];
+  /** Mounts sent for drives blocked waiting for a volume now in the changer (resume.ts). */
+  resumed: ResumeMount[];
 }
 
 function statePath(ctx: Pick<ChangerContext, "config">): string {
@@ -99,21 +104,32 @@ export async function refreshBacula(
 ): Promise<RefreshOutcome> {
   // refresh.json is replaced atomically, so reading it without the lock sees a whole version. A
   // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
-  if (options.ifPending && !readState(ctx).pending)
+  if (options.ifPending && !readState(ctx).pending) {
+    await noteWaitsFromStorage(ctx);
     return idle("no Bacula update is pending", []);
+  }
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
   if (!plan)
     return idle(
       "Bacula already has the current view",
       readState(ctx).unlabeled ?? [],
     );
-  const { commands, known, waiting, ms } = await tellBacula(ctx, plan);
+  const { commands, known, waiting, ms, output } = await tellBacula(ctx, plan);
   const unlabeled = plan.present
     .map((v) => v.barcode)
     .filter((b) => !known.has(b));
+  // Before the pending mark is cleared: a failed mount is retried by the next refresh.
+  const resumed = await resumeAfterUpdate(ctx, output, plan.present);
   await withLock(ctx, () => recordTold(ctx, plan, unlabeled));
   ctx.log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
-  return { ran: true, reason: plan.reason, commands, unlabeled, waiting };
+  return {
+    ran: true,
+    reason: plan.reason,
+    commands,
+    unlabeled,
+    waiting: waiting.filter((w) => !resumed.some((r) => r.drive === w.drive)),
+    resumed,
+  };
 }
 
 /** `update slots`, the catalog's volumes, then `label barcodes` for the blank ones it lacks. */
@@ -148,6 +164,7 @@ async function tellBacula(ctx: ChangerContext, plan: Plan) {
     known: second ? listedVolumes(second.output) : listed,
     waiting: blockedDevices(first.output),
     ms: first.ms + (second?.ms ?? 0),
+    output: first.output,
   };
 }
 
@@ -209,6 +226,7 @@ function idle(reason: string, unlabeled: string[]): RefreshOutcome {
     commands: [],
     unlabeled,
     waiting: [],
+    resumed: [],
   };
 }
 
@@ -226,6 +244,7 @@ async function planUpdate(
   force: boolean,
 ): Promise<Plan | undefined> {
   const view = await scanChanger(ctx);
+  noteMagazines(ctx, view);
   const digest = createHash("sha256").update(formatList(view)).digest("hex");
   const state = readState(ctx);
   const present: Plan["present"] = [];
