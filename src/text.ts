@@ -35,3 +35,8 @@ export function formatBytes(bytes: number): string {
   }
   return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
+
+/** The last lines of a tool's output for a one-line message: "line | line", at most 300 chars. */
+export function lastLines(text: string, count = 1): string {
+  return text.trim().split("\n").slice(-count).join(" | ").trim().slice(0, 300);
+}

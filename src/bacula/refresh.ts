@@ -14,6 +14,7 @@ import {
 import type { ChangerContext } from "../changer/context.ts";
 import { noteMagazines } from "../changer/known-magazines.ts";
 import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
+import { noteWaitsFromStorage } from "./waiting.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
 import { errnoCode, StateCorruptError } from "../errors.ts";
@@ -50,14 +51,12 @@ export interface RefreshOutcome {
   ran: boolean;
   reason: string;
   commands: string[];
-  labeled: number[];
   /** Volumes in the changer that Bacula's catalog does not know (not labeled). */
   unlabeled: string[];
   /** Devices the storage daemon shows BLOCKED waiting for a volume, and not resumed. */
   waiting: WaitingDevice[];
   /** Mounts sent for drives blocked waiting for a volume now in the changer (resume.ts). */
   resumed: ResumeMount[];
-  ms: number;
 }
 
 function statePath(ctx: Pick<ChangerContext, "config">): string {
@@ -103,17 +102,39 @@ export async function refreshBacula(
   ctx: ChangerContext,
   options: RefreshOptions,
 ): Promise<RefreshOutcome> {
-  const { config, log } = ctx;
   // refresh.json is replaced atomically, so reading it without the lock sees a whole version. A
   // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
-  if (options.ifPending && !readState(ctx).pending)
+  if (options.ifPending && !readState(ctx).pending) {
+    await noteWaitsFromStorage(ctx);
     return idle("no Bacula update is pending", []);
+  }
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
   if (!plan)
     return idle(
       "Bacula already has the current view",
       readState(ctx).unlabeled ?? [],
     );
+  const { commands, known, waiting, ms, output } = await tellBacula(ctx, plan);
+  const unlabeled = plan.present
+    .map((v) => v.barcode)
+    .filter((b) => !known.has(b));
+  // Before the pending mark is cleared: a failed mount is retried by the next refresh.
+  const resumed = await resumeAfterUpdate(ctx, output, plan.present);
+  await withLock(ctx, () => recordTold(ctx, plan, unlabeled));
+  ctx.log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
+  return {
+    ran: true,
+    reason: plan.reason,
+    commands,
+    unlabeled,
+    waiting: waiting.filter((w) => !resumed.some((r) => r.drive === w.drive)),
+    resumed,
+  };
+}
+
+/** `update slots`, the catalog's volumes, then `label barcodes` for the blank ones it lacks. */
+async function tellBacula(ctx: ChangerContext, plan: Plan) {
+  const { config, log } = ctx;
   const storage = quoteName(config.bacula.storage ?? config.name);
   const drive = config.bacula.drive;
   const pool = config.bacula.pool;
@@ -131,37 +152,19 @@ export async function refreshBacula(
     ],
     ctx.sys.exec,
   );
+  const listed = listedVolumes(first.output);
   const label = plan.present
-    .filter(
-      (v) =>
-        !listedVolumes(first.output).has(v.barcode) &&
-        plan.blank.has(v.barcode),
-    )
+    .filter((v) => !listed.has(v.barcode) && plan.blank.has(v.barcode))
     .map((v) => v.slot);
   const labeling =
     pool && label.length > 0 ? labelCommands(storage, pool, drive, label) : [];
   const second = labeling.length ? await labelSlots(ctx, labeling) : undefined;
-  const ms = first.ms + (second?.ms ?? 0);
-  const known = listedVolumes((second ?? first).output);
-  const commands = [update, ...labeling];
-  const unlabeled = plan.present
-    .map((v) => v.barcode)
-    .filter((b) => !known.has(b));
-  // Before the pending mark is cleared: a failed mount is retried by the next refresh.
-  const resumed = await resumeAfterUpdate(ctx, first.output, plan.present);
-  await withLock(ctx, () => recordTold(ctx, plan, unlabeled));
-  log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
-    ran: true,
-    reason: plan.reason,
-    commands,
-    labeled: labeling.length ? label : [],
-    unlabeled,
-    waiting: blockedDevices(first.output).filter(
-      (w) => !resumed.some((r) => r.drive === w.drive),
-    ),
-    resumed,
-    ms,
+    commands: [update, ...labeling],
+    known: second ? listedVolumes(second.output) : listed,
+    waiting: blockedDevices(first.output),
+    ms: first.ms + (second?.ms ?? 0),
+    output: first.output,
   };
 }
 
@@ -221,11 +224,9 @@ function idle(reason: string, unlabeled: string[]): RefreshOutcome {
     ran: false,
     reason,
     commands: [],
-    labeled: [],
     unlabeled,
     waiting: [],
     resumed: [],
-    ms: 0,
   };
 }
 

@@ -19,7 +19,7 @@ import type { ChangerEvent, EventMagazine } from "../events/types.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readRegistry } from "../state/registry.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
-import type { DriveStatus } from "./sd-status.ts";
+import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
 
 /** A failed load's event and the SD's block that follows it are one wait. */
 const SAME_WAIT_MS = 60 * 60 * 1000;
@@ -184,6 +184,28 @@ export function noteWaitingVolumes(
   } catch (error) {
     ctx.log.warn(
       `cannot record the volumes Bacula waits for: ${(error as Error).message}`,
+    );
+  }
+}
+
+/**
+ * The timer's `refresh --if-pending` with nothing pending: a job that began waiting for a disk in
+ * the drawer since the last refresh is told within one timer period. One bounded bconsole call
+ * (`status storage`), no bay scanned (attached or not comes from magazines.json), no lock; only
+ * when a [notify] command would tell someone. A failure is logged: the timer's work is the retry.
+ */
+export async function noteWaitsFromStorage(ctx: ChangerContext): Promise<void> {
+  if (
+    !ctx.config.notify?.command.length ||
+    ctx.config.legacy?.bconsole_disabled
+  )
+    return;
+  try {
+    const status = await readStorageStatus(ctx.config, ctx.sys.exec);
+    noteWaitingVolumes(ctx, waitedVolumes(ctx, status));
+  } catch (error) {
+    ctx.log.warn(
+      `cannot read what the storage daemon waits for: ${(error as Error).message}`,
     );
   }
 }

@@ -26,12 +26,9 @@ import {
   nextMagazineNumber,
   type Registry,
 } from "../state/registry.ts";
-import {
-  isMountPoint,
-  type MagazineStatus,
-  sortEntries,
-} from "../disk/discover.ts";
+import { type MagazineStatus, sortEntries } from "../disk/discover.ts";
 import { type MagazineIdentity, writeIdentity } from "../disk/identity.ts";
+import { isMountPoint } from "../system/mounts.ts";
 import {
   isVchanger08File,
   parseVolumeName,

@@ -4,7 +4,7 @@
 // told, and forgets it once it is no longer so (the disk left, space was freed).
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
-import { isMountPoint, type MagazineStatus } from "../disk/discover.ts";
+import type { MagazineStatus } from "../disk/discover.ts";
 import { magazineRef } from "../disk/magazine-name.ts";
 import { ensureEventsDir, enqueueEvent, eventsDir } from "../events/queue.ts";
 import type { ChangerEvent } from "../events/types.ts";
@@ -12,6 +12,7 @@ import type { Log } from "../log.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readTextIfExists } from "../state/safe-fs.ts";
 import { filesystemSpace } from "../system/ext4.ts";
+import { isMountPoint } from "../system/mounts.ts";
 import type { System } from "../system/system.ts";
 
 interface Noticed {

@@ -32,6 +32,7 @@ import {
   readDrives,
 } from "../state/drives.ts";
 import { registryPath } from "../state/registry.ts";
+import { mountedOn } from "../system/mounts.ts";
 import { IDENTITY_PREFIX } from "../disk/barcode.ts";
 import type { ChangerContext } from "./context.ts";
 import {
@@ -68,7 +69,7 @@ function bayStat(
   try {
     const st = statSync(path, { bigint: true });
     const parent = statSync(dirname(path), { bigint: true });
-    return { st, mounted: parent.dev !== st.dev || parent.ino === st.ino };
+    return { st, mounted: mountedOn(st, parent) };
   } catch {
     return undefined;
   }

@@ -25,7 +25,6 @@ import {
   syncDriveLinks,
   withLock,
 } from "./operations.ts";
-import { recordVolumeNeeded } from "./volume-needed.ts";
 
 function emptySlot(slot: number, why: string): AppError {
   // Bareos retries a load whose output contains exactly this phrase.
@@ -77,7 +76,13 @@ export async function loadSlot(
       ctx.sys,
     );
     const number = found.magazineNumber;
-    if (!mountPoint) recordVolumeNeeded(ctx, entry, number);
+    // Loaded only here: loaded, list and a successful load pay nothing for the record.
+    if (!mountPoint)
+      (await import("./volume-needed.ts")).recordVolumeNeeded(
+        ctx,
+        entry,
+        number,
+      );
     if (!mountPoint)
       throw emptySlot(
         slot,

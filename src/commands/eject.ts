@@ -1,53 +1,71 @@
 // `magchanger eject -c CONF [BAY|NAME] [--wait SECONDS]`: make a disk safe to pull.
-import { defineCommand } from "citty";
+import { ejectAsRoot } from "../bacula/eject-run.ts";
 import { UsageError } from "../errors.ts";
-import { runEject } from "../unlock/eject-run.ts";
-import { runCli } from "./cli.ts";
+import { defineCommand } from "./cli.ts";
 import { writeStdout } from "./context.ts";
 
-const EXIT_STATUS =
-  "Exit status: 0 safe to unplug; 1 failed; 2 usage; 3 config; 4 changer busy; 8 a tool (umount, cryptsetup, bconsole) failed; 10 the disk is in use (a job reads or writes one of its volumes, or a file is open on it): nothing was changed, try later or pass --wait.";
+export interface EjectCommandOptions {
+  config: string;
+  /** A bay number or path, or a magazine's name; default: the one bay holding a magazine. */
+  target: string | undefined;
+  /** How long to wait for a job using the disk to end (0: refuse at once). */
+  waitSeconds: number;
+}
 
-const command = defineCommand({
-  meta: {
-    name: "eject",
-    description:
-      "make the disk in a bay safe to unplug: refuse while Bacula uses it, unload its volumes, unmount, close LUKS, update slots",
-  },
-  args: {
+export async function runEject(opts: EjectCommandOptions): Promise<void> {
+  const result = await ejectAsRoot(opts);
+  writeStdout(result.lines.map((l) => `${l}\n`).join(""));
+}
+
+function waitArg(value: string): number {
+  if (!/^\d{1,6}$/.test(value))
+    throw new UsageError(
+      `eject: --wait must be whole seconds 0..999999, got "${value.slice(0, 40)}"`,
+    );
+  return Number(value);
+}
+
+export const command = defineCommand({
+  name: "eject",
+  summary:
+    "Make the disk in a bay safe to unplug (as root): refuse while Bacula uses it, unload its volumes, unmount, close LUKS, update slots.",
+  options: {
     config: {
       type: "string",
-      alias: "c",
+      short: "c",
+      value: "CONF",
       description: "the changer's config file",
       required: true,
     },
-    target: {
-      type: "positional",
-      required: false,
+    wait: {
+      type: "string",
+      value: "SECONDS",
+      default: "0",
+      description:
+        "wait up to SECONDS for a job using the disk to end; 0 refuses at once",
+    },
+  },
+  positionals: [
+    {
+      name: "BAY|NAME",
+      optional: true,
       description:
         "bay number or path, or the magazine's name (default: the one bay holding a magazine)",
     },
-    wait: {
-      type: "string",
-      description:
-        "wait up to SECONDS for a job using the disk to end (default 0: refuse at once)",
-    },
-  },
-  async run({ args }) {
-    const wait = args.wait ?? "0";
-    if (!/^\d{1,6}$/.test(wait))
-      throw new UsageError(
-        `--wait must be whole seconds 0..999999, got "${wait}"`,
-      );
-    const result = await runEject({
-      config: args.config,
-      target: args.target,
-      waitSeconds: Number(wait),
-    });
-    writeStdout(result.lines.map((l) => `${l}\n`).join(""));
-  },
+  ],
+  exitStatus: [
+    [0, "safe to unplug"],
+    1,
+    2,
+    3,
+    4,
+    [8, "a tool (umount, cryptsetup, bconsole) failed"],
+    10,
+  ],
+  run: ({ options, positionals: [target] }) =>
+    runEject({
+      config: options.config,
+      target,
+      waitSeconds: waitArg(options.wait),
+    }),
 });
-
-export async function main(args: string[]): Promise<void> {
-  await runCli(command, args, EXIT_STATUS);
-}

@@ -21,16 +21,11 @@ export interface InstallPaths {
   dirMain: string;
 }
 
-/** The changer's file name in the config dir: /etc/magchanger/CHANGER.toml -> CHANGER. */
-export function changerFileName(configPath: string): string {
-  return configStem(configPath);
-}
-
 export function installPaths(name: string, configPath: string): InstallPaths {
   return {
     udevRule: `/etc/udev/rules.d/90-magchanger-${name}.rules`,
     autofsMaster: `/etc/auto.master.d/magchanger-${name}.autofs`,
-    autofsMap: `/etc/auto.${changerFileName(configPath)}`,
+    autofsMap: `/etc/auto.${configStem(configPath)}`,
     sdStanza: `/etc/bacula/magchanger-${name}-sd.conf`,
     sdMain: "/etc/bacula/bacula-sd.conf",
     dirStanza: `/etc/bacula/magchanger-${name}-dir.conf`,

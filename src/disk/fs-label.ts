@@ -20,7 +20,9 @@ export async function filesystemLabel(
   if (!entry?.source.startsWith("/dev/")) return undefined;
   try {
     const result = await sys.exec(
-      [blkid, "-o", "value", "-s", "LABEL", "--", entry.source],
+      // -p: probe the device itself; the cache (/run/blkid) can hold a reused loop
+      // device's old label.
+      [blkid, "-p", "-o", "value", "-s", "LABEL", "--", entry.source],
       { timeoutMs: 10_000 },
     );
     const label = result.exitCode === 0 ? result.stdout.trim() : "";

@@ -25,11 +25,8 @@ import {
   openOwnedDirectory,
   refuseUntrustedLinks,
 } from "../state/owned-dir.ts";
-import {
-  openAppendNoFollow,
-  unsafe,
-  untrustedComponent,
-} from "../state/safe-fs.ts";
+import { openAppendNoFollow } from "../state/safe-create.ts";
+import { unsafe, untrustedComponent } from "../state/safe-fs.ts";
 
 export const BACKUP_SUFFIX = ".magchanger-bak";
 

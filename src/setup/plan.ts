@@ -1,11 +1,15 @@
 // Everything setup installs, as plain data: the printed form and --write both walk this list.
 import { notifyNotes } from "./notify.ts";
 import { dirname } from "node:path";
-import type { Config } from "../config/schema.ts";
 import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
 import { autofsMasterEntry } from "./autofs.ts";
 import { dirStanza, includeLine, PLACEHOLDER, sdStanza } from "./bacula.ts";
-import { autofsBay, installPaths } from "../config/layout.ts";
+import {
+  autofsBay,
+  type InstallPaths,
+  installPaths,
+} from "../config/layout.ts";
+import type { Config } from "../config/schema.ts";
 import {
   REFRESH_SERVICE_PATH,
   REFRESH_TIMER_PATH,
@@ -68,113 +72,133 @@ export interface SetupPlan {
 export const KEY_BYTES = 4096;
 
 export function planSetup(o: GenerateOptions): SetupPlan {
-  const { config } = o;
-  const paths = installPaths(config.name, o.configPath);
-  const runAs: Owner = { user: config.user, group: config.group };
-  const pieces: Piece[] = [];
+  const paths = installPaths(o.config.name, o.configPath);
   const notes: string[] = [];
+  const pieces: Piece[] = [
+    {
+      kind: "file",
+      path: paths.udevRule,
+      content: udevRule(o),
+      mode: 0o644,
+      what: "udev rule: unlock LUKS disks on attach, close them on removal",
+    },
+    ...autofsPieces(o, paths, notes),
+    ...refreshPieces(o, notes),
+    ...baculaPieces(o, paths),
+    ...statePieces(o.config),
+  ];
+  notes.push(...notifyNotes(o.config, o.configPath));
+  notes.push(...nextSteps(o, paths.dirStanza, paths.sdMain));
+  return { pieces, notes };
+}
 
-  pieces.push({
-    kind: "file",
-    path: paths.udevRule,
-    content: udevRule(o),
-    mode: 0o644,
-    what: "udev rule: unlock LUKS disks on attach, close them on removal",
-  });
-
+/** The autofs master entry and program map, when a bay's path ends in automap.key. */
+function autofsPieces(
+  o: GenerateOptions,
+  paths: InstallPaths,
+  notes: string[],
+): Piece[] {
   const master = autofsMasterEntry(o);
-  if (master) {
-    pieces.push({
+  if (!master) {
+    notes.push(
+      `no [[magazine]] path ends in /${o.config.automap.key} (automap.key), so no autofs map was generated: mount the magazines yourself, or add a bay such as path = "/mnt/${o.config.name}/${o.config.automap.key}"`,
+    );
+    return [];
+  }
+  return [
+    {
       kind: "file",
       path: paths.autofsMaster,
       content: master,
       mode: 0o644,
       what: "autofs master map entry",
-    });
-    pieces.push({
+    },
+    {
       kind: "symlink",
       path: paths.autofsMap,
       target: o.binary,
       what: "autofs program map (magchanger automap)",
-    });
-  } else {
-    notes.push(
-      `no [[magazine]] path ends in /${config.automap.key} (automap.key), so no autofs map was generated: mount the magazines yourself, or add a bay such as path = "/mnt/${config.name}/${config.automap.key}"`,
-    );
-  }
+    },
+  ];
+}
 
-  pieces.push(...refreshPieces(o, notes));
-  notes.push(...notifyNotes(config, o.configPath));
-
-  pieces.push({
-    kind: "file",
-    path: paths.sdStanza,
-    content: sdStanza(o),
-    mode: 0o644,
-    what: "storage daemon: Autochanger and Device resources",
-  });
-  pieces.push({
-    kind: "include",
-    path: paths.sdMain,
-    line: includeLine(paths.sdStanza),
-    comment: `# magchanger changer "${config.name}" (added by magchanger setup)`,
-    what: "storage daemon config: include the stanza",
-  });
+/** The storage daemon's and the Director's stanzas, and the include line of each. */
+function baculaPieces(o: GenerateOptions, paths: InstallPaths): Piece[] {
+  const comment = `# magchanger changer "${o.config.name}" (added by magchanger setup)`;
   const sdHint = `the Password of the Director resource in ${paths.sdMain} on the storage daemon's host`;
-  // The Director's copy holds the SD password once filled in: readable by root and bacula only.
-  pieces.push({
-    kind: "file",
-    path: paths.dirStanza,
-    content: dirStanza(o, sdHint),
-    mode: 0o640,
-    group: "bacula",
-    what: "Director: Storage resource",
-  });
-  pieces.push({
-    kind: "include",
-    path: paths.dirMain,
-    line: includeLine(paths.dirStanza),
-    comment: `# magchanger changer "${config.name}" (added by magchanger setup)`,
-    what: "Director config: include the stanza",
-  });
+  return [
+    {
+      kind: "file",
+      path: paths.sdStanza,
+      content: sdStanza(o),
+      mode: 0o644,
+      what: "storage daemon: Autochanger and Device resources",
+    },
+    {
+      kind: "include",
+      path: paths.sdMain,
+      line: includeLine(paths.sdStanza),
+      comment,
+      what: "storage daemon config: include the stanza",
+    },
+    // The Director's copy holds the SD password once filled in: readable by root and bacula only.
+    {
+      kind: "file",
+      path: paths.dirStanza,
+      content: dirStanza(o, sdHint),
+      mode: 0o640,
+      group: "bacula",
+      what: "Director: Storage resource",
+    },
+    {
+      kind: "include",
+      path: paths.dirMain,
+      line: includeLine(paths.dirStanza),
+      comment,
+      what: "Director config: include the stanza",
+    },
+  ];
+}
 
-  pieces.push({
-    kind: "dir",
-    path: dirname(config.luks.key_file),
-    mode: 0o755,
-    what: "config and key directory",
-  });
-  pieces.push({
-    kind: "keyfile",
-    path: config.luks.key_file,
-    bytes: KEY_BYTES,
-    what: "LUKS key file (created only when missing)",
-  });
-  pieces.push({
-    kind: "dir",
-    path: config.work_dir,
-    mode: 0o750,
-    owner: runAs,
-    claim: true,
-    what: "work dir: drive links, slot registry, lock",
-  });
-  pieces.push({
-    kind: "dir",
-    path: dirname(config.log_file),
-    mode: 0o750,
-    owner: runAs,
-    what: "log directory (its owner is set only when setup creates it)",
-  });
-  pieces.push({
-    kind: "touch",
-    path: config.log_file,
-    mode: 0o640,
-    owner: runAs,
-    what: "changer log (owned by the run-as user, appended to by root helpers)",
-  });
-
-  notes.push(...nextSteps(o, paths.dirStanza, paths.sdMain));
-  return { pieces, notes };
+/** The key, the work dir and the log, the last two the run-as user's. */
+function statePieces(config: Config): Piece[] {
+  const runAs: Owner = { user: config.user, group: config.group };
+  return [
+    {
+      kind: "dir",
+      path: dirname(config.luks.key_file),
+      mode: 0o755,
+      what: "config and key directory",
+    },
+    {
+      kind: "keyfile",
+      path: config.luks.key_file,
+      bytes: KEY_BYTES,
+      what: "LUKS key file (created only when missing)",
+    },
+    {
+      kind: "dir",
+      path: config.work_dir,
+      mode: 0o750,
+      owner: runAs,
+      claim: true,
+      what: "work dir: drive links, slot registry, lock",
+    },
+    {
+      kind: "dir",
+      path: dirname(config.log_file),
+      mode: 0o750,
+      owner: runAs,
+      what: "log directory (its owner is set only when setup creates it)",
+    },
+    {
+      kind: "touch",
+      path: config.log_file,
+      mode: 0o640,
+      owner: runAs,
+      what: "changer log (owned by the run-as user, appended to by root helpers)",
+    },
+  ];
 }
 
 /** The refresh units unlock queues and the timer's retry; the templates are shared by every changer. */

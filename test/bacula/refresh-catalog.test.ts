@@ -15,7 +15,7 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChangerContext } from "../../src/changer/context.ts";
-import { refreshReport } from "../../src/commands/refresh.ts";
+import { refreshReport } from "../../src/bacula/refresh-report.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { nullLog } from "../../src/log.ts";
 import { labelWarning } from "../../src/bacula/report.ts";
@@ -99,7 +99,7 @@ describe("refresh and the catalog", () => {
         // Bacula 9.6.7 garbles a spaced pool name after a command's first volume.
         'label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=2\nyes\nlabel barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=3\nyes\nlist volumes\nquit\n',
     );
-    expect(outcome).toMatchObject({ labeled: [2, 3], unlabeled: [] });
+    expect(outcome.unlabeled).toEqual([]);
     expect(refreshReport(ctx, outcome)).toBe(
       'Bacula updated (the volumes in the changer changed): update slots storage="usb-sd" drive=1; label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=2; label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=3\n',
     );
@@ -142,7 +142,10 @@ describe("refresh and the catalog", () => {
     writeFileSync(join(dir, "bay", "c_0001_0003"), "someone else's label");
     const ctx = context({ pool: "P" });
     expect(await refreshBacula(ctx, { force: false })).toMatchObject({
-      labeled: [1, 2],
+      commands: [
+        'update slots storage="c" drive=0',
+        'label barcodes storage="c" pool="P" drive=0 slots=1-2',
+      ],
       unlabeled: ["c_0001_0003"],
     });
     const again = await refreshBacula(ctx, { force: false });
@@ -157,7 +160,13 @@ describe("refresh and the catalog", () => {
     const forced = await refreshBacula(context({ pool: "P" }), {
       force: true,
     });
-    expect(forced).toMatchObject({ labeled: [1, 2, 3], unlabeled: [] });
+    expect(forced).toMatchObject({
+      commands: [
+        'update slots storage="c" drive=0',
+        'label barcodes storage="c" pool="P" drive=0 slots=1-3',
+      ],
+      unlabeled: [],
+    });
   });
 
   test("a Pool the Director lacks fails before label barcodes, with the fix", async () => {
@@ -172,19 +181,34 @@ describe("refresh and the catalog", () => {
     expect(stdin()).not.toContain("label barcodes");
   });
 
-  test("a job BLOCKED waiting for a volume: refresh says to mount the drive", async () => {
+  const blocked = (volume: string) =>
     fakeDirector(`grep -q '^status storage' <<<"$in" && cat <<'X'
 Device File: "c-drive0" (/var/lib/magchanger/c/drive0) is not open.
    Drive 0 is not loaded.
 Device File: "c-drive1" (/var/lib/magchanger/c/drive1) is not open.
-    Device is BLOCKED waiting for mount of volume "c_0001_0002",
+    Device is BLOCKED waiting for mount of volume "${volume}",
        Pool:        Offsite
 X`);
+
+  test("a job BLOCKED waiting for a volume now in the changer: refresh mounts the drive (resume)", async () => {
+    blocked("c_0001_0002");
     const ctx = context({ pool: "Offsite" });
     const outcome = await refreshBacula(ctx, { force: false });
     expect(refreshReport(ctx, outcome).split("\n").slice(1)).toEqual([
-      'a job is waiting for volume "c_0001_0002" on drive 1: once its disk is in, run `mount storage="c" drive=1` in bconsole (update slots alone does not wake it)',
+      'resumed drive 1: a job waited for volume "c_0001_0002" (slot 2): mount storage="c" drive=1 slot=2',
       "",
     ]);
+    expect(stdin()).toContain('mount storage="c" drive=1 slot=2\n');
+  });
+
+  test("a job BLOCKED waiting for a volume not in the changer: refresh says to mount the drive once its disk is in", async () => {
+    blocked("c_0009_0001");
+    const ctx = context({ pool: "Offsite" });
+    const outcome = await refreshBacula(ctx, { force: false });
+    expect(refreshReport(ctx, outcome).split("\n").slice(1)).toEqual([
+      'a job is waiting for volume "c_0009_0001" on drive 1: once its disk is in, run `mount storage="c" drive=1` in bconsole (update slots alone does not wake it)',
+      "",
+    ]);
+    expect(stdin()).not.toContain("mount storage");
   });
 });

@@ -15,6 +15,7 @@ import {
   existsSync,
   mkdirSync,
   mkdtempSync,
+  readdirSync,
   readFileSync,
   rmSync,
   writeFileSync,
@@ -29,6 +30,7 @@ import { initMagazine } from "../../src/changer/init.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { ToolError } from "../../src/errors.ts";
 import { nullLog } from "../../src/log.ts";
+import { acquireLock } from "../../src/state/lock.ts";
 import { realSystem } from "../../src/system/system.ts";
 
 const REPO = join(import.meta.dir, "..", "..");
@@ -143,8 +145,9 @@ case "$session" in *"status storage"*) cat ${dir}/sd-status ;; esac
   return path;
 }
 
-function rawConfig(timeout = 5) {
+function rawConfig(timeout = 5, extra: Record<string, unknown> = {}) {
   return {
+    ...extra,
     name: "c",
     work_dir: join(dir, "work"),
     log_level: "off",
@@ -158,8 +161,11 @@ function rawConfig(timeout = 5) {
   };
 }
 
-function context(timeout = 5): ChangerContext {
-  const config = validateConfig(rawConfig(timeout), "test.toml");
+function context(
+  timeout = 5,
+  extra: Record<string, unknown> = {},
+): ChangerContext {
+  const config = validateConfig(rawConfig(timeout, extra), "test.toml");
   return { config, log: nullLog, sys: realSystem(config.tools) };
 }
 
@@ -273,5 +279,44 @@ await refreshBacula({ config, log: nullLog, sys: realSystem(config.tools) }, { f
     sdSays("reading");
     await refreshBacula(context(), { force: true });
     expect(mounts()).toHaveLength(2);
+  });
+
+  test("the timer's --if-pending with nothing pending and [notify] set: tells a wait for a disk in the drawer once, touching neither bays nor lock", async () => {
+    const notify = { notify: { command: ["/bin/true"] } };
+    await refreshBacula(context(5, notify), { force: false });
+    rmSync(join(dir, "bay"), { recursive: true }); // the disk went to the drawer
+    mkdirSync(join(dir, "bay"));
+    await refreshBacula(context(5, notify), { force: false });
+    sdSays("blocked-mount");
+    const before = sessions().length;
+    const lock = acquireLock(join(dir, "work"), 1, "c");
+    try {
+      for (let i = 0; i < 2; i++)
+        expect(
+          await refreshBacula(context(5, notify), {
+            force: false,
+            ifPending: true,
+          }),
+        ).toMatchObject({ ran: false, reason: "no Bacula update is pending" });
+    } finally {
+      lock.release();
+    }
+    expect(
+      sessions()
+        .slice(before)
+        .map((s) => s.split("\n")[0]),
+    ).toEqual(['status storage="c"', 'status storage="c"']);
+    const needed = readdirSync(join(dir, "work", "events"))
+      .filter((f) => f.endsWith(".json"))
+      .map((f) =>
+        JSON.parse(readFileSync(join(dir, "work", "events", f), "utf8")),
+      )
+      .filter((e) => e.kind === "volume-needed");
+    expect(needed).toMatchObject([
+      { volume: "c_0001_0002", slot: 2, magazine: { number: 1 } },
+    ]);
+    // Without [notify] nobody would be told: the timer then runs no bconsole at all.
+    await refreshBacula(context(), { force: false, ifPending: true });
+    expect(sessions().length).toBe(before + 2);
   });
 });

@@ -82,7 +82,7 @@ describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
     for (const [name, why] of [
       ["12", "needs at least one letter"],
       ['Mon"day', "may hold only letters"],
-      ["", "must be 1..32 characters"],
+      ["x".repeat(33), "must be 1..32 characters"],
     ] as const) {
       const r = await magazine("init", "1", "--name", name);
       expectFailure(

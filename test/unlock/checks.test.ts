@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { AppError, UsageError } from "../../src/errors.ts";
-import { parseStatus } from "../../src/unlock/cryptsetup.ts";
+import { parseStatus } from "../../src/system/cryptsetup.ts";
 import {
   checkDeviceSyntax,
   checkMapperName,

@@ -5,8 +5,8 @@
 import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { generateTree } from "./files.ts";
-import { resolveUser, startBacula } from "./harness.ts";
-import { magchangerBinary, magchangerOk, makeDisk } from "./magchanger.ts";
+import { resolveUser } from "./harness.ts";
+import { magchangerOk, makeDisk, startChangerBacula } from "./magchanger.ts";
 import { Scratch } from "./scratch.ts";
 
 const OUT = join(import.meta.dir, "..", "..", "bacula", "fixtures");
@@ -23,18 +23,12 @@ chownSync(workDir, bu.uid, bu.gid);
 chownSync(logDir, bu.uid, bu.gid);
 generateTree(dataDir, 120 * 1000 * 1000);
 const conf = join(root, `${NAME}.toml`);
-await using bacula = await startBacula({
-  filesetDir: dataDir,
-  names: { storage: NAME },
-  autochanger: {
-    changerCommand: `${magchangerBinary()} changer %c %o %S %a %d`,
-    changerDevice: conf,
-    drives: [join(workDir, "drive0"), join(workDir, "drive1")],
-    maximumChangerWait: 60,
-  },
+await using bacula = await startChangerBacula({
+  name: NAME,
+  conf,
+  workDir,
+  dataDir,
   maximumVolumeBytes: "30M",
-  sdUser: "bacula",
-  sdGroup: "tape",
 });
 writeFileSync(
   conf,

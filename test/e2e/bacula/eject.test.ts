@@ -27,12 +27,12 @@ import { parseStorageStatus } from "../../../src/bacula/sd-status.ts";
 import { skipUnless } from "../../helpers/capabilities.ts";
 import { createFakeTools, type FakeTools } from "../../unlock/fakes.ts";
 import { diffManifests, generateTree, hashTree } from "./files.ts";
-import { type BaculaHarness, resolveUser, startBacula } from "./harness.ts";
+import { type BaculaHarness, resolveUser } from "./harness.ts";
 import {
   CHANGER_SCENARIO,
   type Disk,
   magchanger,
-  magchangerBinary,
+  startChangerBacula,
   magchangerOk,
   makeDisk,
 } from "./magchanger.ts";
@@ -112,18 +112,12 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
     manifest = hashTree(dataDir);
     fakes = createFakeTools(join(root, "fakes"));
     conf = join(root, `${NAME}.toml`);
-    bacula = await startBacula({
-      filesetDir: dataDir,
-      names: { storage: NAME },
-      autochanger: {
-        changerCommand: `${magchangerBinary()} changer %c %o %S %a %d`,
-        changerDevice: conf,
-        drives: [join(workDir, "drive0"), join(workDir, "drive1")],
-        maximumChangerWait: 60,
-      },
+    bacula = await startChangerBacula({
+      name: NAME,
+      conf,
+      workDir,
+      dataDir,
       maximumVolumeBytes: "200M",
-      sdUser: "bacula",
-      sdGroup: "tape",
     });
     writeFileSync(
       conf,
@@ -187,7 +181,7 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
       writeFileSync(
         join(
           import.meta.dir,
-          "../../unlock/fixtures/sd-status-reading-mounted.txt",
+          "../../bacula/fixtures/sd-status-reading-mounted.txt",
         ),
         status,
       );

@@ -1,6 +1,7 @@
 // The compiled magchanger and the real disks it works on, for the Bacula scenarios.
 import { existsSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { type BaculaHarness, startBacula } from "./harness.ts";
 import { describeFailure, runTool, type ToolResult } from "./processes.ts";
 import type { Scratch } from "./scratch.ts";
 import type { Capability } from "../../helpers/capabilities.ts";
@@ -17,6 +18,32 @@ export const CHANGER_SCENARIO: Capability[] = [
   "group:tape",
   "exec-as-user",
 ];
+
+/**
+ * A real Bacula whose storage NAME is a two-drive autochanger run by magchanger on conf
+ * (WORK_DIR/drive0 and drive1), its SD as bacula:tape: the rotation scenarios' setup.
+ */
+export function startChangerBacula(o: {
+  name: string;
+  conf: string;
+  workDir: string;
+  dataDir: string;
+  maximumVolumeBytes: string;
+}): Promise<BaculaHarness> {
+  return startBacula({
+    filesetDir: o.dataDir,
+    names: { storage: o.name },
+    autochanger: {
+      changerCommand: `${magchangerBinary()} changer %c %o %S %a %d`,
+      changerDevice: o.conf,
+      drives: [join(o.workDir, "drive0"), join(o.workDir, "drive1")],
+      maximumChangerWait: 60,
+    },
+    maximumVolumeBytes: o.maximumVolumeBytes,
+    sdUser: "bacula",
+    sdGroup: "tape",
+  });
+}
 
 export async function magchanger(
   args: string[],

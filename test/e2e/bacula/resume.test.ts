@@ -19,12 +19,12 @@ import {
 } from "../../../src/bacula/sd-status.ts";
 import { skipUnless } from "../../helpers/capabilities.ts";
 import { diffManifests, generateTree, hashTree } from "./files.ts";
-import { type BaculaHarness, resolveUser, startBacula } from "./harness.ts";
+import { type BaculaHarness, resolveUser } from "./harness.ts";
 import {
   changerLogLines,
   CHANGER_SCENARIO,
   type Disk,
-  magchangerBinary,
+  startChangerBacula,
   magchangerOk,
   makeDisk,
 } from "./magchanger.ts";
@@ -72,15 +72,17 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
       `no drive blocked as expected:\n${await bacula.bconsole(`status storage="${NAME}"`)}`,
     );
   };
-  /** Every event queued so far, delivered or not, in queue order. */
-  const events = (): {
+  /** Every event queued so far, delivered or not (or only those delivered), in queue order. */
+  const events = (
+    only?: "sent",
+  ): {
     kind: string;
     volume?: string;
     magazine?: { name?: string };
   }[] => {
     const dir = join(workDir, "events");
     const files: [string, string][] = [];
-    for (const sub of [dir, join(dir, "sent")]) {
+    for (const sub of only ? [join(dir, "sent")] : [dir, join(dir, "sent")]) {
       let names: string[] = [];
       try {
         names = readdirSync(sub);
@@ -107,18 +109,12 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
     chownSync(join(root, "log"), owner.uid, owner.gid);
     generateTree(join(dataDir, "full"), 30 * 1000 * 1000);
     conf = join(root, `${NAME}.toml`);
-    bacula = await startBacula({
-      filesetDir: dataDir,
-      names: { storage: NAME },
-      autochanger: {
-        changerCommand: `${magchangerBinary()} changer %c %o %S %a %d`,
-        changerDevice: conf,
-        drives: [join(workDir, "drive0"), join(workDir, "drive1")],
-        maximumChangerWait: 60,
-      },
+    bacula = await startChangerBacula({
+      name: NAME,
+      conf,
+      workDir,
+      dataDir,
       maximumVolumeBytes: VOLUME_BYTES,
-      sdUser: "bacula",
-      sdGroup: "tape",
     });
     writeFileSync(
       conf,
@@ -141,6 +137,9 @@ storage = "${NAME}"
 pool = "${bacula.names.pool}"
 drive = 0
 timeout = 120
+
+[notify]
+command = ["/bin/true"]
 `,
       { mode: 0o644 },
     );
@@ -191,6 +190,18 @@ timeout = 120
       (d.wantedVolume ?? "").startsWith(`${NAME}_0002_`),
     );
     expect(blocked.jobs.map((j) => j.jobid)).toEqual([restore]);
+    // The SD asked for no load (the catalog says the volume is not in the changer): the timer's
+    // retry, with nothing pending, reads the SD, queues the wait for the operator and delivers
+    // it to [notify] (that one event: the refreshes before delivered the rest).
+    expect(events().filter((e) => e.kind === "volume-needed")).toEqual([]);
+    const timer = await magchangerOk(["refresh", "-c", conf, "--if-pending"]);
+    expect(timer.stdout).toBe(
+      "nothing to do: no Bacula update is pending\nnotified: 1 event(s) delivered to [notify]\n",
+    );
+    expect(events("sent").at(-1)).toMatchObject({
+      kind: "volume-needed",
+      volume: blocked.wantedVolume,
+    });
     // Another refresh while the wrong disk is in: the job is not touched, the wait is told once.
     const idle = await magchangerOk(
       ["refresh", "-c", conf, "--force"],

@@ -9,13 +9,13 @@ import { join } from "node:path";
 import { skipUnless } from "../../helpers/capabilities.ts";
 import { CHANGER_TROUBLE } from "./bconsole-output.ts";
 import { diffManifests, generateTree, hashTree } from "./files.ts";
-import { type BaculaHarness, resolveUser, startBacula } from "./harness.ts";
+import { type BaculaHarness, resolveUser } from "./harness.ts";
 import {
   changerInvocations,
   changerLogLines,
   CHANGER_SCENARIO,
   type Disk,
-  magchangerBinary,
+  startChangerBacula,
   magchangerOk,
   makeDisk,
 } from "./magchanger.ts";
@@ -96,18 +96,12 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
     fullManifest = hashTree(dataDir);
 
     conf = join(root, `${NAME}.toml`);
-    bacula = await startBacula({
-      filesetDir: dataDir,
-      names: { storage: NAME },
-      autochanger: {
-        changerCommand: `${magchangerBinary()} changer %c %o %S %a %d`,
-        changerDevice: conf,
-        drives: [join(workDir, "drive0"), join(workDir, "drive1")],
-        maximumChangerWait: 60,
-      },
+    bacula = await startChangerBacula({
+      name: NAME,
+      conf,
+      workDir,
+      dataDir,
       maximumVolumeBytes: VOLUME_BYTES,
-      sdUser: "bacula",
-      sdGroup: "tape",
     });
     writeFileSync(
       conf,

@@ -17,7 +17,7 @@ export function selfArgv(): string[] {
     : [process.execPath, join(import.meta.dir, "..", "main.ts")];
 }
 
-export async function runEject(options: {
+export async function ejectAsRoot(options: {
   config: string;
   target?: string | undefined;
   waitSeconds: number;

@@ -8,17 +8,16 @@
 // refuses while anything holds a file open there: the last word on "in use"); close the LUKS
 // mapping; tell Bacula (refresh: update slots). A race with a job that starts in between ends in
 // "busy" at the unmount, never in a pulled disk under a job.
-import { quoteName, runBconsole } from "../bacula/bconsole.ts";
-import { type DriveStatus, readStorageStatus } from "../bacula/sd-status.ts";
+import { quoteName, runBconsole } from "./bconsole.ts";
+import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { probeAll } from "../disk/discover.ts";
-import { AppError, ToolError } from "../errors.ts";
+import { AppError, DiskBusyError, ToolError } from "../errors.ts";
 import { readDrives, driveLinkPath } from "../state/drives.ts";
-import { readMountInfo } from "../system/mounts.ts";
-import { cryptsetup } from "./cryptsetup.ts";
+import { type MountEntry, readMountInfo } from "../system/mounts.ts";
+import { cryptsetup } from "../system/cryptsetup.ts";
 import {
   chooseBay,
-  DiskBusyError,
   describeIdentity,
   describeUse,
   diskMountAt,
@@ -48,7 +47,7 @@ export async function ejectDisk(
   ctx: ChangerContext,
   options: EjectOptions,
 ): Promise<EjectResult> {
-  const { config, sys, log } = ctx;
+  const { config, sys } = ctx;
   const bay = chooseBay(config, await probeAll(config, sys), options.target);
   const where = `bay ${bay.index} (${bay.where})`;
   const mount = bay.mountPoint
@@ -67,28 +66,45 @@ export async function ejectDisk(
     else await releaseIdleDevices(ctx, seen, volumes);
     await unloadDrives(ctx, bay.identity.uuid, options);
   }
+  await unmountAndClose(ctx, bay.mountPoint, mount, what);
+  lines.push(
+    ...(await tellBacula(ctx, options, bay.present ? bay.volumes : [])),
+  );
+  const name = bay.identity ? magazineName(bay.identity) : undefined;
+  lines.push(name ? `safe to unplug "${name}"` : `safe to unplug ${what}`);
+  return { lines };
+}
+
+/**
+ * sync, umount (the kernel refuses while a file is open there: busy), then close the LUKS
+ * mapping the disk was mounted from.
+ */
+async function unmountAndClose(
+  ctx: ChangerContext,
+  mountPoint: string,
+  mount: MountEntry,
+  what: string,
+): Promise<void> {
+  const { config, sys, log } = ctx;
   const umount = config.tools.umount;
-  await sys.exec(["sync", "-f", "--", bay.mountPoint], { timeoutMs: 120_000 });
-  const result = await sys.exec([umount, "--", bay.mountPoint], {
+  await sys.exec(["sync", "-f", "--", mountPoint], { timeoutMs: 120_000 });
+  const result = await sys.exec([umount, "--", mountPoint], {
     timeoutMs: 120_000,
   });
   if (result.exitCode !== 0) {
     const said = result.stderr.trim().split("\n")[0] ?? "";
     if (/busy/i.test(said))
       throw new DiskBusyError(
-        `cannot unmount ${bay.mountPoint}: ${what} is in use (${said}); see \`fuser -vm ${bay.mountPoint}\`, then retry`,
+        `cannot unmount ${mountPoint}: ${what} is in use (${said}); see \`fuser -vm ${mountPoint}\`, then retry`,
       );
     throw new ToolError(
-      `${umount} ${bay.mountPoint} failed (exit ${result.exitCode}): ${said}`,
+      `${umount} ${mountPoint} failed (exit ${result.exitCode}): ${said}`,
     );
   }
-  log.info(`eject: unmounted ${bay.mountPoint} (${mount.source})`);
-  if (
-    diskMountAt(readMountInfo(), bay.mountPoint)?.majorMinor ===
-    mount.majorMinor
-  )
+  log.info(`eject: unmounted ${mountPoint} (${mount.source})`);
+  if (diskMountAt(readMountInfo(), mountPoint)?.majorMinor === mount.majorMinor)
     throw new AppError(
-      `${bay.mountPoint} is still mounted from ${mount.source} (mounted more than once?); unmount it, then retry`,
+      `${mountPoint} is still mounted from ${mount.source} (mounted more than once?); unmount it, then retry`,
     );
   const mapping = mappingOf(mount);
   if (mapping) {
@@ -97,18 +113,12 @@ export async function ejectDisk(
     );
     if (closed === "busy")
       throw new DiskBusyError(
-        `${bay.mountPoint} is unmounted but /dev/mapper/${mapping} is still in use (mounted elsewhere?); unmount it, then run \`cryptsetup close ${mapping}\``,
+        `${mountPoint} is unmounted but /dev/mapper/${mapping} is still in use (mounted elsewhere?); unmount it, then run \`cryptsetup close ${mapping}\``,
       );
     log.info(
       `eject: /dev/mapper/${mapping} ${closed === "closed" ? "closed" : "was not open"}`,
     );
   }
-  lines.push(
-    ...(await tellBacula(ctx, options, bay.present ? bay.volumes : [])),
-  );
-  const name = bay.identity ? magazineName(bay.identity) : undefined;
-  lines.push(name ? `safe to unplug "${name}"` : `safe to unplug ${what}`);
-  return { lines };
 }
 
 /**

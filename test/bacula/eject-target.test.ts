@@ -7,7 +7,7 @@ import {
   diskMountAt,
   mappingOf,
   volumesInUse,
-} from "../../src/unlock/eject-target.ts";
+} from "../../src/bacula/eject-target.ts";
 
 // Captured from the real Bacula 9.6.7 of test/e2e/bacula/eject.test.ts: a restore reading a
 // volume, its device shown as `Device File is "NAME" (...) mounted with:` (no colon).

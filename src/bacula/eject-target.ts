@@ -1,22 +1,15 @@
 // Which bay `magchanger eject` means, what Bacula is doing with its volumes, and the mapping
 // behind its mount. Facts only; eject.ts acts on them.
 import { readFileSync, statSync } from "node:fs";
-import type { DriveStatus } from "../bacula/sd-status.ts";
 import type { Config } from "../config/schema.ts";
 import type { MagazineStatus } from "../disk/discover.ts";
 import type { MagazineIdentity } from "../disk/identity.ts";
 import { magazineRef, sameName } from "../disk/magazine-name.ts";
-import { AppError, UsageError } from "../errors.ts";
+import { UsageError } from "../errors.ts";
 import { describeMagazine } from "../events/types.ts";
 import { majorMinorOf, type MountEntry } from "../system/mounts.ts";
+import type { DriveStatus } from "./sd-status.ts";
 export { diskMountAt } from "../disk/pull-safety.ts";
-
-/** Exit 10: the disk is in use (a job, or an open file); nothing was changed, try later. */
-export class DiskBusyError extends AppError {
-  constructor(message: string) {
-    super(message, { exitCode: 10 });
-  }
-}
 
 export function magazineName(identity: MagazineIdentity): string | undefined {
   return identity.name;
