@@ -1,12 +1,20 @@
 // `magchanger setup -c CONF [--write] [--prefix DIR] [--binary PATH] [--media-type TYPE]`: the
 // udev rule, autofs map and Bacula stanzas the seed how-to writes by hand, printed or installed.
 import { existsSync, realpathSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { defineCommand } from "citty";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { applyPlan } from "../setup/apply.ts";
-import { autofsBay, checkSafePath, livePath } from "../setup/paths.ts";
+import { exampleClient, readDirectorFacts } from "../setup/director.ts";
+import {
+  autofsBay,
+  checkSafePath,
+  installPaths,
+  livePath,
+  underPrefix,
+} from "../setup/paths.ts";
 import { planSetup } from "../setup/plan.ts";
 import { renderOutcomes, renderPlan } from "../setup/render.ts";
 import type { GenerateOptions } from "../setup/udev.ts";
@@ -71,6 +79,13 @@ export const command = defineCommand({
       binary: resolveBinary(args.binary),
       mediaType: args["media-type"] ?? config.name,
     };
+    const director = readDirectorFacts(
+      underPrefix(
+        prefix,
+        installPaths(config.name, options.configPath).dirMain,
+      ),
+    );
+    options.jobs = { director, client: exampleClient(director, hostname()) };
     checkSafePath(
       options.configPath,
       "config path",

@@ -4,6 +4,12 @@ import type { Config } from "../config/schema.ts";
 import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
 import { autofsMasterEntry } from "./autofs.ts";
 import { dirStanza, includeLine, PLACEHOLDER, sdStanza } from "./bacula.ts";
+import {
+  EXAMPLE_RESTORE_WHERE,
+  exampleJobName,
+  poolAndExample,
+  restoreJobName,
+} from "./bacula-jobs.ts";
 import { autofsBay, installPaths } from "./paths.ts";
 import {
   REFRESH_SERVICE_PATH,
@@ -123,10 +129,12 @@ export function planSetup(o: GenerateOptions): SetupPlan {
   pieces.push({
     kind: "file",
     path: paths.dirStanza,
-    content: dirStanza(o, sdHint),
+    content:
+      dirStanza(o, sdHint) +
+      poolAndExample(o, o.jobs ?? { director: undefined, client: undefined }),
     mode: 0o640,
     group: "bacula",
-    what: "Director: Storage resource",
+    what: `Director: Storage resource${config.bacula.pool ? `, Pool "${config.bacula.pool}" and an example Job` : ""}`,
   });
   pieces.push({
     kind: "include",
@@ -242,7 +250,25 @@ function nextSteps(
           `enable the refresh safety net (it retries a Bacula update that failed): systemctl enable --now ${refreshUnit(stem, "timer")}`,
         ]
       : []),
-    `prepare each disk (this erases it): ${filesystem}; magchanger magazine init -c ${configPath} ${bay} --volumes 10; magchanger refresh -c ${configPath}`,
+    `prepare each disk (this erases it): ${filesystem}; magchanger magazine init -c ${configPath} ${bay} --volumes 10; magchanger refresh -c ${configPath} (${labeling(o)})`,
     `check the whole chain: magchanger doctor -c ${configPath}`,
+    ...firstBackup(o),
+  ];
+}
+
+/** Whether refresh labels blank volumes: the question [bacula] pool answers. */
+function labeling(o: GenerateOptions): string {
+  const pool = o.config.bacula.pool;
+  return pool
+    ? `it labels every blank volume into Pool "${pool}", set by [bacula] pool`
+    : `it labels nothing: [bacula] pool is not set in ${o.configPath}; set it, e.g. pool = "${o.config.name}-pool", and rerun setup --write to get that Pool`;
+}
+
+function firstBackup(o: GenerateOptions): string[] {
+  const { name, bacula } = o.config;
+  if (!bacula.pool || !o.jobs?.client) return [];
+  const job = exampleJobName(name);
+  return [
+    `a first backup and restore, in bconsole: run job="${job}" yes; wait; restore restorejob="${restoreJobName(name)}" fileset="${job}" current all done yes; wait (files land below ${EXAMPLE_RESTORE_WHERE})`,
   ];
 }
