@@ -102,7 +102,7 @@ Job {
   const head = `
 # EXAMPLE (change or remove it): a first backup through this changer, run by hand (no Schedule).
 # In bconsole: run job=${q(job)} yes
-#   then: restore restorejob=${q(restoreJobName(name))} fileset=${q(job)} current all done yes
+#   then: restore restorejob=${q(restoreJobName(name))} fileset=${q(job)} select current all done yes
 # It backs up ${EXAMPLE_FILESET_DIR} and restores below ${EXAMPLE_RESTORE_WHERE}.
 `;
   if (input.client) return `${head}${jobs}`;

@@ -269,6 +269,6 @@ function firstBackup(o: GenerateOptions): string[] {
   if (!bacula.pool || !o.jobs?.client) return [];
   const job = exampleJobName(name);
   return [
-    `a first backup and restore, in bconsole: run job="${job}" yes; wait; restore restorejob="${restoreJobName(name)}" fileset="${job}" current all done yes; wait (files land below ${EXAMPLE_RESTORE_WHERE})`,
+    `a first backup and restore, in bconsole: run job="${job}" yes; wait; restore restorejob="${restoreJobName(name)}" fileset="${job}" select current all done yes; wait (files land below ${EXAMPLE_RESTORE_WHERE})`,
   ];
 }

@@ -205,7 +205,7 @@ describe("the Director's Pool and example jobs", () => {
       '(it labels every blank volume into Pool "usbchanger1-pool", set by [bacula] pool)',
     );
     expect(notes.at(-1)).toBe(
-      'a first backup and restore, in bconsole: run job="usbchanger1-example" yes; wait; restore restorejob="usbchanger1-restore" fileset="usbchanger1-example" current all done yes; wait (files land below /var/tmp/bacula-restores)',
+      'a first backup and restore, in bconsole: run job="usbchanger1-example" yes; wait; restore restorejob="usbchanger1-restore" fileset="usbchanger1-example" select current all done yes; wait (files land below /var/tmp/bacula-restores)',
     );
   });
 
