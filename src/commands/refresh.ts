@@ -5,7 +5,7 @@ import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { UsageError } from "../errors.ts";
 import { quoteName } from "../bacula/bconsole.ts";
-import { unlabeledAdvice } from "../bacula/advice.ts";
+import { unlabeledAdvice, withDataAdvice } from "../bacula/advice.ts";
 import { type RefreshOutcome, refreshBacula } from "../magazine/refresh.ts";
 import { runCli } from "./cli.ts";
 import { openChanger, writeStdout } from "./context.ts";
@@ -83,6 +83,8 @@ export function refreshReport(
   ];
   const unlabeled = outcome.unlabeled.length;
   if (unlabeled > 0) lines.push(`WARN: ${unlabeledAdvice(config, unlabeled)}`);
+  if (outcome.withData.length > 0)
+    lines.push(`WARN: ${withDataAdvice(config, outcome.withData)}`);
   for (const w of outcome.waiting) {
     const drive = w.drive ?? config.bacula.drive;
     const volume = w.volume ? ` for volume "${w.volume}"` : "";

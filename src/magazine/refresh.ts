@@ -25,8 +25,10 @@ interface RefreshState {
   told: string;
   /** Barcodes in the changer at that time. */
   barcodes: string[];
-  /** Barcodes in the changer that Bacula's catalog did not know after that update. */
+  /** Blank volumes in the changer that Bacula's catalog did not know after that update. */
   unlabeled?: string[];
+  /** Volumes with content (a label) in the changer that the catalog did not know. */
+  withData?: string[];
   /** Set while an update is under way or failed: the next refresh runs whatever the digest. */
   pending?: {
     digest: string;
@@ -49,8 +51,10 @@ export interface RefreshOutcome {
   reason: string;
   commands: string[];
   labeled: number[];
-  /** Volumes in the changer that Bacula's catalog does not know (not labeled). */
+  /** Blank volumes in the changer that Bacula's catalog does not know (not labeled). */
   unlabeled: string[];
+  /** Volumes with content in the changer that the catalog does not know: never labeled by refresh. */
+  withData: string[];
   /** Devices the storage daemon shows BLOCKED waiting for a volume. */
   waiting: WaitingDevice[];
   ms: number;
@@ -69,6 +73,13 @@ export function unlabeledAtLastRefresh(
 ): string[] | undefined {
   const state = readState(ctx);
   return state.told ? (state.unlabeled ?? []) : undefined;
+}
+
+/** The volumes with content the last refresh found unknown to the catalog, from refresh.json alone. */
+export function withDataAtLastRefresh(
+  ctx: Pick<ChangerContext, "config">,
+): string[] {
+  return readState(ctx).withData ?? [];
 }
 
 function readState(ctx: Pick<ChangerContext, "config">): RefreshState {
@@ -103,13 +114,16 @@ export async function refreshBacula(
   // refresh.json is replaced atomically, so reading it without the lock sees a whole version. A
   // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
   if (options.ifPending && !readState(ctx).pending)
-    return idle("no Bacula update is pending", []);
+    return idle("no Bacula update is pending", [], []);
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
-  if (!plan)
+  if (!plan) {
+    const state = readState(ctx);
     return idle(
       "Bacula already has the current view",
-      readState(ctx).unlabeled ?? [],
+      state.unlabeled ?? [],
+      state.withData ?? [],
     );
+  }
   const storage = quoteName(config.bacula.storage ?? config.name);
   const drive = config.bacula.drive;
   const pool = config.bacula.pool;
@@ -140,10 +154,12 @@ export async function refreshBacula(
   const ms = first.ms + (second?.ms ?? 0);
   const known = listedVolumes((second ?? first).output);
   const commands = [update, ...labeling];
-  const unlabeled = plan.present
+  const unknown = plan.present
     .map((v) => v.barcode)
     .filter((b) => !known.has(b));
-  await withLock(ctx, () => recordTold(ctx, plan, unlabeled));
+  const unlabeled = unknown.filter((b) => plan.blank.has(b));
+  const withData = unknown.filter((b) => !plan.blank.has(b));
+  await withLock(ctx, () => recordTold(ctx, plan, { unlabeled, withData }));
   log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
     ran: true,
@@ -151,6 +167,7 @@ export async function refreshBacula(
     commands,
     labeled: labeling.length ? label : [],
     unlabeled,
+    withData,
     waiting: blockedDevices(first.output),
     ms,
   };
@@ -192,7 +209,11 @@ async function labelSlots(ctx: ChangerContext, labeling: string[]) {
 }
 
 /** After a successful update, under the lock: what Bacula now knows. */
-function recordTold(ctx: ChangerContext, plan: Plan, unlabeled: string[]) {
+function recordTold(
+  ctx: ChangerContext,
+  plan: Plan,
+  unknown: Pick<RefreshState, "unlabeled" | "withData">,
+) {
   // Bacula has now seen these slots empty: retired numbers may be handed out again.
   const registry = readRegistry(ctx.config.work_dir);
   let dropped = 0;
@@ -203,17 +224,22 @@ function recordTold(ctx: ChangerContext, plan: Plan, unlabeled: string[]) {
     version: 1,
     told: plan.pending.digest,
     barcodes: plan.present.map((v) => v.barcode),
-    unlabeled,
+    ...unknown,
   });
 }
 
-function idle(reason: string, unlabeled: string[]): RefreshOutcome {
+function idle(
+  reason: string,
+  unlabeled: string[],
+  withData: string[],
+): RefreshOutcome {
   return {
     ran: false,
     reason,
     commands: [],
     labeled: [],
     unlabeled,
+    withData,
     waiting: [],
     ms: 0,
   };
@@ -247,8 +273,10 @@ async function planUpdate(
   // Volumes Bacula did not know last time are labeled once a pool is set, even with no change.
   // Only blank ones: a volume with content Bacula lacks is never labeled, so it must not make
   // every refresh run bconsole.
+  // A volume with content that was emptied since (the advice for reusing one) is blank now too.
+  const unknown = [...(state.unlabeled ?? []), ...(state.withData ?? [])];
   const toLabel = Boolean(
-    ctx.config.bacula.pool && state.unlabeled?.some((b) => blank.has(b)),
+    ctx.config.bacula.pool && unknown.some((b) => blank.has(b)),
   );
   if (!force && !state.pending && digest === state.told && !toLabel)
     return undefined;

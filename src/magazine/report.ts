@@ -3,9 +3,9 @@
 import type { ChangerContext } from "../changer/context.ts";
 import { formatBytes } from "../state/atomic.ts";
 import { readRegistry } from "../state/registry.ts";
-import { unlabeledAdvice } from "../bacula/advice.ts";
+import { unlabeledAdvice, withDataAdvice } from "../bacula/advice.ts";
 import { filesystemSpace } from "../system/ext4.ts";
-import { unlabeledAtLastRefresh } from "./refresh.ts";
+import { unlabeledAtLastRefresh, withDataAtLastRefresh } from "./refresh.ts";
 import { printable, quoted } from "../text.ts";
 import { probeAll } from "./discover.ts";
 
@@ -142,11 +142,22 @@ export function formatReports(reports: MagazineReport[]): string {
  */
 export function labelWarning(ctx: ChangerContext): string | undefined {
   let unlabeled: string[] | undefined;
+  let withData: string[];
   try {
     unlabeled = unlabeledAtLastRefresh(ctx);
+    withData = withDataAtLastRefresh(ctx);
   } catch {
     return undefined; // a corrupt refresh.json: refresh and doctor say so
   }
-  if (!unlabeled?.length) return undefined;
-  return `${printable(`WARN: ${unlabeledAdvice(ctx.config, unlabeled.length)} (at the last refresh)`)}\n`;
+  const lines = [
+    ...(unlabeled?.length
+      ? [
+          `WARN: ${unlabeledAdvice(ctx.config, unlabeled.length)} (at the last refresh)`,
+        ]
+      : []),
+    ...(withData.length
+      ? [`WARN: ${withDataAdvice(ctx.config, withData)} (at the last refresh)`]
+      : []),
+  ];
+  return lines.length ? `${lines.map(printable).join("\n")}\n` : undefined;
 }
