@@ -151,7 +151,9 @@ describe("refresh and the catalog", () => {
     expect(refreshReport(ctx, again)).toBe(
       'nothing to do: Bacula already has the current view\nWARN: 1 volume holds data but is not in Bacula\'s catalog (c_0001_0003): `label barcodes` refuses it ("already labeled"), so refresh leaves it alone; to keep its backups, read it into the catalog with bscan (package bacula-bscan); to reuse one, empty its file on the disk (`truncate -s 0 MOUNT_POINT/VOLUME`, which erases its backups) and run `magchanger refresh -c /etc/magchanger/c.toml`, which labels it into pool "P"\n',
     );
-    expect(stdin()).not.toContain("label barcodes storage=\"c\" pool=\"P\" drive=0 slots=3");
+    expect(stdin()).not.toContain(
+      'label barcodes storage="c" pool="P" drive=0 slots=3',
+    );
   });
 
   test("--force labels what the catalog lacks too", async () => {
