@@ -67,7 +67,8 @@ function example(
   const messages = input.director?.messages.includes("Standard")
     ? "Standard"
     : (input.director?.messages[0] ?? "Standard");
-  const client = input.client ?? "CHANGE-ME";
+  // Not CHANGE-ME: doctor reads that as the Storage's unfilled Address and Password.
+  const client = input.client ?? "HOST-fd";
   const job = exampleJobName(name);
   const jobs = `FileSet {
   Name = ${q(job)}

@@ -229,6 +229,8 @@ describe("the Director's Pool and example jobs", () => {
       "# Commented out: /etc/bacula/bacula-dir.conf has several Clients (a-fd, b-fd). Set Client = the File Daemon to back up, and uncomment.\n",
     );
     expect(t).not.toMatch(/^Job \{/m);
+    expect(t).toContain('#   Client = "HOST-fd"\n');
+    expect(t).not.toContain('Client = "CHANGE-ME"');
     expect(t).toMatch(/^Pool \{/m);
     // Debian names the host's own File Daemon HOST-fd: that one is picked among several.
     expect(exampleClient(facts(["a-fd", "vm-fd"]), "vm.example.org")).toBe(
