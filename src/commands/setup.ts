@@ -7,7 +7,12 @@ import { defineCommand } from "citty";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { applyPlan } from "../setup/apply.ts";
-import { exampleClient, readDirectorFacts } from "../setup/director.ts";
+import { PLACEHOLDER } from "../setup/bacula.ts";
+import {
+  exampleClient,
+  readDirectorFacts,
+  readFilledStorage,
+} from "../setup/director.ts";
 import {
   autofsBay,
   checkSafePath,
@@ -79,13 +84,15 @@ export const command = defineCommand({
       binary: resolveBinary(args.binary),
       mediaType: args["media-type"] ?? config.name,
     };
-    const director = readDirectorFacts(
-      underPrefix(
-        prefix,
-        installPaths(config.name, options.configPath).dirMain,
-      ),
-    );
+    const paths = installPaths(config.name, options.configPath);
+    const director = readDirectorFacts(underPrefix(prefix, paths.dirMain));
     options.jobs = { director, client: exampleClient(director, hostname()) };
+    // What the admin filled in for CHANGE-ME survives the next --write.
+    options.filled = readFilledStorage(
+      underPrefix(prefix, paths.dirStanza),
+      config.name,
+      PLACEHOLDER,
+    );
     checkSafePath(
       options.configPath,
       "config path",

@@ -50,3 +50,39 @@ export function exampleClient(
   const short = hostname.split(".")[0] ?? hostname;
   return clients.find((c) => c === `${short}-fd`);
 }
+
+/** The Address and Password an admin filled in for this Storage in the stanza setup wrote. */
+export interface FilledStorage {
+  address?: string;
+  password?: string;
+}
+
+/**
+ * What the admin put in place of CHANGE-ME in an earlier version of the stanza file, so that a
+ * second `setup --write` keeps it instead of replacing it with the placeholders again.
+ */
+export function readFilledStorage(
+  file: string,
+  storage: string,
+  placeholder: string,
+): FilledStorage {
+  let text: string | undefined;
+  try {
+    text = readTextIfExists(file, { maxBytes: MAX_BYTES });
+  } catch {
+    return {};
+  }
+  const resource = parseBaculaConf(text ?? "", file).find(
+    (r) => r.type === "storage" && directive(r, "Name") === storage,
+  );
+  const value = (name: string) => {
+    const v = resource ? directive(resource, name) : undefined;
+    return v && v !== placeholder ? v : undefined;
+  };
+  const address = value("Address");
+  const password = value("Password");
+  return {
+    ...(address === undefined ? {} : { address }),
+    ...(password === undefined ? {} : { password }),
+  };
+}

@@ -3,7 +3,13 @@ import { dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
 import { autofsMasterEntry } from "./autofs.ts";
-import { dirStanza, includeLine, PLACEHOLDER, sdStanza } from "./bacula.ts";
+import {
+  baculaString,
+  dirStanza,
+  includeLine,
+  PLACEHOLDER,
+  sdStanza,
+} from "./bacula.ts";
 import {
   EXAMPLE_RESTORE_WHERE,
   exampleJobName,
@@ -34,6 +40,8 @@ export type Piece =
       kind: "file";
       path: string;
       content: string;
+      /** What the dry run prints instead, when content holds a secret. */
+      shown?: string;
       mode: number;
       group?: string;
       what: string;
@@ -126,12 +134,22 @@ export function planSetup(o: GenerateOptions): SetupPlan {
   });
   const sdHint = `the Password of the Director resource in ${paths.sdMain} on the storage daemon's host`;
   // The Director's copy holds the SD password once filled in: readable by root and bacula only.
+  const dirContent =
+    dirStanza(o, sdHint) +
+    poolAndExample(o, o.jobs ?? { director: undefined, client: undefined });
+  const password = o.filled?.password;
   pieces.push({
     kind: "file",
     path: paths.dirStanza,
-    content:
-      dirStanza(o, sdHint) +
-      poolAndExample(o, o.jobs ?? { director: undefined, client: undefined }),
+    content: dirContent,
+    ...(password
+      ? {
+          shown: dirContent.replace(
+            `Password = ${baculaString(password)}`,
+            `Password = "(the one filled in, kept)"`,
+          ),
+        }
+      : {}),
     mode: 0o640,
     group: "bacula",
     what: `Director: Storage resource${config.bacula.pool ? `, Pool "${config.bacula.pool}" and an example Job` : ""}`,
@@ -243,7 +261,11 @@ function nextSteps(
     : `mkfs.ext4 -m 0 -L ${config.automap.label ?? config.name} /dev/sdX1`;
   const stem = configStem(configPath);
   return [
-    `fill in the ${PLACEHOLDER} Address (localhost when the Director runs on this host) and Password (that of the Director resource in ${sdMain}) in ${dirStanza}, or copy its Storage resource to the Director's host`,
+    ...(o.filled?.address && o.filled.password
+      ? []
+      : [
+          `fill in the ${PLACEHOLDER} Address (localhost when the Director runs on this host) and Password (that of the Director resource in ${sdMain}) in ${dirStanza}, or copy its Storage resource to the Director's host`,
+        ]),
     "load the new configuration: udevadm control --reload; systemctl daemon-reload; systemctl reload autofs; systemctl restart bacula-sd bacula-director",
     ...(isUnitInstance(stem)
       ? [

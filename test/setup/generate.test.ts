@@ -249,3 +249,22 @@ describe("the Director's Pool and example jobs", () => {
     );
   });
 });
+
+describe("the Storage's Address and Password filled in by the admin", () => {
+  test("are kept by the next --write, not shown by the dry run, and drop the note asking for them", () => {
+    const o: GenerateOptions = {
+      ...options(),
+      filled: { address: "localhost", password: "s3cret" },
+    };
+    const plan = planSetup(o);
+    const piece = plan.pieces.find(
+      (p) => p.path === "/etc/bacula/magchanger-usbchanger1-dir.conf",
+    );
+    if (piece?.kind !== "file") throw new Error("no Director stanza");
+    expect(piece.content).toContain('  Address = "localhost"\n');
+    expect(piece.content).toContain('  Password = "s3cret"\n');
+    expect(piece.shown).toContain('  Password = "(the one filled in, kept)"\n');
+    expect(piece.shown).not.toContain("s3cret");
+    expect(plan.notes.join("\n")).not.toContain("fill in the CHANGE-ME");
+  });
+});

@@ -286,6 +286,14 @@ describe.skipIf(
     expect(
       REPLACED.filter((r) => !used.has(r)).map((r) => r.line.source),
     ).toEqual([]);
+    // The README's own --write, once more after the whole sequence (the CHANGE-ME edit included).
+    const write = commands.find((c) =>
+      /^magchanger setup .*--write/.test(c.text),
+    );
+    const again = await ctx.host.must(["bash", "-c", write?.text ?? "false"]);
+    expect(again.stdout).toContain(
+      "Everything was already in place; nothing changed.\n",
+    );
     expect(diffManifests(manifest, hashTree(ctx.host.upper(RESTORED)))).toEqual(
       [],
     );
