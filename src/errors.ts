@@ -111,3 +111,22 @@ const ERRNO_TEXT: Record<string, string> = {
   EOWNER: "wrong owner",
   ECHANGED: "replaced while being opened",
 };
+
+/**
+ * A command's exit-status table for its help: a code alone means what EXIT_MEANINGS says, a
+ * pair says what that code means for this command.
+ */
+export type ExitStatus = (number | [number, string])[];
+
+export const EXIT_MEANINGS: Record<number, string> = {
+  0: "ok",
+  1: "failed (one line on stderr says what and what to do)",
+  2: "usage: a wrong command line",
+  3: "config: the config file is missing, unreadable or invalid",
+  4: "changer busy: the lock wait went over lock_timeout",
+  5: "a state file could not be written (the previous state is intact)",
+  6: "a state file is corrupt (nothing is overwritten)",
+  7: "cannot switch to the run-as user or group",
+  8: "an external tool failed, is missing or timed out",
+  9: "a state file is unreadable (EACCES, EIO)",
+};

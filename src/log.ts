@@ -5,7 +5,7 @@
 // not forge log lines or flood the file.
 import { closeSync, mkdirSync, writeSync } from "node:fs";
 import { dirname } from "node:path";
-import { openAppendNoFollow } from "./state/safe-fs.ts";
+import { openAppendNoFollow } from "./state/safe-create.ts";
 import { printable } from "./text.ts";
 
 /** The longest message logged; the rest is cut and marked. */
@@ -78,23 +78,36 @@ export function createFileLog(
   };
 }
 
-/** A log that also echoes to stderr, for commands run by people, udev or autofs. */
-export function teeToStderr(log: Log, minimum: LogLevel = "info"): Log {
+/** A log whose every line from minimum up is also handed to echo (a console, stderr). */
+export function tee(
+  log: Log,
+  minimum: LogLevel,
+  echo: (at: Exclude<LogLevel, "off">, message: string) => void,
+): Log {
   const threshold = LOG_LEVELS.indexOf(minimum);
-  const echo = (at: LogLevel, message: string) => {
-    if (LOG_LEVELS.indexOf(at) >= threshold)
-      process.stderr.write(`magchanger: ${logText(message)}\n`);
-  };
+  const both =
+    (at: Exclude<LogLevel, "off">) =>
+    (message: string): void => {
+      log[at](message);
+      if (LOG_LEVELS.indexOf(at) >= threshold) echo(at, message);
+    };
   return {
-    debug: (m) => (log.debug(m), echo("debug", m)),
-    info: (m) => (log.info(m), echo("info", m)),
-    warn: (m) => (log.warn(m), echo("warn", m)),
-    error: (m) => (log.error(m), echo("error", m)),
+    debug: both("debug"),
+    info: both("info"),
+    warn: both("warn"),
+    error: both("error"),
     get failure() {
       return log.failure;
     },
     close: () => log.close(),
   };
+}
+
+/** A log that also echoes to stderr, for commands run by people, udev or autofs. */
+export function teeToStderr(log: Log, minimum: LogLevel = "info"): Log {
+  return tee(log, minimum, (_at, message) =>
+    process.stderr.write(`magchanger: ${logText(message)}\n`),
+  );
 }
 
 export const nullLog: Log = {

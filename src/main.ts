@@ -2,86 +2,64 @@
 // subcommand form, and vchanger's positional form. Only this file turns errors into exit codes;
 // it sets process.exitCode and returns so large protocol output is never cut (see PLATFORM.md).
 import { isAutomapName } from "./argv0.ts";
+import { statSync } from "node:fs";
+import { type AnyCommand, execute } from "./commands/cli.ts";
 import { AppError, UsageError } from "./errors.ts";
 import { printable } from "./text.ts";
 import { version } from "./version.ts";
 
-export type CommandMain = (args: string[]) => Promise<void> | void;
-type Loader = () => Promise<{ main: CommandMain }>;
+type Loader = () => Promise<{ command: AnyCommand }>;
 
 /** Subcommands, loaded lazily so the protocol path pays only for what it uses. */
-export const COMMANDS: Record<string, { summary: string; load: Loader }> = {
-  changer: {
-    summary:
-      "Bacula Changer Command: changer CONFIG COMMAND [SLOT] [ARCHIVE_DEVICE] [DRIVE]",
-    load: () => import("./commands/changer.ts"),
-  },
-  magazine: {
-    summary: "prepare and inspect magazines: magazine init|createvols|list",
-    load: () => import("./commands/magazine.ts"),
-  },
-  refresh: {
-    summary:
-      "tell Bacula what changed (update slots / label barcodes) when disks come and go",
-    load: () => import("./commands/refresh.ts"),
-  },
-  unlock: {
-    summary:
-      "udev helper: open a LUKS disk with the key file (unlock DEVICE [NAME])",
-    load: () => import("./commands/unlock.ts"),
-  },
-  automap: {
-    summary: "autofs program map: print the map entry for KEY",
-    load: () => import("./commands/automap.ts"),
-  },
-  setup: {
-    summary: "print or write the udev rule, autofs map and Bacula stanzas",
-    load: () => import("./commands/setup.ts"),
-  },
-  doctor: {
-    summary: "check the whole chain and say how to fix what is wrong",
-    load: () => import("./commands/doctor.ts"),
-  },
-  config: {
-    summary: "config import FILE: convert a vchanger.conf to TOML",
-    load: () => import("./commands/config.ts"),
-  },
+export const COMMANDS: Record<string, Loader> = {
+  changer: () => import("./commands/changer.ts"),
+  magazine: () => import("./commands/magazine.ts"),
+  refresh: () => import("./commands/refresh.ts"),
+  unlock: () => import("./commands/unlock.ts"),
+  automap: () => import("./commands/automap.ts"),
+  setup: () => import("./commands/setup.ts"),
+  doctor: () => import("./commands/doctor.ts"),
+  config: () => import("./commands/config.ts"),
 };
 
-export function usage(): string {
-  const lines = [
-    `magchanger ${version} - a virtual tape library for Bacula on removable disks`,
-    "",
-    "Usage:",
-    ...Object.entries(COMMANDS).map(
-      ([name, c]) => `  magchanger ${name.padEnd(9)} ${c.summary}`,
-    ),
-    "  magchanger [-u USER] [-g GROUP] CONFIG COMMAND [SLOT] [DEVICE] [DRIVE]   (vchanger form:",
-    "             LIST LISTALL LOADED LOAD UNLOAD SLOTS TRANSFER LISTMAGS CREATEVOLS REFRESH INITMAG)",
-    "",
-    "Run `magchanger COMMAND --help` for a command's options and exit status.",
-    "Exit status: 0 ok, 1 failed, 2 usage, 3 config, 4 changer busy, 5 state write failed,",
-    "6 state file corrupt, 7 cannot drop privileges, 8 external tool failed, 9 state file unreadable.",
-  ];
-  return `${lines.join("\n")}\n`;
+const HELP = new Set(["--help", "-h", "help"]);
+
+/**
+ * vchanger's form starts with its options or its CONFIG: an option, an existing file, or a word
+ * that reads as a config path. Any other first word is a mistyped command.
+ */
+function isVchangerForm(first: string): boolean {
+  if (first.startsWith("-")) return true;
+  if (first.includes("/") || /\.(conf|toml)$/.test(first)) return true;
+  try {
+    return statSync(first).isFile();
+  } catch {
+    return false;
+  }
 }
 
 export async function run(argv0: string, args: string[]): Promise<void> {
-  if (isAutomapName(argv0)) return (await COMMANDS.automap!.load()).main(args);
+  if (isAutomapName(argv0))
+    return (await import("./commands/automap.ts")).runAsMap(argv0, args);
   const [first, ...rest] = args;
   if (first === undefined)
     throw new UsageError("no command given; run `magchanger --help`");
-  if (first === "--help" || first === "-h" || first === "help") {
-    process.stdout.write(usage());
+  if (HELP.has(first)) {
+    const { topHelp } = await import("./commands/top-help.ts");
+    process.stdout.write(await topHelp(COMMANDS));
     return;
   }
   if (first === "--version" || first === "-V") {
     process.stdout.write(`${version}\n`);
     return;
   }
-  const command = COMMANDS[first];
-  if (command) return (await command.load()).main(rest);
-  return (await import("./commands/vchanger-form.ts")).main(args);
+  const load = COMMANDS[first];
+  if (load) return execute((await load()).command, rest);
+  if (!isVchangerForm(first))
+    throw new UsageError(
+      `unknown command ${JSON.stringify(first.slice(0, 40))}; run \`magchanger --help\``,
+    );
+  return execute((await import("./commands/vchanger/form.ts")).command, args);
 }
 
 export function reportError(error: unknown): number {

@@ -23,3 +23,20 @@ export function printable(text: string): string {
 export function quoted(text: string): string {
   return `"${printable(text).replaceAll('"', '\\"')}"`;
 }
+
+/** A byte count for people: 51.2 MiB. */
+export function formatBytes(bytes: number): string {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let value = bytes;
+  let unit = 0;
+  while (value >= 1024 && unit < units.length - 1) {
+    value /= 1024;
+    unit += 1;
+  }
+  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
+}
+
+/** The last lines of a tool's output for a one-line message: "line | line", at most 300 chars. */
+export function lastLines(text: string, count = 1): string {
+  return text.trim().split("\n").slice(-count).join(" | ").trim().slice(0, 300);
+}

@@ -11,7 +11,7 @@ import {
   configDir,
   loadTrustedConfig,
   scanConfigs,
-} from "../unlock/discover.ts";
+} from "../config/discover.ts";
 import { answersKey, NoMapEntryError } from "./resolve.ts";
 
 export interface AutomapLookup {

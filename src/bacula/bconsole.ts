@@ -3,6 +3,7 @@
 import type { Config } from "../config/schema.ts";
 import { ToolError } from "../errors.ts";
 import type { Exec } from "../system/exec.ts";
+import { lastLines } from "../text.ts";
 
 export interface BconsoleResult {
   output: string;
@@ -40,7 +41,7 @@ export async function runBconsole(
   }
   if (result.exitCode !== 0) {
     throw new ToolError(
-      `bconsole exited with ${result.exitCode}: ${lastLines(output)}; check ${bconsoleConfig} and that the Director is running`,
+      `bconsole exited with ${result.exitCode}: ${lastLines(output, 2) || "no output"}; check ${bconsoleConfig} and that the Director is running`,
     );
   }
   const failure = FAILURE.exec(output);
@@ -69,12 +70,6 @@ export function adviceFor(line: string, config: Config): string {
   if (/Failed to connect to Director|Could not connect/.test(line))
     return `check that bacula-dir runs and that ${config.bacula.config} names its address and port`;
   return `run the same command in bconsole to see the whole output (magchanger doctor -c ${conf} checks the Director)`;
-}
-
-function lastLines(text: string): string {
-  return (
-    text.trim().split("\n").slice(-2).join(" | ").slice(0, 300) || "no output"
-  );
 }
 
 /** Bacula's slot list syntax: 1-3,7,9-10. */

@@ -5,6 +5,7 @@
 // header of any other shape is no cache at all. The work dir is the run-as user's, and anything
 // can end up in it: every field is checked before use, and nothing here throws.
 import type { DriveState } from "../state/drives.ts";
+import { driveLines } from "./protocol.ts";
 import { readFileBounded } from "../state/safe-fs.ts";
 
 export const CACHE_VERSION = 4;
@@ -114,7 +115,7 @@ export function serializeCacheFile(
   return `${JSON.stringify(full)}\n${body}`;
 }
 
-/** magazine.json is a few hundred bytes (magazine/identity.ts caps it at 16 KiB). */
+/** magazine.json is a few hundred bytes (disk/identity.ts caps it at 16 KiB). */
 const IDENTITY_MAX_BYTES = 16 * 1024;
 
 /** An identity's magazine.json, read as the scan reads it, or undefined when it cannot be. */
@@ -146,22 +147,17 @@ export function patchListAll(
   drives: DriveState,
   driveCount: number,
 ): string {
-  const dLines: string[] = [];
+  const { lines, inDrive } = driveLines(drives, driveCount, (slot) => {
+    const at = lineOf(list, `${slot}:`);
+    return at
+      ? list.slice(at[0] + `${slot}:`.length, at[1]) || undefined
+      : undefined;
+  });
   let slots = slotLines;
-  for (let drive = 0; drive < driveCount; drive++) {
-    const state = drives[drive];
-    const at = state ? lineOf(list, `${state.slot}:`) : undefined;
-    const barcode = at
-      ? list.slice(at[0] + `${state?.slot}:`.length, at[1])
-      : "";
-    if (state && barcode !== "" && barcode === state.barcode) {
-      dLines.push(`D:${drive}:F:${state.slot}:${barcode}\n`);
-      const line = lineOf(slots, `S:${state.slot}:F:`);
-      if (line)
-        slots = `${slots.slice(0, line[0])}S:${state.slot}:E${slots.slice(line[1])}`;
-    } else {
-      dLines.push(`D:${drive}:E\n`);
-    }
+  for (const slot of inDrive) {
+    const line = lineOf(slots, `S:${slot}:F:`);
+    if (line)
+      slots = `${slots.slice(0, line[0])}S:${slot}:E${slots.slice(line[1])}`;
   }
-  return dLines.join("") + slots;
+  return lines.map((l) => `${l}\n`).join("") + slots;
 }

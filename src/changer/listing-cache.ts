@@ -23,7 +23,7 @@ import {
   statSync,
 } from "node:fs";
 import { dirname, join } from "node:path";
-import type { MagazineStatus } from "../magazine/discover.ts";
+import type { MagazineStatus } from "../disk/discover.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readFileBounded } from "../state/safe-fs.ts";
 import {
@@ -32,7 +32,8 @@ import {
   readDrives,
 } from "../state/drives.ts";
 import { registryPath } from "../state/registry.ts";
-import { IDENTITY_PREFIX } from "./barcode.ts";
+import { mountedOn } from "../system/mounts.ts";
+import { IDENTITY_PREFIX } from "../disk/barcode.ts";
 import type { ChangerContext } from "./context.ts";
 import {
   type BayStamp,
@@ -68,7 +69,7 @@ function bayStat(
   try {
     const st = statSync(path, { bigint: true });
     const parent = statSync(dirname(path), { bigint: true });
-    return { st, mounted: parent.dev !== st.dev || parent.ino === st.ino };
+    return { st, mounted: mountedOn(st, parent) };
   } catch {
     return undefined;
   }

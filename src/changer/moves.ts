@@ -3,8 +3,8 @@
 // if that write fails), on unload the state says "empty" before the link goes.
 import { statSync } from "node:fs";
 import { AppError, errnoCode } from "../errors.ts";
-import { locateMagazine } from "../magazine/discover.ts";
-import { volumeTarget } from "../magazine/identity.ts";
+import { locateMagazine } from "../disk/discover.ts";
+import { volumeTarget } from "../disk/identity.ts";
 import { replaceSymlink } from "../state/atomic.ts";
 import {
   driveLinkPath,

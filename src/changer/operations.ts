@@ -18,8 +18,8 @@ import {
   StateReadError,
   StateWriteError,
 } from "../errors.ts";
-import { type MagazineStatus, probeAll } from "../magazine/discover.ts";
-import { adoptVchangerMagazines } from "../magazine/adopt.ts";
+import { type MagazineStatus, probeAll } from "../disk/discover.ts";
+import { adoptVchangerMagazines } from "./adopt.ts";
 import { replaceSymlink } from "../state/atomic.ts";
 import {
   type DriveState,
@@ -153,7 +153,7 @@ export async function scanChanger(ctx: ChangerContext): Promise<ChangerView> {
   const registry = readRegistry(ctx.config.work_dir);
   const drives = readDrives(ctx.config.work_dir);
   const magazines = await probeAll(ctx.config, ctx.sys);
-  // vchanger configs only: adopt vchanger's magazines as they are (src/magazine/adopt.ts).
+  // vchanger configs only: adopt vchanger's magazines as they are (src/changer/adopt.ts).
   const adopted = adoptVchangerMagazines(ctx, registry, magazines);
   for (const m of magazines) {
     if (m.present) continue;

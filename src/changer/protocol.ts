@@ -19,38 +19,41 @@ export function formatList(view: ChangerView): string {
 }
 
 export function formatListAll(view: ChangerView, driveCount: number): string {
-  return formatListAllOf(
-    (slot) => presentBarcode(view, slot),
-    slotCount(view.registry),
-    view.drives,
-    driveCount,
+  const { lines, inDrive } = driveLines(view.drives, driveCount, (slot) =>
+    presentBarcode(view, slot),
   );
+  const emptied = new Set(inDrive);
+  const count = slotCount(view.registry);
+  for (let slot = 1; slot <= count; slot++) {
+    const barcode = emptied.has(slot) ? undefined : presentBarcode(view, slot);
+    lines.push(barcode ? `S:${slot}:F:${barcode}` : `S:${slot}:E`);
+  }
+  return `${lines.join("\n")}\n`;
 }
 
-/** listall from any source of "the barcode present in slot N" (the view, or a cached list). */
-export function formatListAllOf(
-  barcodeIn: (slot: number) => string | undefined,
-  count: number,
+/**
+ * listall's D: lines from any source of "the barcode present in slot N" (the view, or a cached
+ * list), and the slots whose volume is in a drive: listall shows those slots empty. A drive
+ * whose volume is not the one present in its home slot reads empty.
+ */
+export function driveLines(
   drives: DriveState,
   driveCount: number,
-): string {
+  barcodeIn: (slot: number) => string | undefined,
+): { lines: string[]; inDrive: number[] } {
   const lines: string[] = [];
-  const inDrive = new Set<number>();
+  const inDrive: number[] = [];
   for (let drive = 0; drive < driveCount; drive++) {
     const state = drives[drive];
     const barcode = state ? barcodeIn(state.slot) : undefined;
     if (state && barcode === state.barcode) {
-      inDrive.add(state.slot);
+      inDrive.push(state.slot);
       lines.push(`D:${drive}:F:${state.slot}:${barcode}`);
     } else {
       lines.push(`D:${drive}:E`);
     }
   }
-  for (let slot = 1; slot <= count; slot++) {
-    const barcode = inDrive.has(slot) ? undefined : barcodeIn(slot);
-    lines.push(barcode ? `S:${slot}:F:${barcode}` : `S:${slot}:E`);
-  }
-  return `${lines.join("\n")}\n`;
+  return { lines, inDrive };
 }
 
 export function formatSlots(view: ChangerView): string {

@@ -3,8 +3,8 @@
 // volume that moved between two present disks keeps its slot.
 import type { Log } from "../log.ts";
 import { quoted } from "../text.ts";
-import type { MagazineStatus } from "../magazine/discover.ts";
-import { hardLinkTwins } from "../magazine/hard-links.ts";
+import type { MagazineStatus } from "../disk/discover.ts";
+import { hardLinkTwins } from "../disk/hard-links.ts";
 import {
   addVolume,
   allocateSlots,
@@ -34,78 +34,100 @@ export function reconcileRegistry(
     list.push(entry);
   }
   for (const m of present) {
-    const { uuid, number } = m.identity as NonNullable<
-      MagazineStatus["identity"]
-    >;
+    const { uuid, number } = identityOf(m);
     if (registry.magazines.get(uuid) !== number) {
       registry.magazines.set(uuid, number);
       result.changed = true;
     }
-    const names = new Set(m.volumes);
-    for (const entry of byMagazine.get(uuid) ?? []) {
-      if (!names.has(entry.barcode)) {
-        retireVolume(registry, entry);
-        result.retired.push(entry);
-        log.info(
-          `volume ${entry.barcode} left magazine ${number} (bay ${m.index}): slot ${entry.slot} retired until Bacula is told`,
-        );
-      }
-    }
+    retireDeparted(registry, m, byMagazine.get(uuid) ?? [], log, result);
     reportIgnored(registry, m, uuid, log, result);
   }
+  // Only after every magazine's departures: a volume moved between two present magazines
+  // finds its old slot retired.
   const retiredByBarcode = new Map<string, number>();
   for (const [slot, barcode] of registry.retired)
     retiredByBarcode.set(barcode, slot);
-  for (const m of present) {
-    const { uuid, number } = m.identity as NonNullable<
-      MagazineStatus["identity"]
-    >;
-    const fresh: string[] = [];
-    for (const name of m.volumes) {
-      const known = registry.byBarcode.get(name);
-      if (known) {
-        if (known.magazine !== uuid) {
-          warnOnce(
-            registry,
-            uuid,
-            name,
-            log,
-            `barcode ${name} on magazine ${number} (bay ${m.index}) already belongs to slot ${known.slot} of another magazine; ignored`,
-            result,
-          );
-        }
-        continue;
-      }
-      const oldSlot = retiredByBarcode.get(name);
-      if (oldSlot !== undefined) {
-        // The same volume came back: it gets its old slot, which Bacula may still remember.
-        registry.retired.delete(oldSlot);
-        const entry = { slot: oldSlot, magazine: uuid, barcode: name };
-        addVolume(registry, entry);
-        result.added.push(entry);
-        log.info(
-          `volume ${name} is back on magazine ${number}: slot ${oldSlot}`,
-        );
-        continue;
-      }
-      fresh.push(name);
-    }
-    if (fresh.length === 0) continue;
-    fresh.sort();
-    dropHardLinks(registry, m, uuid, fresh, log, result);
-    if (fresh.length === 0) continue;
-    const slots = allocateSlots(registry, fresh.length);
-    fresh.forEach((barcode, i) => {
-      const entry = { slot: slots[i] as number, magazine: uuid, barcode };
-      addVolume(registry, entry);
-      result.added.push(entry);
-    });
-    log.info(
-      `magazine ${number} (bay ${m.index}): ${fresh.length} new volume(s) in slots ${slots[0]}..${slots[slots.length - 1]}`,
-    );
-  }
+  for (const m of present)
+    registerArrivals(registry, m, retiredByBarcode, log, result);
   if (result.added.length || result.retired.length) result.changed = true;
   return result;
+}
+
+function identityOf(
+  m: MagazineStatus,
+): NonNullable<MagazineStatus["identity"]> {
+  return m.identity as NonNullable<MagazineStatus["identity"]>;
+}
+
+/** A registered volume no longer on its present magazine: its slot is retired. */
+function retireDeparted(
+  registry: Registry,
+  m: MagazineStatus,
+  entries: SlotEntry[],
+  log: Log,
+  result: ReconcileResult,
+): void {
+  const names = new Set(m.volumes);
+  for (const entry of entries) {
+    if (names.has(entry.barcode)) continue;
+    retireVolume(registry, entry);
+    result.retired.push(entry);
+    log.info(
+      `volume ${entry.barcode} left magazine ${identityOf(m).number} (bay ${m.index}): slot ${entry.slot} retired until Bacula is told`,
+    );
+  }
+}
+
+/** Names new to the registry: a returning volume gets its old slot, the rest new ones. */
+function registerArrivals(
+  registry: Registry,
+  m: MagazineStatus,
+  retiredByBarcode: Map<string, number>,
+  log: Log,
+  result: ReconcileResult,
+): void {
+  const { uuid, number } = identityOf(m);
+  const fresh: string[] = [];
+  for (const name of m.volumes) {
+    const known = registry.byBarcode.get(name);
+    if (known) {
+      if (known.magazine !== uuid) {
+        warnOnce(
+          registry,
+          uuid,
+          name,
+          log,
+          `barcode ${name} on magazine ${number} (bay ${m.index}) already belongs to slot ${known.slot} of another magazine; ignored`,
+          result,
+        );
+      }
+      continue;
+    }
+    const oldSlot = retiredByBarcode.get(name);
+    if (oldSlot !== undefined) {
+      // The same volume came back: it gets its old slot, which Bacula may still remember.
+      registry.retired.delete(oldSlot);
+      const entry = { slot: oldSlot, magazine: uuid, barcode: name };
+      addVolume(registry, entry);
+      result.added.push(entry);
+      log.info(`volume ${name} is back on magazine ${number}: slot ${oldSlot}`);
+      continue;
+    }
+    fresh.push(name);
+  }
+  if (fresh.length === 0) return;
+  fresh.sort();
+  dropHardLinks(registry, m, uuid, fresh, log, result);
+  if (fresh.length === 0) return;
+  const slots = allocateSlots(registry, fresh.length);
+  fresh.forEach((barcode, i) => {
+    const entry = { slot: slots[i] as number, magazine: uuid, barcode };
+    addVolume(registry, entry);
+    result.added.push(entry);
+  });
+  log.info(
+    `magazine ${number} (bay ${m.index}): ${fresh.length} new volume(s) in slots ${slots[0]}..${slots[slots.length - 1]}`,
+  );
 }
 
 /**

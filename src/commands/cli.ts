@@ -1,58 +1,83 @@
-// Runs a citty command without runMain (which prints usage to stdout and exits on any error):
-// help goes to stdout only when asked for, argument errors become one-line UsageErrors.
-import type { ArgsDef, CommandDef } from "citty";
-import { UsageError } from "../errors.ts";
+// One way to declare a command: its options and arguments, help text and exit status, and a
+// run that turns the parsed line into the command's options struct for its plain runX(opts).
+// Every entry of COMMANDS (main.ts) is a CommandDef or a GroupDef of them; execute() is the one
+// place that parses, prints help (to stderr where stdout is another program's) and runs.
+// Exit codes stay with the errors (errors.ts); only main.ts turns an error into one.
+import { type ExitStatus, UsageError } from "../errors.ts";
+import {
+  type OptionsDef,
+  type Parsed,
+  type ParseSpec,
+  parseCommandLine,
+  wantsHelp,
+} from "./cli-parse.ts";
 
-const ANSI = /\x1b\[[0-9;]*m/g;
-
-export async function runCli<T extends ArgsDef>(
-  command: CommandDef<T>,
-  rawArgs: string[],
-  exitStatus: string,
-): Promise<void> {
-  const { renderUsage, runCommand } = await import("citty");
-  if (rawArgs.includes("--help") || rawArgs.includes("-h")) {
-    process.stdout.write(
-      `${(await renderUsage(command)).replace(ANSI, "")}\n\n${exitStatus}\n`,
-    );
-    return;
-  }
-  rejectUnknownOptions(command as unknown as CommandDef<ArgsDef>, rawArgs);
-  try {
-    await runCommand(command, { rawArgs });
-  } catch (error) {
-    if (error instanceof Error && error.name === "CLIError") {
-      throw new UsageError(`${error.message.replace(ANSI, "")}; see --help`);
-    }
-    throw error;
-  }
+export interface CommandDef<
+  O extends OptionsDef = OptionsDef,
+> extends ParseSpec {
+  options: O;
+  /** One line, for `magchanger --help` and the first line of this command's help. */
+  summary: string;
+  /** Synopsis lines after "magchanger "; default: made from the options and positionals. */
+  usage?: string[];
+  /** Paragraphs, wrapped; a paragraph starting with two spaces is an example, kept as it is. */
+  description?: string[];
+  exitStatus: ExitStatus;
+  /** stdout carries another program's protocol (Bacula, autofs): help goes to stderr. */
+  protocol?: boolean;
+  run(parsed: Parsed<O>): Promise<void> | void;
 }
 
-function rejectUnknownOptions(
-  command: CommandDef<ArgsDef>,
-  rawArgs: string[],
-): void {
-  const args = (
-    typeof command.args === "object" ? command.args : {}
-  ) as ArgsDef;
-  const known = new Set<string>();
-  for (const [name, def] of Object.entries(args)) {
-    if (def.type === "positional") continue;
-    known.add(name);
-    known.add(`no-${name}`);
-    const aliases =
-      "alias" in def && def.alias
-        ? Array.isArray(def.alias)
-          ? def.alias
-          : [def.alias]
-        : [];
-    for (const alias of aliases) known.add(alias);
-  }
-  for (const raw of rawArgs) {
-    if (raw === "--") break;
-    if (!raw.startsWith("-") || /^-\d/.test(raw)) continue;
-    const name = raw.replace(/^--?/, "").split("=")[0] as string;
-    if (!known.has(name))
-      throw new UsageError(`unknown option ${raw}; see --help`);
-  }
+export interface GroupDef {
+  name: string;
+  summary: string;
+  description?: string[];
+  subcommands: Record<string, CommandDef<any>>;
+  exitStatus: ExitStatus;
+}
+
+export type AnyCommand = CommandDef<any> | GroupDef;
+
+export function defineCommand<const O extends OptionsDef>(
+  def: CommandDef<O>,
+): CommandDef<O> {
+  return def;
+}
+
+export function defineGroup(def: GroupDef): GroupDef {
+  return def;
+}
+
+export function isGroup(def: AnyCommand): def is GroupDef {
+  return "subcommands" in def;
+}
+
+async function printHelp(def: AnyCommand, protocol: boolean): Promise<void> {
+  const { renderHelp } = await import("./cli-help.ts");
+  (protocol ? process.stderr : process.stdout).write(renderHelp(def));
+}
+
+/** Parses args against def and runs it; --help prints the command's help instead. */
+export async function execute(def: AnyCommand, args: string[]): Promise<void> {
+  if (isGroup(def)) return executeGroup(def, args);
+  if (wantsHelp(def, args)) return printHelp(def, Boolean(def.protocol));
+  await def.run(parseCommandLine(def, args));
+}
+
+async function executeGroup(group: GroupDef, args: string[]): Promise<void> {
+  const [name, ...rest] = args;
+  const sub = name === undefined ? undefined : group.subcommands[name];
+  if (sub) return execute(sub, rest);
+  if (name === "--help" || name === "-h" || name === "help")
+    return printHelp(group, false);
+  const names = Object.keys(group.subcommands);
+  const list =
+    names.length > 1
+      ? `${names.slice(0, -1).join(", ")} or ${names.at(-1)}`
+      : names.join("");
+  throw new UsageError(
+    name === undefined
+      ? `${group.name} needs a subcommand: ${list}; run \`magchanger ${group.name} --help\``
+      : `${group.name}: unknown subcommand ${JSON.stringify(name.slice(0, 40))}; use ${list} (run \`magchanger ${group.name} --help\`)`,
+  );
 }

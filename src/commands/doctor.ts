@@ -2,68 +2,36 @@
 // says how to fix each problem. Reads only.
 import { realpathSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { defineCommand } from "citty";
-import { AppError, UsageError } from "../errors.ts";
+import { configDir } from "../config/discover.ts";
 import { checksJson, formatChecks, summary } from "../doctor/report.ts";
-import { runDoctor } from "../doctor/run.ts";
-import { configDir } from "../unlock/discover.ts";
-import { runCli } from "./cli.ts";
+import { runDoctor as checkChain } from "../doctor/run.ts";
+import { AppError, UsageError } from "../errors.ts";
+import { defineCommand } from "./cli.ts";
 import { writeStdout } from "./context.ts";
 
-const EXIT_STATUS = `Each line is OK, WARN or FAIL with the fix below it. --prefix DIR reads the installed files
-(udev rule, autofs map, Bacula stanzas, the config dir) below DIR, as setup --prefix wrote them;
-the work dir, log, magazines and key file are checked where the config says.
-Exit status: 0 nothing failed (warnings allowed); 1 at least one check failed; 2 usage.`;
+export interface DoctorOptions {
+  config: string;
+  json: boolean;
+  prefix: string;
+  /** Default: this binary. */
+  binary?: string | undefined;
+  sdConfig?: string | undefined;
+  dirConfig?: string | undefined;
+}
 
-export const command = defineCommand({
-  meta: {
-    name: "doctor",
-    description:
-      "check the changer's whole chain (config, user, work dir, magazines, key, udev, autofs, Bacula)",
-  },
-  args: {
-    config: {
-      type: "string",
-      alias: "c",
-      description: "the changer's config file",
-      required: true,
-    },
-    json: { type: "boolean", description: "print the checks as JSON" },
-    prefix: {
-      type: "string",
-      description: "where setup --prefix installed the files",
-      default: "/",
-    },
-    binary: {
-      type: "string",
-      description:
-        "the magchanger the installed files should run (default: this binary)",
-    },
-    "sd-config": {
-      type: "string",
-      description:
-        "the storage daemon's config, whose Devices are checked (default: /etc/bacula/bacula-sd.conf below --prefix)",
-    },
-    "dir-config": {
-      type: "string",
-      description:
-        "the Director's config, for the storage password (default: /etc/bacula/bacula-dir.conf below --prefix)",
-    },
-  },
-  async run({ args }) {
-    const checks = await runDoctor({
-      configFile: resolve(args.config),
-      prefix: existingDir(args.prefix),
-      binary: args.binary ?? thisBinary(),
-      configDir: configDir(process.env),
-      ...(args["sd-config"] ? { sdConfig: resolve(args["sd-config"]) } : {}),
-      ...(args["dir-config"] ? { dirConfig: resolve(args["dir-config"]) } : {}),
-    });
-    writeStdout(args.json ? checksJson(checks) : formatChecks(checks));
-    if (checks.some((c) => c.status === "fail"))
-      throw new AppError(`doctor: ${summary(checks)}`);
-  },
-});
+export async function runDoctor(opts: DoctorOptions): Promise<void> {
+  const checks = await checkChain({
+    configFile: resolve(opts.config),
+    prefix: existingDir(opts.prefix),
+    binary: opts.binary ?? thisBinary(),
+    configDir: configDir(process.env),
+    ...(opts.sdConfig ? { sdConfig: resolve(opts.sdConfig) } : {}),
+    ...(opts.dirConfig ? { dirConfig: resolve(opts.dirConfig) } : {}),
+  });
+  writeStdout(opts.json ? checksJson(checks) : formatChecks(checks));
+  if (checks.some((c) => c.status === "fail"))
+    throw new AppError(`doctor: ${summary(checks)}`);
+}
 
 function existingDir(value: string): string {
   const dir = resolve(value);
@@ -85,6 +53,59 @@ function thisBinary(): string | undefined {
   return basename(running) === "bun" ? undefined : running;
 }
 
-export async function main(args: string[]): Promise<void> {
-  await runCli(command, args, EXIT_STATUS);
-}
+export const command = defineCommand({
+  name: "doctor",
+  summary:
+    "Check the changer's whole chain (config, user, work dir, magazines, key, udev, autofs, Bacula) and say how to fix what is wrong.",
+  options: {
+    config: {
+      type: "string",
+      short: "c",
+      value: "CONF",
+      description: "the changer's config file",
+      required: true,
+    },
+    json: { type: "boolean", description: "print the checks as JSON" },
+    prefix: {
+      type: "string",
+      value: "DIR",
+      description: "where setup --prefix installed the files",
+      default: "/",
+    },
+    binary: {
+      type: "string",
+      value: "PATH",
+      description:
+        "the magchanger the installed files should run (default: this binary)",
+    },
+    "sd-config": {
+      type: "string",
+      value: "FILE",
+      description:
+        "the storage daemon's config, whose Devices are checked (default: /etc/bacula/bacula-sd.conf below --prefix)",
+    },
+    "dir-config": {
+      type: "string",
+      value: "FILE",
+      description:
+        "the Director's config, for the storage password (default: /etc/bacula/bacula-dir.conf below --prefix)",
+    },
+  },
+  description: [
+    "Each line is OK, WARN or FAIL with the fix below it. --prefix DIR reads the installed files (udev rule, autofs map, Bacula stanzas, the config dir) below DIR, as setup --prefix wrote them; the work dir, log, magazines and key file are checked where the config says.",
+  ],
+  exitStatus: [
+    [0, "nothing failed (warnings allowed)"],
+    [1, "at least one check failed"],
+    2,
+  ],
+  run: ({ options }) =>
+    runDoctor({
+      config: options.config,
+      json: options.json,
+      prefix: options.prefix,
+      binary: options.binary,
+      sdConfig: options["sd-config"],
+      dirConfig: options["dir-config"],
+    }),
+});

@@ -3,47 +3,114 @@
 import { existsSync, realpathSync, statSync } from "node:fs";
 import { hostname } from "node:os";
 import { basename, dirname, resolve } from "node:path";
-import { defineCommand } from "citty";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { applyPlan } from "../setup/apply.ts";
-import { PLACEHOLDER } from "../setup/bacula.ts";
-import {
-  exampleClient,
-  readDirectorFacts,
-  readFilledStorage,
-} from "../setup/director.ts";
 import {
   autofsBay,
   checkSafePath,
   installPaths,
   livePath,
   underPrefix,
-} from "../setup/paths.ts";
+} from "../config/layout.ts";
+import { PLACEHOLDER } from "../setup/bacula.ts";
+import {
+  exampleClient,
+  readDirectorFacts,
+  readFilledStorage,
+} from "../bacula/director.ts";
 import { planSetup } from "../setup/plan.ts";
 import { renderOutcomes, renderPlan } from "../setup/render.ts";
 import type { GenerateOptions } from "../setup/udev.ts";
-import { DEFAULT_CONFIG_DIR } from "../unlock/discover.ts";
-import { runCli } from "./cli.ts";
+import { DEFAULT_CONFIG_DIR } from "../config/discover.ts";
+import { defineCommand } from "./cli.ts";
 import { writeStdout } from "./context.ts";
-
-const EXIT_STATUS = `Without --write nothing is written: the pieces are printed. With --write each file that changes
-is first copied to FILE.magchanger-bak; a second --write changes nothing.
-Exit status: 0 ok; 1 a piece could not be installed (nothing after it was changed); 2 usage;
-3 config (or the run-as user/group does not exist).`;
 
 const MEDIA_TYPE = /^[A-Za-z0-9_.-]{1,127}$/;
 
+export interface SetupOptions {
+  config: string;
+  write: boolean;
+  prefix: string;
+  /** Default: this binary. */
+  binary?: string | undefined;
+  /** Default: the changer name. */
+  mediaType?: string | undefined;
+}
+
+export function runSetup(opts: SetupOptions): void {
+  const prefix = resolvePrefix(opts.prefix);
+  const root = process.getuid?.() === 0;
+  if (opts.write && !root && prefix === "/") {
+    throw new UsageError(
+      "setup --write installs into /etc and /var: run it as root (sudo), or stage the files with --prefix DIR",
+    );
+  }
+  const configFile = resolve(opts.config);
+  const config = loadConfig(configFile);
+  const options: GenerateOptions = {
+    config,
+    configPath: livePath(prefix, configFile),
+    binary: resolveBinary(opts.binary),
+    mediaType: opts.mediaType ?? config.name,
+  };
+  readDirector(options, prefix);
+  checkOptions(options, configFile);
+  const plan = planSetup(options);
+  plan.notes.unshift(...warnings(options));
+  if (!opts.write) {
+    const header = [
+      `magchanger setup for changer "${config.name}"`,
+      `config: ${options.configPath}; binary: ${options.binary}${prefix === "/" ? "" : `; prefix: ${prefix}`}`,
+    ];
+    writeStdout(renderPlan(plan, header, prefix));
+    return;
+  }
+  const outcomes = applyPlan(plan, { prefix, root });
+  writeStdout(renderOutcomes(outcomes, plan.notes));
+}
+
+/** What the Pool, the example Job and a rewrite of the Storage take from the Director's config. */
+function readDirector(options: GenerateOptions, prefix: string): void {
+  const paths = installPaths(options.config.name, options.configPath);
+  const director = readDirectorFacts(underPrefix(prefix, paths.dirMain));
+  options.jobs = { director, client: exampleClient(director, hostname()) };
+  // What the admin filled in for CHANGE-ME survives the next --write.
+  options.filled = readFilledStorage(
+    underPrefix(prefix, paths.dirStanza),
+    options.config.name,
+    PLACEHOLDER,
+  );
+}
+
+function checkOptions(options: GenerateOptions, configFile: string): void {
+  checkSafePath(
+    options.configPath,
+    "config path",
+    "move the config to /etc/magchanger/NAME.toml",
+  );
+  if (!MEDIA_TYPE.test(options.mediaType))
+    throw new UsageError(
+      `--media-type ${JSON.stringify(options.mediaType)}: use letters, digits and _.- only`,
+    );
+  const bay = autofsBay(options.config);
+  if (bay)
+    checkSafePath(
+      bay.path,
+      `magazine path (bay in ${configFile})`,
+      "use a path of letters, digits and _.+-",
+    );
+}
+
 export const command = defineCommand({
-  meta: {
-    name: "setup",
-    description:
-      "print (or --write) the udev rule, autofs map, Bacula stanzas, work dir and key file of a changer",
-  },
-  args: {
+  name: "setup",
+  summary:
+    "Print (or --write) the udev rule, autofs map, Bacula stanzas, work dir and key file of a changer.",
+  options: {
     config: {
       type: "string",
-      alias: "c",
+      short: "c",
+      value: "CONF",
       description:
         "the changer's config file, e.g. /etc/magchanger/usbchanger1.toml",
       required: true,
@@ -54,75 +121,40 @@ export const command = defineCommand({
     },
     prefix: {
       type: "string",
+      value: "DIR",
       description: "install below DIR instead of / (staging, tests)",
       default: "/",
     },
     binary: {
       type: "string",
+      value: "PATH",
       description:
         "the magchanger path the generated files run (default: this binary)",
     },
     "media-type": {
       type: "string",
+      value: "TYPE",
       description:
         "Bacula Media Type of the drives (default: the changer name; vchanger setups: File)",
     },
   },
-  run({ args }) {
-    const prefix = resolvePrefix(args.prefix);
-    const root = process.getuid?.() === 0;
-    if (args.write && !root && prefix === "/") {
-      throw new UsageError(
-        "setup --write installs into /etc and /var: run it as root (sudo), or stage the files with --prefix DIR",
-      );
-    }
-    const configFile = resolve(args.config);
-    const config = loadConfig(configFile);
-    const options: GenerateOptions = {
-      config,
-      configPath: livePath(prefix, configFile),
-      binary: resolveBinary(args.binary),
-      mediaType: args["media-type"] ?? config.name,
-    };
-    const paths = installPaths(config.name, options.configPath);
-    const director = readDirectorFacts(underPrefix(prefix, paths.dirMain));
-    options.jobs = { director, client: exampleClient(director, hostname()) };
-    // What the admin filled in for CHANGE-ME survives the next --write.
-    options.filled = readFilledStorage(
-      underPrefix(prefix, paths.dirStanza),
-      config.name,
-      PLACEHOLDER,
-    );
-    checkSafePath(
-      options.configPath,
-      "config path",
-      "move the config to /etc/magchanger/NAME.toml",
-    );
-    if (!MEDIA_TYPE.test(options.mediaType))
-      throw new UsageError(
-        `--media-type ${JSON.stringify(options.mediaType)}: use letters, digits and _.- only`,
-      );
-    const bay = autofsBay(config);
-    if (bay)
-      checkSafePath(
-        bay.path,
-        `magazine path (bay in ${configFile})`,
-        "use a path of letters, digits and _.+-",
-      );
-
-    const plan = planSetup(options);
-    plan.notes.unshift(...warnings(options));
-    if (!args.write) {
-      const header = [
-        `magchanger setup for changer "${config.name}"`,
-        `config: ${options.configPath}; binary: ${options.binary}${prefix === "/" ? "" : `; prefix: ${prefix}`}`,
-      ];
-      writeStdout(renderPlan(plan, header, prefix));
-      return;
-    }
-    const outcomes = applyPlan(plan, { prefix, root });
-    writeStdout(renderOutcomes(outcomes, plan.notes));
-  },
+  description: [
+    "Without --write nothing is written: the pieces are printed. With --write each file that changes is first copied to FILE.magchanger-bak; a second --write changes nothing.",
+  ],
+  exitStatus: [
+    0,
+    [1, "a piece could not be installed (nothing after it was changed)"],
+    2,
+    [3, "config (or the run-as user or group does not exist)"],
+  ],
+  run: ({ options }) =>
+    runSetup({
+      config: options.config,
+      write: options.write,
+      prefix: options.prefix,
+      binary: options.binary,
+      mediaType: options["media-type"],
+    }),
 });
 
 function resolvePrefix(value: string): string {
@@ -188,8 +220,4 @@ function warnings(o: GenerateOptions): string[] {
     }
   }
   return notes;
-}
-
-export async function main(args: string[]): Promise<void> {
-  await runCli(command, args, EXIT_STATUS);
 }

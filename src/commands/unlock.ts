@@ -3,9 +3,9 @@
 // sandbox (MemoryDenyWriteExecute) forbids the JIT that FFI needs.
 import type { Config } from "../config/schema.ts";
 import { AppError, ConfigError, UsageError } from "../errors.ts";
+import { defineCommand } from "./cli.ts";
 import { teeToStderr } from "../log.ts";
 import { exec } from "../system/exec.ts";
-import { parseStrict } from "../unlock/args.ts";
 import {
   checkDeviceSyntax,
   checkMapperName,
@@ -15,63 +15,28 @@ import {
   configDir,
   findConfigForMapper,
   loadTrustedConfig,
-} from "../unlock/discover.ts";
+} from "../config/discover.ts";
 import { openChangerLogAsRoot } from "../unlock/log.ts";
 import { queueRefresh } from "../unlock/trigger.ts";
 import { removeMapping, unlockDevice } from "../unlock/unlock.ts";
 
-export const HELP = `Usage: magchanger unlock [-c CONF] [DEVICE] [NAME]
-       magchanger unlock --remove [-c CONF] [DEVICE] [NAME]
-
-Opens the LUKS disk DEVICE as /dev/mapper/NAME with the key file of the changer config
-(luks.key_file), for a udev rule such as
-  ACTION=="add|change", SUBSYSTEM=="block", ENV{ID_FS_TYPE}=="crypto_LUKS", RUN+="/usr/local/bin/magchanger unlock /dev/%k bacula"
-DEVICE defaults to $DEVNAME; with ACTION=remove in the environment, or --remove, it closes
-/dev/mapper/NAME instead (unless NAME lives on another disk that is still attached).
-An already open mapping of the same disk is success; a stale one of a pulled disk is cleaned up.
-Then it queues \`systemctl start --no-block magchanger-refresh@STEM.service\` (STEM: the config's
-file name without .toml; the unit \`setup\` installs runs \`magchanger refresh\`), so Bacula is told
-without holding up udev. That is skipped (a log line) without systemd or the unit, and its
-failure is only a warning.
-
-Config: -c CONF, or the file in $MAGCHANGER_CONFIG_DIR (default /etc/magchanger) whose
-luks.mapper is NAME (without NAME: the only config there). NAME defaults to luks.mapper.
-$MAGCHANGER_SYSTEMD_ROOT (tests) is where /run/systemd/system and the unit are looked for.
-
-Options:
-  -c, --config CONF   the changer's .toml file
-      --remove        close the mapping instead of opening it
-  -h, --help          this text
-
-Exit status: 0 opened, already open, closed or nothing to do; 1 refused (not LUKS, UUID not
-allowed, key file permissions, mapping held by another disk); 2 usage; 3 config; 8 cryptsetup
-failed (wrong key, busy device, ...) or timed out.
-`;
-
-interface UnlockArgs {
+export interface UnlockOptions {
   config: string | undefined;
   remove: boolean;
   device: string | undefined;
   name: string | undefined;
 }
 
-export function parseUnlockArgs(
-  args: string[],
+/** DEVICE and NAME from the command line and udev's environment (DEVNAME, ACTION). */
+export function unlockOptions(
+  parsed: {
+    options: { config: string | undefined; remove: boolean };
+    positionals: string[];
+  },
   env: Record<string, string | undefined>,
-): UnlockArgs | "help" {
-  const parsed = parseStrict("unlock", args, {
-    config: { type: "string", short: "c" },
-    remove: { type: "boolean" },
-    help: { type: "boolean", short: "h" },
-  });
-  const { values, positionals } = parsed;
-  if (values.help) return "help";
-  if (positionals.length > 2)
-    throw new UsageError(
-      `unlock: too many arguments (${positionals.join(" ")}); expected [DEVICE] [NAME]`,
-    );
-  const [first, second] = positionals;
-  const remove = values.remove === true || env.ACTION === "remove";
+): UnlockOptions {
+  const [first, second] = parsed.positionals;
+  const remove = parsed.options.remove || env.ACTION === "remove";
   let device: string | undefined;
   let name: string | undefined;
   if (second !== undefined) [device, name] = [first, second];
@@ -85,20 +50,69 @@ export function parseUnlockArgs(
     name = first;
   else device = first;
   return {
-    config: values.config,
+    config: parsed.options.config,
     remove,
     device: device ?? (env.DEVNAME || undefined),
     name,
   };
 }
 
-export async function main(args: string[]): Promise<void> {
-  const env = process.env;
-  const parsed = parseUnlockArgs(args, env);
-  if (parsed === "help") {
-    process.stdout.write(HELP);
-    return;
-  }
+export const command = defineCommand({
+  name: "unlock",
+  summary:
+    "The udev helper: open the LUKS disk DEVICE as /dev/mapper/NAME with the key file of the changer config (luks.key_file).",
+  usage: [
+    "unlock [-c CONF] [DEVICE] [NAME]",
+    "unlock --remove [-c CONF] [DEVICE] [NAME]",
+  ],
+  options: {
+    config: {
+      type: "string",
+      short: "c",
+      value: "CONF",
+      description: "the changer's .toml file",
+    },
+    remove: {
+      type: "boolean",
+      description: "close the mapping instead of opening it",
+    },
+  },
+  positionals: [
+    {
+      name: "DEVICE",
+      optional: true,
+      description: "the block device (default: $DEVNAME)",
+    },
+    {
+      name: "NAME",
+      optional: true,
+      description: "the mapping's name (default: luks.mapper)",
+    },
+  ],
+  description: [
+    "For a udev rule such as",
+    '  ACTION=="add|change", SUBSYSTEM=="block", ENV{ID_FS_TYPE}=="crypto_LUKS", \\\n    RUN+="/usr/local/bin/magchanger unlock /dev/%k bacula"',
+    "With ACTION=remove in the environment, or --remove, it closes /dev/mapper/NAME instead (unless NAME lives on another disk that is still attached). An already open mapping of the same disk is success; a stale one of a pulled disk is cleaned up.",
+    "Then it queues `systemctl start --no-block magchanger-refresh@STEM.service` (STEM: the config's file name without .toml; the unit `setup` installs runs `magchanger refresh`), so Bacula is told without holding up udev. That is skipped (a log line) without systemd or the unit, and its failure is only a warning.",
+    "Config: -c CONF, or the file in $MAGCHANGER_CONFIG_DIR (default /etc/magchanger) whose luks.mapper is NAME (without NAME: the only config there). $MAGCHANGER_SYSTEMD_ROOT (tests) is where /run/systemd/system and the unit are looked for.",
+  ],
+  exitStatus: [
+    [0, "opened, already open, closed or nothing to do"],
+    [
+      1,
+      "refused (not LUKS, UUID not allowed, key file permissions, mapping held by another disk)",
+    ],
+    2,
+    3,
+    [8, "cryptsetup failed (wrong key, busy device, ...) or timed out"],
+  ],
+  run: (parsed) => runUnlock(unlockOptions(parsed, process.env)),
+});
+
+export async function runUnlock(
+  parsed: UnlockOptions,
+  env: Record<string, string | undefined> = process.env,
+): Promise<void> {
   // Refuse what the command line names before reading a config or running anything.
   // A removed disk's node is gone: only its spelling can be checked.
   let toOpen: string | undefined;

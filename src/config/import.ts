@@ -1,7 +1,7 @@
 // `magchanger config import`: a vchanger.conf rewritten as the equivalent magchanger TOML, each
 // value commented with the vchanger line it came from. The TOML is read back before it is
 // returned, so what is printed is proven to load as the same Config the vchanger file gives.
-import { AppError, ConfigError, UsageError } from "../errors.ts";
+import { AppError, UsageError } from "../errors.ts";
 import { parseConfigText, readConfigText } from "./load.ts";
 import { readConfigSource } from "./read.ts";
 import { type Config } from "./schema.ts";
@@ -63,35 +63,19 @@ const LEGACY_KEYS = [
   "bconsole_disabled",
 ];
 
+type Row = string | [text: string, comment: string | undefined];
+
 export function renderToml(imported: VchangerImport, file: string): string {
   const raw = imported.raw as Record<string, unknown> & {
     magazine: Record<string, unknown>[];
     bacula?: Record<string, unknown>;
     legacy: Record<string, unknown>;
   };
-  type Row = string | [text: string, comment: string | undefined];
   const table = (
     values: Record<string, unknown>,
     keys: string[],
     pathOf: (key: string) => string,
-  ): Row[] =>
-    keys
-      .filter((key) => values[key] !== undefined)
-      .map((key) => {
-        const value = tomlValue(values[key]);
-        const origin = imported.origins.get(pathOf(key));
-        const same = origin?.value === String(values[key]);
-        const written = origin?.value === "" ? '""' : origin?.value;
-        const source =
-          origin && (same ? origin.key : `${origin.key} = ${written}`);
-        return [
-          `${key} = ${value}`,
-          origin
-            ? `${source}, line ${origin.line}`
-            : imported.derived.get(pathOf(key)),
-        ];
-      });
-
+  ) => tableRows(imported, values, keys, pathOf);
   const rows: Row[] = [
     `# magchanger config imported from ${file} (vchanger ${imported.version} syntax).`,
     "# Comments name the vchanger line each value came from; conf/magchanger.toml documents every key.",
@@ -128,6 +112,36 @@ export function renderToml(imported: VchangerImport, file: string): string {
     "[legacy]",
     ...table(raw.legacy, LEGACY_KEYS, (key) => `legacy.${key}`),
   );
+  return alignComments(rows);
+}
+
+/** `key = value` rows of a table, each with the vchanger line it came from or why it is set. */
+function tableRows(
+  imported: VchangerImport,
+  values: Record<string, unknown>,
+  keys: string[],
+  pathOf: (key: string) => string,
+): Row[] {
+  return keys
+    .filter((key) => values[key] !== undefined)
+    .map((key) => {
+      const value = tomlValue(values[key]);
+      const origin = imported.origins.get(pathOf(key));
+      const same = origin?.value === String(values[key]);
+      const written = origin?.value === "" ? '""' : origin?.value;
+      const source =
+        origin && (same ? origin.key : `${origin.key} = ${written}`);
+      return [
+        `${key} = ${value}`,
+        origin
+          ? `${source}, line ${origin.line}`
+          : imported.derived.get(pathOf(key)),
+      ];
+    });
+}
+
+/** The rows as lines, comments lined up in one column (up to 48 characters in). */
+function alignComments(rows: Row[]): string {
   const width = Math.min(
     48,
     Math.max(

@@ -75,7 +75,7 @@ export function readConfigText(
       : ` (read as TOML: it has ${tomlKeys ? "`name =` or `[[magazine]]`" : "a `name` key"})`;
     if (tomlError) {
       throw new ConfigError(
-        `config ${file} line ${tomlError.line}: ${tomlMessage(tomlError)}${why}`,
+        `config ${file} line ${tomlError.line}: ${tomlMessage(tomlError, text)}${why}`,
         {
           cause: tomlError,
         },
@@ -116,11 +116,21 @@ export function readConfigText(
   };
 }
 
-function tomlMessage(error: TomlError): string {
-  return (
+const UNTERMINATED =
+  "unterminated string: a quote opened on this line is not closed; add the closing quote";
+
+function tomlMessage(error: TomlError, text: string): string {
+  const message =
     error.message.split("\n")[0]?.replace(/^Invalid TOML document: /, "") ??
-    "syntax error"
-  );
+    "syntax error";
+  if (message === "unfinished string") return UNTERMINATED;
+  // smol-toml reports a string cut by the end of its line as the newline being a control
+  // character: it points past the line's last character.
+  const line = text.split("\n")[error.line - 1] ?? "";
+  const at = line.replace(/\r$/, "")[error.column - 1];
+  if (message.startsWith("control characters") && at === undefined)
+    return UNTERMINATED;
+  return message;
 }
 
 export function validateConfig(raw: unknown, file: string): Config {

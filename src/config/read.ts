@@ -40,6 +40,18 @@ export function readConfigSource(
   file: string,
   root = process.geteuid?.() === 0,
 ): string {
+  // Opening acts on a device (a tape rewinds, a FIFO's writer wakes): look before opening, and
+  // as root open nothing reached through a path someone else controls.
+  let before: { dev: number; ino: number };
+  try {
+    const stats = statSync(file);
+    before = stats;
+    if (!stats.isFile())
+      throw cannotRead(file, new Error("not a regular file"));
+  } catch (error) {
+    throw error instanceof ConfigError ? error : cannotRead(file, error);
+  }
+  if (root) checkPath(file);
   let fd: number;
   try {
     fd = openSync(file, O_RDONLY | O_NONBLOCK | O_NOCTTY);
@@ -51,6 +63,8 @@ export function readConfigSource(
     const stats = fstatSync(fd);
     if (!stats.isFile())
       throw cannotRead(file, new Error("not a regular file"));
+    if (stats.dev !== before.dev || stats.ino !== before.ino)
+      throw cannotRead(file, new Error("it was replaced while being opened"));
     if (root) checkTrusted(file, stats);
     if (stats.size > MAX_CONFIG_BYTES)
       throw cannotRead(
@@ -123,19 +137,7 @@ function checkTrusted(
   stats: { uid: number; mode: number; dev: number; ino: number },
 ): void {
   // The path first: its advice must never be to chown or chmod through someone's link.
-  let why: string | undefined;
-  try {
-    // A link is checked with what it leads to; a plain file's owner and mode on the fd below.
-    const link = lstatSync(file).isSymbolicLink();
-    why = untrustedComponent(link ? file : dirname(resolve(file)));
-    const now = statSync(file);
-    if (why === undefined && (now.dev !== stats.dev || now.ino !== stats.ino))
-      why = "it was replaced while being read";
-  } catch (error) {
-    why = `its path cannot be checked: ${describeErrno(error)}`;
-  }
-  if (why !== undefined)
-    throw new UntrustedConfigError(file, why, fixFor(why, file));
+  checkPath(file, stats);
   if (stats.uid !== 0)
     throw new UntrustedConfigError(
       file,
@@ -148,6 +150,30 @@ function checkTrusted(
       `group/other may write it (mode ${(stats.mode & 0o7777).toString(8)})`,
       `chmod go-w ${file}`,
     );
+}
+
+/**
+ * Every directory and link on the way to file is root's alone; with stats (the open file's),
+ * the path still names that file.
+ */
+function checkPath(file: string, stats?: { dev: number; ino: number }): void {
+  let why: string | undefined;
+  try {
+    // A link is checked with what it leads to; a plain file's owner and mode on the fd.
+    const link = lstatSync(file).isSymbolicLink();
+    why = untrustedComponent(link ? file : dirname(resolve(file)));
+    const now = statSync(file);
+    if (
+      why === undefined &&
+      stats !== undefined &&
+      (now.dev !== stats.dev || now.ino !== stats.ino)
+    )
+      why = "it was replaced while being read";
+  } catch (error) {
+    why = `its path cannot be checked: ${describeErrno(error)}`;
+  }
+  if (why !== undefined)
+    throw new UntrustedConfigError(file, why, fixFor(why, file));
 }
 
 /** The command that makes the component untrustedComponent named root's alone. */

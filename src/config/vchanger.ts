@@ -3,7 +3,8 @@
 // keys that were mapped, defaulted or kept in [legacy] come back as notes for the caller to log.
 import { ConfigError } from "../errors.ts";
 import { getConfigSchema } from "./schema.ts";
-import { mapEntries, type Origin } from "./vchanger-map.ts";
+import { mapEntries } from "./vchanger-map.ts";
+import type { Origin } from "./vchanger-reader.ts";
 import {
   keywordLines,
   normalizeKey,
@@ -13,7 +14,7 @@ import {
   type VchangerVersion,
 } from "./vchanger-syntax.ts";
 
-export type { Origin } from "./vchanger-map.ts";
+export type { Origin } from "./vchanger-reader.ts";
 export type { VchangerVersion } from "./vchanger-syntax.ts";
 
 export type Target =

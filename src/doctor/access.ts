@@ -5,14 +5,13 @@ import {
   accessSync,
   constants,
   lstatSync,
-  readFileSync,
   type Stats,
   statSync,
 } from "node:fs";
 import { dirname } from "node:path";
 import { errnoCode } from "../errors.ts";
 import { refuseUntrustedLinks } from "../state/owned-dir.ts";
-import { SAFE_PATH } from "../system/identity.ts";
+import { memberGroups, nssGroups } from "../system/identity.ts";
 
 export interface Who {
   name: string;
@@ -37,41 +36,7 @@ export function runAsGroups(
   groupFile = "/etc/group",
   nss: (user: string) => number[] = nssGroups,
 ): number[] {
-  const gids = new Set([group, primary, ...nss(user)]);
-  let text = "";
-  try {
-    text = readFileSync(groupFile, "utf8");
-  } catch {
-    // no group file: NSS and the two groups above are what we know
-  }
-  for (const line of text.split("\n")) {
-    const [, , gid, members] = line.split(":");
-    if (gid && /^\d+$/.test(gid) && members?.split(",").includes(user))
-      gids.add(Number(gid));
-  }
-  return [...gids];
-}
-
-/** `getent initgroups USER`: "USER gid gid ...", the groups every NSS source gives the user. */
-function nssGroups(user: string): number[] {
-  try {
-    const result = Bun.spawnSync(
-      ["/usr/bin/getent", "initgroups", "--", user],
-      {
-        env: { PATH: SAFE_PATH, LANG: "C" },
-        cwd: "/",
-        timeout: 5000,
-        stdout: "pipe",
-        stderr: "ignore",
-      },
-    );
-    if (result.exitCode !== 0) return [];
-    return (result.stdout.toString().trim().split(/\s+/).slice(1) ?? [])
-      .filter((g) => /^\d+$/.test(g))
-      .map(Number);
-  } catch {
-    return [];
-  }
+  return [...new Set([group, primary, ...memberGroups(user, groupFile, nss)])];
 }
 
 export function modeAllows(stats: Stats, who: Who, want: number): boolean {

@@ -10,7 +10,7 @@ import {
   readBaculaConf,
 } from "../bacula/conf.ts";
 import { errnoCode } from "../errors.ts";
-import { underPrefix } from "../setup/paths.ts";
+import { underPrefix } from "../config/layout.ts";
 import { driveLinkPath } from "../state/drives.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";

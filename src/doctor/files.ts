@@ -36,8 +36,8 @@ export function readIfExists(path: string): string | undefined {
   }
 }
 
-/** Do both paths lead to the same file (a link to the binary, say)? */
-export function sameFile(a: string, b: string): boolean {
+/** Do both paths resolve, through their links, to one path (a link to the binary, say)? */
+export function resolveToOnePath(a: string, b: string): boolean {
   try {
     return realpathSync(a) === realpathSync(b);
   } catch {

@@ -1,46 +1,16 @@
-// Checks of the host around the changer: the config file itself, the run-as identity, the work
-// dir and log, the LUKS key file, the binary udev and autofs run as root, and bconsole.
-import {
-  readdirSync,
-  readFileSync,
-  type Stats,
-  statfsSync,
-  statSync,
-} from "node:fs";
+// Checks of the host around the changer: the config file itself, the run-as identity, the log
+// (the work dir is workdir.ts), the LUKS key file, the binary udev and autofs run as root, and bconsole.
+import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AppError, errnoCode } from "../errors.ts";
-import { formatBytes } from "../state/atomic.ts";
-import { lookupGroup, lookupUser } from "../system/identity.ts";
-import { underPrefix } from "../setup/paths.ts";
-import { scanConfigs } from "../unlock/discover.ts";
+import { groupNameOf, lookupGroup, lookupUser } from "../system/identity.ts";
+import { underPrefix } from "../config/layout.ts";
+import { scanConfigs } from "../config/discover.ts";
 import { checkKeyFile } from "../unlock/keyfile.ts";
-import { refuseUntrustedLinks } from "../state/owned-dir.ts";
+import { statOrUndefined } from "../state/safe-fs.ts";
 import { denied, linkAdvice, ownershipFix, R, W, X } from "./access.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
-
-/** Less free space than this for the run-as user and state writes are about to fail. */
-const MIN_WORK_DIR_BYTES = 1024 * 1024;
-
-function groupName(gid: number): string {
-  try {
-    for (const line of readFileSync("/etc/group", "utf8").split("\n")) {
-      const [name, , id] = line.split(":");
-      if (name && Number(id) === gid) return name;
-    }
-  } catch {
-    // fall back to the number
-  }
-  return String(gid);
-}
-
-function statOrUndefined(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
 
 export function checkConfigFile(ctx: DoctorContext): Check[] {
   const { config, configFile, configPath } = ctx;
@@ -123,103 +93,6 @@ export function checkIdentity(ctx: DoctorContext): Check[] {
           `groupadd --system ${config.group}, or set group = "..." in ${ctx.configFile}`,
         ),
   ];
-}
-
-export function checkWorkDir(ctx: DoctorContext): Check[] {
-  const { config, who } = ctx;
-  const dir = config.work_dir;
-  const owner = `${config.user}:${config.group}`;
-  const stats = statOrUndefined(dir);
-  if (!stats)
-    return [
-      fail(
-        "work dir",
-        `${dir} does not exist`,
-        ownershipFix(
-          dir,
-          `${setupCommand(ctx)} (creates it owned by ${owner}), or mkdir -m 0750 ${dir}; chown ${owner} ${dir}`,
-        ),
-      ),
-    ];
-  if (!stats.isDirectory())
-    return [
-      fail(
-        "work dir",
-        `${dir} is not a directory`,
-        `move it away, then ${setupCommand(ctx)}`,
-      ),
-    ];
-  // A work dir that is (or is reached through) a link others planted: say so, and list nothing
-  // of wherever it leads (root would print the names of its files).
-  try {
-    refuseUntrustedLinks(dir);
-  } catch (error) {
-    const at = (error as { path?: string }).path ?? dir;
-    return [
-      fail(
-        "work dir",
-        `${dir} is reached through ${at}, a symbolic link others may have planted`,
-        `remove it (rm ${at}), then ${setupCommand(ctx)}`,
-      ),
-    ];
-  }
-  if (!who)
-    return [
-      warn(
-        "work dir",
-        `${dir} exists; its access cannot be judged without the run-as user`,
-        "fix the run-as user first",
-      ),
-    ];
-  const why = denied(dir, who, R | W | X);
-  if (why)
-    return [
-      fail(
-        "work dir",
-        why,
-        ownershipFix(dir, `chown ${owner} ${dir}; chmod 0750 ${dir}`),
-      ),
-    ];
-  const checks: Check[] = [];
-  // A state file left by a run as root (user = "root" once, or a manual test) blocks every later write.
-  const stuck = readdirSync(dir, { withFileTypes: true })
-    .filter((e) => e.isFile() || e.isDirectory())
-    .map((e) => join(dir, e.name))
-    .filter((path) => denied(path, who, R | W));
-  if (stuck.length) {
-    checks.push(
-      fail(
-        "work dir",
-        `${who.name} cannot write ${stuck.slice(0, 3).join(", ")}${stuck.length > 3 ? " ..." : ""}`,
-        ownershipFix(dir, `chown -R ${owner} ${dir}`),
-      ),
-    );
-  }
-  const fs = statfsSync(dir);
-  const usable =
-    (who.uid === 0 ? Number(fs.bfree) : Number(fs.bavail)) * Number(fs.bsize);
-  const reserved = (Number(fs.bfree) - Number(fs.bavail)) * Number(fs.bsize);
-  if (usable < MIN_WORK_DIR_BYTES) {
-    const trap =
-      who.uid !== 0 && reserved > 0
-        ? `; ${formatBytes(reserved)} more are reserved for root, which ${who.name} cannot use`
-        : "";
-    checks.push(
-      fail(
-        "work dir space",
-        `${formatBytes(usable)} free for ${who.name} on the filesystem of ${dir}${trap}`,
-        `free space on that filesystem, or move work_dir`,
-      ),
-    );
-  }
-  if (!checks.length)
-    checks.push(
-      ok(
-        "work dir",
-        `${dir} is writable by ${who.name}, ${formatBytes(usable)} free for it`,
-      ),
-    );
-  return checks;
 }
 
 export function checkLog(ctx: DoctorContext): Check[] {
@@ -368,7 +241,7 @@ export function checkBconsole(ctx: DoctorContext): Check[] {
       warn(
         "bconsole",
         `\`magchanger refresh\` runs bconsole as ${ctx.config.user}:${ctx.config.group} (with ${ctx.config.user}'s primary and supplementary groups): ${why}`,
-        `usermod -a -G ${groupName(stats.gid)} ${ctx.config.user} (then it may read it), or chgrp ${ctx.config.group} ${config}`,
+        `usermod -a -G ${groupNameOf(stats.gid)} ${ctx.config.user} (then it may read it), or chgrp ${ctx.config.group} ${config}`,
       ),
     ];
   }

@@ -1,16 +1,22 @@
 // Are the pieces setup generates installed, and do they run this binary? Compared with what
 // setup would write now, so an edited or stale file is visible.
-import { existsSync, readdirSync } from "node:fs";
+import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { autofsMasterEntry } from "../setup/autofs.ts";
 import { PLACEHOLDER, sdStanza } from "../setup/bacula.ts";
-import { autofsBay, installPaths, underPrefix } from "../setup/paths.ts";
+import {
+  type InstallPaths,
+  installPaths,
+  underPrefix,
+} from "../config/layout.ts";
 import { type GenerateOptions, udevRule } from "../setup/udev.ts";
-import { readIfExists, sameFile } from "./files.ts";
+import { readIfExists, resolveToOnePath } from "./files.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
 
-function generateOptions(ctx: DoctorContext, binary: string): GenerateOptions {
+export function generateOptions(
+  ctx: DoctorContext,
+  binary: string,
+): GenerateOptions {
   // The Media Type is not in the config: take it from the installed stanza, so only real drift shows.
   const installed =
     readIfExists(
@@ -28,68 +34,54 @@ export function checkUdev(ctx: DoctorContext): Check[] {
   const paths = installPaths(ctx.config.name, ctx.configPath);
   const file = underPrefix(ctx.prefix, paths.udevRule);
   const text = readIfExists(file);
-  const checks: Check[] = [];
-  if (text === undefined) {
-    checks.push(
-      fail(
-        "udev rule",
-        `${file} is missing: attached LUKS disks are not opened`,
-        setupCommand(ctx),
-      ),
+  const rule =
+    text === undefined
+      ? fail(
+          "udev rule",
+          `${file} is missing: attached LUKS disks are not opened`,
+          setupCommand(ctx),
+        )
+      : checkRule(ctx, file, text);
+  return [rule, ...seedRules(ctx)];
+}
+
+/** The installed rule runs this binary's unlock with luks.mapper, as setup generates it. */
+function checkRule(ctx: DoctorContext, file: string, text: string): Check {
+  const runs = [
+    ...text.matchAll(/RUN\+="(\S+) unlock (?:--remove )?\S+ (\S+)"/g),
+  ];
+  const mapper = ctx.config.luks.mapper;
+  const wrong = runs.find(
+    (m) => ctx.binary && !resolveToOnePath(m[1] as string, ctx.binary),
+  );
+  if (runs.length === 0)
+    return fail(
+      "udev rule",
+      `${file} runs no \`magchanger unlock\``,
+      `${setupCommand(ctx)} (the old file is kept as .magchanger-bak)`,
     );
-  } else {
-    const runs = [
-      ...text.matchAll(/RUN\+="(\S+) unlock (?:--remove )?\S+ (\S+)"/g),
-    ];
-    const mapper = ctx.config.luks.mapper;
-    const wrong = runs.find(
-      (m) => ctx.binary && !sameFile(m[1] as string, ctx.binary),
+  if (wrong)
+    return fail(
+      "udev rule",
+      `${file} runs ${wrong[1]}, not this binary ${ctx.binary}`,
+      setupCommand(ctx),
     );
-    if (runs.length === 0)
-      checks.push(
-        fail(
-          "udev rule",
-          `${file} runs no \`magchanger unlock\``,
-          `${setupCommand(ctx)} (the old file is kept as .magchanger-bak)`,
-        ),
-      );
-    else if (wrong)
-      checks.push(
-        fail(
-          "udev rule",
-          `${file} runs ${wrong[1]}, not this binary ${ctx.binary}`,
-          setupCommand(ctx),
-        ),
-      );
-    else if (runs.some((m) => m[2] !== mapper))
-      checks.push(
-        fail(
-          "udev rule",
-          `${file} opens a mapper other than luks.mapper = "${mapper}"`,
-          setupCommand(ctx),
-        ),
-      );
-    else if (
-      ctx.binary &&
-      text !== udevRule(generateOptions(ctx, ctx.binary))
-    ) {
-      checks.push(
-        warn(
-          "udev rule",
-          `${file} runs this binary but differs from what setup generates (edited by hand, or the config changed)`,
-          setupCommand(ctx),
-        ),
-      );
-    } else
-      checks.push(
-        ok(
-          "udev rule",
-          `${file} opens LUKS disks as /dev/mapper/${mapper} with ${runs[0]?.[1]}`,
-        ),
-      );
-  }
-  checks.push(...seedRules(ctx));
-  return checks;
+  if (runs.some((m) => m[2] !== mapper))
+    return fail(
+      "udev rule",
+      `${file} opens a mapper other than luks.mapper = "${mapper}"`,
+      setupCommand(ctx),
+    );
+  if (ctx.binary && text !== udevRule(generateOptions(ctx, ctx.binary)))
+    return warn(
+      "udev rule",
+      `${file} runs this binary but differs from what setup generates (edited by hand, or the config changed)`,
+      setupCommand(ctx),
+    );
+  return ok(
+    "udev rule",
+    `${file} opens LUKS disks as /dev/mapper/${mapper} with ${runs[0]?.[1]}`,
+  );
 }
 
 /** The seed's hand-written rule would open the disk a second time, with another name. */
@@ -120,128 +112,32 @@ function seedRules(ctx: DoctorContext): Check[] {
   return checks;
 }
 
-export function checkAutofs(ctx: DoctorContext): Check[] {
-  const bay = autofsBay(ctx.config);
-  if (!bay)
-    return [
-      ok(
-        "autofs",
-        `no bay path ends in /${ctx.config.automap.key} (automap.key): autofs is not used`,
-      ),
-    ];
+export function checkBacula(ctx: DoctorContext): Check[] {
   const paths = installPaths(ctx.config.name, ctx.configPath);
-  const masterFile = underPrefix(ctx.prefix, paths.autofsMaster);
-  const mapFile = underPrefix(ctx.prefix, paths.autofsMap);
-  const checks: Check[] = [];
-  const text = readIfExists(masterFile);
-  const line = new RegExp(
-    `^${escape(bay.mountDir)}\\s+(?:program:|exec:)?${escape(paths.autofsMap)}(\\s|$)`,
-    "m",
-  );
-  if (text === undefined)
-    checks.push(
-      fail(
-        "autofs map",
-        `${masterFile} is missing: nothing mounts ${bay.path}`,
-        setupCommand(ctx),
-      ),
-    );
-  else if (!line.test(text))
-    checks.push(
-      fail(
-        "autofs map",
-        `${masterFile} does not mount ${bay.mountDir} with the map ${paths.autofsMap}`,
-        setupCommand(ctx),
-      ),
-    );
-  else if (
-    ctx.binary &&
-    text !== autofsMasterEntry(generateOptions(ctx, ctx.binary))
-  ) {
-    checks.push(
-      warn(
-        "autofs map",
-        `${masterFile} differs from what setup generates (edited by hand, or the config changed)`,
-        setupCommand(ctx),
-      ),
-    );
-  }
-  if (!existsSync(mapFile))
-    checks.push(
-      fail(
-        "autofs map",
-        `${mapFile} is missing: autofs has no map to run`,
-        setupCommand(ctx),
-      ),
-    );
-  else if (ctx.binary && !sameFile(mapFile, ctx.binary))
-    checks.push(
-      fail(
-        "autofs map",
-        `${mapFile} is not a link to this binary ${ctx.binary}`,
-        setupCommand(ctx),
-      ),
-    );
-  const master = readIfExists(underPrefix(ctx.prefix, "/etc/auto.master"));
-  if (master === undefined) {
-    checks.push(
-      fail(
-        "autofs",
-        `${underPrefix(ctx.prefix, "/etc/auto.master")} is missing: autofs is not installed`,
-        "apt-get install autofs",
-      ),
-    );
-  } else {
-    if (!/^\s*\+dir:\/etc\/auto\.master\.d\s*$/m.test(master)) {
-      checks.push(
-        fail(
-          "autofs",
-          `${underPrefix(ctx.prefix, "/etc/auto.master")} does not read /etc/auto.master.d`,
-          "add the line +dir:/etc/auto.master.d to /etc/auto.master; systemctl reload autofs",
-        ),
-      );
-    }
-    if (new RegExp(`^\\s*${escape(bay.mountDir)}\\s`, "m").test(master)) {
-      checks.push(
-        warn(
-          "autofs",
-          `/etc/auto.master has its own entry for ${bay.mountDir} (the seed's hand-written map); autofs uses only one of them`,
-          `remove that line from /etc/auto.master; systemctl reload autofs`,
-        ),
-      );
-    }
-  }
-  if (ctx.prefix === "/" && checks.every((c) => c.status !== "fail")) {
-    const mounted = ctx.sys
-      .mounts()
-      .find((m) => m.fsType === "autofs" && m.mountPoint === bay.mountDir);
-    if (!mounted)
-      checks.push(
-        warn(
-          "autofs",
-          `autofs does not manage ${bay.mountDir} yet`,
-          "systemctl reload autofs (or systemctl start autofs)",
-        ),
-      );
-  }
+  const sdFile = underPrefix(ctx.prefix, paths.sdStanza);
+  const dirFile = underPrefix(ctx.prefix, paths.dirStanza);
+  const dir = readIfExists(dirFile);
+  const checks = [
+    ...checkSdStanza(ctx, paths, sdFile),
+    ...checkDirStanza(ctx, paths, dirFile, dir),
+  ];
   if (!checks.length)
     checks.push(
       ok(
-        "autofs map",
-        `${masterFile} mounts ${bay.path} through ${paths.autofsMap} -> ${ctx.binary}`,
+        "bacula",
+        `${sdFile} is installed${dir !== undefined ? ` and ${dirFile} is filled in` : ""}`,
       ),
     );
   return checks;
 }
 
-function escape(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
-
-export function checkBacula(ctx: DoctorContext): Check[] {
-  const paths = installPaths(ctx.config.name, ctx.configPath);
+/** The storage daemon's stanza: installed as generated, and included by bacula-sd.conf. */
+function checkSdStanza(
+  ctx: DoctorContext,
+  paths: InstallPaths,
+  sdFile: string,
+): Check[] {
   const checks: Check[] = [];
-  const sdFile = underPrefix(ctx.prefix, paths.sdStanza);
   const sd = readIfExists(sdFile);
   if (sd === undefined) {
     checks.push(
@@ -274,39 +170,40 @@ export function checkBacula(ctx: DoctorContext): Check[] {
       ),
     );
   }
-  const dirFile = underPrefix(ctx.prefix, paths.dirStanza);
-  const dir = readIfExists(dirFile);
+  return checks;
+}
+
+/** The Director's stanza: its placeholders filled in, and included by bacula-dir.conf. */
+function checkDirStanza(
+  ctx: DoctorContext,
+  paths: InstallPaths,
+  dirFile: string,
+  dir: string | undefined,
+): Check[] {
   const dirMain = readIfExists(underPrefix(ctx.prefix, paths.dirMain));
   if (dir?.includes(`"${PLACEHOLDER}"`)) {
     const used = dirMain !== undefined && includes(dirMain, paths.dirStanza);
     const message = `${dirFile} still has ${PLACEHOLDER} placeholders for the storage daemon's Address and Password`;
     const fix = `edit ${paths.dirStanza}: Address and the Password of the Director resource in ${paths.sdMain}; then reload in bconsole`;
-    checks.push(
+    return [
       used
         ? fail("bacula-dir", `${message}, and the Director includes it`, fix)
         : warn("bacula-dir", message, fix),
-    );
-  } else if (
+    ];
+  }
+  if (
     dirMain !== undefined &&
     dir !== undefined &&
     !includes(dirMain, paths.dirStanza)
-  ) {
-    checks.push(
+  )
+    return [
       warn(
         "bacula-dir",
         `${paths.dirMain} does not include ${paths.dirStanza}`,
         `${setupCommand(ctx)} (adds @${paths.dirStanza}); reload in bconsole`,
       ),
-    );
-  }
-  if (!checks.length)
-    checks.push(
-      ok(
-        "bacula",
-        `${sdFile} is installed${dir !== undefined ? ` and ${dirFile} is filled in` : ""}`,
-      ),
-    );
-  return checks;
+    ];
+  return [];
 }
 
 function includes(text: string, file: string): boolean {

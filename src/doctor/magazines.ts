@@ -1,11 +1,9 @@
 // Each bay as the changer sees it: present, mounted, carrying this changer's identity, writable
 // by the run-as user, and with space that user can actually use. The seed's trap lives here:
 // ext4 reserves 5% for root by default, so `df` as root shows space while bacula gets ENOSPC.
-import { lstatSync, statfsSync, statSync } from "node:fs";
-import { type MagazineStatus, probeAll } from "../magazine/discover.ts";
-import { formatBytes } from "../state/atomic.ts";
-import { majorMinorOf } from "../system/mounts.ts";
-import { autofsBay } from "../setup/paths.ts";
+import { type MagazineStatus, probeAll } from "../disk/discover.ts";
+import { formatBytes } from "../text.ts";
+import { autofsBay } from "../config/layout.ts";
 import { denied, ownershipFix, R, W, X } from "./access.ts";
 import { filesystemSpace } from "../system/ext4.ts";
 import { type Check, fail, ok, warn } from "./check.ts";

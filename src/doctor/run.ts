@@ -3,9 +3,9 @@
 // mounted by looking at it, as the changer itself would).
 import { loadConfig } from "../config/load.ts";
 import { UntrustedConfigError } from "../config/read.ts";
-import { ConfigError } from "../errors.ts";
+import { ConfigError, errnoCode } from "../errors.ts";
 import { existsSync, statSync } from "node:fs";
-import { installPaths, livePath, underPrefix } from "../setup/paths.ts";
+import { installPaths, livePath, underPrefix } from "../config/layout.ts";
 import { checkSdDevices, checkSdPassword } from "./bacula-conf.ts";
 import { checkDirector, checkUnlabeled } from "./bacula-live.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
@@ -22,9 +22,10 @@ import {
   checkIdentity,
   checkKey,
   checkLog,
-  checkWorkDir,
 } from "./host.ts";
-import { checkAutofs, checkBacula, checkUdev } from "./install.ts";
+import { checkAutofs } from "./autofs.ts";
+import { checkWorkDir } from "./workdir.ts";
+import { checkBacula, checkUdev } from "./install.ts";
 import { checkMagazines } from "./magazines.ts";
 import { checkRefreshUnits } from "./systemd.ts";
 
@@ -56,7 +57,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
       fail(
         "config",
         error.message.replace(/^config /, ""),
-        `fix ${options.configFile} (every key is explained in the example conf/magchanger.toml)`,
+        configFix(options.configFile, error),
       ),
     ];
   }
@@ -122,4 +123,11 @@ function runAs(userName: string, groupName: string): Who | undefined {
     uid: user.uid,
     gids: runAsGroups(userName, group.gid, user.gid),
   };
+}
+
+/** What to do about a config that cannot be used: create a missing one, else edit it. */
+function configFix(file: string, error: ConfigError): string {
+  if (errnoCode(error.cause) === "ENOENT")
+    return `create ${file} from the example conf/magchanger.toml (cp conf/magchanger.toml ${file}, then set name, work_dir and [[magazine]] path), or pass the existing config with -c FILE`;
+  return `edit ${file} as the message says (every key is explained in the example conf/magchanger.toml)`;
 }

@@ -3,7 +3,7 @@
 // Missing ones are warnings: the changer works, only Bacula hears of disk changes late.
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
-import { underPrefix } from "../setup/paths.ts";
+import { underPrefix } from "../config/layout.ts";
 import {
   REFRESH_SERVICE_PATH,
   REFRESH_TIMER_PATH,
@@ -27,7 +27,7 @@ import {
   retryUnit,
   SYSTEMD_UNIT_DIR,
 } from "../system/systemd.ts";
-import { readIfExists, sameFile } from "./files.ts";
+import { readIfExists, resolveToOnePath } from "./files.ts";
 import { type Check, ok, warn } from "./check.ts";
 import { type DoctorContext, setupCommand } from "./context.ts";
 
@@ -112,7 +112,7 @@ function checkService(
         setupCommand(ctx),
       ),
     ];
-  if (ctx.binary && !sameFile(exec[1] as string, ctx.binary))
+  if (ctx.binary && !resolveToOnePath(exec[1] as string, ctx.binary))
     return [
       warn(
         name,
@@ -129,6 +129,20 @@ function checkService(
         setupCommand(ctx),
       ),
     );
+  const dropIn = checkDropIn(ctx, service);
+  if (dropIn) checks.push(dropIn);
+  if (!checks.length)
+    checks.push(
+      ok(
+        name,
+        `${found} runs ${exec[1]} ${service.command}; ${service.ok(stem)}`,
+      ),
+    );
+  return checks;
+}
+
+/** The drop-in that gives this changer's refresh the time its lock and bconsole timeouts need. */
+function checkDropIn(ctx: DoctorContext, service: Service): Check | undefined {
   const dropIn = refreshDropIn({
     config: ctx.config,
     configPath: ctx.configPath,
@@ -139,22 +153,13 @@ function checkService(
     ctx.prefix,
     refreshDropInPath(ctx.configPath, service.kind),
   );
-  if (dropIn !== undefined && readIfExists(dropInFile) !== dropIn)
-    checks.push(
-      warn(
-        name,
-        `${dropInFile} is missing or outdated: a refresh of this changer may take ${refreshSeconds(ctx.config)} s (lock_timeout twice and [bacula] timeout), the template allows ${REFRESH_TIMEOUT_S} s`,
-        setupCommand(ctx),
-      ),
-    );
-  if (!checks.length)
-    checks.push(
-      ok(
-        name,
-        `${found} runs ${exec[1]} ${service.command}; ${service.ok(stem)}`,
-      ),
-    );
-  return checks;
+  if (dropIn === undefined || readIfExists(dropInFile) === dropIn)
+    return undefined;
+  return warn(
+    service.name,
+    `${dropInFile} is missing or outdated: a refresh of this changer may take ${refreshSeconds(ctx.config)} s (lock_timeout twice and [bacula] timeout), the template allows ${REFRESH_TIMEOUT_S} s`,
+    setupCommand(ctx),
+  );
 }
 
 function checkTimer(ctx: DoctorContext, stem: string): Check[] {

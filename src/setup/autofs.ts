@@ -1,6 +1,6 @@
 // The autofs pieces that replace the seed's /etc/auto.master line and /etc/auto.usbchanger1 map:
 // a master.d entry whose map is the magchanger binary itself (an executable "program" map).
-import { autofsBay, installPaths } from "./paths.ts";
+import { autofsBay, installPaths } from "../config/layout.ts";
 import { type GenerateOptions, generatedBy } from "./udev.ts";
 
 /** Seconds idle before autofs unmounts the disk, so it can be pulled (the seed used 10). */

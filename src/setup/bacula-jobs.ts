@@ -2,7 +2,6 @@
 // `magchanger refresh` labels blank volumes into ([bacula] pool), and an example backup Job,
 // FileSet and restore Job that use it. They go into the same include as the Storage resource.
 import { baculaString as q } from "./bacula.ts";
-import type { DirectorFacts } from "./director.ts";
 import type { GenerateOptions } from "./udev.ts";
 
 /** Where the example restore job puts files: below it, each file's original absolute path. */
@@ -19,8 +18,10 @@ export function restoreJobName(name: string): string {
 }
 
 export interface JobsInput {
-  /** The Director's config as read, when setup could read it. */
-  director: DirectorFacts | undefined;
+  /** The Director's config as read (bacula/director.ts), when setup could read it. */
+  director:
+    | { file: string; clients: string[]; pools: string[]; messages: string[] }
+    | undefined;
   /** The Client the example backs up; undefined: the example is written commented out. */
   client: string | undefined;
 }

@@ -25,11 +25,8 @@ import {
   openOwnedDirectory,
   refuseUntrustedLinks,
 } from "../state/owned-dir.ts";
-import {
-  openAppendNoFollow,
-  unsafe,
-  untrustedComponent,
-} from "../state/safe-fs.ts";
+import { openAppendNoFollow } from "../state/safe-create.ts";
+import { unsafe, untrustedComponent } from "../state/safe-fs.ts";
 
 /**
  * Why root must not edit this daemon config, or undefined. Every directory on the way and every

@@ -1,6 +1,6 @@
 // What setup prints: every piece in full (the dry run), or what --write did to each.
 import type { Outcome } from "./apply.ts";
-import { underPrefix } from "./paths.ts";
+import { underPrefix } from "../config/layout.ts";
 import type { Piece, SetupPlan } from "./plan.ts";
 
 const mode = (m: number) => m.toString(8).padStart(4, "0");

@@ -15,7 +15,7 @@ import {
   retryUnit,
   SYSTEMD_UNIT_DIR,
 } from "../system/systemd.ts";
-import { DEFAULT_CONFIG_DIR } from "../unlock/discover.ts";
+import { DEFAULT_CONFIG_DIR } from "../config/discover.ts";
 import { type GenerateOptions, generatedBy } from "./udev.ts";
 
 /** The template's start timeout: refresh with the defaults (lock_timeout 60, [bacula] timeout 120) needs at most ~300 s. */

@@ -1,7 +1,6 @@
 // The udev rule that replaces the seed's `ACTION=="add",BUS=="usb",KERNEL=="sd?1",RUN+=...`.
 import type { Config } from "../config/schema.ts";
 import type { JobsInput } from "./bacula-jobs.ts";
-import type { FilledStorage } from "./director.ts";
 
 export interface GenerateOptions {
   config: Config;
@@ -14,7 +13,7 @@ export interface GenerateOptions {
   /** What the Pool and example Job need of the Director's config (none: the example is commented out). */
   jobs?: JobsInput;
   /** The Storage's Address and Password as the admin filled them in: kept by a rewrite. */
-  filled?: FilledStorage;
+  filled?: { address?: string; password?: string };
 }
 
 export function generatedBy(o: GenerateOptions, comment = "#"): string {

@@ -2,6 +2,7 @@
 // fsync of the directory. A failure at any step leaves the previous file as it was and throws a
 // StateWriteError naming the path and the cause (with the root-reserved-blocks hint on ENOSPC,
 // the trap of the seed how-to).
+import { formatBytes } from "../text.ts";
 import {
   closeSync,
   fsyncSync,
@@ -146,17 +147,6 @@ export function spaceHint(dir: string): string {
   } catch {
     return "";
   }
-}
-
-export function formatBytes(bytes: number): string {
-  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
-  let value = bytes;
-  let unit = 0;
-  while (value >= 1024 && unit < units.length - 1) {
-    value /= 1024;
-    unit += 1;
-  }
-  return `${value.toFixed(unit === 0 ? 0 : 1)} ${units[unit]}`;
 }
 
 function safely(action: () => void): void {

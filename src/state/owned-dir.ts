@@ -1,21 +1,24 @@
 // Directories root hands to the run-as user (the work dir, the log dir, a bay): made or claimed
 // without following a link that user (or anyone but root) could have planted on the way, and
-// chowned through the open fd, never by path. Built on state/safe-fs.ts.
+// chowned through the open fd, never by path. Built on state/safe-fs.ts and
+// state/safe-create.ts.
 import {
   closeSync,
   fchmodSync,
   fchownSync,
   fstatSync,
-  mkdirSync,
   readlinkSync,
   realpathSync,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
 import {
   ensureDirectoriesNoFollow,
+  mkdirIfMissing,
+  openDirectoryNoFollow,
+} from "./safe-create.ts";
+import {
   lstatIfExists,
   type Owner,
-  openDirectoryNoFollow,
   unsafe,
   untrustedComponent,
 } from "./safe-fs.ts";
@@ -81,13 +84,7 @@ export function openOwnedDirectory(
   if (!lstatIfExists(parent)) ensureDirectoriesNoFollow(parent, 0o755);
   const expected = realpathSync(parent);
   refuseUntrustedLinks(parent);
-  let created = false;
-  try {
-    mkdirSync(absolute, { mode });
-    created = true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  }
+  const created = mkdirIfMissing(absolute, mode);
   const fd = openDirectoryNoFollow(absolute);
   const real = fdPath(fd);
   let chowned = false;

@@ -4,36 +4,25 @@
 // device node has side effects on open), check what was opened is what was looked at (fstat
 // dev/ino against lstat), cap every read, create with O_EXCL and fchown the open fd (never
 // chown by path). Failures are errno-style errors (`code`), so callers map them like any other
-// fs error; describeErrno() knows the codes added here.
+// fs error; describeErrno() knows the codes added here. Creating files and directories by these
+// rules is in safe-create.ts.
 import {
   closeSync,
   constants,
-  fchownSync,
   fstatSync,
   lstatSync,
-  mkdirSync,
   openSync,
   readlinkSync,
   readSync,
+  statSync,
   type Stats,
-  writeSync,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
 
 /** The largest state or identity file read: far above any real one, small enough to be instant. */
 export const MAX_READ_BYTES = 64 * 1024;
 
-const {
-  O_RDONLY,
-  O_WRONLY,
-  O_CREAT,
-  O_EXCL,
-  O_APPEND,
-  O_NOFOLLOW,
-  O_NONBLOCK,
-  O_NOCTTY,
-} = constants;
-const O_DIRECTORY = constants.O_DIRECTORY;
+const { O_RDONLY, O_NOFOLLOW, O_NONBLOCK, O_NOCTTY } = constants;
 
 export type UnsafeCode =
   | "ELOOP" // a symbolic link where none is followed
@@ -65,6 +54,15 @@ export interface ReadOptions {
   singleLink?: boolean;
 }
 
+/** stat through links, or undefined when the path leads nowhere (or cannot be looked at). */
+export function statOrUndefined(path: string): Stats | undefined {
+  try {
+    return statSync(path);
+  } catch {
+    return undefined;
+  }
+}
+
 /** lstat, or undefined when nothing is there. Other errors are thrown. */
 export function lstatIfExists(path: string): Stats | undefined {
   try {
@@ -75,7 +73,7 @@ export function lstatIfExists(path: string): Stats | undefined {
   }
 }
 
-function checkOwner(
+export function checkOwner(
   path: string,
   stats: Stats,
   owners: readonly number[] | undefined,
@@ -194,99 +192,6 @@ export interface Owner {
   gid: number;
 }
 
-/**
- * Opens (or creates) a file for appending, as a log: never through a link, only a regular file
- * with one link, owned by one of owners when it already exists. A file it creates is handed to
- * createOwner through the fd. Returns the fd.
- */
-export function openAppendNoFollow(
-  path: string,
-  options: {
-    mode?: number;
-    owners?: readonly number[];
-    createOwner?: Owner | undefined;
-  } = {},
-): number {
-  let fd: number;
-  let created = false;
-  try {
-    fd = openSync(
-      path,
-      O_WRONLY |
-        O_APPEND |
-        O_CREAT |
-        O_EXCL |
-        O_NOFOLLOW |
-        O_NONBLOCK |
-        O_NOCTTY,
-      options.mode ?? 0o640,
-    );
-    created = true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-    const seen = lstatSync(path);
-    if (seen.isSymbolicLink())
-      throw unsafe(path, "ELOOP", "a symbolic link; not followed");
-    if (!seen.isFile())
-      throw unsafe(path, "ENOTREG", `not a regular file: ${kindOf(seen)}`);
-    fd = openSync(
-      path,
-      O_WRONLY | O_APPEND | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY,
-    );
-  }
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isFile())
-      throw unsafe(path, "ENOTREG", `not a regular file: ${kindOf(stats)}`);
-    if (!created) {
-      checkOwner(path, stats, options.owners);
-      if (stats.nlink !== 1)
-        throw unsafe(path, "EMLINK", `${stats.nlink} hard links`);
-    } else if (options.createOwner) {
-      fchownSync(fd, options.createOwner.uid, options.createOwner.gid);
-    }
-    return fd;
-  } catch (error) {
-    closeSync(fd);
-    throw error;
-  }
-}
-
-/**
- * Creates a new file with data (O_CREAT|O_EXCL|O_NOFOLLOW: never an existing file or a link's
- * target) and hands it to owner through the fd. Throws EEXIST when anything is at path.
- */
-export function createFileExclusive(
-  path: string,
-  data: string | Uint8Array,
-  mode: number,
-  owner?: Owner,
-): void {
-  const fd = openSync(
-    path,
-    O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_NOCTTY,
-    mode,
-  );
-  try {
-    if (owner) fchownSync(fd, owner.uid, owner.gid);
-    const bytes = typeof data === "string" ? Buffer.from(data) : data;
-    let offset = 0;
-    while (offset < bytes.length)
-      offset += writeSync(fd, bytes, offset, bytes.length - offset);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-/**
- * Opens a directory that is really one (not a link to one) and returns its fd: for fchown, or
- * to pin it while its fstat is checked. The caller closes it.
- */
-export function openDirectoryNoFollow(path: string): number {
-  const fd = openSync(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_NONBLOCK);
-  return fd;
-}
-
 /** lstat that requires a real directory (not a link to one): its Stats. */
 export function lstatDirectory(path: string): Stats {
   const stats = lstatSync(path);
@@ -300,76 +205,8 @@ export function lstatDirectory(path: string): Stats {
   return stats;
 }
 
-/**
- * Makes dir (one level; its parent must exist) or accepts an existing real directory, and, when
- * owner is given, hands a directory it created to owner through its fd. An existing directory
- * is only handed over when it is root's and empty-handed ownership is asked (claimExisting).
- * Returns whether it created the directory.
- */
-export function ensureDirectoryNoFollow(
-  dir: string,
-  mode: number,
-  owner?: Owner,
-  options: { claimExisting?: boolean } = {},
-): boolean {
-  let created = false;
-  try {
-    mkdirSync(dir, { mode });
-    created = true;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== "EEXIST") throw error;
-  }
-  const fd = openDirectoryNoFollow(dir);
-  try {
-    const stats = fstatSync(fd);
-    if (!stats.isDirectory()) throw unsafe(dir, "ENOTDIR");
-    if (
-      owner &&
-      (created || options.claimExisting) &&
-      (stats.uid !== owner.uid || stats.gid !== owner.gid)
-    )
-      fchownSync(fd, owner.uid, owner.gid);
-  } finally {
-    closeSync(fd);
-  }
-  return created;
-}
-
-/** As ensureDirectoryNoFollow for every missing level of dir; levels that exist must be real directories. */
-export function ensureDirectoriesNoFollow(
-  dir: string,
-  mode: number,
-  owner?: Owner,
-): void {
-  const absolute = resolve(dir);
-  const missing: string[] = [];
-  let at = absolute;
-  for (;;) {
-    const stats = lstatIfExists(at);
-    if (stats) {
-      if (
-        stats.isSymbolicLink() &&
-        missing.length > 0 &&
-        !trustedLinkParent(at)
-      )
-        throw unsafe(
-          at,
-          "ELOOP",
-          "a symbolic link in a directory others may write; not followed",
-        );
-      break;
-    }
-    missing.unshift(at);
-    const parent = dirname(at);
-    if (parent === at) break;
-    at = parent;
-  }
-  for (const level of missing) ensureDirectoryNoFollow(level, mode, owner);
-  if (missing.length === 0) lstatDirectory(absolute);
-}
-
 /** A link root may follow: its directory (and that directory's parents) only root can change. */
-function trustedLinkParent(link: string): boolean {
+export function trustedLinkParent(link: string): boolean {
   return untrustedComponent(dirname(link)) === undefined;
 }
 
@@ -414,12 +251,14 @@ export function untrustedComponent(
   return undefined;
 }
 
-function kindOf(stats: Stats): string {
+/** What an entry is, for a message: "a FIFO", "a regular file", ... */
+export function kindOf(stats: Stats): string {
+  if (stats.isFile()) return "a regular file";
   if (stats.isDirectory()) return "a directory";
   if (stats.isFIFO()) return "a FIFO";
   if (stats.isSocket()) return "a socket";
   if (stats.isCharacterDevice()) return "a character device";
   if (stats.isBlockDevice()) return "a block device";
   if (stats.isSymbolicLink()) return "a symbolic link";
-  return "not a regular file";
+  return "an entry of an unknown kind";
 }

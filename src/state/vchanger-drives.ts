@@ -11,17 +11,6 @@ import { replaceSymlink, syncDirectory, writeFailure } from "./atomic.ts";
 
 export type VchangerLayout = "0.8" | "1.0";
 
-/** The Archive Device vchanger gave drive N, in the same work dir. */
-export function vchangerDrivePath(
-  workDir: string,
-  layout: VchangerLayout,
-  drive: number,
-): string {
-  return layout === "0.8"
-    ? join(workDir, String(drive), `drive${drive}`)
-    : join(workDir, String(drive));
-}
-
 /** Makes vchanger's Archive Device of each drive lead to WORK_DIR/driveN. Writes only to fix. */
 export function syncVchangerDriveLinks(
   workDir: string,

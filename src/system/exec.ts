@@ -10,11 +10,9 @@ export interface ExecOptions {
   timeoutMs?: number;
   env?: Record<string, string | undefined>;
   stdin?: string;
-  cwd?: string;
 }
 
 export interface ExecResult {
-  argv: string[];
   exitCode: number;
   signal: string | null;
   stdout: string;
@@ -48,7 +46,7 @@ export const exec: Exec = async (argv, options = {}) => {
       stdout: "pipe",
       stderr: "pipe",
       env: options.env ?? toolEnvironment(),
-      cwd: options.cwd ?? "/",
+      cwd: "/",
       // Same process group as magchanger: whoever kills us (systemd, udev, a test) kills the
       // tool too. Grandchildren that outlive a timed-out tool are bounded by the drain below.
     });
@@ -95,7 +93,6 @@ export const exec: Exec = async (argv, options = {}) => {
   if (!drained) killChild();
   const [out, err] = drained ?? ["", ""];
   return {
-    argv,
     exitCode,
     signal: child.signalCode === null ? null : String(child.signalCode),
     stdout: out,

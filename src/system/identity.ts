@@ -16,7 +16,8 @@ export interface GroupEntry {
   gid: number;
 }
 
-function findRow(file: string, name: string): string[] | undefined {
+/** The first row of a colon-separated account file whose field `field` is `value`. */
+function findRow(file: string, value: string, field = 0): string[] | undefined {
   let text: string;
   try {
     text = readFileSync(file, "utf8");
@@ -25,7 +26,7 @@ function findRow(file: string, name: string): string[] | undefined {
   }
   for (const line of text.split("\n")) {
     const fields = line.split(":");
-    if (fields[0] === name) return fields;
+    if (fields[field] === value) return fields;
   }
   return undefined;
 }
@@ -36,23 +37,27 @@ const GETENT = "/usr/bin/getent";
 export const SAFE_PATH =
   "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
-function getent(database: string, name: string): string[] | undefined {
+/** getent's output for one database and key, or undefined when it finds nothing or cannot run. */
+function runGetent(database: string, key: string): string | undefined {
   // Users from LDAP/NSS are not in /etc/passwd: ask getent, without a shell.
   try {
     // By absolute path: as root, a getent found through PATH could be anyone's.
-    const result = Bun.spawnSync([GETENT, database, "--", name], {
+    const result = Bun.spawnSync([GETENT, database, "--", key], {
       env: { PATH: SAFE_PATH, LANG: "C" },
       cwd: "/",
       timeout: 5000,
       stdout: "pipe",
       stderr: "ignore",
     });
-    if (result.exitCode !== 0) return undefined;
-    const line = result.stdout.toString().split("\n")[0] ?? "";
-    return line ? line.split(":") : undefined;
+    return result.exitCode === 0 ? result.stdout.toString() : undefined;
   } catch {
     return undefined;
   }
+}
+
+function getent(database: string, name: string): string[] | undefined {
+  const line = runGetent(database, name)?.split("\n")[0] ?? "";
+  return line ? line.split(":") : undefined;
 }
 
 export function lookupUser(name: string): UserEntry | undefined {
@@ -70,6 +75,47 @@ export function lookupGroup(name: string): GroupEntry | undefined {
   const row = findRow("/etc/group", name) ?? getent("group", name);
   if (!row || row.length < 3) return undefined;
   return { name, gid: Number(row[2]) };
+}
+
+/** A group's name from its gid (/etc/group, then NSS: LDAP groups too); the number if none. */
+export function groupNameOf(gid: number, groupFile = "/etc/group"): string {
+  const row =
+    findRow(groupFile, String(gid), 2) ?? getent("group", String(gid));
+  return row?.[0] || String(gid);
+}
+
+/** `getent initgroups USER`: "USER gid gid ...", the groups every NSS source gives the user. */
+export function nssGroups(user: string): number[] {
+  return (runGetent("initgroups", user) ?? "")
+    .trim()
+    .split(/\s+/)
+    .slice(1)
+    .filter((g) => /^\d+$/.test(g))
+    .map(Number);
+}
+
+/**
+ * The supplementary groups user is a member of: those NSS lists (LDAP included) and the rows of
+ * the group file that name the user.
+ */
+export function memberGroups(
+  user: string,
+  groupFile = "/etc/group",
+  nss: (user: string) => number[] = nssGroups,
+): number[] {
+  const gids = new Set(nss(user));
+  let text = "";
+  try {
+    text = readFileSync(groupFile, "utf8");
+  } catch {
+    // no group file: NSS is what we know
+  }
+  for (const line of text.split("\n")) {
+    const [, , gid, members] = line.split(":");
+    if (gid && /^\d+$/.test(gid) && members?.split(",").includes(user))
+      gids.add(Number(gid));
+  }
+  return [...gids];
 }
 
 let runAsHome: string | undefined;

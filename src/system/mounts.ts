@@ -1,6 +1,7 @@
 // The mount table, read from /proc/self/mountinfo (stat-free: findmnt would stat the path and
 // reset autofs's expiry timer).
-import { readFileSync } from "node:fs";
+import { readFileSync, statSync } from "node:fs";
+import { dirname } from "node:path";
 
 export interface MountEntry {
   majorMinor: string;
@@ -58,4 +59,19 @@ export function majorMinorOf(rdev: number): string {
   const major = ((rdev >>> 8) & 0xfff) | (Math.floor(rdev / 2 ** 32) & ~0xfff);
   const minor = (rdev & 0xff) | ((rdev >>> 12) & ~0xff);
   return `${major}:${minor}`;
+}
+
+interface FileId {
+  dev: number | bigint;
+  ino: number | bigint;
+}
+
+/** A directory is a mount point when its device differs from its parent's, or it is / itself. */
+export function mountedOn(dir: FileId, parent: FileId): boolean {
+  return parent.dev !== dir.dev || parent.ino === dir.ino;
+}
+
+/** Is dir a mount point? By stat, unlike the table above: stat'ing an autofs bay mounts it. */
+export function isMountPoint(dir: string, dirStat = statSync(dir)): boolean {
+  return mountedOn(dirStat, statSync(dirname(dir)));
 }

@@ -3,6 +3,7 @@
 // ever passed as --key-file PATH.
 import { AppError, ToolError } from "../errors.ts";
 import type { Exec, ExecResult } from "../system/exec.ts";
+import { lastLines } from "../text.ts";
 
 /** Header queries are quick; opening runs the PBKDF (argon2: seconds). Together, with a few
  * unmounts, they stay under udev's 180 s. */
@@ -107,11 +108,6 @@ export function parseStatus(stdout: string): MappingStatus {
   };
 }
 
-function lastLine(text: string): string {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").trim().slice(0, 300);
-}
-
 function failure(
   tool: string,
   action: string,
@@ -119,7 +115,7 @@ function failure(
   result: ExecResult,
 ): ToolError {
   const meaning = CRYPTSETUP_EXIT[result.exitCode];
-  const detail = lastLine(result.stderr) || lastLine(result.stdout);
+  const detail = lastLines(result.stderr) || lastLines(result.stdout);
   return new ToolError(
     `${tool} ${action} ${subject} failed with exit ${result.exitCode}${meaning ? ` (${meaning})` : ""}${detail ? `: ${detail}` : ""}`,
   );
@@ -132,7 +128,7 @@ function openFailure(
   keyFile: string,
   result: ExecResult,
 ): AppError {
-  const detail = lastLine(result.stderr);
+  const detail = lastLines(result.stderr);
   const said = detail ? ` (cryptsetup: ${detail})` : "";
   switch (result.exitCode) {
     case 2:

@@ -1,9 +1,10 @@
 // What unlock may be pointed at. udev hands over /dev/%k, but the same command is run by people
 // and scripts as root: anything that is not a block device under /dev is refused before any
 // tool runs (the seed script passed $1 straight to cryptsetup).
-import { realpathSync, type Stats, statSync } from "node:fs";
+import { realpathSync, statSync } from "node:fs";
 import { MAPPER_PATTERN } from "../config/schema.ts";
 import { AppError, describeErrno, UsageError } from "../errors.ts";
+import { kindOf } from "../state/safe-fs.ts";
 
 /** /dev paths as udev names them (by-id, by-path links included); no shell metacharacters. */
 const DEVICE_PATH = /^\/dev(\/[A-Za-z0-9_][A-Za-z0-9_.:+@=-]*)+$/;
@@ -74,13 +75,4 @@ export function sameBlockDevice(a: string, b: string): boolean {
   } catch {
     return false;
   }
-}
-
-function kindOf(stats: Stats): string {
-  if (stats.isFile()) return "a regular file";
-  if (stats.isDirectory()) return "a directory";
-  if (stats.isCharacterDevice()) return "a character device";
-  if (stats.isFIFO()) return "a FIFO";
-  if (stats.isSocket()) return "a socket";
-  return "not a device";
 }

@@ -9,7 +9,7 @@ import { errnoCode } from "../errors.ts";
 import type { Config } from "../config/schema.ts";
 import { createFileLog, type Log } from "../log.ts";
 import { openOwnedDirectory } from "../state/owned-dir.ts";
-import { openAppendNoFollow } from "../state/safe-fs.ts";
+import { openAppendNoFollow } from "../state/safe-create.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { printable } from "../text.ts";
 import { closeSync } from "node:fs";

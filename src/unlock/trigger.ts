@@ -5,7 +5,6 @@
 // holds the job (no waiting on a unit that may itself wait for udev), and refresh runs as a
 // service. This never fails unlock; but a refresh not queued is not retried by the timer (it only
 // repeats a pending update, without scanning the bays), so the warning says to run it by hand.
-import { type Stats, statSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { Log } from "../log.ts";
@@ -18,7 +17,9 @@ import {
   refreshUnit,
   systemdBooted,
 } from "../system/systemd.ts";
-import { DEFAULT_CONFIG_DIR } from "./discover.ts";
+import { DEFAULT_CONFIG_DIR } from "../config/discover.ts";
+import { lastLines } from "../text.ts";
+import { statOrUndefined } from "../state/safe-fs.ts";
 
 /** systemctl only hands a job to systemd: more than this and it is stuck, not busy. */
 export const SYSTEMCTL_TIMEOUT_MS = 5_000;
@@ -74,14 +75,14 @@ async function queue(
     return "skipped";
   }
   const unitConfig = join(DEFAULT_CONFIG_DIR, `${stem}.toml`);
-  if (!sameFile(join(root, unitConfig), config.source)) {
+  if (!sameInode(join(root, unitConfig), config.source)) {
     log.info(
       `${unit} reads ${unitConfig}, which is not ${config.source}: no refresh queued; install the config as ${unitConfig}, or ${byHand}`,
     );
     return "skipped";
   }
   const systemctl = config.tools.systemctl;
-  if (!stat(systemctl)) {
+  if (!statOrUndefined(systemctl)) {
     log.info(
       `${systemctl} is not installed: no refresh queued; set [tools] systemctl in ${config.source}, or ${byHand}`,
     );
@@ -92,7 +93,7 @@ async function queue(
   if (result.timedOut || result.exitCode !== 0) {
     const why = result.timedOut
       ? `timed out after ${SYSTEMCTL_TIMEOUT_MS / 1000} s and was killed`
-      : `failed with exit ${result.exitCode}${lastLine(result.stderr) ? `: ${lastLine(result.stderr)}` : ""}`;
+      : `failed with exit ${result.exitCode}${lastLines(result.stderr) ? `: ${lastLines(result.stderr)}` : ""}`;
     log.warn(`${argv.join(" ")} ${why}: no refresh queued; ${byHand}`);
     return "failed";
   }
@@ -100,23 +101,11 @@ async function queue(
   return "queued";
 }
 
-function stat(path: string): Stats | undefined {
-  try {
-    return statSync(path);
-  } catch {
-    return undefined;
-  }
-}
-
-function sameFile(a: string, b: string): boolean {
-  const x = stat(a);
-  const y = stat(b);
+/** One file under both names (dev and inode): a link or a hard link counts, a copy does not. */
+function sameInode(a: string, b: string): boolean {
+  const x = statOrUndefined(a);
+  const y = statOrUndefined(b);
   return (
     x !== undefined && y !== undefined && x.dev === y.dev && x.ino === y.ino
   );
-}
-
-function lastLine(text: string): string {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").trim().slice(0, 300);
 }

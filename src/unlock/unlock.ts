@@ -4,14 +4,17 @@
 // something holds it) is cleaned up before the new disk is opened under the same name.
 // Reachable from udev: nothing here may need bun:ffi or mount syscalls of its own.
 import { readFileSync } from "node:fs";
+import { dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { AppError, describeErrno } from "../errors.ts";
 import type { Log } from "../log.ts";
+import { untrustedComponent } from "../state/safe-fs.ts";
 import type { Exec } from "../system/exec.ts";
 import { type Cryptsetup, cryptsetup } from "./cryptsetup.ts";
 import { isBlockDevice, sameBlockDevice } from "./device.ts";
 import { checkKeyFile } from "./keyfile.ts";
 import { mountsOfMapping, mountsUnreachable } from "./mounts.ts";
+import { lastLines } from "../text.ts";
 
 const UMOUNT_TIMEOUT_MS = 15_000;
 
@@ -133,37 +136,7 @@ async function releaseMapping(
   deps: UnlockDeps,
 ): Promise<"closed" | "deferred" | "busy"> {
   const { log } = deps;
-  const mountinfoPath = deps.mountinfoPath ?? "/proc/self/mountinfo";
-  let mountinfo = "";
-  try {
-    mountinfo = readFileSync(mountinfoPath, "utf8");
-  } catch (error) {
-    log.warn(
-      `cannot read ${mountinfoPath}: ${describeErrno(error)}; not unmounting anything`,
-    );
-  }
-  const mounts = mountsOfMapping(mountinfo, name, deps.sysRoot);
-  const unreachable =
-    mounts.length > 0 ? mountsUnreachable(deps.env) : undefined;
-  for (const mount of mounts) {
-    if (unreachable) {
-      log.warn(
-        `not unmounting ${mount.mountPoint}: unmounting from ${unreachable} would not reach the host; autofs expiry or umount -l ${mount.mountPoint} as root releases it`,
-      );
-      continue;
-    }
-    const result = await deps.exec([umount, "-l", "--", mount.mountPoint], {
-      timeoutMs: UMOUNT_TIMEOUT_MS,
-    });
-    if (result.exitCode === 0)
-      log.info(
-        `lazily unmounted ${mount.mountPoint} (was /dev/mapper/${name})`,
-      );
-    else
-      log.warn(
-        `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLine(result.stderr) || `umount exit ${result.exitCode}`}`,
-      );
-  }
+  await unmountMapping(umount, name, deps);
   const closed = await crypt.close(name);
   if (closed !== "busy") {
     log.info(
@@ -190,6 +163,55 @@ async function releaseMapping(
   return "deferred";
 }
 
+/** `umount -l` of every mount of /dev/mapper/name, where this process reaches the host's mounts. */
+async function unmountMapping(
+  umount: string,
+  name: string,
+  deps: UnlockDeps,
+): Promise<void> {
+  const { log } = deps;
+  const mountinfoPath = deps.mountinfoPath ?? "/proc/self/mountinfo";
+  let mountinfo = "";
+  try {
+    mountinfo = readFileSync(mountinfoPath, "utf8");
+  } catch (error) {
+    log.warn(
+      `cannot read ${mountinfoPath}: ${describeErrno(error)}; not unmounting anything`,
+    );
+  }
+  const mounts = mountsOfMapping(mountinfo, name, deps.sysRoot);
+  const unreachable =
+    mounts.length > 0 ? mountsUnreachable(deps.env) : undefined;
+  for (const mount of mounts) {
+    if (unreachable) {
+      log.warn(
+        `not unmounting ${mount.mountPoint}: unmounting from ${unreachable} would not reach the host; autofs expiry or umount -l ${mount.mountPoint} as root releases it`,
+      );
+      continue;
+    }
+    // umount(8) resolves the path again: a directory on the way that someone else may change
+    // could turn it into another mount point. Detaching the outer mount takes its submounts too.
+    const why = pathRisk(mount.mountPoint);
+    if (why) {
+      log.warn(
+        `not unmounting ${mount.mountPoint}: ${why}, so its path could lead elsewhere by the time umount runs; autofs expiry or umount -l ${mount.mountPoint} as root (after checking it) releases it`,
+      );
+      continue;
+    }
+    const result = await deps.exec([umount, "-l", "--", mount.mountPoint], {
+      timeoutMs: UMOUNT_TIMEOUT_MS,
+    });
+    if (result.exitCode === 0)
+      log.info(
+        `lazily unmounted ${mount.mountPoint} (was /dev/mapper/${name})`,
+      );
+    else
+      log.warn(
+        `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLines(result.stderr) || `umount exit ${result.exitCode}`}`,
+      );
+  }
+}
+
 /** A mapping of this name that is not a LUKS disk (LVM, plain dm-crypt) is someone else's. */
 function refuseForeignMapping(name: string, type: string): void {
   if (!/^LUKS\d*$/.test(type)) {
@@ -199,7 +221,11 @@ function refuseForeignMapping(name: string, type: string): void {
   }
 }
 
-function lastLine(text: string): string {
-  const lines = text.trim().split("\n");
-  return (lines[lines.length - 1] ?? "").trim().slice(0, 300);
+/** Why root may not trust mountPoint's path (its parent's chain), or undefined. */
+function pathRisk(mountPoint: string): string | undefined {
+  try {
+    return untrustedComponent(dirname(mountPoint));
+  } catch (error) {
+    return `its path cannot be checked (${describeErrno(error)})`;
+  }
 }

@@ -1,5 +1,5 @@
 import { expect, test } from "bun:test";
-import { isVolumeName, volumeName } from "../../src/changer/barcode.ts";
+import { isVolumeName, volumeName } from "../../src/disk/barcode.ts";
 
 test("volume names are barcodes Bacula accepts and listall can split", () => {
   for (const ok of ["usbchanger1_0004_0008", "A", "vol-1.2", "x".repeat(127)])

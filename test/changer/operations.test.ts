@@ -29,7 +29,7 @@ import {
 } from "../../src/changer/protocol.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { nullLog } from "../../src/log.ts";
-import { initMagazine } from "../../src/magazine/init.ts";
+import { initMagazine } from "../../src/changer/init.ts";
 import { realSystem } from "../../src/system/system.ts";
 
 const root = mkdtempSync(join(tmpdir(), "magchanger-ops-"));

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { reconcileRegistry } from "../../src/changer/reconcile.ts";
 import { nullLog } from "../../src/log.ts";
-import type { MagazineStatus } from "../../src/magazine/discover.ts";
+import type { MagazineStatus } from "../../src/disk/discover.ts";
 import {
   emptyRegistry,
   type Registry,

@@ -1,25 +1,69 @@
 // A changer call the storage daemon started must never run bconsole: the Director would make the
 // SD call the changer back while it waits on us (deadlock, BACULA.md). Bacula updates happen in
-// `refresh`, which the protocol path cannot even load.
-import { expect, test } from "bun:test";
+// `refresh`, which the protocol path cannot even load. Both protocol entries (`changer` and
+// vchanger's positional form) stay lean: no CLI framework, no consola, and the drop-in loads
+// exactly what `changer` loads; its extensions (which reach bconsole) only when asked for.
+import { describe, expect, test } from "bun:test";
 import { join } from "node:path";
 import { importGraph, SRC } from "../helpers/imports.ts";
 
-test("the changer protocol path cannot reach bconsole or refresh", () => {
-  const graph = importGraph(join(SRC, "commands/changer.ts"));
-  expect(graph.has(join(SRC, "commands/protocol.ts"))).toBe(true);
-  expect(graph.has(join(SRC, "changer/operations.ts"))).toBe(true);
-  expect(
-    [...graph].filter((m) =>
-      /\/(bacula\/bconsole|magazine\/refresh|commands\/refresh)\.ts$/.test(m),
-    ),
-  ).toEqual([]);
-});
+const CHANGER = join(SRC, "commands/changer.ts");
+const FORM = join(SRC, "commands/vchanger/form.ts");
+const EXTENSIONS = join(SRC, "commands/vchanger/extensions.ts");
 
-test("the check itself sees bconsole where it is", () => {
-  expect(
-    importGraph(join(SRC, "commands/refresh.ts")).has(
-      join(SRC, "bacula/bconsole.ts"),
-    ),
-  ).toBe(true);
+const heavy = (graph: Set<string>) =>
+  [...graph].filter(
+    (m) =>
+      /\/(bacula\/bconsole|bacula\/refresh|commands\/refresh|commands\/console)\.ts$/.test(
+        m,
+      ) ||
+      m === "citty" ||
+      m === "consola",
+  );
+
+/** What loading file evaluates, file itself left out. */
+const loads = (file: string) =>
+  [...importGraph(file, new Set(), false)].filter((m) => m !== file).sort();
+
+describe("what the protocol path loads", () => {
+  test("changer reaches neither bconsole, refresh, citty nor consola", () => {
+    const graph = importGraph(CHANGER);
+    expect(graph.has(join(SRC, "commands/protocol.ts"))).toBe(true);
+    expect(graph.has(join(SRC, "changer/operations.ts"))).toBe(true);
+    expect(heavy(graph)).toEqual([]);
+  });
+
+  test("the vchanger form loads exactly what changer loads", () => {
+    expect(loads(FORM)).toEqual(loads(CHANGER));
+    expect(heavy(importGraph(FORM, new Set(), false))).toEqual([]);
+  });
+
+  test("the vchanger extensions are loaded lazily, and only they reach bconsole", () => {
+    expect(importGraph(FORM, new Set(), false).has(EXTENSIONS)).toBe(false);
+    expect(importGraph(FORM).has(EXTENSIONS)).toBe(true);
+    expect(importGraph(EXTENSIONS).has(join(SRC, "bacula/bconsole.ts"))).toBe(
+      true,
+    );
+  });
+
+  test("the vchanger extensions import no other command's module", () => {
+    const commands = [...importGraph(EXTENSIONS, new Set(), false)].filter(
+      (m) =>
+        m.startsWith(join(SRC, "commands/")) &&
+        !m.startsWith(join(SRC, "commands/vchanger/")) &&
+        !/\/commands\/(cli|cli-parse|context)\.ts$/.test(m),
+    );
+    expect(commands).toEqual([]);
+  });
+
+  test("the check itself sees bconsole and consola where they are", () => {
+    expect(
+      importGraph(join(SRC, "commands/refresh.ts")).has(
+        join(SRC, "bacula/bconsole.ts"),
+      ),
+    ).toBe(true);
+    expect(importGraph(join(SRC, "commands/magazine.ts")).has("consola")).toBe(
+      true,
+    );
+  });
 });

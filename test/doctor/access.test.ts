@@ -26,6 +26,7 @@ import {
 } from "../../src/system/ext4.ts";
 import { checksJson, formatChecks } from "../../src/doctor/report.ts";
 import { skipUnless } from "../helpers/capabilities.ts";
+import { groupNameOf } from "../../src/system/identity.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
 const dir = makeTempDir("doctor-access");
@@ -57,6 +58,21 @@ describe("run-as groups", () => {
     ).toEqual([26, 1000, 5000]);
   });
 });
+
+describe.skipIf(skipUnless(["tool:getent"], "group names through NSS"))(
+  "a group's name from its gid",
+  () => {
+    test("comes from the group file, else from NSS (LDAP groups too), else is the number", () => {
+      const groups = join(dir, "group-names");
+      writeFileSync(groups, "tape:x:26:bacula\n");
+      expect(groupNameOf(26, groups)).toBe("tape");
+      // Not in this file but known to NSS (its files source here; LDAP on a directory host):
+      // doctor's advice named such a group by its number.
+      expect(groupNameOf(0, groups)).toBe("root");
+      expect(groupNameOf(2_000_000_000, groups)).toBe("2000000000");
+    });
+  },
+);
 
 describe("mode bits", () => {
   const bacula: Who = { name: "bacula", uid: 102, gids: [26] };

@@ -3,7 +3,7 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { lchownSync, mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { checkWorkDir } from "../../src/doctor/host.ts";
+import { checkWorkDir } from "../../src/doctor/workdir.ts";
 import { skipUnless } from "../helpers/capabilities.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 

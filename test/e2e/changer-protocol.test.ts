@@ -361,7 +361,7 @@ describe("changer protocol commands", () => {
     expectFailure(
       await changer.run([]),
       2,
-      "usage: magchanger changer CONFIG COMMAND [SLOT] [ARCHIVE_DEVICE] [DRIVE]",
+      "changer: missing COMMAND; run `magchanger changer --help`",
     );
   });
 

@@ -25,7 +25,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { formatBytes } from "../../src/state/atomic.ts";
+import { formatBytes } from "../../src/text.ts";
 import { slotsOf, listOutput, TestChanger } from "../helpers/changer.ts";
 import { expectFailure, expectSuccess } from "../helpers/expect.ts";
 import {

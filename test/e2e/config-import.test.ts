@@ -50,7 +50,7 @@ describe("magchanger config import", () => {
       exitCode: 2,
       stdout: "",
       stderr:
-        "magchanger: config import takes exactly one FILE; usage: magchanger config import FILE (see magchanger config --help)\n",
+        "magchanger: config import: missing FILE; run `magchanger config import --help`\n",
     });
   });
 
@@ -59,7 +59,7 @@ describe("magchanger config import", () => {
     expect(result.exitCode).toBe(0);
     expect(result.stdout).toStartWith("Usage: magchanger config import FILE\n");
     expect(result.stdout).toContain(
-      "Exit status: 0 the TOML was printed; 2 usage",
+      "Exit status:\n  0  the TOML was printed\n",
     );
   });
 });

@@ -94,7 +94,7 @@ describe("createvols never registers a barcode twice", () => {
     const result = await c.createvols(1, 2);
     expect({ code: result.exitCode, err: result.stderr }).toEqual({
       code: 0,
-      err: "magchanger: magazine 1: bcv_0001_0002 is already registered; skipped\nmagchanger: magazine 1: bcv_0001_0003 is already registered; skipped\n",
+      err: "magchanger: warning: magazine 1: bcv_0001_0002 is already registered; skipped\nmagchanger: warning: magazine 1: bcv_0001_0003 is already registered; skipped\n",
     });
     const registry = c.readRegistry();
     const names = [...registry.slots.values()].map((e) => e.barcode).sort();
@@ -120,7 +120,7 @@ describe("createvols never registers a barcode twice", () => {
     const result = await c.createvols(2, 1);
     expect({ code: result.exitCode, err: result.stderr }).toEqual({
       code: 0,
-      err: "magchanger: magazine 1: bcw_0001_0001 is already registered; skipped\nmagchanger: magazine 1: bcw_0001_0002 is already registered; skipped\n",
+      err: "magchanger: warning: magazine 1: bcw_0001_0001 is already registered; skipped\nmagchanger: warning: magazine 1: bcw_0001_0002 is already registered; skipped\n",
     });
     const registry = c.readRegistry();
     const onBay2 = [...registry.slots.values()]

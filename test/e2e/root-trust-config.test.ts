@@ -198,6 +198,36 @@ describe.skipIf(SKIP !== undefined)(
       );
     });
 
+    // Opening is itself an action on a device (a tape rewinds, a FIFO's writer wakes): a path
+    // that is not a regular file, or that leads through the attacker's link, is never opened.
+    // A writer blocked in open(2) on the FIFO proves it: it only returns once a reader opens.
+    test("as root, a non-regular config, direct or through the attacker's link, is never opened", async () => {
+      const fifo = join(attackerDir, "wake.fifo");
+      attacker.run(["mkfifo", "-m", "0644", "--", fifo]);
+      const link = join(attackerDir, "wake.toml");
+      attacker.run(["ln", "-s", "--", fifo, link]);
+      const woke = join(marks, "writer-woke");
+      const writer = Bun.spawn(
+        ["sh", "-c", 'exec 3>"$1" && touch "$2"', "writer", fifo, woke],
+        { stdout: "ignore", stderr: "ignore" },
+      );
+      try {
+        for (const conf of [fifo, link]) {
+          const result = await runBinary(["changer", conf, "list"], {
+            timeoutMs: 20_000,
+          });
+          expect(result.exitCode).toBe(3);
+          expect(result.stderr).toStartWith(`magchanger: `);
+          expect(result.stderr).toContain(conf);
+        }
+        await Bun.sleep(300);
+        expect(existsSync(woke)).toBe(false);
+      } finally {
+        writer.kill("SIGKILL");
+        await writer.exited;
+      }
+    });
+
     test("without root, a FIFO or a 2 MiB file as the config fails within seconds", async () => {
       const own = join(dir, "own");
       mkdirSync(own);

@@ -184,7 +184,7 @@ describe("magchanger setup (compiled binary)", () => {
       "an unknown option",
       () => ["setup", "-c", conf, "--prefix", prefix, "--wirte"],
       2,
-      /^magchanger: unknown option --wirte; see --help$/,
+      /^magchanger: setup: unknown option "--wirte"; run `magchanger setup --help`$/,
     ],
   ];
   for (const [what, argv, code, line] of refusals) {

@@ -357,7 +357,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
         "an option-like argument",
         ["unlock", "/dev/null", "-rf"],
         2,
-        /^magchanger: unlock: unknown option "-rf"; see magchanger unlock --help\n$/,
+        /^magchanger: unlock: unknown option "-rf"; run `magchanger unlock --help`\n$/,
       ],
       [
         "a bad mapper name",
@@ -369,7 +369,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
         "too many arguments",
         ["unlock", "a", "b", "c"],
         2,
-        /^magchanger: unlock: too many arguments/,
+        /^magchanger: unlock: unexpected argument "c"; run `magchanger unlock --help`\n$/,
       ],
       [
         "no device and no DEVNAME",
@@ -505,5 +505,7 @@ test("unlock --help documents the udev rule, config discovery and exit status", 
     'RUN+="/usr/local/bin/magchanger unlock /dev/%k bacula"',
   );
   expect(result.stdout).toContain("MAGCHANGER_CONFIG_DIR");
-  expect(result.stdout).toContain("Exit status: 0 opened");
+  expect(result.stdout).toContain(
+    "Exit status:\n  0  opened, already open, closed or nothing to do\n",
+  );
 });

@@ -199,7 +199,7 @@ describe("bad input to the vchanger form", () => {
     [
       "an unknown option",
       ["list", "-x"],
-      "unknown option -x; the vchanger form is: magchanger [-u USER] [-g GROUP] CONFIG COMMAND [SLOT] [DEVICE] [DRIVE]",
+      'unknown option "-x"; the vchanger form is: magchanger [-u USER] [-g GROUP] CONFIG COMMAND [SLOT] [DEVICE] [DRIVE]',
     ],
     [
       "an unknown command",

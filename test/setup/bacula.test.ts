@@ -7,7 +7,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseConfigText } from "../../src/config/load.ts";
 import { applyPlan } from "../../src/setup/apply.ts";
-import { installPaths } from "../../src/setup/paths.ts";
+import { installPaths } from "../../src/config/layout.ts";
 import { planSetup } from "../../src/setup/plan.ts";
 import { exec } from "../../src/system/exec.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";

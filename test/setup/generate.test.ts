@@ -3,13 +3,13 @@ import { describe, expect, test } from "bun:test";
 import { parseConfigText } from "../../src/config/load.ts";
 import { autofsMasterEntry } from "../../src/setup/autofs.ts";
 import { dirStanza, sdStanza } from "../../src/setup/bacula.ts";
-import { exampleClient } from "../../src/setup/director.ts";
+import { exampleClient } from "../../src/bacula/director.ts";
 import {
   autofsBay,
   checkSafePath,
   installPaths,
   livePath,
-} from "../../src/setup/paths.ts";
+} from "../../src/config/layout.ts";
 import { planSetup } from "../../src/setup/plan.ts";
 import { type GenerateOptions, udevRule } from "../../src/setup/udev.ts";
 

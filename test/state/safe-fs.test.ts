@@ -14,6 +14,8 @@ import {
   createFileExclusive,
   ensureDirectoriesNoFollow,
   openAppendNoFollow,
+} from "../../src/state/safe-create.ts";
+import {
   readTextBounded,
   readTextIfExists,
   untrustedComponent,

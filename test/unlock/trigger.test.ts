@@ -28,7 +28,6 @@ describe("queueRefresh", () => {
   const fakeExec: Exec = async (argv, options = {}) => {
     calls.push({ argv, timeoutMs: options.timeoutMs });
     return {
-      argv,
       exitCode: 0,
       signal: null,
       stdout: "",

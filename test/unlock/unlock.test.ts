@@ -9,7 +9,7 @@ import {
   expect,
   test,
 } from "bun:test";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../src/config/schema.ts";
 import { AppError, ToolError } from "../../src/errors.ts";
@@ -30,6 +30,7 @@ import {
   writeKeyFile,
 } from "./fakes.ts";
 import { memoryLog } from "../helpers/log.ts";
+import { ensureTestUser } from "../helpers/users.ts";
 
 const SECRET = "unlock-test-secret-7f3a9c";
 
@@ -222,11 +223,13 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   });
 
   test("stale mapping of a pulled disk: lazy unmount of its mount, close, then open", async () => {
+    const at = join(root, `case${n}`, "mnt/usb1/magazine");
+    mkdirSync(at, { recursive: true });
     fakes.setMapping(mapper(), "(null)");
-    fakes.setBusy(mapper(), "/mnt/usb1/magazine");
+    fakes.setBusy(mapper(), at);
     writeFileSync(
       mountinfo,
-      `22 1 0:20 / / rw - ext4 /dev/vda rw\n40 22 253:0 / /mnt/usb1/magazine rw,nodev - ext4 /dev/mapper/${mapper()} rw\n`,
+      `22 1 0:20 / / rw - ext4 /dev/vda rw\n40 22 253:0 / ${at} rw,nodev - ext4 /dev/mapper/${mapper()} rw\n`,
     );
     expect(await unlockDevice(config, luks.device, mapper(), deps)).toBe(
       "opened",
@@ -239,18 +242,41 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       "cryptsetup close --",
       "cryptsetup open --type",
     ]);
-    expect(fakes.calls()[3]).toEqual([
-      "umount",
-      "-l",
-      "--",
-      "/mnt/usb1/magazine",
-    ]);
+    expect(fakes.calls()[3]).toEqual(["umount", "-l", "--", at]);
     expect(fakes.mapping(mapper())).toBe(luks.device);
     expect(log.lines).toContain(
       `warn: /dev/mapper/${mapper()} is a stale mapping of a disk that is gone; cleaning it up`,
     );
     expect(log.lines).toContain(
-      `info: lazily unmounted /mnt/usb1/magazine (was /dev/mapper/${mapper()})`,
+      `info: lazily unmounted ${at} (was /dev/mapper/${mapper()})`,
+    );
+  });
+
+  // umount(8) resolves the path again when it runs: a directory on the way that the run-as user
+  // owns could become a link to another mount point, and root would unmount that instead.
+  test("a stale mount below a directory the run-as user owns is not unmounted by path: deferred close", async () => {
+    const user = ensureTestUser();
+    const owned = join(root, `case${n}`, "owned");
+    const at = join(owned, "bay");
+    mkdirSync(at, { recursive: true });
+    chownSync(owned, user.uid, user.gid);
+    chownSync(at, user.uid, user.gid);
+    fakes.setMapping(mapper(), "(null)");
+    fakes.setBusy(mapper(), at);
+    writeFileSync(
+      mountinfo,
+      `22 1 0:20 / / rw - ext4 /dev/vda rw\n40 22 253:0 / ${at} rw,nodev - ext4 /dev/mapper/${mapper()} rw\n`,
+    );
+    const error = await unlockDevice(config, luks.device, mapper(), deps).catch(
+      (e) => e,
+    );
+    expect(error.message).toStartWith(
+      `cannot open ${luks.device} as /dev/mapper/${mapper()}: the stale mapping is still in use (marked for removal once its last mount goes)`,
+    );
+    expect(fakes.calls().filter((c) => c[0] === "umount")).toEqual([]);
+    expect(fakes.deferred(mapper())).toBe(true);
+    expect(log.lines).toContain(
+      `warn: not unmounting ${at}: ${owned} is owned by uid ${user.uid}, not root, so its path could lead elsewhere by the time umount runs; autofs expiry or umount -l ${at} as root (after checking it) releases it`,
     );
   });
 

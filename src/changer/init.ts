@@ -3,10 +3,10 @@
 import { randomUUID } from "node:crypto";
 import { closeSync, mkdirSync, openSync, readdirSync, rmSync } from "node:fs";
 import { resolve } from "node:path";
-import { volumeName } from "../changer/barcode.ts";
-import type { ChangerContext } from "../changer/context.ts";
-import { withLock } from "../changer/operations.ts";
-import { reconcileRegistry } from "../changer/reconcile.ts";
+import { volumeName } from "../disk/barcode.ts";
+import type { ChangerContext } from "./context.ts";
+import { withLock } from "./operations.ts";
+import { reconcileRegistry } from "./reconcile.ts";
 import type { Config, MagazineConfig } from "../config/schema.ts";
 import { AppError, errnoCode, UsageError } from "../errors.ts";
 import {
@@ -29,15 +29,15 @@ import {
   type MagazineStatus,
   probeMagazine,
   sortEntries,
-} from "./discover.ts";
+} from "../disk/discover.ts";
 import {
   identityDir,
   identityFile,
   MAX_VOLUME,
   type MagazineIdentity,
   serializeIdentity,
-} from "./identity.ts";
-import { readIndex } from "./vchanger08.ts";
+} from "../disk/identity.ts";
+import { readIndex } from "../disk/vchanger08.ts";
 import { quoted } from "../text.ts";
 
 /** BAY is the 1-based [[magazine]] index or its configured path. */
@@ -83,18 +83,7 @@ export async function initMagazine(
   const { config } = ctx;
   return withLock(ctx, () => {
     const existing = readdirSync(mountPoint).filter(isIdentityName);
-    if (existing.length > 0 && !options.force) {
-      throw new AppError(
-        `bay ${index} (${mountPoint}) is already a magazine (${existing.map(quoted).join(", ")}); add volumes with \`magchanger magazine createvols\`, or pass --force to give it a new identity (its volumes get new slots)`,
-      );
-    }
-    // Its index, loadedN and driveN files would become volumes: adoption handles it instead.
-    const vchanger = existing.length === 0 ? readIndex(mountPoint) : undefined;
-    if (typeof vchanger === "object") {
-      throw new AppError(
-        `bay ${index} (${mountPoint}) holds a vchanger 0.8 magazine (index ${vchanger.text}); with the vchanger.conf as config it is adopted as it is by the changer's next scan, or remove index, loadedN and driveN to start it afresh`,
-      );
-    }
+    refuseInit(index, mountPoint, existing, options.force);
     const registry = readRegistry(config.work_dir);
     const identity: MagazineIdentity = {
       uuid: randomUUID(),
@@ -105,18 +94,7 @@ export async function initMagazine(
     };
     for (const old of existing)
       rmSync(`${mountPoint}/${old}`, { recursive: true, force: true });
-    const dir = identityDir(mountPoint, identity.uuid);
-    try {
-      mkdirSync(dir, { mode: 0o755 });
-      // What was made must still be a real directory: the identity file is written through it.
-      lstatDirectory(dir);
-    } catch (error) {
-      throw writeFailure(dir, error);
-    }
-    writeFileAtomic(
-      identityFile(mountPoint, identity.uuid),
-      serializeIdentity(identity),
-    );
+    writeNewIdentity(mountPoint, identity);
     syncDirectory(mountPoint);
     registry.magazines.set(identity.uuid, identity.number);
     writeRegistry(config.work_dir, registry);
@@ -136,6 +114,46 @@ export async function initMagazine(
       created: registerPresent(ctx, index, mountPoint, identity),
     };
   });
+}
+
+/** A bay that is already a magazine (without --force), or a vchanger 0.8 one, is not made anew. */
+function refuseInit(
+  index: number,
+  mountPoint: string,
+  existing: string[],
+  force: boolean | undefined,
+): void {
+  if (existing.length > 0 && !force) {
+    throw new AppError(
+      `bay ${index} (${mountPoint}) is already a magazine (${existing.map(quoted).join(", ")}); add volumes with \`magchanger magazine createvols\`, or pass --force to give it a new identity (its volumes get new slots)`,
+    );
+  }
+  // Its index, loadedN and driveN files would become volumes: adoption handles it instead.
+  const vchanger = existing.length === 0 ? readIndex(mountPoint) : undefined;
+  if (typeof vchanger === "object") {
+    throw new AppError(
+      `bay ${index} (${mountPoint}) holds a vchanger 0.8 magazine (index ${vchanger.text}); with the vchanger.conf as config it is adopted as it is by the changer's next scan, or remove index, loadedN and driveN to start it afresh`,
+    );
+  }
+}
+
+/** The identity directory and file, through a directory checked to be a real one. */
+function writeNewIdentity(
+  mountPoint: string,
+  identity: MagazineIdentity,
+): void {
+  const dir = identityDir(mountPoint, identity.uuid);
+  try {
+    mkdirSync(dir, { mode: 0o755 });
+    // What was made must still be a real directory: the identity file is written through it.
+    lstatDirectory(dir);
+  } catch (error) {
+    throw writeFailure(dir, error);
+  }
+  writeFileAtomic(
+    identityFile(mountPoint, identity.uuid),
+    serializeIdentity(identity),
+  );
 }
 
 export async function createVolumes(

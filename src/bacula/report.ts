@@ -1,13 +1,14 @@
 // `magazine list`: what each bay holds, from the run-as user's point of view, including the
 // seed's trap (blocks reserved for root that the bacula user cannot use). Reads only.
 import type { ChangerContext } from "../changer/context.ts";
-import { formatBytes } from "../state/atomic.ts";
-import { readRegistry } from "../state/registry.ts";
-import { unlabeledAdvice, withDataAdvice } from "../bacula/advice.ts";
+import { formatBytes } from "../text.ts";
+import { type Registry, readRegistry } from "../state/registry.ts";
+import type { MountEntry } from "../system/mounts.ts";
+import { unlabeledAdvice, withDataAdvice } from "./advice.ts";
 import { filesystemSpace } from "../system/ext4.ts";
 import { unlabeledAtLastRefresh, withDataAtLastRefresh } from "./refresh.ts";
 import { printable, quoted } from "../text.ts";
-import { probeAll } from "./discover.ts";
+import { type MagazineStatus, probeAll } from "../disk/discover.ts";
 
 export interface MagazineReport {
   bay: number;
@@ -48,61 +49,71 @@ export async function magazineReports(
     };
     if (status.reason) report.reason = status.reason;
     if (status.mountPoint) report.mountPoint = status.mountPoint;
-    if (status.present && status.mountPoint) {
-      try {
-        const fs = filesystemSpace(status.mountPoint, mounts);
-        const mount = fs.fsMountPoint ? fs : undefined;
-        if (fs.device !== undefined) report.device = fs.device;
-        if (fs.fsType !== undefined) report.fsType = fs.fsType;
-        if (fs.fsMountPoint !== undefined)
-          report.fsMountPoint = fs.fsMountPoint;
-        const space = {
-          availableBytes: fs.availableBytes,
-          freeBytes: fs.freeBytes,
-          reservedBytes: fs.reservedBytes,
-          totalBytes: fs.totalBytes,
-        };
-        report.space = space;
-        // Only for a magazine that is a whole filesystem (a disk): a directory on a shared
-        // filesystem leaves root's reserve there alone.
-        const wholeDisk = mount?.fsMountPoint === status.mountPoint;
-        if (
-          ctx.config.user !== "root" &&
-          wholeDisk &&
-          space.reservedBytes > 0
-        ) {
-          report.warnings.push(
-            `${formatBytes(space.reservedBytes)} are reserved for root, which ${ctx.config.user} cannot use; run \`tune2fs -m 0 ${report.device ?? "DEVICE"}\``,
-          );
-        }
-      } catch (error) {
-        report.warnings.push(
-          `cannot measure space: ${(error as Error).message}`,
-        );
-      }
-    }
-    if (status.identity) {
-      const { uuid, number } = status.identity;
-      report.magazine = number;
-      report.uuid = uuid;
-      report.volumes = status.volumes.length;
-      const slots = [...registry.slots.values()]
-        .filter((e) => e.magazine === uuid)
-        .map((e) => e.slot);
-      report.unregistered = status.volumes.length - slots.length;
-      if (slots.length)
-        report.slots = {
-          first: Math.min(...slots),
-          last: Math.max(...slots),
-          count: slots.length,
-        };
-      if (status.ignored.length)
-        report.warnings.push(
-          `${status.ignored.length} entries are not volumes: ${status.ignored.slice(0, 5).map(quoted).join(", ")}`,
-        );
-    }
+    if (status.present && status.mountPoint)
+      addSpace(report, status.mountPoint, mounts, ctx.config.user);
+    if (status.identity) addContent(report, status, registry);
     return report;
   });
+}
+
+/** The filesystem's figures, and the warning when root's reserve is space the user lacks. */
+function addSpace(
+  report: MagazineReport,
+  mountPoint: string,
+  mounts: MountEntry[],
+  user: string,
+): void {
+  try {
+    const fs = filesystemSpace(mountPoint, mounts);
+    if (fs.device !== undefined) report.device = fs.device;
+    if (fs.fsType !== undefined) report.fsType = fs.fsType;
+    if (fs.fsMountPoint !== undefined) report.fsMountPoint = fs.fsMountPoint;
+    const space = {
+      availableBytes: fs.availableBytes,
+      freeBytes: fs.freeBytes,
+      reservedBytes: fs.reservedBytes,
+      totalBytes: fs.totalBytes,
+    };
+    report.space = space;
+    // Only for a magazine that is a whole filesystem (a disk): a directory on a shared
+    // filesystem leaves root's reserve there alone.
+    const wholeDisk =
+      fs.fsMountPoint !== undefined && fs.fsMountPoint === mountPoint;
+    if (user !== "root" && wholeDisk && space.reservedBytes > 0) {
+      report.warnings.push(
+        `${formatBytes(space.reservedBytes)} are reserved for root, which ${user} cannot use; run \`tune2fs -m 0 ${report.device ?? "DEVICE"}\``,
+      );
+    }
+  } catch (error) {
+    report.warnings.push(`cannot measure space: ${(error as Error).message}`);
+  }
+}
+
+/** Which magazine the bay holds, its volumes and the slots the registry gives them. */
+function addContent(
+  report: MagazineReport,
+  status: MagazineStatus,
+  registry: Registry,
+): void {
+  if (!status.identity) return;
+  const { uuid, number } = status.identity;
+  report.magazine = number;
+  report.uuid = uuid;
+  report.volumes = status.volumes.length;
+  const slots = [...registry.slots.values()]
+    .filter((e) => e.magazine === uuid)
+    .map((e) => e.slot);
+  report.unregistered = status.volumes.length - slots.length;
+  if (slots.length)
+    report.slots = {
+      first: Math.min(...slots),
+      last: Math.max(...slots),
+      count: slots.length,
+    };
+  if (status.ignored.length)
+    report.warnings.push(
+      `${status.ignored.length} entries are not volumes: ${status.ignored.slice(0, 5).map(quoted).join(", ")}`,
+    );
 }
 
 export function formatReports(reports: MagazineReport[]): string {

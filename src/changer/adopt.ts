@@ -17,8 +17,8 @@
 import { randomUUID } from "node:crypto";
 import { linkSync, lstatSync, readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { volumeName } from "../changer/barcode.ts";
-import type { ChangerContext } from "../changer/context.ts";
+import { volumeName } from "../disk/barcode.ts";
+import type { ChangerContext } from "./context.ts";
 import { describeErrno } from "../errors.ts";
 import { printable } from "../text.ts";
 import {
@@ -26,8 +26,9 @@ import {
   nextMagazineNumber,
   type Registry,
 } from "../state/registry.ts";
-import { isMountPoint, type MagazineStatus, sortEntries } from "./discover.ts";
-import { type MagazineIdentity, writeIdentity } from "./identity.ts";
+import { type MagazineStatus, sortEntries } from "../disk/discover.ts";
+import { type MagazineIdentity, writeIdentity } from "../disk/identity.ts";
+import { isMountPoint } from "../system/mounts.ts";
 import {
   isVchanger08File,
   parseVolumeName,
@@ -35,7 +36,7 @@ import {
   readLoaded,
   type Vchanger08Index,
   vchanger08Bay,
-} from "./vchanger08.ts";
+} from "../disk/vchanger08.ts";
 
 /**
  * Adopts the vchanger magazines among `magazines` (marking them present) and gives vchanger

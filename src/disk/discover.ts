@@ -11,10 +11,11 @@ import {
   readdirSync,
   statSync,
 } from "node:fs";
-import { dirname, join } from "node:path";
+import { join } from "node:path";
 import type { Config, MagazineConfig } from "../config/schema.ts";
-import { IDENTITY_PREFIX, isVolumeName } from "../changer/barcode.ts";
+import { IDENTITY_PREFIX, isVolumeName } from "./barcode.ts";
 import { errnoCode } from "../errors.ts";
+import { isMountPoint } from "../system/mounts.ts";
 import type { System } from "../system/system.ts";
 import { printable, quoted } from "../text.ts";
 import { isVchanger08File } from "./vchanger08.ts";
@@ -66,12 +67,6 @@ export async function resolveMountPoint(
   return { mountPoint };
 }
 
-/** Is dir a mount point? (its device differs from its parent's, or it is /) */
-export function isMountPoint(dir: string, dirStat = statSync(dir)): boolean {
-  const parent = statSync(dirname(dir));
-  return parent.dev !== dirStat.dev || parent.ino === dirStat.ino;
-}
-
 export async function probeMagazine(
   config: Config,
   index: number,
@@ -93,61 +88,81 @@ export async function probeMagazine(
   if (!resolved.mountPoint) return absent(resolved.reason ?? "not found");
   const mountPoint = resolved.mountPoint;
   status.mountPoint = mountPoint;
-  let entries: Dirent[];
-  try {
-    // stat first: on an autofs bay this lookup is what mounts the disk.
-    const dirStat = statSync(mountPoint);
-    if (!dirStat.isDirectory())
-      return absent(`${mountPoint} is not a directory`);
-    if (!spec.allow_unmounted && !isMountPoint(mountPoint, dirStat)) {
-      return absent(
-        `nothing is mounted at ${mountPoint} (an empty mount point is never used)`,
-      );
-    }
-    entries = readdirSync(mountPoint, { withFileTypes: true });
-  } catch (error) {
-    const code = errnoCode(error);
-    if (code === "ENOENT")
-      return absent(`nothing is mounted at ${mountPoint} (no such directory)`);
-    return absent(
-      `cannot read ${mountPoint}: ${code ?? (error as Error).message}`,
-    );
-  }
+  const entries = listBay(spec, mountPoint);
+  if (typeof entries === "string") return absent(entries);
   const { identities, notDirectories, volumes, ignored } = sortEntries(entries);
   status.volumes = volumes;
   status.ignored = ignored;
-  if (identities.length === 0) {
-    return absent(
-      config.legacy
-        ? `${mountPoint} carries no magchanger identity yet; a vchanger magazine there is adopted as it is by the changer's next scan (\`magchanger ${config.source} list\`)`
-        : `${mountPoint} carries no magchanger identity; run \`magchanger magazine init -c ${config.source} ${index}\``,
-    );
-  }
-  if (identities.length > 1) {
-    return absent(
-      `${mountPoint} carries ${identities.length} identities (${identities.map(quoted).join(", ")}); remove all but one`,
-    );
-  }
-  const uuid = identities[0] as string;
-  // Drive links resolve through the identity: a link there would lead them off the disk.
-  if (notDirectories.includes(uuid))
-    return absent(
-      `${identityDir(mountPoint, uuid)} is not a directory (a link or a file); remove it and re-initialize the magazine`,
-    );
-  const identity = readIdentity(mountPoint, uuid);
-  if (typeof identity === "string")
-    return Object.assign(absent(identity), { damaged: true });
-  if (identity.changer !== config.name) {
-    return absent(
-      `${mountPoint} holds magazine ${identity.number} of changer ${printable(identity.changer)}, not ${config.name}`,
-    );
-  }
+  const identity = identifyBay(
+    config,
+    index,
+    mountPoint,
+    identities,
+    notDirectories,
+  );
+  if ("reason" in identity)
+    return identity.damaged
+      ? Object.assign(absent(identity.reason), { damaged: true })
+      : absent(identity.reason);
   status.identity = identity;
   status.present = true;
   // vchanger 0.8's own files on an adopted magazine are never volumes.
   if (identity.vchanger?.layout === "0.8")
     status.volumes = status.volumes.filter((n) => !isVchanger08File(n));
   return status;
+}
+
+/** The entries of a bay's top directory, or why it is absent (no directory, nothing mounted). */
+function listBay(spec: MagazineConfig, mountPoint: string): Dirent[] | string {
+  try {
+    // stat first: on an autofs bay this lookup is what mounts the disk.
+    const dirStat = statSync(mountPoint);
+    if (!dirStat.isDirectory()) return `${mountPoint} is not a directory`;
+    if (!spec.allow_unmounted && !isMountPoint(mountPoint, dirStat))
+      return `nothing is mounted at ${mountPoint} (an empty mount point is never used)`;
+    return readdirSync(mountPoint, { withFileTypes: true });
+  } catch (error) {
+    const code = errnoCode(error);
+    if (code === "ENOENT")
+      return `nothing is mounted at ${mountPoint} (no such directory)`;
+    return `cannot read ${mountPoint}: ${code ?? (error as Error).message}`;
+  }
+}
+
+/** The one identity of this changer on a bay, or why the bay is absent (damaged: unreadable). */
+function identifyBay(
+  config: Config,
+  index: number,
+  mountPoint: string,
+  identities: string[],
+  notDirectories: string[],
+): MagazineIdentity | { reason: string; damaged?: boolean } {
+  if (identities.length === 0) {
+    return {
+      reason: config.legacy
+        ? `${mountPoint} carries no magchanger identity yet; a vchanger magazine there is adopted as it is by the changer's next scan (\`magchanger ${config.source} list\`)`
+        : `${mountPoint} carries no magchanger identity; run \`magchanger magazine init -c ${config.source} ${index}\``,
+    };
+  }
+  if (identities.length > 1) {
+    return {
+      reason: `${mountPoint} carries ${identities.length} identities (${identities.map(quoted).join(", ")}); remove all but one`,
+    };
+  }
+  const uuid = identities[0] as string;
+  // Drive links resolve through the identity: a link there would lead them off the disk.
+  if (notDirectories.includes(uuid))
+    return {
+      reason: `${identityDir(mountPoint, uuid)} is not a directory (a link or a file); remove it and re-initialize the magazine`,
+    };
+  const identity = readIdentity(mountPoint, uuid);
+  if (typeof identity === "string") return { reason: identity, damaged: true };
+  if (identity.changer !== config.name) {
+    return {
+      reason: `${mountPoint} holds magazine ${identity.number} of changer ${printable(identity.changer)}, not ${config.name}`,
+    };
+  }
+  return identity;
 }
 
 /**

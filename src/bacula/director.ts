@@ -1,8 +1,9 @@
 // What setup needs to know of the Director's own config to write a Pool and an example Job that
 // it accepts: the Client to back up, the Messages resource, and whether the Pool exists already
 // (a second `Pool { Name = X }` makes the Director refuse to start). Only the main file is read,
-// bounded and without following its @includes (the stanza setup writes is one of them).
-import { directive, parseBaculaConf } from "../bacula/conf.ts";
+// bounded and without following its @includes (the stanza setup writes is one of them). Here, not
+// in setup/, which loads nothing of bacula/: the setup command reads these and hands them down.
+import { directive, parseBaculaConf } from "./conf.ts";
 import { readTextIfExists } from "../state/safe-fs.ts";
 
 export interface DirectorFacts {

@@ -17,13 +17,13 @@ import { formatList } from "../../src/changer/protocol.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import type { LegacyConfig } from "../../src/config/schema.ts";
 import type { Log } from "../../src/log.ts";
-import { readIdentity } from "../../src/magazine/identity.ts";
-import { initMagazine } from "../../src/magazine/init.ts";
+import { readIdentity } from "../../src/disk/identity.ts";
+import { initMagazine } from "../../src/changer/init.ts";
 import {
   parseVolumeName,
   readIndex,
   vchanger08Bay,
-} from "../../src/magazine/vchanger08.ts";
+} from "../../src/disk/vchanger08.ts";
 import { realSystem } from "../../src/system/system.ts";
 import { snapshotDir } from "../helpers/state.ts";
 import {

@@ -5,17 +5,17 @@
 import { createHash } from "node:crypto";
 import { readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { quoteName, runBconsole, slotRanges } from "../bacula/bconsole.ts";
+import { quoteName, runBconsole, slotRanges } from "./bconsole.ts";
 import {
   blockedDevices,
   listedVolumes,
   type WaitingDevice,
-} from "../bacula/catalog.ts";
+} from "./catalog.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
 import { errnoCode, StateCorruptError } from "../errors.ts";
-import { volumeTarget } from "../magazine/identity.ts";
+import { volumeTarget } from "../disk/identity.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readRegistry, writeRegistry } from "../state/registry.ts";
 
@@ -37,6 +37,9 @@ interface RefreshState {
   };
 }
 
+/** The volumes in the changer that the catalog did not know at the last update. */
+type UnknownVolumes = Pick<RefreshState, "unlabeled" | "withData">;
+
 export interface RefreshOptions {
   force: boolean;
   /**
@@ -50,14 +53,12 @@ export interface RefreshOutcome {
   ran: boolean;
   reason: string;
   commands: string[];
-  labeled: number[];
   /** Blank volumes in the changer that Bacula's catalog does not know (not labeled). */
   unlabeled: string[];
   /** Volumes with content in the changer that the catalog does not know: never labeled by refresh. */
   withData: string[];
   /** Devices the storage daemon shows BLOCKED waiting for a volume. */
   waiting: WaitingDevice[];
-  ms: number;
 }
 
 function statePath(ctx: Pick<ChangerContext, "config">): string {
@@ -110,20 +111,33 @@ export async function refreshBacula(
   ctx: ChangerContext,
   options: RefreshOptions,
 ): Promise<RefreshOutcome> {
-  const { config, log } = ctx;
   // refresh.json is replaced atomically, so reading it without the lock sees a whole version. A
   // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
   if (options.ifPending && !readState(ctx).pending)
-    return idle("no Bacula update is pending", [], []);
+    return idle("no Bacula update is pending", {});
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
-  if (!plan) {
-    const state = readState(ctx);
-    return idle(
-      "Bacula already has the current view",
-      state.unlabeled ?? [],
-      state.withData ?? [],
-    );
-  }
+  if (!plan) return idle("Bacula already has the current view", readState(ctx));
+  const { commands, known, waiting, ms } = await tellBacula(ctx, plan);
+  const unknown = plan.present
+    .map((v) => v.barcode)
+    .filter((b) => !known.has(b));
+  const unlabeled = unknown.filter((b) => plan.blank.has(b));
+  const withData = unknown.filter((b) => !plan.blank.has(b));
+  await withLock(ctx, () => recordTold(ctx, plan, { unlabeled, withData }));
+  ctx.log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
+  return {
+    ran: true,
+    reason: plan.reason,
+    commands,
+    unlabeled,
+    withData,
+    waiting,
+  };
+}
+
+/** `update slots`, the catalog's volumes, then `label barcodes` for the blank ones it lacks. */
+async function tellBacula(ctx: ChangerContext, plan: Plan) {
+  const { config, log } = ctx;
   const storage = quoteName(config.bacula.storage ?? config.name);
   const drive = config.bacula.drive;
   const pool = config.bacula.pool;
@@ -141,35 +155,18 @@ export async function refreshBacula(
     ],
     ctx.sys.exec,
   );
+  const listed = listedVolumes(first.output);
   const label = plan.present
-    .filter(
-      (v) =>
-        !listedVolumes(first.output).has(v.barcode) &&
-        plan.blank.has(v.barcode),
-    )
+    .filter((v) => !listed.has(v.barcode) && plan.blank.has(v.barcode))
     .map((v) => v.slot);
   const labeling =
     pool && label.length > 0 ? labelCommands(storage, pool, drive, label) : [];
   const second = labeling.length ? await labelSlots(ctx, labeling) : undefined;
-  const ms = first.ms + (second?.ms ?? 0);
-  const known = listedVolumes((second ?? first).output);
-  const commands = [update, ...labeling];
-  const unknown = plan.present
-    .map((v) => v.barcode)
-    .filter((b) => !known.has(b));
-  const unlabeled = unknown.filter((b) => plan.blank.has(b));
-  const withData = unknown.filter((b) => !plan.blank.has(b));
-  await withLock(ctx, () => recordTold(ctx, plan, { unlabeled, withData }));
-  log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
-    ran: true,
-    reason: plan.reason,
-    commands,
-    labeled: labeling.length ? label : [],
-    unlabeled,
-    withData,
+    commands: [update, ...labeling],
+    known: second ? listedVolumes(second.output) : listed,
     waiting: blockedDevices(first.output),
-    ms,
+    ms: first.ms + (second?.ms ?? 0),
   };
 }
 
@@ -209,11 +206,7 @@ async function labelSlots(ctx: ChangerContext, labeling: string[]) {
 }
 
 /** After a successful update, under the lock: what Bacula now knows. */
-function recordTold(
-  ctx: ChangerContext,
-  plan: Plan,
-  unknown: Pick<RefreshState, "unlabeled" | "withData">,
-) {
+function recordTold(ctx: ChangerContext, plan: Plan, unknown: UnknownVolumes) {
   // Bacula has now seen these slots empty: retired numbers may be handed out again.
   const registry = readRegistry(ctx.config.work_dir);
   let dropped = 0;
@@ -228,20 +221,15 @@ function recordTold(
   });
 }
 
-function idle(
-  reason: string,
-  unlabeled: string[],
-  withData: string[],
-): RefreshOutcome {
+/** No bconsole run: what the last update learned of the catalog still stands. */
+function idle(reason: string, last: UnknownVolumes): RefreshOutcome {
   return {
     ran: false,
     reason,
     commands: [],
-    labeled: [],
-    unlabeled,
-    withData,
+    unlabeled: last.unlabeled ?? [],
+    withData: last.withData ?? [],
     waiting: [],
-    ms: 0,
   };
 }
 

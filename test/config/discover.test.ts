@@ -9,9 +9,9 @@ import {
   configDir,
   findConfigForMapper,
   loadTrustedConfig,
-} from "../../src/unlock/discover.ts";
+} from "../../src/config/discover.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
-import { createFakeTools, writeConfig } from "./fakes.ts";
+import { createFakeTools, writeConfig } from "../unlock/fakes.ts";
 
 const SUITE = "config discovery for unlock";
 

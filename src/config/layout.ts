@@ -1,7 +1,7 @@
 // Where setup installs each piece, as the running system sees it (setup --prefix DIR writes the
 // same paths below DIR). doctor reads the same places, so the two never disagree.
 import { dirname, join, relative, resolve } from "node:path";
-import type { Config } from "../config/schema.ts";
+import type { Config } from "./schema.ts";
 import { UsageError } from "../errors.ts";
 import { configStem } from "../system/systemd.ts";
 
@@ -21,16 +21,11 @@ export interface InstallPaths {
   dirMain: string;
 }
 
-/** The changer's file name in the config dir: /etc/magchanger/CHANGER.toml -> CHANGER. */
-export function changerFileName(configPath: string): string {
-  return configStem(configPath);
-}
-
 export function installPaths(name: string, configPath: string): InstallPaths {
   return {
     udevRule: `/etc/udev/rules.d/90-magchanger-${name}.rules`,
     autofsMaster: `/etc/auto.master.d/magchanger-${name}.autofs`,
-    autofsMap: `/etc/auto.${changerFileName(configPath)}`,
+    autofsMap: `/etc/auto.${configStem(configPath)}`,
     sdStanza: `/etc/bacula/magchanger-${name}-sd.conf`,
     sdMain: "/etc/bacula/bacula-sd.conf",
     dirStanza: `/etc/bacula/magchanger-${name}-dir.conf`,

@@ -10,14 +10,14 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { sortEntries } from "../../src/magazine/discover.ts";
+import { sortEntries } from "../../src/disk/discover.ts";
 import {
   identityDir,
   identityFile,
   readIdentity,
   serializeIdentity,
-} from "../../src/magazine/identity.ts";
-import { readIndex, readLoaded } from "../../src/magazine/vchanger08.ts";
+} from "../../src/disk/identity.ts";
+import { readIndex, readLoaded } from "../../src/disk/vchanger08.ts";
 import { tool } from "../helpers/run.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 

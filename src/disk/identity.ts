@@ -14,7 +14,7 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import { IDENTITY_PREFIX } from "../changer/barcode.ts";
+import { IDENTITY_PREFIX } from "./barcode.ts";
 import { describeErrno } from "../errors.ts";
 import { syncDirectory } from "../state/atomic.ts";
 import { MAX_MAGAZINE } from "../state/registry-text.ts";
@@ -27,7 +27,7 @@ export interface MagazineIdentity {
   /** Highest volume number handed out on this magazine (createvols continues after it). */
   lastVolume: number;
   created: string;
-  /** Set when the magazine was adopted from vchanger as it was (src/magazine/adopt.ts). */
+  /** Set when the magazine was adopted from vchanger as it was (src/changer/adopt.ts). */
   vchanger?: VchangerOrigin;
 }
 

@@ -15,15 +15,15 @@ import {
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { ChangerContext } from "../../src/changer/context.ts";
-import { refreshReport } from "../../src/commands/refresh.ts";
+import { refreshReport } from "../../src/bacula/refresh-report.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import { nullLog } from "../../src/log.ts";
-import { labelWarning } from "../../src/magazine/report.ts";
-import { initMagazine } from "../../src/magazine/init.ts";
+import { labelWarning } from "../../src/bacula/report.ts";
+import { initMagazine } from "../../src/changer/init.ts";
 import {
   refreshBacula,
   unlabeledAtLastRefresh,
-} from "../../src/magazine/refresh.ts";
+} from "../../src/bacula/refresh.ts";
 import { realSystem } from "../../src/system/system.ts";
 
 const root = mkdtempSync(join(tmpdir(), "magchanger-refresh-catalog-"));
@@ -99,7 +99,7 @@ describe("refresh and the catalog", () => {
         // Bacula 9.6.7 garbles a spaced pool name after a command's first volume.
         'label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=2\nyes\nlabel barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=3\nyes\nlist volumes\nquit\n',
     );
-    expect(outcome).toMatchObject({ labeled: [2, 3], unlabeled: [] });
+    expect(outcome.unlabeled).toEqual([]);
     expect(refreshReport(ctx, outcome)).toBe(
       'Bacula updated (the volumes in the changer changed): update slots storage="usb-sd" drive=1; label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=2; label barcodes storage="usb-sd" pool="Offsite Pool" drive=1 slots=3\n',
     );
@@ -142,7 +142,10 @@ describe("refresh and the catalog", () => {
     writeFileSync(join(dir, "bay", "c_0001_0003"), "someone else's label");
     const ctx = context({ pool: "P" });
     expect(await refreshBacula(ctx, { force: false })).toMatchObject({
-      labeled: [1, 2],
+      commands: [
+        'update slots storage="c" drive=0',
+        'label barcodes storage="c" pool="P" drive=0 slots=1-2',
+      ],
       unlabeled: [],
       withData: ["c_0001_0003"],
     });
@@ -162,7 +165,13 @@ describe("refresh and the catalog", () => {
     const forced = await refreshBacula(context({ pool: "P" }), {
       force: true,
     });
-    expect(forced).toMatchObject({ labeled: [1, 2, 3], unlabeled: [] });
+    expect(forced).toMatchObject({
+      commands: [
+        'update slots storage="c" drive=0',
+        'label barcodes storage="c" pool="P" drive=0 slots=1-3',
+      ],
+      unlabeled: [],
+    });
   });
 
   test("a Pool the Director lacks fails before label barcodes, with the fix", async () => {

@@ -3,8 +3,8 @@
 // config names the programs they run, so as root a config must be root's alone (config/read.ts).
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
-import { loadConfig } from "../config/load.ts";
-import type { Config } from "../config/schema.ts";
+import { loadConfig } from "./load.ts";
+import type { Config } from "./schema.ts";
 import { ConfigError, describeErrno } from "../errors.ts";
 
 export const DEFAULT_CONFIG_DIR = "/etc/magchanger";

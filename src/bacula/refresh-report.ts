@@ -1,0 +1,54 @@
+// What `magchanger refresh` and vchanger's REFRESH do and print: tell Bacula through bconsole
+// (or, with bconsole disabled, only scan and say what to run), then what is left for the
+// operator, as exact lines (tested).
+import type { ChangerContext } from "../changer/context.ts";
+import { scanChanger, withLock } from "../changer/operations.ts";
+import { unlabeledAdvice, withDataAdvice } from "./advice.ts";
+import { quoteName } from "./bconsole.ts";
+import { type RefreshOutcome, refreshBacula } from "./refresh.ts";
+
+export interface RefreshRequest {
+  /** Run bconsole even when nothing changed. */
+  force: boolean;
+  /** Only repeat an update that did not finish (the timer's retry). */
+  ifPending: boolean;
+}
+
+/** Refreshes Bacula's view of the changer and returns what to print on stdout. */
+export async function refreshAndReport(
+  ctx: ChangerContext,
+  request: RefreshRequest,
+): Promise<string> {
+  const { config } = ctx;
+  if (config.legacy?.bconsole_disabled) {
+    if (!request.ifPending) await withLock(ctx, () => scanChanger(ctx));
+    return `nothing sent to Bacula: bconsole is disabled in ${config.source} (bconsole = ""); run \`update slots storage=${quoteName(config.bacula.storage ?? config.name)} drive=${config.bacula.drive}\` in bconsole\n`;
+  }
+  return refreshReport(ctx, await refreshBacula(ctx, request));
+}
+
+/** What refresh prints: what it did, then what is left for the operator. */
+export function refreshReport(
+  ctx: ChangerContext,
+  outcome: RefreshOutcome,
+): string {
+  const { config } = ctx;
+  const storage = quoteName(config.bacula.storage ?? config.name);
+  const lines = [
+    outcome.ran
+      ? `Bacula updated (${outcome.reason}): ${outcome.commands.join("; ")}`
+      : `nothing to do: ${outcome.reason}`,
+  ];
+  const unlabeled = outcome.unlabeled.length;
+  if (unlabeled > 0) lines.push(`WARN: ${unlabeledAdvice(config, unlabeled)}`);
+  if (outcome.withData.length > 0)
+    lines.push(`WARN: ${withDataAdvice(config, outcome.withData)}`);
+  for (const w of outcome.waiting) {
+    const drive = w.drive ?? config.bacula.drive;
+    const volume = w.volume ? ` for volume "${w.volume}"` : "";
+    lines.push(
+      `a job is waiting${volume} on drive ${drive}: once its disk is in, run \`mount storage=${storage} drive=${drive}\` in bconsole (update slots alone does not wake it)`,
+    );
+  }
+  return `${lines.join("\n")}\n`;
+}

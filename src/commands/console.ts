@@ -1,0 +1,63 @@
+// Messages for the person running a command (magazine, refresh, doctor, setup, config): consola,
+// on stderr, since stdout is the product (a listing, a report, a plan, TOML; STYLE.md). Levels:
+// info by default, CONSOLA_LEVEL=4 adds the debug lines, 1 keeps warnings and errors only. On a
+// terminal consola's own reporter; otherwise (a pipe, a log, a test) one plain line per message,
+// `magchanger: warning: ...`, made printable and capped like the log file's. Never loaded on the
+// protocol path, by unlock (udev) or by automap (autofs): see test/commands/protocol-imports.
+import { type ConsolaInstance, createConsola, type LogObject } from "consola";
+import { formatWithOptions } from "node:util";
+import { type Log, logText, tee } from "../log.ts";
+
+const LABELS: Record<string, string> = {
+  fatal: "error: ",
+  error: "error: ",
+  warn: "warning: ",
+  info: "note: ",
+  debug: "debug: ",
+  trace: "debug: ",
+};
+
+/** One line per message, for stderr that is not a terminal. */
+export const plainReporter = {
+  log(entry: LogObject): void {
+    const text = formatWithOptions({ colors: false }, ...entry.args);
+    process.stderr.write(
+      `magchanger: ${LABELS[entry.type] ?? ""}${logText(text)}\n`,
+    );
+  },
+};
+
+function level(env: Record<string, string | undefined>): number {
+  const given = Number.parseInt(env.CONSOLA_LEVEL ?? "", 10);
+  return Number.isInteger(given) ? given : 3;
+}
+
+export function createConsole(
+  env: Record<string, string | undefined> = process.env,
+): ConsolaInstance {
+  const tty = Boolean(process.stderr.isTTY);
+  return createConsola({
+    level: level(env),
+    // stdout is the product: consola writes nothing there.
+    stdout: process.stderr,
+    stderr: process.stderr,
+    throttle: 0,
+    ...(tty ? { fancy: true } : { reporters: [plainReporter] }),
+  });
+}
+
+let shared: ConsolaInstance | undefined;
+/** The console of this process. */
+export function ui(): ConsolaInstance {
+  shared ??= createConsole();
+  return shared;
+}
+
+/** A changer log that also tells the person at the console, from level minimum up. */
+export function teeToConsole(
+  log: Log,
+  minimum: "debug" | "info" | "warn" = "warn",
+  out: ConsolaInstance = ui(),
+): Log {
+  return tee(log, minimum, (at, message) => out[at](message));
+}
