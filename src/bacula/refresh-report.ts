@@ -43,6 +43,15 @@ export function refreshReport(
   if (unlabeled > 0) lines.push(`WARN: ${unlabeledAdvice(config, unlabeled)}`);
   if (outcome.withData.length > 0)
     lines.push(`WARN: ${withDataAdvice(config, outcome.withData)}`);
+  for (const r of outcome.resumed) {
+    const jobs = r.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
+    const what = r.volume
+      ? `volume "${r.volume}" (slot ${r.slot})`
+      : "a volume";
+    lines.push(
+      `resumed drive ${r.drive}: ${jobs || "a job"} waited for ${what}: ${r.command}`,
+    );
+  }
   for (const w of outcome.waiting) {
     const drive = w.drive ?? config.bacula.drive;
     const volume = w.volume ? ` for volume "${w.volume}"` : "";

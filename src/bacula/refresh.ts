@@ -3,8 +3,7 @@
 // `load`), which needs the lock. A durable "pending" mark, set before bconsole and cleared only
 // after it succeeded, makes a failed or killed refresh repeat on the next run.
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { statSync } from "node:fs";
 import { quoteName, runBconsole, slotRanges } from "./bconsole.ts";
 import {
   blockedDevices,
@@ -12,33 +11,19 @@ import {
   type WaitingDevice,
 } from "./catalog.ts";
 import type { ChangerContext } from "../changer/context.ts";
+import { noteMagazines } from "../changer/known-magazines.ts";
+import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
+import { noteWaitsFromStorage } from "./waiting.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
-import { errnoCode, StateCorruptError } from "../errors.ts";
 import { volumeTarget } from "../disk/identity.ts";
-import { writeFileAtomic } from "../state/atomic.ts";
 import { readRegistry, writeRegistry } from "../state/registry.ts";
-
-interface RefreshState {
-  version: 1;
-  /** Digest of the `list` output Bacula last saw through a successful update. */
-  told: string;
-  /** Barcodes in the changer at that time. */
-  barcodes: string[];
-  /** Blank volumes in the changer that Bacula's catalog did not know after that update. */
-  unlabeled?: string[];
-  /** Volumes with content (a label) in the changer that the catalog did not know. */
-  withData?: string[];
-  /** Set while an update is under way or failed: the next refresh runs whatever the digest. */
-  pending?: {
-    digest: string;
-    retired: number[];
-    since: string;
-  };
-}
-
-/** The volumes in the changer that the catalog did not know at the last update. */
-type UnknownVolumes = Pick<RefreshState, "unlabeled" | "withData">;
+import {
+  readState,
+  type RefreshState,
+  type UnknownVolumes,
+  writeState,
+} from "./refresh-state.ts";
 
 export interface RefreshOptions {
   force: boolean;
@@ -57,54 +42,10 @@ export interface RefreshOutcome {
   unlabeled: string[];
   /** Volumes with content in the changer that the catalog does not know: never labeled by refresh. */
   withData: string[];
-  /** Devices the storage daemon shows BLOCKED waiting for a volume. */
+  /** Devices the storage daemon shows BLOCKED waiting for a volume, and not resumed. */
   waiting: WaitingDevice[];
-}
-
-function statePath(ctx: Pick<ChangerContext, "config">): string {
-  return join(ctx.config.work_dir, "refresh.json");
-}
-
-/**
- * The volumes the last refresh found unknown to Bacula's catalog, from refresh.json alone (no
- * bconsole, no scan: cheap enough for doctor and `magazine list`); undefined before any refresh.
- */
-export function unlabeledAtLastRefresh(
-  ctx: Pick<ChangerContext, "config">,
-): string[] | undefined {
-  const state = readState(ctx);
-  return state.told ? (state.unlabeled ?? []) : undefined;
-}
-
-/** The volumes with content the last refresh found unknown to the catalog, from refresh.json alone. */
-export function withDataAtLastRefresh(
-  ctx: Pick<ChangerContext, "config">,
-): string[] {
-  return readState(ctx).withData ?? [];
-}
-
-function readState(ctx: Pick<ChangerContext, "config">): RefreshState {
-  const path = statePath(ctx);
-  try {
-    const data = JSON.parse(readFileSync(path, "utf8")) as RefreshState;
-    if (
-      data.version !== 1 ||
-      typeof data.told !== "string" ||
-      !Array.isArray(data.barcodes)
-    )
-      throw new Error("format");
-    return data;
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT")
-      return { version: 1, told: "", barcodes: [] };
-    throw new StateCorruptError(
-      `refresh state ${path} is corrupt; remove it (the next refresh then updates Bacula)`,
-    );
-  }
-}
-
-function writeState(ctx: ChangerContext, state: RefreshState): void {
-  writeFileAtomic(statePath(ctx), `${JSON.stringify(state)}\n`);
+  /** Mounts sent for drives blocked waiting for a volume now in the changer (resume.ts). */
+  resumed: ResumeMount[];
 }
 
 export async function refreshBacula(
@@ -113,16 +54,20 @@ export async function refreshBacula(
 ): Promise<RefreshOutcome> {
   // refresh.json is replaced atomically, so reading it without the lock sees a whole version. A
   // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
-  if (options.ifPending && !readState(ctx).pending)
+  if (options.ifPending && !readState(ctx).pending) {
+    await noteWaitsFromStorage(ctx);
     return idle("no Bacula update is pending", {});
+  }
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
   if (!plan) return idle("Bacula already has the current view", readState(ctx));
-  const { commands, known, waiting, ms } = await tellBacula(ctx, plan);
+  const { commands, known, waiting, ms, output } = await tellBacula(ctx, plan);
   const unknown = plan.present
     .map((v) => v.barcode)
     .filter((b) => !known.has(b));
   const unlabeled = unknown.filter((b) => plan.blank.has(b));
   const withData = unknown.filter((b) => !plan.blank.has(b));
+  // Before the pending mark is cleared: a failed mount is retried by the next refresh.
+  const resumed = await resumeAfterUpdate(ctx, output, plan.present);
   await withLock(ctx, () => recordTold(ctx, plan, { unlabeled, withData }));
   ctx.log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
@@ -131,7 +76,8 @@ export async function refreshBacula(
     commands,
     unlabeled,
     withData,
-    waiting,
+    waiting: waiting.filter((w) => !resumed.some((r) => r.drive === w.drive)),
+    resumed,
   };
 }
 
@@ -167,6 +113,7 @@ async function tellBacula(ctx: ChangerContext, plan: Plan) {
     known: second ? listedVolumes(second.output) : listed,
     waiting: blockedDevices(first.output),
     ms: first.ms + (second?.ms ?? 0),
+    output: first.output,
   };
 }
 
@@ -230,6 +177,7 @@ function idle(reason: string, last: UnknownVolumes): RefreshOutcome {
     unlabeled: last.unlabeled ?? [],
     withData: last.withData ?? [],
     waiting: [],
+    resumed: [],
   };
 }
 
@@ -247,6 +195,7 @@ async function planUpdate(
   force: boolean,
 ): Promise<Plan | undefined> {
   const view = await scanChanger(ctx);
+  noteMagazines(ctx, view);
   const digest = createHash("sha256").update(formatList(view)).digest("hex");
   const state = readState(ctx);
   const present: Plan["present"] = [];

@@ -6,9 +6,14 @@ import { type Registry, readRegistry } from "../state/registry.ts";
 import type { MountEntry } from "../system/mounts.ts";
 import { unlabeledAdvice, withDataAdvice } from "./advice.ts";
 import { filesystemSpace } from "../system/ext4.ts";
-import { unlabeledAtLastRefresh, withDataAtLastRefresh } from "./refresh.ts";
+import {
+  unlabeledAtLastRefresh,
+  withDataAtLastRefresh,
+} from "./refresh-state.ts";
 import { printable, quoted } from "../text.ts";
 import { type MagazineStatus, probeAll } from "../disk/discover.ts";
+import { magazineRef } from "../disk/magazine-name.ts";
+import { describeMagazine } from "../events/types.ts";
 
 export interface MagazineReport {
   bay: number;
@@ -21,7 +26,12 @@ export interface MagazineReport {
   /** Where the filesystem holding the magazine is mounted (the bay itself for a disk). */
   fsMountPoint?: string;
   magazine?: number;
+  name?: string;
+  /** The disk's filesystem label, as its identity recorded it. */
+  label?: string;
   uuid?: string;
+  /** When refresh (or init) last saw it arrive (WORK_DIR/magazines.json). */
+  attachedAt?: string;
   volumes?: number;
   unregistered?: number;
   slots?: { first: number; last: number; count: number };
@@ -96,8 +106,10 @@ function addContent(
   registry: Registry,
 ): void {
   if (!status.identity) return;
-  const { uuid, number } = status.identity;
+  const { uuid, number, name, label } = status.identity;
   report.magazine = number;
+  if (name !== undefined) report.name = name;
+  if (label !== undefined) report.label = label;
   report.uuid = uuid;
   report.volumes = status.volumes.length;
   const slots = [...registry.slots.values()]
@@ -127,7 +139,7 @@ export function formatReports(reports: MagazineReport[]): string {
       ? `slots ${r.slots.first}..${r.slots.last}`
       : "no slots yet";
     lines.push(
-      `bay ${r.bay} ${r.where}: magazine ${r.magazine} (${r.uuid}), ${r.volumes} volumes, ${slots}`,
+      `bay ${r.bay} ${r.where}: ${describeMagazine(magazineRef({ ...r, number: r.magazine ?? 0, uuid: r.uuid ?? "" }))}, ${r.volumes} volumes, ${slots}`,
     );
     if (r.device)
       lines.push(
@@ -142,6 +154,7 @@ export function formatReports(reports: MagazineReport[]): string {
         `  ${r.unregistered} volumes have no slot yet: run \`magchanger refresh\` (or the changer's list)`,
       );
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
+    if (r.attachedAt) lines.push(`  attached since ${r.attachedAt}`);
   }
   // Reasons and warnings carry names from the disk: no control character reaches the terminal.
   return `${lines.map(printable).join("\n")}\n`;

@@ -3,6 +3,7 @@
 // that user, then initMagazine. `magazine init` and vchanger's INITMAG both call this.
 import type { Config } from "../config/schema.ts";
 import { resolveMountPoint } from "../disk/discover.ts";
+import { filesystemLabel } from "../disk/fs-label.ts";
 import { isMountPoint } from "../system/mounts.ts";
 import { handBayToRunAs } from "../disk/hand-over.ts";
 import { AppError } from "../errors.ts";
@@ -14,6 +15,8 @@ import { ensureWorkDir } from "./operations.ts";
 
 export interface InitBayOptions {
   volumes: number;
+  /** The operator's name for the disk, already checked. */
+  name?: string;
   /** Use a bare (unmounted) directory, or give a magazine a new identity. */
   force: boolean;
   /** The option that sets force, named in the refusal; none: the caller has no such option. */
@@ -66,6 +69,12 @@ export async function initBay(
   options: InitBayOptions,
 ): Promise<InitResult> {
   const mountPoint = await mountedBay(config, index, options);
+  // Read as root, before the switch: the run-as user cannot read the device.
+  const label = await filesystemLabel(
+    mountPoint,
+    realSystem(config.tools),
+    config.tools.blkid,
+  );
   // The first magazine usually comes before `setup --write`: the work dir and log dir too.
   handBayToRunAs(config, mountPoint, options.runAs, { dirs: true });
   dropPrivileges(options.runAs);
@@ -75,5 +84,7 @@ export async function initBay(
   return initMagazine(ctx, index, mountPoint, {
     volumes: options.volumes,
     force: options.force,
+    ...(options.name !== undefined ? { name: options.name } : {}),
+    ...(label !== undefined ? { label } : {}),
   });
 }

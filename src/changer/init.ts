@@ -7,6 +7,7 @@ import { volumeName } from "../disk/barcode.ts";
 import type { ChangerContext } from "./context.ts";
 import { withLock } from "./operations.ts";
 import { reconcileRegistry } from "./reconcile.ts";
+import { checkNameFree, recordIdentity } from "./known-magazines.ts";
 import type { Config, MagazineConfig } from "../config/schema.ts";
 import { AppError, errnoCode, UsageError } from "../errors.ts";
 import {
@@ -66,6 +67,10 @@ export function resolveBay(config: Config, bay: string): number {
 export interface InitOptions {
   volumes: number;
   force: boolean;
+  /** The operator's name for the disk (checked by the caller: disk/magazine-name.ts). */
+  name?: string;
+  /** The disk's filesystem label, read by root before the switch to the run-as user. */
+  label?: string;
 }
 
 export interface InitResult {
@@ -91,13 +96,18 @@ export async function initMagazine(
       number: nextMagazineNumber(registry),
       lastVolume: 0,
       created: new Date().toISOString(),
+      ...(options.name !== undefined ? { name: options.name } : {}),
+      ...(options.label !== undefined ? { label: options.label } : {}),
     };
+    if (options.name !== undefined)
+      checkNameFree(ctx, options.name, identity.uuid);
     for (const old of existing)
       rmSync(`${mountPoint}/${old}`, { recursive: true, force: true });
     writeNewIdentity(mountPoint, identity);
     syncDirectory(mountPoint);
     registry.magazines.set(identity.uuid, identity.number);
     writeRegistry(config.work_dir, registry);
+    recordIdentity(ctx, identity, index);
     ctx.log.info(
       `bay ${index} (${mountPoint}): new magazine ${identity.number} (${identity.uuid})`,
     );

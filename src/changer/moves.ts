@@ -76,6 +76,13 @@ export async function loadSlot(
       ctx.sys,
     );
     const number = found.magazineNumber;
+    // Loaded only here: loaded, list and a successful load pay nothing for the record.
+    if (!mountPoint)
+      (await import("./volume-needed.ts")).recordVolumeNeeded(
+        ctx,
+        entry,
+        number,
+      );
     if (!mountPoint)
       throw emptySlot(
         slot,

@@ -1,4 +1,4 @@
-// `magchanger magazine init|createvols|list`: preparing and inspecting magazines.
+// `magchanger magazine init|createvols|list|rename`: preparing and inspecting magazines.
 import {
   formatReports,
   labelWarning,
@@ -16,6 +16,15 @@ import { realSystem } from "../system/system.ts";
 import { defineCommand, defineGroup } from "./cli.ts";
 import { teeToConsole, ui } from "./console.ts";
 import { writeStdout } from "./context.ts";
+import {
+  drawerReports,
+  formatDrawer,
+  listJson,
+  withAttachTimes,
+} from "../bacula/drawer.ts";
+import { magazineRef } from "../disk/magazine-name.ts";
+import { describeMagazine } from "../events/types.ts";
+import { checkedName, rename } from "./magazine-rename.ts";
 
 const EXIT_STATUS = [0, 1, 2, 3, 4, 5, 6, 7, 9];
 
@@ -64,6 +73,8 @@ export interface InitOptions {
   force: boolean;
   /** Then tell Bacula (update slots, label barcodes into [bacula] pool). */
   label: boolean;
+  /** The operator's name for the disk (checked: disk/magazine-name.ts). */
+  name?: string | undefined;
 }
 
 export async function runInit(opts: InitOptions): Promise<void> {
@@ -78,13 +89,14 @@ export async function runInit(opts: InitOptions): Promise<void> {
     volumes: opts.volumes,
     force: opts.force,
     forceOption: "--force",
+    ...(opts.name !== undefined ? { name: opts.name } : {}),
     runAs: config,
     context: (c) => (ctx = context(c)),
     warn: (message) => ui().warn(message),
   });
   writeStdout(
     summary(
-      `magazine ${result.identity.number} (${result.identity.uuid}) initialized in bay ${index} (${result.mountPoint})`,
+      `${describeMagazine(magazineRef(result.identity))} initialized in bay ${index} (${result.mountPoint})`,
       result.created,
     ),
   );
@@ -118,6 +130,12 @@ const init = defineCommand({
       description:
         "then tell Bacula: update slots and label barcodes of the new volumes into [bacula] pool",
     },
+    name: {
+      type: "string",
+      value: "NAME",
+      description:
+        'a name for the disk, e.g. "Thursday": every message, list and event uses it',
+    },
   },
   positionals: [bay],
   exitStatus: EXIT_STATUS,
@@ -128,6 +146,7 @@ const init = defineCommand({
       volumes: countArg(options.volumes, "--volumes", 9999),
       force: options.force,
       label: options.label,
+      name: checkedName(options.name),
     }),
 });
 
@@ -176,18 +195,19 @@ export async function runList(opts: ListOptions): Promise<void> {
   const config = loadConfig(opts.config);
   dropPrivileges(config);
   const ctx = context(config);
-  const reports = await magazineReports(ctx);
+  const reports = withAttachTimes(ctx, await magazineReports(ctx));
+  const drawer = drawerReports(ctx, reports);
   writeStdout(
     opts.json
-      ? `${JSON.stringify(reports, null, 2)}\n`
-      : `${formatReports(reports)}${labelWarning(ctx) ?? ""}`,
+      ? `${JSON.stringify(listJson(reports, drawer), null, 2)}\n`
+      : `${formatReports(reports)}${formatDrawer(drawer)}${labelWarning(ctx) ?? ""}`,
   );
 }
 
 const list = defineCommand({
   name: "magazine list",
   summary:
-    "Each bay: present or absent, which disk, volumes, slots, space (reads only).",
+    "Each bay: present or absent, which disk, volumes, slots, space; then every magazine in the drawer, with when it was last attached (reads only).",
   options: {
     config,
     json: { type: "boolean", description: "machine-readable output" },
@@ -199,6 +219,6 @@ const list = defineCommand({
 export const command = defineGroup({
   name: "magazine",
   summary: "Prepare and inspect the magazines (disks) of a changer.",
-  subcommands: { init, createvols, list },
+  subcommands: { init, createvols, list, rename },
   exitStatus: EXIT_STATUS,
 });

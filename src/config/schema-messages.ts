@@ -1,4 +1,5 @@
 // What each config key allows, said in the words of the file: zod alone would say "Invalid input".
+import { NOTIFY_ALLOWED } from "./notify-schema.ts";
 
 const ABSOLUTE = "an absolute path (starting with /)";
 /** What each key allows, for errors zod would only call "Invalid input" (a wrong type, a bound). */
@@ -44,6 +45,7 @@ const ALLOWED: Record<string, string> = {
   "legacy.magazine_bays": "a whole number 1..32",
   "legacy.automount_dir": ABSOLUTE,
   "legacy.bconsole_disabled": "true or false",
+  ...NOTIFY_ALLOWED,
 };
 
 /** The zod error map for config files: every issue without its own message says what is allowed. */

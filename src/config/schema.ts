@@ -12,6 +12,7 @@ import {
   NAME_PATTERN,
   toolsSchema,
 } from "./schema-sections.ts";
+import { buildNotifySchema } from "./notify-schema.ts";
 
 export { MAPPER_PATTERN, NAME_PATTERN } from "./schema-sections.ts";
 export { configIssueMessage } from "./schema-messages.ts";
@@ -34,6 +35,7 @@ function buildSchemas() {
     luks: z.prefault(luksSchema(), {}),
     automap: z.prefault(automapSchema(), {}),
     tools: z.prefault(toolsSchema(), {}),
+    notify: z.optional(buildNotifySchema()),
     legacy: z.optional(legacy),
   });
   return { configSchema, magazineSchema: magazine, legacySchema: legacy };

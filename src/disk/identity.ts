@@ -19,6 +19,8 @@ import { describeErrno } from "../errors.ts";
 import { syncDirectory } from "../state/atomic.ts";
 import { MAX_MAGAZINE } from "../state/registry-text.ts";
 import { lstatDirectory, readTextBounded } from "../state/safe-fs.ts";
+import { isFilesystemLabel } from "./fs-label.ts";
+import { isMagazineName } from "./magazine-name.ts";
 
 export interface MagazineIdentity {
   uuid: string;
@@ -27,6 +29,10 @@ export interface MagazineIdentity {
   /** Highest volume number handed out on this magazine (createvols continues after it). */
   lastVolume: number;
   created: string;
+  /** The operator's name for the disk (`magazine init --name`, `magazine rename`). */
+  name?: string;
+  /** The filesystem label the disk had when it was named or initialized (blkid, as root). */
+  label?: string;
   /** Set when the magazine was adopted from vchanger as it was (src/changer/adopt.ts). */
   vchanger?: VchangerOrigin;
 }
@@ -121,6 +127,9 @@ export function readIdentity(
   ) {
     return `${file} is not a valid magazine identity (an object with uuid, changer, number 1..${MAX_MAGAZINE}, lastVolume 0..${MAX_VOLUME}, created); fix it or re-initialize the magazine`;
   }
+  // A damaged name or label only loses the name: the magazine itself stays usable.
+  if (d.name !== undefined && !isMagazineName(d.name)) delete d.name;
+  if (d.label !== undefined && !isFilesystemLabel(d.label)) delete d.label;
   return d as MagazineIdentity;
 }
 

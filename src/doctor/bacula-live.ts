@@ -9,7 +9,7 @@ import { directive, readBaculaConf } from "../bacula/conf.ts";
 import {
   unlabeledAtLastRefresh,
   withDataAtLastRefresh,
-} from "../bacula/refresh.ts";
+} from "../bacula/refresh-state.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
 

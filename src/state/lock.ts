@@ -95,6 +95,20 @@ function openLockFile(path: string): number {
   }
 }
 
+/** flock(fd, LOCK_EX|LOCK_NB): true when taken, false when another open file holds it. */
+export function tryLockExclusive(fd: number): boolean {
+  const { flock, errno } = loadLibc();
+  for (;;) {
+    if (flock(fd, LOCK_EX | LOCK_NB) === 0) return true;
+    const code = errno();
+    if (code === EWOULDBLOCK) return false;
+    if (code !== EINTR)
+      throw new AppError(
+        `flock failed with errno ${code}; check the filesystem (dmesg)`,
+      );
+  }
+}
+
 export interface ChangerLock {
   readonly path: string;
   release(): void;

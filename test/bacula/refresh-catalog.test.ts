@@ -20,10 +20,8 @@ import { validateConfig } from "../../src/config/load.ts";
 import { nullLog } from "../../src/log.ts";
 import { labelWarning } from "../../src/bacula/report.ts";
 import { initMagazine } from "../../src/changer/init.ts";
-import {
-  refreshBacula,
-  unlabeledAtLastRefresh,
-} from "../../src/bacula/refresh.ts";
+import { refreshBacula } from "../../src/bacula/refresh.ts";
+import { unlabeledAtLastRefresh } from "../../src/bacula/refresh-state.ts";
 import { realSystem } from "../../src/system/system.ts";
 
 const root = mkdtempSync(join(tmpdir(), "magchanger-refresh-catalog-"));
@@ -186,19 +184,34 @@ describe("refresh and the catalog", () => {
     expect(stdin()).not.toContain("label barcodes");
   });
 
-  test("a job BLOCKED waiting for a volume: refresh says to mount the drive", async () => {
+  const blocked = (volume: string) =>
     fakeDirector(`grep -q '^status storage' <<<"$in" && cat <<'X'
 Device File: "c-drive0" (/var/lib/magchanger/c/drive0) is not open.
    Drive 0 is not loaded.
 Device File: "c-drive1" (/var/lib/magchanger/c/drive1) is not open.
-    Device is BLOCKED waiting for mount of volume "c_0001_0002",
+    Device is BLOCKED waiting for mount of volume "${volume}",
        Pool:        Offsite
 X`);
+
+  test("a job BLOCKED waiting for a volume now in the changer: refresh mounts the drive (resume)", async () => {
+    blocked("c_0001_0002");
     const ctx = context({ pool: "Offsite" });
     const outcome = await refreshBacula(ctx, { force: false });
     expect(refreshReport(ctx, outcome).split("\n").slice(1)).toEqual([
-      'a job is waiting for volume "c_0001_0002" on drive 1: once its disk is in, run `mount storage="c" drive=1` in bconsole (update slots alone does not wake it)',
+      'resumed drive 1: a job waited for volume "c_0001_0002" (slot 2): mount storage="c" drive=1 slot=2',
       "",
     ]);
+    expect(stdin()).toContain('mount storage="c" drive=1 slot=2\n');
+  });
+
+  test("a job BLOCKED waiting for a volume not in the changer: refresh says to mount the drive once its disk is in", async () => {
+    blocked("c_0009_0001");
+    const ctx = context({ pool: "Offsite" });
+    const outcome = await refreshBacula(ctx, { force: false });
+    expect(refreshReport(ctx, outcome).split("\n").slice(1)).toEqual([
+      'a job is waiting for volume "c_0009_0001" on drive 1: once its disk is in, run `mount storage="c" drive=1` in bconsole (update slots alone does not wake it)',
+      "",
+    ]);
+    expect(stdin()).not.toContain("mount storage");
   });
 });

@@ -50,7 +50,7 @@ describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
     const lines = result.stdout.split("\n");
     expect(lines[0]).toMatch(
       new RegExp(
-        `^bay 1 ${bay1}: magazine 1 \\([0-9a-f-]{36}\\), 3 volumes, slots 1\\.\\.3$`,
+        `^bay 1 ${bay1}: magazine 1 \\(label ml-disk, UUID [0-9a-f-]{36}\\), 3 volumes, slots 1\\.\\.3$`,
       ),
     );
     expect(lines[1]).toBe(`  device ${disk.device} (ext4) mounted at ${bay1}`);
@@ -62,13 +62,15 @@ describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
         `^ {2}warning: [\\d.]+ MiB are reserved for root, which magtest cannot use; run \`tune2fs -m 0 ${disk.device}\`$`,
       ),
     );
-    expect(lines[4]).toMatch(
+    // init recorded when each disk arrived (WORK_DIR/magazines.json): the block's last line.
+    expect(lines[4]).toMatch(/^ {2}attached since \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    expect(lines[5]).toMatch(
       new RegExp(
-        `^bay 2 ${bay2}: magazine 2 \\([0-9a-f-]{36}\\), 2 volumes, slots 4\\.\\.5$`,
+        `^bay 2 ${bay2}: magazine 2 \\(UUID [0-9a-f-]{36}\\), 2 volumes, slots 4\\.\\.5$`,
       ),
     );
     const bay2Block = lines.slice(
-      5,
+      6,
       lines.findIndex((l) => l.startsWith("bay 3")),
     );
     expect(bay2Block.join("\n")).not.toContain("tune2fs");

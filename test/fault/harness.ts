@@ -164,9 +164,12 @@ export function checkCase(
       what,
       oneLine: /^magchanger: [^\n]+\n$/.test(result.stderr),
     }).toEqual({ what, oneLine: true });
-    expect({ what, after: without(snapshotDir(workDir), ignore) }).toEqual({
+    // The event queue is no state: a failed load records there what it wanted (volume-needed,
+    // issue 13). Every state file stays as it was.
+    const unchanged = [...ignore, "events"];
+    expect({ what, after: without(snapshotDir(workDir), unchanged) }).toEqual({
       what,
-      after: without(before, ignore),
+      after: without(before, unchanged),
     });
     return;
   }

@@ -8,6 +8,7 @@ export const FLOORS: readonly (readonly string[])[] = [
   ["system/"],
   ["state/"],
   ["config/", "log.ts"],
+  ["events/"],
   ["disk/"],
   ["changer/"],
   ["bacula/"],

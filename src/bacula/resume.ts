@@ -1,0 +1,94 @@
+// Resume: a job the storage daemon holds BLOCKED waiting for a mount keeps waiting after its disk
+// is attached and `update slots` ran (seen on 9.6.7); `mount storage=S drive=N` wakes it and the
+// SD asks the changer to load again. Only drives the SD reports blocked waiting for a volume are
+// touched: a drive that reads, writes, is idle or was unmounted by an operator never gets a mount.
+import { quoteName, runBconsole } from "./bconsole.ts";
+import {
+  type DriveJob,
+  type DriveStatus,
+  parseStorageStatus,
+} from "./sd-status.ts";
+import { noteWaitingVolumes, waitedVolumes } from "./waiting.ts";
+import type { ChangerContext } from "../changer/context.ts";
+
+export interface ResumeMount {
+  drive: number;
+  /** The slot of the wanted volume; 0 for a job that waits for any appendable volume. */
+  slot: number;
+  volume?: string;
+  jobs: DriveJob[];
+  command: string;
+}
+
+export interface ResumeInput {
+  storage: string;
+  status: DriveStatus[];
+  /** Volumes in the changer now (attached magazines), by barcode. */
+  present: { slot: number; barcode: string }[];
+  /** Volumes appeared since Bacula last heard (a fresh disk may end a wait for an appendable one). */
+  changed: boolean;
+}
+
+/** The mounts that let waiting jobs continue: pure, so every rule is tested without Bacula. */
+export function planResume(input: ResumeInput): ResumeMount[] {
+  const slots = new Map(input.present.map((v) => [v.barcode, v.slot]));
+  const mounts: ResumeMount[] = [];
+  for (const d of input.status) {
+    if (d.state !== "blocked-mount" || d.drive === null) continue;
+    let slot: number | undefined;
+    if (d.wantedVolume !== undefined) slot = slots.get(d.wantedVolume);
+    else if (input.changed && input.present.length > 0) slot = 0;
+    if (slot === undefined) continue;
+    // slot= is always given: without it bconsole prompts "Enter autochanger slot:" and eats
+    // the next line of the script (seen on 9.6.7). slot=0 wakes the job without a load.
+    mounts.push({
+      drive: d.drive,
+      slot,
+      ...(d.wantedVolume !== undefined ? { volume: d.wantedVolume } : {}),
+      jobs: d.jobs,
+      command: `mount storage=${input.storage} drive=${d.drive} slot=${slot}`,
+    });
+  }
+  return mounts;
+}
+
+/**
+ * Sends the mounts (one bconsole call; none when there is nothing to wake). A failure throws:
+ * the caller keeps its pending mark, so the next refresh reads the SD again and repeats only
+ * the mounts still needed.
+ */
+export async function resumeWaitingJobs(
+  ctx: ChangerContext,
+  input: Omit<ResumeInput, "storage">,
+): Promise<ResumeMount[]> {
+  const storage = quoteName(ctx.config.bacula.storage ?? ctx.config.name);
+  const mounts = planResume({ ...input, storage });
+  if (mounts.length === 0) return [];
+  for (const m of mounts) {
+    const jobs = m.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
+    ctx.log.info(
+      `refresh: drive ${m.drive} waits${m.volume ? ` for ${m.volume}` : " for an appendable volume"}${jobs ? ` (${jobs})` : ""}: running bconsole: ${m.command}`,
+    );
+  }
+  const result = await runBconsole(
+    ctx.config,
+    mounts.map((m) => m.command),
+    ctx.sys.exec,
+  );
+  ctx.log.debug(`refresh: mount said: ${result.output.slice(-2000)}`);
+  return mounts;
+}
+
+/**
+ * After `update slots`, from the `status storage` output of the same bconsole call: tells the
+ * operator about waits for disks in the drawer, then wakes the waits the changer can now serve.
+ */
+export async function resumeAfterUpdate(
+  ctx: ChangerContext,
+  statusOutput: string,
+  present: { slot: number; barcode: string }[],
+): Promise<ResumeMount[]> {
+  const status = parseStorageStatus(statusOutput);
+  noteWaitingVolumes(ctx, waitedVolumes(ctx, status));
+  return resumeWaitingJobs(ctx, { status, present, changed: true });
+}

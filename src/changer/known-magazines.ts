@@ -1,0 +1,234 @@
+// Every magazine the changer knows, attached or in the drawer: WORK_DIR/magazines.json keeps what
+// the disks in the drawer cannot say now (their names, labels, when each was last attached). It
+// is written by refresh, init and rename only (never by a protocol command) and only when
+// something changed: an attach or removal it noticed, which is also when the events are queued.
+import { join } from "node:path";
+import { enqueueEvent } from "../events/queue.ts";
+import type { ChangerEvent } from "../events/types.ts";
+import { isFilesystemLabel } from "../disk/fs-label.ts";
+import type { MagazineIdentity } from "../disk/identity.ts";
+import {
+  isMagazineName,
+  magazineRef,
+  nameProblem,
+  sameName,
+} from "../disk/magazine-name.ts";
+import { UsageError } from "../errors.ts";
+import { describeMagazine } from "../events/types.ts";
+import { writeFileAtomic } from "../state/atomic.ts";
+import type { Registry } from "../state/registry.ts";
+import { readTextBounded } from "../state/safe-fs.ts";
+import type { ChangerContext } from "./context.ts";
+import type { ChangerView } from "./operations.ts";
+
+export interface KnownMagazine {
+  uuid: string;
+  number: number;
+  name?: string;
+  label?: string;
+  attached: boolean;
+  /** The bay it is in, or was in when it was last seen. */
+  bay?: number;
+  /** When a refresh (or init) last saw it arrive. */
+  attachedAt?: string;
+  /** When a refresh noticed it gone. */
+  removedAt?: string;
+}
+
+const FILE = "magazines.json";
+/** A few hundred bytes per magazine; far more than any changer has. */
+const MAX_BYTES = 4 * 1024 * 1024;
+
+export function knownMagazinesPath(workDir: string): string {
+  return join(workDir, FILE);
+}
+
+/**
+ * The catalogue; empty when missing. A damaged one is read as empty (the names come back from
+ * the disks as they are attached): it must never stop a changer or a listing.
+ */
+export function readKnownMagazines(
+  workDir: string,
+): Map<string, KnownMagazine> {
+  const known = new Map<string, KnownMagazine>();
+  let data: unknown;
+  try {
+    data = JSON.parse(
+      readTextBounded(knownMagazinesPath(workDir), { maxBytes: MAX_BYTES }),
+    );
+  } catch {
+    return known; // missing, or damaged: see above
+  }
+  const list = (data as { magazines?: unknown })?.magazines;
+  if (!Array.isArray(list)) return known;
+  for (const raw of list) {
+    const m = sanitize(raw);
+    if (m) known.set(m.uuid, m);
+  }
+  return known;
+}
+
+function sanitize(raw: unknown): KnownMagazine | undefined {
+  if (!raw || typeof raw !== "object") return undefined;
+  const r = raw as Record<string, unknown>;
+  if (typeof r.uuid !== "string" || !Number.isInteger(r.number))
+    return undefined;
+  const m: KnownMagazine = {
+    uuid: r.uuid,
+    number: r.number as number,
+    attached: r.attached === true,
+  };
+  if (isMagazineName(r.name)) m.name = r.name;
+  if (isFilesystemLabel(r.label)) m.label = r.label;
+  if (Number.isInteger(r.bay)) m.bay = r.bay as number;
+  if (typeof r.attachedAt === "string") m.attachedAt = r.attachedAt;
+  if (typeof r.removedAt === "string") m.removedAt = r.removedAt;
+  return m;
+}
+
+export function writeKnownMagazines(
+  workDir: string,
+  known: Map<string, KnownMagazine>,
+): void {
+  const magazines = [...known.values()].sort((a, b) => a.number - b.number);
+  writeFileAtomic(
+    knownMagazinesPath(workDir),
+    `${JSON.stringify({ version: 1, magazines }, null, 1)}\n`,
+  );
+}
+
+/** Takes the disk's own name and label (the identity is the truth while it is attached). */
+function fromIdentity(
+  entry: KnownMagazine,
+  identity: MagazineIdentity,
+  bay: number,
+): boolean {
+  const before = JSON.stringify(entry);
+  entry.number = identity.number;
+  entry.bay = bay;
+  if (identity.name !== undefined) entry.name = identity.name;
+  else delete entry.name;
+  if (identity.label !== undefined) entry.label = identity.label;
+  else delete entry.label;
+  return JSON.stringify(entry) !== before;
+}
+
+export interface MagazineChanges {
+  attached: KnownMagazine[];
+  removed: KnownMagazine[];
+}
+
+/**
+ * Under the changer lock, after a scan: records arrivals and removals and queues a
+ * magazine-attached or magazine-removed event for each. Writes nothing when nothing changed.
+ */
+export function noteMagazines(
+  ctx: ChangerContext,
+  view: Pick<ChangerView, "registry" | "magazines">,
+  now = new Date(),
+): MagazineChanges {
+  const workDir = ctx.config.work_dir;
+  const known = readKnownMagazines(workDir);
+  const at = now.toISOString();
+  const changes: MagazineChanges = { attached: [], removed: [] };
+  let changed = dropForgotten(known, view.registry);
+  const seen = new Set<string>();
+  for (const status of view.magazines) {
+    const identity = status.present ? status.identity : undefined;
+    if (!identity) continue;
+    seen.add(identity.uuid);
+    let entry = known.get(identity.uuid);
+    if (!entry) {
+      entry = { uuid: identity.uuid, number: identity.number, attached: false };
+      known.set(identity.uuid, entry);
+    }
+    if (fromIdentity(entry, identity, status.index)) changed = true;
+    if (!entry.attached) {
+      entry.attached = true;
+      entry.attachedAt = at;
+      changes.attached.push(entry);
+      changed = true;
+    }
+  }
+  for (const entry of known.values()) {
+    if (!entry.attached || seen.has(entry.uuid)) continue;
+    entry.attached = false;
+    entry.removedAt = at;
+    changes.removed.push(entry);
+    changed = true;
+  }
+  if (!changed) return changes;
+  writeKnownMagazines(workDir, known);
+  for (const entry of changes.removed)
+    queue(ctx, "magazine-removed", entry, at);
+  for (const entry of changes.attached)
+    queue(ctx, "magazine-attached", entry, at);
+  return changes;
+}
+
+/** Magazines the registry no longer has (re-initialized under a new identity) leave the list. */
+function dropForgotten(
+  known: Map<string, KnownMagazine>,
+  registry: Registry,
+): boolean {
+  let dropped = false;
+  for (const uuid of known.keys())
+    if (!registry.magazines.has(uuid)) dropped = known.delete(uuid) || dropped;
+  return dropped;
+}
+
+function queue(
+  ctx: ChangerContext,
+  kind: "magazine-attached" | "magazine-removed",
+  entry: KnownMagazine,
+  at: string,
+): void {
+  const event: ChangerEvent = {
+    kind,
+    magazine: magazineRef(entry),
+    bay: entry.bay ?? 0,
+    at,
+  };
+  enqueueEvent(ctx.config.work_dir, event, ctx.log);
+}
+
+/**
+ * Records a name or label just written to a disk's identity (init, rename), under the lock. The
+ * disk is attached (it was just written): no attach event follows for it.
+ */
+export function recordIdentity(
+  ctx: ChangerContext,
+  identity: MagazineIdentity,
+  bay: number,
+  now = new Date(),
+): void {
+  const known = readKnownMagazines(ctx.config.work_dir);
+  const entry = known.get(identity.uuid) ?? {
+    uuid: identity.uuid,
+    number: identity.number,
+    attached: false,
+  };
+  fromIdentity(entry, identity, bay);
+  if (!entry.attached) {
+    entry.attached = true;
+    entry.attachedAt = now.toISOString();
+  }
+  known.set(identity.uuid, entry);
+  writeKnownMagazines(ctx.config.work_dir, known);
+}
+
+/** Throws a usage error naming the magazine that already has this name. */
+export function checkNameFree(
+  ctx: ChangerContext,
+  name: string,
+  uuid: string,
+): void {
+  const problem = nameProblem(name);
+  if (problem) throw new UsageError(`name "${name}" ${problem}`);
+  for (const m of readKnownMagazines(ctx.config.work_dir).values()) {
+    if (m.uuid !== uuid && sameName(m.name, name))
+      throw new UsageError(
+        `${describeMagazine(magazineRef(m))} is already named "${m.name}"; pick another name or rename that one first`,
+      );
+  }
+}

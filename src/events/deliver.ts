@@ -1,0 +1,247 @@
+// Delivery of queued events to the [notify] command, oldest first, each once. Run by refresh and
+// the timer's `refresh --if-pending`, never by a changer call, and under its own lock
+// (events/deliver.lock), never the changer's: a slow notifier blocks no storage daemon call.
+//
+// Once per event, across kill -9: before the notifier starts, ID.attempt records the attempt
+// durably and ID.running is flock'ed; the notifier inherits that lock (fd 3), so it stays held
+// for as long as the notifier runs, even when the process delivering it died. The next delivery
+// reads the two: a lock still held means that notifier is still at work (wait for it, in order);
+// a "running" attempt whose lock is free means the notifier ended after its deliverer died, and
+// the event counts as delivered (the exit status died with the deliverer: it is not retried).
+// Success moves ID.json to sent/ (durably) before the attempt file is removed.
+import {
+  closeSync,
+  constants,
+  openSync,
+  readdirSync,
+  renameSync,
+  unlinkSync,
+} from "node:fs";
+import { join } from "node:path";
+import type { Config } from "../config/schema.ts";
+import { errnoCode } from "../errors.ts";
+import type { Log } from "../log.ts";
+import { syncDirectory, writeFileAtomic } from "../state/atomic.ts";
+import { tryLockExclusive } from "../state/lock.ts";
+import { readTextIfExists } from "../state/safe-fs.ts";
+import { runNotifier } from "./notifier.ts";
+import {
+  ensureEventsDir,
+  eventsDir,
+  pendingEventIds,
+  readEventFile,
+  SENT_DIR,
+} from "./queue.ts";
+import { summarizeEvent } from "./types.ts";
+
+/** How many delivered events sent/ keeps (for status and for the curious). */
+const SENT_KEPT = 100;
+const { O_RDWR, O_CREAT, O_NOFOLLOW, O_NOCTTY } = constants;
+
+export interface DeliveryOutcome {
+  delivered: number;
+  /** Still queued: a notifier failed or is still running, or no [notify] command is set. */
+  pending: number;
+  /** Why delivery stopped before the queue was empty. */
+  stopped?: string;
+}
+
+interface Attempt {
+  state: "starting" | "running" | "failed";
+  startedAt: number;
+  failures: number;
+  pid?: number;
+  error?: string;
+}
+
+export async function deliverEvents(
+  config: Config,
+  log: Log,
+): Promise<DeliveryOutcome> {
+  const dir = eventsDir(config.work_dir);
+  const ids = pendingEventIds(config.work_dir);
+  if (ids.length === 0) return { delivered: 0, pending: 0 };
+  if (!config.notify || config.notify.command.length === 0)
+    return {
+      delivered: 0,
+      pending: ids.length,
+      stopped: "no [notify] command is set",
+    };
+  ensureEventsDir(dir);
+  const lockFd = openLockFile(join(dir, "deliver.lock"));
+  try {
+    if (!tryLockExclusive(lockFd))
+      return {
+        delivered: 0,
+        pending: ids.length,
+        stopped: "another delivery is running",
+      };
+    ensureEventsDir(join(dir, SENT_DIR));
+    let delivered = 0;
+    // Read again under the lock: an earlier holder may have delivered some meanwhile.
+    const queued = pendingEventIds(config.work_dir);
+    for (const [i, id] of queued.entries()) {
+      const stopped = await deliverOne(config, log, dir, id);
+      if (stopped) return { delivered, pending: queued.length - i, stopped };
+      delivered += 1;
+    }
+    trimSent(join(dir, SENT_DIR));
+    return { delivered, pending: 0 };
+  } finally {
+    closeSync(lockFd);
+  }
+}
+
+/** Delivers one event; returns why it is still queued, or undefined once it is delivered. */
+async function deliverOne(
+  config: Config,
+  log: Log,
+  dir: string,
+  id: string,
+): Promise<string | undefined> {
+  const attemptPath = join(dir, `${id}.attempt`);
+  const runningPath = join(dir, `${id}.running`);
+  const previous = readAttempt(attemptPath);
+  if (previous && previous.state !== "failed") {
+    const verdict = earlierAttempt(config, previous, runningPath);
+    if (verdict === "busy")
+      return `the notifier started for event ${id} by an earlier delivery is still running`;
+    if (verdict === "done") {
+      log.warn(
+        `event ${id}: its delivery was interrupted while the notifier (pid ${previous.pid ?? "?"}) ran; the notifier has ended, so the event counts as delivered`,
+      );
+      markSent(dir, id, attemptPath, runningPath);
+      return undefined;
+    }
+  }
+  const eventPath = join(dir, `${id}.json`);
+  const event = readEventFile(eventPath);
+  if (!event) {
+    log.error(
+      `event ${id} is damaged or unreadable; set aside as ${id}.damaged`,
+    );
+    renameSync(eventPath, join(dir, `${id}.damaged`));
+    return undefined;
+  }
+  const failures = previous?.failures ?? 0;
+  safeUnlink(runningPath);
+  const runningFd = openLockFile(runningPath);
+  try {
+    tryLockExclusive(runningFd);
+    const startedAt = Date.now();
+    writeAttempt(attemptPath, { state: "starting", startedAt, failures });
+    const result = await runNotifier(
+      config,
+      event,
+      id,
+      eventPath,
+      runningFd,
+      (pid) =>
+        writeAttempt(attemptPath, {
+          state: "running",
+          startedAt,
+          failures,
+          pid,
+        }),
+    );
+    if (result.ok) {
+      log.info(`event ${id} delivered: ${summarizeEvent(event, config.name)}`);
+      markSent(dir, id, attemptPath, runningPath);
+      return undefined;
+    }
+    writeAttempt(attemptPath, {
+      state: "failed",
+      startedAt,
+      failures: failures + 1,
+      ...(result.error ? { error: result.error } : {}),
+    });
+    log.error(
+      `event ${id}: the notifier failed (attempt ${failures + 1}): ${result.error}; retried by the next refresh`,
+    );
+    return `the notifier failed: ${result.error}`;
+  } finally {
+    closeSync(runningFd);
+  }
+}
+
+/** What became of an attempt whose deliverer died: its notifier still runs, ended, or never began. */
+function earlierAttempt(
+  config: Config,
+  attempt: Attempt,
+  runningPath: string,
+): "busy" | "done" | "retry" {
+  let fd: number;
+  try {
+    fd = openSync(runningPath, O_RDWR | O_NOFOLLOW | O_NOCTTY);
+  } catch (error) {
+    if (errnoCode(error) !== "ENOENT") throw error;
+    return attempt.state === "running" ? "done" : "retry";
+  }
+  try {
+    if (!tryLockExclusive(fd)) {
+      // A notifier past its timeout (or a daemon it left holding fd 3) is not waited for.
+      const overdue =
+        Date.now() - attempt.startedAt > notifyTimeout(config) * 1000 + 10_000;
+      return overdue ? "done" : "busy";
+    }
+    // Free: a "starting" attempt never got its notifier going (or it ran and ended within the
+    // moment before its pid was recorded, which the notifier's own timing makes implausible).
+    return attempt.state === "running" ? "done" : "retry";
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export function notifyTimeout(config: Config): number {
+  return config.notify?.timeout ?? 60;
+}
+
+function markSent(
+  dir: string,
+  id: string,
+  attemptPath: string,
+  runningPath: string,
+): void {
+  renameSync(join(dir, `${id}.json`), join(dir, SENT_DIR, `${id}.json`));
+  syncDirectory(join(dir, SENT_DIR));
+  syncDirectory(dir);
+  safeUnlink(attemptPath);
+  safeUnlink(runningPath);
+}
+
+function readAttempt(path: string): Attempt | undefined {
+  const text = readTextIfExists(path, { maxBytes: 4096 });
+  if (text === undefined) return undefined;
+  try {
+    const value = JSON.parse(text) as Attempt;
+    if (typeof value.state === "string" && typeof value.startedAt === "number")
+      return value;
+  } catch {
+    // damaged: treated as a failed attempt, so the event is retried
+  }
+  return { state: "failed", startedAt: 0, failures: 1 };
+}
+
+function writeAttempt(path: string, attempt: Attempt): void {
+  writeFileAtomic(path, `${JSON.stringify(attempt)}\n`, 0o600);
+}
+
+function openLockFile(path: string): number {
+  return openSync(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NOCTTY, 0o600);
+}
+
+function safeUnlink(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch (error) {
+    if (errnoCode(error) !== "ENOENT") throw error;
+  }
+}
+
+function trimSent(sent: string): void {
+  const names = readdirSync(sent)
+    .filter((n) => n.endsWith(".json"))
+    .sort();
+  for (const name of names.slice(0, Math.max(0, names.length - SENT_KEPT)))
+    safeUnlink(join(sent, name));
+}

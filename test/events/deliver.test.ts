@@ -1,0 +1,263 @@
+import { afterAll, expect, test } from "bun:test";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { deliverEvents } from "../../src/events/deliver.ts";
+import {
+  enqueueEvent,
+  eventsDir,
+  pendingEventIds,
+  readPendingEvents,
+} from "../../src/events/queue.ts";
+import type { ChangerEvent } from "../../src/events/types.ts";
+import { memoryLog } from "../helpers/log.ts";
+import { makeTempDir } from "../helpers/tmp.ts";
+import { eventsConfig, writeNotifier } from "./fixtures.ts";
+
+const dirs: string[] = [];
+const children: Bun.Subprocess[] = [];
+afterAll(() => {
+  for (const child of children) child.kill("SIGKILL");
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function setup() {
+  const dir = makeTempDir("events");
+  dirs.push(dir);
+  const workDir = join(dir, "work");
+  mkdirSync(workDir);
+  const notifier = writeNotifier(dir);
+  const command = [notifier.path, notifier.record, notifier.gate];
+  return {
+    dir,
+    workDir,
+    notifier,
+    command,
+    config: eventsConfig(workDir, command),
+  };
+}
+
+const magazine = { number: 2, name: "Thursday", uuid: "0b7f-1234" };
+function volumeNeeded(volume: string): ChangerEvent {
+  return {
+    kind: "volume-needed",
+    volume,
+    slot: 3,
+    magazine,
+    at: "2026-12-02T00:00:00.000Z",
+  };
+}
+
+function recorded(record: string): string[] {
+  return existsSync(record)
+    ? readFileSync(record, "utf8").trimEnd().split("\n")
+    : [];
+}
+
+async function until(what: string, done: () => boolean): Promise<void> {
+  for (let i = 0; i < 2000 && !done(); i++) await Bun.sleep(10);
+  if (!done()) throw new Error(`gave up waiting for ${what}`);
+}
+
+test("enqueued events are delivered once each, oldest first, with the JSON on stdin and the summary in the environment", async () => {
+  const { workDir, notifier, config } = setup();
+  const ids = ["v1", "v2", "v3"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  );
+  expect(pendingEventIds(workDir)).toEqual(ids as string[]);
+  expect(
+    readPendingEvents(workDir).map(
+      (e) => (e.event as { volume: string }).volume,
+    ),
+  ).toEqual(["v1", "v2", "v3"]);
+  const log = memoryLog();
+  expect(await deliverEvents(config, log)).toEqual({
+    delivered: 3,
+    pending: 0,
+  });
+  const lines = recorded(notifier.record);
+  expect(lines).toHaveLength(3);
+  expect(lines[0]).toBe(
+    `${ids[0]} volume-needed evtest: Bacula needs volume v1 (slot 3): attach magazine 2 "Thursday" (UUID 0b7f-1234) ${JSON.stringify(volumeNeeded("v1"))}`,
+  );
+  expect(lines.map((l) => l.split(" ")[0])).toEqual(ids as string[]);
+  expect(pendingEventIds(workDir)).toEqual([]);
+  expect(await deliverEvents(config, log)).toEqual({
+    delivered: 0,
+    pending: 0,
+  });
+  expect(recorded(notifier.record)).toHaveLength(3);
+});
+
+test("a failing notifier keeps the event and every later one queued, in order, and the next delivery retries it", async () => {
+  const { workDir, notifier, config } = setup();
+  const ids = ["v1", "v2"].map((v) => enqueueEvent(workDir, volumeNeeded(v)));
+  writeFileSync(join(notifier.gate, "fail"), "");
+  const log = memoryLog();
+  const failed = await deliverEvents(config, log);
+  expect(failed.delivered).toBe(0);
+  expect(failed.pending).toBe(2);
+  expect(failed.stopped).toBe(
+    `the notifier failed: ${notifier.path} exited with status 3: mail: no route to host`,
+  );
+  expect(
+    log.lines.some((l) =>
+      l.startsWith(`error: event ${ids[0]}: the notifier failed (attempt 1)`),
+    ),
+  ).toBe(true);
+  expect(pendingEventIds(workDir)).toEqual(ids as string[]);
+  rmSync(join(notifier.gate, "fail"));
+  expect(await deliverEvents(config, log)).toEqual({
+    delivered: 2,
+    pending: 0,
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual(
+    ids as string[],
+  );
+});
+
+test("a notifier that outlives notify.timeout is stopped and the event retried", async () => {
+  const { workDir, notifier, command } = setup();
+  const config = eventsConfig(workDir, command, 0.5);
+  enqueueEvent(workDir, volumeNeeded("v1"));
+  writeFileSync(join(notifier.gate, "block"), "");
+  Bun.spawnSync(["mkfifo", join(notifier.gate, "gate")]);
+  const outcome = await deliverEvents(config, memoryLog());
+  expect(outcome.stopped).toBe(
+    `the notifier failed: ${notifier.path} did not finish within notify.timeout (0.5 s)`,
+  );
+  expect(outcome.pending).toBe(1);
+  expect(recorded(notifier.record)).toEqual([]);
+});
+
+test("without a [notify] command events stay queued and nothing runs", async () => {
+  const { workDir } = setup();
+  enqueueEvent(workDir, volumeNeeded("v1"));
+  const config = eventsConfig(workDir, []);
+  (config as { notify?: unknown }).notify = undefined;
+  expect(await deliverEvents(config, memoryLog())).toEqual({
+    delivered: 0,
+    pending: 1,
+    stopped: "no [notify] command is set",
+  });
+});
+
+test("enqueueEvent never throws: an unwritable work dir is logged and the event dropped", () => {
+  const { workDir } = setup();
+  writeFileSync(eventsDir(workDir), "not a directory");
+  const log = memoryLog();
+  expect(enqueueEvent(workDir, volumeNeeded("v1"), log)).toBeUndefined();
+  expect(log.lines).toEqual([
+    `error: cannot queue the volume-needed event in ${eventsDir(workDir)}: ${eventsDir(workDir)} is not a directory (not followed); remove it`,
+  ]);
+});
+
+test("kill -9 of the delivering process while its notifier runs: that event is delivered exactly once and the rest follow in order", async () => {
+  const { workDir, notifier, command, config } = setup();
+  const ids = ["v1", "v2", "v3"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  ) as string[];
+  writeFileSync(join(notifier.gate, "block"), "");
+  const gate = join(notifier.gate, "gate");
+  Bun.spawnSync(["mkfifo", gate]);
+  const child = Bun.spawn(
+    [
+      process.execPath,
+      join(import.meta.dir, "deliver-child.ts"),
+      workDir,
+      ...command,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  children.push(child);
+  const started = join(notifier.gate, `started-${ids[0]}`);
+  await until("the notifier to start", () => existsSync(started));
+  child.kill("SIGKILL");
+  expect(await child.exited).not.toBe(0);
+  expect(child.signalCode).toBe("SIGKILL");
+
+  // The orphaned notifier still runs: a new delivery waits for it and delivers nothing.
+  const log = memoryLog();
+  const waiting = await deliverEvents(config, log);
+  expect(waiting).toEqual({
+    delivered: 0,
+    pending: 3,
+    stopped: `the notifier started for event ${ids[0]} by an earlier delivery is still running`,
+  });
+  expect(recorded(notifier.record)).toEqual([]);
+
+  // Let it finish, then deliver the rest: the first event is not sent again.
+  rmSync(join(notifier.gate, "block"));
+  writeFileSync(gate, "go\n");
+  await until(
+    "the orphaned notifier to record",
+    () => recorded(notifier.record).length === 1,
+  );
+  const pid = Number(readFileSync(started, "utf8"));
+  await until(
+    "the orphaned notifier to exit",
+    () =>
+      !existsSync(`/proc/${pid}`) ||
+      readFileSync(`/proc/${pid}/stat`, "utf8").includes(") Z "),
+  );
+  expect(await deliverEvents(config, log)).toEqual({
+    delivered: 3,
+    pending: 0,
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual(ids);
+  expect(
+    log.lines.some((l) =>
+      l.includes(`event ${ids[0]}: its delivery was interrupted`),
+    ),
+  ).toBe(true);
+  expect(
+    readdirSync(eventsDir(workDir)).filter(
+      (n) => n !== "sent" && n !== "deliver.lock",
+    ),
+  ).toEqual([]);
+});
+
+test("kill -9 between recording an attempt and starting the notifier: the event is delivered (once) by the next delivery", async () => {
+  const { workDir, notifier, config } = setup();
+  const id = enqueueEvent(workDir, volumeNeeded("v1")) as string;
+  // What deliver.ts leaves when killed right after writing the attempt: "starting", no lock held.
+  writeFileSync(
+    join(eventsDir(workDir), `${id}.attempt`),
+    `${JSON.stringify({ state: "starting", startedAt: Date.now(), failures: 0 })}\n`,
+  );
+  writeFileSync(join(eventsDir(workDir), `${id}.running`), "");
+  expect(await deliverEvents(config, memoryLog())).toEqual({
+    delivered: 1,
+    pending: 0,
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([id]);
+});
+
+test("kill -9 after the notifier ended but before the event was moved to sent/: it is not delivered again", async () => {
+  const { workDir, notifier, config } = setup();
+  const [first, second] = ["v1", "v2"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  ) as string[];
+  // What deliver.ts leaves when killed after the notifier (pid recorded) exited: "running",
+  // the lock free because its only holder, the notifier, is gone.
+  writeFileSync(
+    join(eventsDir(workDir), `${first}.attempt`),
+    `${JSON.stringify({ state: "running", startedAt: Date.now(), failures: 0, pid: 1 })}\n`,
+  );
+  writeFileSync(join(eventsDir(workDir), `${first}.running`), "");
+  chmodSync(join(eventsDir(workDir), `${first}.running`), 0o600);
+  expect(await deliverEvents(config, memoryLog())).toEqual({
+    delivered: 2,
+    pending: 0,
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([
+    second,
+  ]);
+});
