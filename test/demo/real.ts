@@ -6,7 +6,6 @@
 // on failure, on Ctrl-C, and by the harness's watchdog if this process is killed.
 import { chownSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { missing, toolPath } from "../helpers/capabilities.ts";
 import { diffManifests, generateTree, hashTree } from "../e2e/bacula/files.ts";
 import {
   type BaculaHarness,
@@ -14,29 +13,18 @@ import {
   startBacula,
 } from "../e2e/bacula/harness.ts";
 import {
-  CHANGER_SCENARIO,
   type Disk,
   magchangerBinary,
   magchangerOk,
   makeDisk,
 } from "../e2e/bacula/magchanger.ts";
 import { Scratch } from "../e2e/bacula/scratch.ts";
-import { install, PACKAGES } from "./install.ts";
+import { prerequisites } from "./install.ts";
 
 const NAME = "usbchanger1";
 const DATA_BYTES = 40 * 1000 * 1000;
 /** 16M = 16.8 MB in Bacula: the Full spans three volumes of disk A. */
 const VOLUME_BYTES = "16M";
-const TOOLS = [
-  "bacula-dir",
-  "bacula-sd",
-  "bacula-fd",
-  "bconsole",
-  "sqlite3",
-  "mkfs.ext4",
-  "losetup",
-  "mount",
-];
 
 const step = (text: string) => console.log(`\n==> ${text}`);
 const show = (text: string) =>
@@ -45,26 +33,7 @@ const mb = (bytes: number) => `${(bytes / 1e6).toFixed(1)} MB`;
 
 /** Runs the demo; returns the exit status. */
 export async function realDemo(args: string[]): Promise<number> {
-  if (process.getuid?.() !== 0) {
-    console.error(
-      "demo --real: needs root (loop devices, mounts, the bacula user): run `sudo npm run demo -- --real`",
-    );
-    return 2;
-  }
-  if (TOOLS.some((t) => !toolPath(t))) {
-    if (!args.includes("--install")) {
-      console.error(
-        `demo --real: the Debian Bacula packages are not installed: run \`npm run demo -- --real --install\` (apt-get install ${PACKAGES.join(" ")})`,
-      );
-      return 2;
-    }
-    if (!(await install())) return 2;
-  }
-  const why = missing(...CHANGER_SCENARIO);
-  if (why) {
-    console.error(`demo --real: cannot run here: ${why}`);
-    return 2;
-  }
+  if (!(await prerequisites(args))) return 2;
   const scratch = Scratch.create("demo");
   // binaryForUsers links the binary below this root, where the bacula user can run it.
   process.env.MAGCHANGER_TEST_ROOT = join(scratch.root, "bin");
@@ -103,16 +72,32 @@ export async function realDemo(args: string[]): Promise<number> {
   }
 }
 
+/** What the steps share: the paths, the two disks in and out of the bay, magchanger's runner. */
+interface Demo {
+  root: string;
+  conf: string;
+  data: string;
+  insert: (d: "A" | "B") => Promise<void>;
+  pull: () => Promise<void>;
+  mc: (...args: string[]) => Promise<void>;
+}
+
 async function scenario(
   scratch: Scratch,
   started: (b: BaculaHarness) => void,
 ): Promise<void> {
+  const { demo, bay, work } = await makeDisks(scratch);
+  const bacula = await startDemoBacula(demo, bay, work, started);
+  await initMagazines(demo);
+  await backUpAndRestore(demo, bacula);
+}
+
+/** The demo's directories, and step 1: the two disks. */
+async function makeDisks(scratch: Scratch) {
   const root = scratch.root;
   const owner = resolveUser("bacula", "tape");
   const bay = join(root, "mnt", NAME, "magazine");
   const work = join(root, "work");
-  const data = join(root, "data");
-  const conf = join(root, `${NAME}.toml`);
   mkdirSync(bay, { recursive: true });
   for (const d of [work, join(root, "log")]) {
     mkdirSync(d, { mode: 0o755 });
@@ -130,15 +115,38 @@ async function scenario(
   show(
     `disk A: ${disks.A.device} (256 MiB), disk B: ${disks.B.device} (160 MiB)`,
   );
-  const insert = (d: "A" | "B") =>
-    scratch.mount(disks[d].device, bay, "rw,nodev,nosuid,noatime");
-  const pull = () => scratch.unmount(bay);
+  const demo: Demo = {
+    root,
+    conf: join(root, `${NAME}.toml`),
+    data: join(root, "data"),
+    insert: (d) =>
+      scratch.mount(disks[d].device, bay, "rw,nodev,nosuid,noatime"),
+    pull: () => scratch.unmount(bay),
+    mc: async (...args) => {
+      console.log(
+        `    $ magchanger ${args.join(" ").replaceAll(root, "$DEMO")}`,
+      );
+      show(
+        (await magchangerOk(args, 300_000)).stdout.replaceAll(root, "$DEMO"),
+      );
+    },
+  };
+  return { demo, bay, work };
+}
 
+/** Step 2: the daemons, and the changer's config pointing at them. */
+async function startDemoBacula(
+  demo: Demo,
+  bay: string,
+  work: string,
+  started: (b: BaculaHarness) => void,
+): Promise<BaculaHarness> {
+  const { root, conf } = demo;
   step(
     "2. a real Bacula on 127.0.0.1: Director (sqlite3), storage daemon as bacula:tape, file daemon",
   );
   const bacula = await startBacula({
-    filesetDir: data,
+    filesetDir: demo.data,
     names: { storage: NAME },
     autochanger: {
       changerCommand: `${magchangerBinary()} changer %c %o %S %a %d`,
@@ -160,21 +168,28 @@ async function scenario(
     `name = "${NAME}"\nwork_dir = "${work}"\nlog_file = "${root}/log/${NAME}.log"\nuser = "bacula"\ngroup = "tape"\ndrives = 2\n[[magazine]]\npath = "${bay}"\n[bacula]\nbconsole = "${bacula.bconsolePath}"\nconfig = "${bacula.bconsoleConfPath}"\nstorage = "${NAME}"\npool = "${bacula.names.pool}"\ndrive = 0\n`,
     { mode: 0o644 },
   );
-  const mc = async (...args: string[]) => {
-    console.log(`    $ magchanger ${args.join(" ").replaceAll(root, "$DEMO")}`);
-    show((await magchangerOk(args, 300_000)).stdout.replaceAll(root, "$DEMO"));
-  };
+  return bacula;
+}
 
+/** Step 3: each disk becomes a magazine of the one bay. */
+async function initMagazines(demo: Demo): Promise<void> {
   step("3. each disk becomes a magazine of the one bay");
   for (const [d, n] of [
     ["A", "6"],
     ["B", "4"],
   ] as const) {
-    await insert(d);
-    await mc("magazine", "init", "-c", conf, "1", "--volumes", n);
-    await pull();
+    await demo.insert(d);
+    await demo.mc("magazine", "init", "-c", demo.conf, "1", "--volumes", n);
+    await demo.pull();
   }
+}
 
+/** Steps 4 to 9: label, a Full, a swap and an Incremental, a swap back and a verified restore. */
+async function backUpAndRestore(
+  demo: Demo,
+  bacula: BaculaHarness,
+): Promise<void> {
+  const { conf, data, insert, pull, mc } = demo;
   step(
     "4. disk A is in: refresh tells Bacula (update slots) and labels its blank volumes (label barcodes)",
   );
@@ -206,7 +221,7 @@ async function scenario(
   await pull();
   await insert("A");
   await mc("refresh", "-c", conf);
-  const where = join(root, "restore");
+  const where = join(demo.root, "restore");
   await job(bacula, () => bacula.runRestore([full], where));
 
   step(
