@@ -19,6 +19,8 @@ export interface Changer {
   dir: string;
   conf: string;
   workDir: string;
+  /** The magazine directories (bays), in config order. */
+  bays: string[];
 }
 
 /** Runs the binary to completion; throws with its stderr when it fails. */
@@ -113,7 +115,14 @@ export function createChanger(
     }
   });
   chown();
-  const changer = { volumes, magazines, dir, conf, workDir };
+  const changer = {
+    volumes,
+    magazines,
+    dir,
+    conf,
+    workDir,
+    bays: bays.map((bay) => bay.path),
+  };
   run([binary, "changer", conf, "list"], runAs);
   const slots = Number(run([binary, "changer", conf, "slots"], runAs).trim());
   if (slots !== volumes)
