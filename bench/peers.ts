@@ -96,9 +96,7 @@ export function protocolCommands(
     },
     {
       name: "slots",
-      steps: [
-        { argv: sd("slots"), check: exactly(`${c.volumes}\n`) },
-      ],
+      steps: [{ argv: sd("slots"), check: exactly(`${c.volumes}\n`) }],
     },
   ];
 }
