@@ -58,12 +58,6 @@ function slotAt(bytes: Buffer, start: number): number {
   return i > first && bytes[i] === SPACE ? n : NaN;
 }
 
-/** Line starts: the first line of kind `k` (`\nK `) at or after `from`, before `to`, or -1. */
-function firstLine(bytes: Buffer, kind: string, from: number, to: number) {
-  const at = bytes.indexOf(`\n${kind} `, from - 1, "latin1");
-  return at < 0 || at + 1 >= to ? -1 : at + 1;
-}
-
 /** The start of the line holding `slot` in the sorted run [lo, hi) of whole lines, or -1. */
 function search(bytes: Buffer, lo: number, hi: number, slot: number): number {
   while (lo < hi) {
@@ -86,9 +80,8 @@ function fields(bytes: Buffer, start: number): string[] {
   return bytes.toString("latin1", start, bytes.indexOf(NL, start)).split(" ");
 }
 
-/** The last line's slot in the run [from, to), 0 when the run is empty. */
+/** The last line's slot in the (non-empty) run [from, to). */
 function lastSlot(bytes: Buffer, from: number, to: number): number {
-  if (from < 0) return 0;
   const n = slotAt(bytes, bytes.lastIndexOf(NL, to - 2) + 1);
   if (Number.isNaN(n)) throw new Unsure();
   return n;
@@ -109,23 +102,21 @@ export function lookupInPlace(
   if (bodyEnd < 0) return undefined;
   const head = HEADER_BYTES.length;
   try {
-    const firstS = firstLine(bytes, "S", head, bodyEnd);
-    const firstR = firstLine(bytes, "R", head, bodyEnd);
-    const firstI = firstLine(bytes, "I", head, bodyEnd);
-    const endI = firstI < 0 ? bodyEnd : firstI;
-    const endR = endI;
-    const startR = firstR < 0 ? endR : firstR;
-    const endS = startR;
-    const startS = firstS < 0 ? endS : firstS;
-    // The serializer's order: M, S, R, I. A line of any other kind, or out of that order,
-    // would land inside one of these runs: the runs must start where the previous one ended.
-    if (firstS >= 0 && firstR >= 0 && firstR < firstS) return undefined;
-    if (firstI >= 0 && ((firstS >= 0 && firstI < firstS) || firstI < startR))
-      return undefined;
+    // The S run is found from both ends (M lines before it, R and I lines after it are few),
+    // so nothing but the CRC touches every byte.
+    let startS = head;
+    while (startS < bodyEnd && bytes[startS] === 77)
+      startS = bytes.indexOf(NL, startS) + 1; // the M lines
+    const hasS = bytes[startS] === 83 && startS < bodyEnd;
+    const lastS = bytes.lastIndexOf("\nS ", bodyEnd - 1, "latin1") + 1;
+    const endS = hasS ? bytes.indexOf(NL, Math.max(lastS, startS)) + 1 : startS;
+    const tail = tailLines(bytes, endS, bodyEnd);
+    const magazines = magazineLines(bytes, head, startS);
+    if (!tail || !magazines) return undefined;
     const result: SlotLookup = {
       count: Math.max(
-        lastSlot(bytes, firstS, endS),
-        lastSlot(bytes, firstR, endR),
+        hasS ? lastSlot(bytes, startS, endS) : 0,
+        tail.maxRetired,
       ),
     };
     const at = search(bytes, startS, endS, slot);
@@ -139,18 +130,11 @@ export function lookupInPlace(
         magazine: magazine as string,
         barcode: barcode as string,
       };
-      const number = magazineNumber(bytes, head, startS, result.entry.magazine);
-      if (number === null) return undefined;
+      const number = magazines.get(result.entry.magazine);
       if (number !== undefined) result.magazineNumber = number;
     } else {
-      const retired = search(bytes, startR, endR, slot);
-      if (retired >= 0) {
-        if (bytes[retired] !== 82) return undefined; // "R"
-        const [, , barcode, extra] = fields(bytes, retired);
-        if (extra !== undefined || !BARCODE.test(barcode ?? ""))
-          return undefined;
-        result.retired = barcode as string;
-      }
+      const retired = tail.retired.get(slot);
+      if (retired !== undefined) result.retired = retired;
     }
     return result;
   } catch {
@@ -158,24 +142,58 @@ export function lookupInPlace(
   }
 }
 
-/** The number of magazine uuid from the M lines in [from, to); null when they are not M lines. */
-function magazineNumber(
+/**
+ * The R and I lines after the S run, in the serializer's order (R by ascending slot, then I);
+ * undefined when anything else is there. Bounded by what a refresh has not yet dropped.
+ */
+function tailLines(
   bytes: Buffer,
   from: number,
   to: number,
-  uuid: string,
-): number | undefined | null {
-  if (to <= from) return undefined;
-  const lines = bytes.toString("latin1", from, to - 1).split("\n");
-  for (const line of lines) {
+): { retired: Map<number, string>; maxRetired: number } | undefined {
+  const retired = new Map<number, string>();
+  let maxRetired = 0;
+  let seenI = false;
+  for (let at = from; at < to; at = bytes.indexOf(NL, at) + 1) {
+    const kind = bytes[at];
+    if (kind === 73 && bytes[at + 1] === SPACE) {
+      seenI = true;
+      continue;
+    }
+    if (kind !== 82 || seenI) return undefined;
+    const n = slotAt(bytes, at);
+    const [, , barcode, extra] = fields(bytes, at);
+    if (
+      !(n > maxRetired) ||
+      extra !== undefined ||
+      !BARCODE.test(barcode ?? "")
+    )
+      return undefined;
+    retired.set(n, barcode as string);
+    maxRetired = n;
+  }
+  return { retired, maxRetired };
+}
+
+/** The M lines before the S run as uuid -> number; undefined when anything else is there. */
+function magazineLines(
+  bytes: Buffer,
+  from: number,
+  to: number,
+): Map<string, number> | undefined {
+  const magazines = new Map<string, number>();
+  if (to <= from) return magazines;
+  for (const line of bytes.toString("latin1", from, to - 1).split("\n")) {
     const [kind, id, number, extra] = line.split(" ");
     if (
       kind !== "M" ||
       extra !== undefined ||
-      !/^[1-9]\d{0,3}$/.test(number ?? "")
+      !UUID.test(id ?? "") ||
+      !/^[1-9]\d{0,3}$/.test(number ?? "") ||
+      magazines.has(id as string)
     )
-      return null;
-    if (id === uuid) return Number(number);
+      return undefined;
+    magazines.set(id as string, Number(number));
   }
-  return undefined;
+  return magazines;
 }
