@@ -23,8 +23,16 @@ export interface LoadedConfig {
 }
 
 export interface ReadOptions {
-  /** Accept a cached validation of this exact text (never when running as root). */
+  /** Accept a cached validation of this exact text (never while running as root). */
   useCache?: boolean;
+  /**
+   * Called with the parsed but unvalidated config just before the cache is looked up: root
+   * becomes the run-as user here (commands/context.ts), so the cache, which that user writes,
+   * is read with that user's rights only.
+   */
+  beforeCache?: (raw: unknown) => void;
+  /** A cached validation is used only when this accepts it (root: the user it dropped to). */
+  acceptCached?: (config: Config) => boolean;
 }
 
 export function loadConfig(file: string): Config {
@@ -33,7 +41,8 @@ export function loadConfig(file: string): Config {
 
 /**
  * Every command reads its config here. As root the file must be root's alone (config/read.ts),
- * and the validated-config cache, which the run-as user writes, is never used.
+ * and the validated-config cache, which the run-as user writes, is used only when beforeCache
+ * has dropped root first (readConfigCache refuses to run as root).
  */
 export function readConfigFile(
   file: string,
@@ -41,7 +50,11 @@ export function readConfigFile(
 ): LoadedConfig {
   const root = process.geteuid?.() === 0;
   const text = readConfigSource(file, root);
-  return readConfigText(text, file, root ? {} : options);
+  return readConfigText(
+    text,
+    file,
+    root && !options.beforeCache ? {} : options,
+  );
 }
 
 export function parseConfigText(text: string, file: string): Config {
@@ -82,8 +95,10 @@ export function readConfigText(
       );
     }
     if (options.useCache) {
+      options.beforeCache?.(raw);
       const cached = readConfigCache(rawWorkDir(raw), digest);
-      if (cached) return cached;
+      if (cached && (options.acceptCached?.(cached.config) ?? true))
+        return cached;
     }
     try {
       return {
@@ -99,11 +114,11 @@ export function readConfigText(
     }
   }
   if (options.useCache) {
-    const cached = readConfigCache(
-      rawWorkDir(parseVchangerConfig(text, file, { validate: false }).raw),
-      digest,
-    );
-    if (cached) return cached;
+    const { raw } = parseVchangerConfig(text, file, { validate: false });
+    options.beforeCache?.(raw);
+    const cached = readConfigCache(rawWorkDir(raw), digest);
+    if (cached && (options.acceptCached?.(cached.config) ?? true))
+      return cached;
   }
   const imported = parseVchangerConfig(text, file);
   const syntax = imported.version === "0.8" ? "vchanger-0.8" : "vchanger-1.0";
