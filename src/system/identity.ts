@@ -170,7 +170,11 @@ export function dropPrivileges(runAs: RunAs): string {
       group.gid,
       user.fromFiles === true,
     );
-    if (fromFiles) process.setgroups?.(fromFiles);
+    // The user's own primary group goes in at once (see below): one setgroups, not two.
+    if (fromFiles)
+      process.setgroups?.(
+        fromFiles.includes(user.gid) ? fromFiles : [...fromFiles, user.gid],
+      );
     else
       (
         process as unknown as { initgroups(user: string, gid: number): void }
