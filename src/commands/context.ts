@@ -3,7 +3,7 @@ import { writeSync } from "node:fs";
 import type { ChangerContext } from "../changer/context.ts";
 import { readConfigFile } from "../config/load.ts";
 import { createFileLog } from "../log.ts";
-import { dropBeforeCache } from "./early-drop.ts";
+import { dropBeforeCache } from "../system/early-drop.ts";
 import { dropPrivileges } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
 
@@ -17,7 +17,7 @@ export function openChanger(
   runAs: RunAsOverride = {},
 ): ChangerContext {
   // Root reads the validated-config cache (the run-as user writes it) only after becoming that
-  // user, named by root's own config or -u/-g (early-drop.ts); otherwise it validates first.
+  // user, named by root's own config or -u/-g (system/early-drop.ts); otherwise it validates first.
   const early = process.getuid?.() === 0 ? dropBeforeCache(runAs) : undefined;
   const loaded = readConfigFile(configPath, {
     useCache: true,

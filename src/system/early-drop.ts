@@ -6,12 +6,17 @@
 // from -u/-g. When they are not plain names that exist, nothing is dropped early: the config is
 // validated as root first and reported as before (a bad config is exit 3, not a drop failure).
 import { PrivilegeError } from "../errors.ts";
-import { dropPrivileges, lookupGroup, lookupUser } from "../system/identity.ts";
-import type { RunAsOverride } from "./context.ts";
+import { dropPrivileges, lookupGroup, lookupUser } from "./identity.ts";
 
 interface RunAs {
   user: string;
   group: string;
+}
+
+/** -u/-g of the vchanger form, which win over the config's names. */
+interface RunAsOverride {
+  user?: string | undefined;
+  group?: string | undefined;
 }
 
 /** The same names the schema accepts for user and group. */
