@@ -52,8 +52,9 @@ export function createChanger(
   volumes: number,
   magazines: number,
   runAs: RunAs,
+  name = `v${volumes}-m${magazines}`,
 ): Changer {
-  const dir = join(root, `v${volumes}-m${magazines}`);
+  const dir = join(root, name);
   const workDir = join(dir, "work");
   const conf = join(dir, "changer.toml");
   const bays = spread(volumes, magazines).map((count, i) => ({

@@ -12,8 +12,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { Changer } from "./fixture.ts";
-import { run } from "./fixture.ts";
+import { type Changer, createChanger, run } from "./fixture.ts";
 import { type RunAs, spawnIds } from "./identity.ts";
 import type { Command, Step } from "./measure.ts";
 
@@ -190,4 +189,38 @@ export function vchanger(binary: string): Peer {
 
 export function findDiskChanger(): string | undefined {
   return DISK_CHANGER_PATHS.find((path) => existsSync(path));
+}
+
+/**
+ * Another build of magchanger (MAGCHANGER_PEER=/path, e.g. the main branch's) on a changer of
+ * its own with the same volumes: each build keeps its own validated-config and listing caches,
+ * as it would on a host.
+ */
+export function otherBuild(binary: string): Peer {
+  return {
+    name: "peer build",
+    describe: `magchanger ${run([binary, "--version"]).trim()} (${binary})`,
+    floor: { argv: [binary, "--version"] },
+    prepare(c, loadedSlot, runAs) {
+      const own = createChanger(
+        c.dir,
+        binary,
+        c.volumes,
+        c.magazines,
+        runAs,
+        "peer-build",
+      );
+      run(
+        [binary, "changer", own.conf, "load", String(loadedSlot), "", "0"],
+        runAs,
+      );
+      return protocolCommands(
+        [binary, "changer", own.conf],
+        own,
+        loadedSlot,
+        (n) => join(own.workDir, `drive${n}`),
+        own.volumes + 2,
+      ).map((command) => ({ ...command, ids: spawnIds(runAs) }));
+    },
+  };
 }

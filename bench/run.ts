@@ -1,5 +1,6 @@
 // `bun run bench [-- --quick] [--runs N] [--warmup N] [--sizes 10,1000] [--magazines 1,4]
-//   [--as USER[:GROUP]] [--binary PATH] [--keep]`, VCHANGER=/path/to/vchanger to add it.
+//   [--as USER[:GROUP]] [--binary PATH] [--keep]`, VCHANGER=/path/to/vchanger to add it,
+//   MAGCHANGER_PEER=/path/to/magchanger to add another build (before/after).
 // Wall time, CPU time (user+sys) and peak memory of the compiled binary for each protocol
 // command over changers of 10 to 100,000 volumes, side by side in the same rounds with
 // Bacula's disk-changer (and vchanger when given), with A/B ratios per round, and each
@@ -23,6 +24,7 @@ import { type Command, measure, type Summary, TIME } from "./measure.ts";
 import {
   diskChanger,
   findDiskChanger,
+  otherBuild,
   type Peer,
   protocolCommands,
   vchanger,
@@ -178,6 +180,8 @@ function findPeers(): { peers: Peer[]; absent: string[] } {
   const script = findDiskChanger();
   if (script) peers.push(diskChanger(script));
   else absent.push("disk-changer (apt-get install bacula-sd)");
+  const other = process.env.MAGCHANGER_PEER;
+  if (other && existsSync(other)) peers.push(otherBuild(resolve(other)));
   const vc = process.env.VCHANGER;
   if (vc && existsSync(vc)) peers.push(vchanger(resolve(vc)));
   else
