@@ -23,7 +23,7 @@ const compile = (o: Bun.BuildConfig, extra: Partial<Compile>) => ({
 });
 
 const VARIANTS: Variant[] = [
-  { name: "build.ts (minify, bytecode)", change: (o) => o },
+  { name: "build.ts (minify, bytecode, splitting)", change: (o) => o },
   { name: "no minify", change: (o) => ({ ...o, minify: false }) },
   { name: "no bytecode", change: (o) => ({ ...o, bytecode: false }) },
   {
@@ -37,6 +37,12 @@ const VARIANTS: Variant[] = [
   },
   { name: "jit policy 10", change: (o) => compile(o, { jitPolicy: 10 }) },
   { name: "sourcemap none", change: (o) => ({ ...o, sourcemap: "none" }) },
+  { name: "no splitting", change: (o) => ({ ...o, splitting: false }) },
+  {
+    name: "jit policy 10, bytecode-order",
+    change: (o, profiles) =>
+      compile(o, { jitPolicy: 10, bytecodeOrder: profiles }),
+  },
 ];
 
 async function buildVariant(

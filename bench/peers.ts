@@ -42,6 +42,42 @@ const exactly = (want: string) => (out: string) =>
     ? undefined
     : `printed "${out.slice(0, 40)}", expected "${want}"`;
 
+/**
+ * `loaded` as root through vchanger's `-u USER -g GROUP` form (an SD running as root), for a
+ * magchanger binary, when the bench switches users (--as).
+ */
+export function rootLoaded(
+  binary: string,
+  conf: string,
+  workDir: string,
+  loadedSlot: number,
+  runAs: RunAs,
+): Command[] {
+  if (!runAs.ids) return [];
+  return [
+    {
+      name: "loaded as root -u/-g",
+      steps: [
+        {
+          argv: [
+            binary,
+            "-u",
+            runAs.user,
+            "-g",
+            runAs.group,
+            conf,
+            "loaded",
+            "0",
+            join(workDir, "drive0"),
+            "0",
+          ],
+          check: exactly(`${loadedSlot}\n`),
+        },
+      ],
+    },
+  ];
+}
+
 /** The commands every changer is timed on, as the SD would run them. */
 export function protocolCommands(
   changer: string[],
@@ -214,13 +250,16 @@ export function otherBuild(binary: string): Peer {
         [binary, "changer", own.conf, "load", String(loadedSlot), "", "0"],
         runAs,
       );
-      return protocolCommands(
-        [binary, "changer", own.conf],
-        own,
-        loadedSlot,
-        (n) => join(own.workDir, `drive${n}`),
-        own.volumes + 2,
-      ).map((command) => ({ ...command, ids: spawnIds(runAs) }));
+      return [
+        ...protocolCommands(
+          [binary, "changer", own.conf],
+          own,
+          loadedSlot,
+          (n) => join(own.workDir, `drive${n}`),
+          own.volumes + 2,
+        ).map((command) => ({ ...command, ids: spawnIds(runAs) })),
+        ...rootLoaded(binary, own.conf, own.workDir, loadedSlot, runAs),
+      ];
     },
   };
 }

@@ -4,7 +4,14 @@
 import { median, type Summary } from "./measure.ts";
 import type { Row } from "./run.ts";
 
-const COMMANDS = ["list", "listall", "loaded", "load+unload", "slots"];
+const COMMANDS = [
+  "list",
+  "listall",
+  "loaded",
+  "load+unload",
+  "slots",
+  "loaded as root -u/-g",
+];
 /** How many start-ups a command's figure holds: load+unload is two processes. */
 const PROCESSES: Record<string, number> = { "load+unload": 2 };
 

@@ -27,6 +27,7 @@ import {
   otherBuild,
   type Peer,
   protocolCommands,
+  rootLoaded,
   vchanger,
 } from "./peers.ts";
 import { ownWorkTable, resultTable, sideBySideTable } from "./report.ts";
@@ -94,7 +95,10 @@ function commandsFor(
       c.volumes + 2,
     ),
   ];
-  return commands.map((command) => ({ ...command, ids }));
+  return [
+    ...commands.map((command) => ({ ...command, ids })),
+    ...rootLoaded(binary, c.conf, c.workDir, loadedSlot, runAs),
+  ];
 }
 
 function peerCommands(
