@@ -23,7 +23,10 @@ const compile = (o: Bun.BuildConfig, extra: Partial<Compile>) => ({
 });
 
 const VARIANTS: Variant[] = [
-  { name: "build.ts (minify, bytecode, splitting)", change: (o) => o },
+  {
+    name: "build.ts (minify, bytecode, splitting, jit policy 10)",
+    change: (o) => o,
+  },
   { name: "no minify", change: (o) => ({ ...o, minify: false }) },
   { name: "no bytecode", change: (o) => ({ ...o, bytecode: false }) },
   {
@@ -35,13 +38,12 @@ const VARIANTS: Variant[] = [
     name: "no bytecode optimization",
     change: (o) => ({ ...o, optimize: { bytecode: false } }),
   },
-  { name: "jit policy 10", change: (o) => compile(o, { jitPolicy: 10 }) },
+  { name: "jit policy 1", change: (o) => compile(o, { jitPolicy: 1 }) },
   { name: "sourcemap none", change: (o) => ({ ...o, sourcemap: "none" }) },
   { name: "no splitting", change: (o) => ({ ...o, splitting: false }) },
   {
-    name: "jit policy 10, bytecode-order",
-    change: (o, profiles) =>
-      compile(o, { jitPolicy: 10, bytecodeOrder: profiles }),
+    name: "jit policy 1, no splitting (the build before issue 14)",
+    change: (o) => ({ ...compile(o, { jitPolicy: 1 }), splitting: false }),
   },
 ];
 
