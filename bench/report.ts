@@ -81,7 +81,9 @@ export function sideBySideTable(rows: Row[], peers: string[]): string {
         const theirs = r.results.get(`${p}:${command}`);
         cells.push(
           theirs,
-          `${pairRatio(mine, theirs, "ms").toFixed(2)} / ${pairRatio(mine, theirs, "cpuMs").toFixed(2)}`,
+          theirs
+            ? `${pairRatio(mine, theirs, "ms").toFixed(2)} / ${pairRatio(mine, theirs, "cpuMs").toFixed(2)}`
+            : "–",
         );
       }
       lines.push(row(volumes(r), cells));

@@ -38,8 +38,8 @@ export function openChanger(
 }
 
 /** Writes all of text to stdout, synchronously: a slow pipe never truncates protocol output. */
-export function writeStdout(text: string): void {
-  const bytes = Buffer.from(text);
+export function writeStdout(text: string | Uint8Array): void {
+  const bytes = typeof text === "string" ? Buffer.from(text) : text;
   let offset = 0;
   while (offset < bytes.length) {
     try {
