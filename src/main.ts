@@ -5,7 +5,7 @@ import { isAutomapName } from "./argv0.ts";
 import { statSync } from "node:fs";
 import { type AnyCommand, execute } from "./commands/cli.ts";
 import { AppError, UsageError } from "./errors.ts";
-import { writeAll } from "./fd-write.ts";
+import { writeAll } from "./system/fd-write.ts";
 import { printable } from "./text.ts";
 import { version } from "./version.ts";
 
