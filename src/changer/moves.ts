@@ -3,8 +3,6 @@
 // if that write fails), on unload the state says "empty" before the link goes.
 import { statSync } from "node:fs";
 import { AppError, errnoCode } from "../errors.ts";
-import { locateMagazine } from "../disk/discover.ts";
-import { volumeTarget } from "../disk/identity.ts";
 import { replaceSymlink } from "../state/atomic.ts";
 import {
   driveLinkPath,
@@ -70,6 +68,11 @@ export async function loadSlot(
           : "no volume has this slot",
       );
     }
+    // Only a load needs disk discovery: imported here, its own code chunk (operations.ts).
+    const [{ locateMagazine }, { volumeTarget }] = await Promise.all([
+      import("../disk/discover.ts"),
+      import("../disk/identity.ts"),
+    ]);
     const mountPoint = await locateMagazine(
       ctx.config,
       entry.magazine,
