@@ -79,46 +79,41 @@ export function readConfigText(
   const tomlSuffix = file.endsWith(".toml");
   const tomlKeys = /^\s*(\[\[magazine\]\]|name\s*=)/m.test(text);
   if (
-    tomlSuffix ||
-    tomlKeys ||
-    (raw && typeof raw === "object" && "name" in raw)
-  ) {
-    const why = tomlSuffix
-      ? ""
-      : ` (read as TOML: it has ${tomlKeys ? "`name =` or `[[magazine]]`" : "a `name` key"})`;
-    if (tomlError) {
-      throw new ConfigError(
-        `config ${file} line ${tomlError.line}: ${tomlMessage(tomlError, text)}${why}`,
-        {
-          cause: tomlError,
-        },
-      );
-    }
-    if (options.useCache) {
-      options.beforeCache?.(raw);
-      const cached = readConfigCache(rawWorkDir(raw), digest);
-      if (cached && (options.acceptCached?.(cached.config) ?? true))
-        return cached;
-    }
-    try {
-      return {
-        config: validateConfig(raw, file),
-        syntax: "toml",
-        notes: [],
-        digest,
-        cached: false,
-      };
-    } catch (error) {
-      if (!why || !(error instanceof ConfigError)) throw error;
-      throw new ConfigError(`${error.message}${why}`, { cause: error });
-    }
+    !tomlSuffix &&
+    !tomlKeys &&
+    !(raw && typeof raw === "object" && "name" in raw)
+  )
+    return vchangerConfig(text, file, digest, options);
+  const why = tomlSuffix
+    ? ""
+    : ` (read as TOML: it has ${tomlKeys ? "`name =` or `[[magazine]]`" : "a `name` key"})`;
+  if (tomlError)
+    throw new ConfigError(
+      `config ${file} line ${tomlError.line}: ${tomlMessage(tomlError, text)}${why}`,
+      { cause: tomlError },
+    );
+  const cached = fromCache(raw, digest, options);
+  if (cached) return cached;
+  try {
+    const config = validateConfig(raw, file);
+    return { config, syntax: "toml", notes: [], digest, cached: false };
+  } catch (error) {
+    if (!why || !(error instanceof ConfigError)) throw error;
+    throw new ConfigError(`${error.message}${why}`, { cause: error });
   }
+}
+
+/** A vchanger.conf (0.8 or 1.0 syntax), through the same cache as TOML. */
+function vchangerConfig(
+  text: string,
+  file: string,
+  digest: string,
+  options: ReadOptions,
+): LoadedConfig {
   if (options.useCache) {
     const { raw } = parseVchangerConfig(text, file, { validate: false });
-    options.beforeCache?.(raw);
-    const cached = readConfigCache(rawWorkDir(raw), digest);
-    if (cached && (options.acceptCached?.(cached.config) ?? true))
-      return cached;
+    const cached = fromCache(raw, digest, options);
+    if (cached) return cached;
   }
   const imported = parseVchangerConfig(text, file);
   const syntax = imported.version === "0.8" ? "vchanger-0.8" : "vchanger-1.0";
@@ -129,6 +124,20 @@ export function readConfigText(
     digest,
     cached: false,
   };
+}
+
+/** The validated config cached for this text, when the caller uses and accepts it. */
+function fromCache(
+  raw: unknown,
+  digest: string,
+  options: ReadOptions,
+): LoadedConfig | undefined {
+  if (!options.useCache) return undefined;
+  options.beforeCache?.(raw);
+  const cached = readConfigCache(rawWorkDir(raw), digest);
+  return cached && (options.acceptCached?.(cached.config) ?? true)
+    ? cached
+    : undefined;
 }
 
 const UNTERMINATED =
