@@ -19,6 +19,8 @@ export interface Changer {
   dir: string;
   conf: string;
   workDir: string;
+  /** The magazine directories (bays), in config order. */
+  bays: string[];
 }
 
 /** Runs the binary to completion; throws with its stderr when it fails. */
@@ -50,8 +52,9 @@ export function createChanger(
   volumes: number,
   magazines: number,
   runAs: RunAs,
+  name = `v${volumes}-m${magazines}`,
 ): Changer {
-  const dir = join(root, `v${volumes}-m${magazines}`);
+  const dir = join(root, name);
   const workDir = join(dir, "work");
   const conf = join(dir, "changer.toml");
   const bays = spread(volumes, magazines).map((count, i) => ({
@@ -113,7 +116,14 @@ export function createChanger(
     }
   });
   chown();
-  const changer = { volumes, magazines, dir, conf, workDir };
+  const changer = {
+    volumes,
+    magazines,
+    dir,
+    conf,
+    workDir,
+    bays: bays.map((bay) => bay.path),
+  };
   run([binary, "changer", conf, "list"], runAs);
   const slots = Number(run([binary, "changer", conf, "slots"], runAs).trim());
   if (slots !== volumes)

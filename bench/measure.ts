@@ -35,18 +35,24 @@ export interface Command {
 
 export interface Sample {
   ms: number;
+  /** CPU time, user + sys, of the process(es) (getrusage of each reaped child). */
+  cpuMs: number;
 }
 
 export interface Summary {
   median: number;
+  /** Median CPU ms (user + sys). */
+  cpu: number;
   min: number;
   max: number;
   /** NaN when /usr/bin/time is not installed. */
   peakMiB: number;
   runs: number;
+  /** In round order: sample i of two commands was taken in the same round (for A/B ratios). */
+  samples: Sample[];
 }
 
-function runStep(command: Command, step: Step, argv = step.argv): number {
+function runStep(command: Command, step: Step, argv = step.argv): Sample {
   const start = performance.now();
   const result = Bun.spawnSync(argv, {
     stdout: "pipe",
@@ -66,13 +72,21 @@ function runStep(command: Command, step: Step, argv = step.argv): number {
       `${command.name}: \`${step.argv.join(" ")}\` ${problem}: ${stderr.trim().slice(0, 300)}`,
     );
   }
-  return ms;
+  const cpu = result.resourceUsage?.cpuTime;
+  return {
+    ms,
+    cpuMs: cpu ? Number(cpu.user + cpu.system) / 1000 : Number.NaN,
+  };
 }
 
 export function sampleOnce(command: Command): Sample {
-  let ms = 0;
-  for (const step of command.steps) ms += runStep(command, step);
-  return { ms };
+  const sum = { ms: 0, cpuMs: 0 };
+  for (const step of command.steps) {
+    const one = runStep(command, step);
+    sum.ms += one.ms;
+    sum.cpuMs += one.cpuMs;
+  }
+  return sum;
 }
 
 /** The largest peak RSS (bytes) of the command's processes over `runs` runs; NaN without time. */
@@ -121,18 +135,24 @@ export function measure(
   return result;
 }
 
+export function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  if (!sorted.length) return Number.NaN;
+  return sorted.length % 2
+    ? (sorted[mid] as number)
+    : ((sorted[mid - 1] as number) + (sorted[mid] as number)) / 2;
+}
+
 export function summarize(samples: Sample[], rssBytes: number): Summary {
   const ms = samples.map((s) => s.ms).sort((a, b) => a - b);
-  const mid = ms.length >> 1;
-  const median =
-    ms.length % 2
-      ? (ms[mid] as number)
-      : ((ms[mid - 1] as number) + (ms[mid] as number)) / 2;
   return {
-    median,
+    median: median(ms),
+    cpu: median(samples.map((s) => s.cpuMs)),
     min: ms[0] ?? Number.NaN,
     max: ms[ms.length - 1] ?? Number.NaN,
     peakMiB: rssBytes / 2 ** 20,
     runs: samples.length,
+    samples,
   };
 }

@@ -1,91 +1,154 @@
-// Markdown tables of the benchmark, and the comparison with vchanger 1.0.3's `list` figures from
-// issue 2 (measured on the same kind of machine): the target is at or below them at every size
-// and at least 2x faster from 10,000 volumes up.
-import type { Summary } from "./measure.ts";
+// Markdown tables of the benchmark: magchanger beside each peer measured in the same rounds
+// (A/B ratio per round, median of those), each command's own work above bare start-up, and the
+// full magchanger figures.
+import { median, type Summary } from "./measure.ts";
 import type { Row } from "./run.ts";
 
-const COLUMNS = [
-  "start-up",
+const COMMANDS = [
   "list",
   "listall",
   "loaded",
   "load+unload",
   "slots",
+  "loaded as root -u/-g",
 ];
+/** How many start-ups a command's figure holds: load+unload is two processes. */
+const PROCESSES: Record<string, number> = { "load+unload": 2 };
 
-/** vchanger's `list` median (low, high ms) at the sizes issue 2 gives. */
-const VCHANGER_LIST: [volumes: number, low: number, high: number][] = [
-  [10, 20, 20],
-  [1000, 30, 30],
-  [10_000, 100, 130],
-  [150_000, 1400, 1900],
-];
+const ms = (n: number) =>
+  Number.isNaN(n) ? "?" : n < 100 ? n.toFixed(1) : n.toFixed(0);
+const rss = (s: Summary | undefined) =>
+  !s || Number.isNaN(s.peakMiB) ? "?" : s.peakMiB.toFixed(0);
+const volumes = (row: Row) => row.volumes.toLocaleString("en");
 
-const ms = (n: number) => (n < 100 ? n.toFixed(1) : n.toFixed(0));
+/** Median over rounds of a's sample / b's sample in the same round. */
+export function pairRatio(
+  a: Summary | undefined,
+  b: Summary | undefined,
+  field: "ms" | "cpuMs",
+): number {
+  if (!a || !b) return Number.NaN;
+  const n = Math.min(a.samples.length, b.samples.length);
+  const ratios: number[] = [];
+  for (let i = 0; i < n; i++)
+    ratios.push(
+      (a.samples[i]?.[field] ?? Number.NaN) /
+        (b.samples[i]?.[field] ?? Number.NaN),
+    );
+  return median(ratios);
+}
+
+/** Median over rounds of (command − processes × floor) in the same round. */
+export function pairExcess(
+  a: Summary | undefined,
+  floor: Summary | undefined,
+  processes: number,
+  field: "ms" | "cpuMs",
+): number {
+  if (!a || !floor) return Number.NaN;
+  const n = Math.min(a.samples.length, floor.samples.length);
+  const excess: number[] = [];
+  for (let i = 0; i < n; i++)
+    excess.push(
+      (a.samples[i]?.[field] ?? Number.NaN) -
+        processes * (floor.samples[i]?.[field] ?? Number.NaN),
+    );
+  return median(excess);
+}
+
+const figure = (s: Summary | undefined) =>
+  s ? `${ms(s.median)} / ${ms(s.cpu)} · ${rss(s)}` : "–";
+
+export function sideBySideTable(rows: Row[], peers: string[]): string {
+  if (!peers.length) return "No peer was measured (see the list above).";
+  const head = [
+    "volumes",
+    "command",
+    "magchanger",
+    ...peers.flatMap((p) => [p, `ratio wall / CPU vs ${p}`]),
+  ];
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `|${head.map((_, i) => (i === 0 ? "---:" : "---")).join("|")}|`,
+  ];
+  const row = (label: string, cells: (string | Summary | undefined)[]) =>
+    `| ${label} | ${cells.map((c) => (typeof c === "string" ? c : figure(c))).join(" | ")} |`;
+  for (const r of rows) {
+    for (const command of ["start-up", ...COMMANDS]) {
+      const mine = r.results.get(command);
+      const cells: (string | Summary | undefined)[] = [command, mine];
+      for (const p of peers) {
+        const theirs = r.results.get(`${p}:${command}`);
+        cells.push(
+          theirs,
+          theirs
+            ? `${pairRatio(mine, theirs, "ms").toFixed(2)} / ${pairRatio(mine, theirs, "cpuMs").toFixed(2)}`
+            : "–",
+        );
+      }
+      lines.push(row(volumes(r), cells));
+    }
+  }
+  return [
+    "Cells: median wall ms / median CPU ms (user+sys) · peak RSS MiB. Ratio: magchanger / peer,",
+    "the median of the per-round ratios (both measured in the same round). start-up is",
+    "`magchanger --version` against the peer's own empty start (`sh -c :`, `vchanger --version`).",
+    "",
+    ...lines,
+  ].join("\n");
+}
+
+export function ownWorkTable(rows: Row[]): string {
+  const head = [
+    "volumes",
+    "bun floor wall / CPU",
+    "--version wall / CPU",
+    ...COMMANDS.map((c) => `${c} own wall / CPU`),
+  ];
+  const lines = [
+    `| ${head.join(" | ")} |`,
+    `|${head.map(() => "---:").join("|")}|`,
+  ];
+  for (const r of rows) {
+    const floor = r.results.get("bun-floor");
+    const version = r.results.get("start-up");
+    const own = COMMANDS.map((c) => {
+      const s = r.results.get(c);
+      const n = PROCESSES[c] ?? 1;
+      return `${pairExcess(s, version, n, "ms").toFixed(1)} / ${pairExcess(s, version, n, "cpuMs").toFixed(1)}`;
+    });
+    lines.push(
+      `| ${volumes(r)} | ${figure(floor)} | ${figure(version)} | ${own.join(" | ")} |`,
+    );
+  }
+  return [
+    "Own work: the median over rounds of (command − processes × `magchanger --version` of the",
+    "same round), wall / CPU ms; load+unload subtracts two start-ups. The floor is a trivial",
+    "program compiled with build.ts's options: what the runtime costs before any of our code.",
+    "",
+    ...lines,
+  ].join("\n");
+}
 
 function cell(s: Summary | undefined): string {
   if (!s) return "–";
-  const peak = Number.isNaN(s.peakMiB) ? "?" : s.peakMiB.toFixed(0);
-  return `${ms(s.median)} (${ms(s.min)}–${ms(s.max)}) · ${peak}`;
+  return `${ms(s.median)} (${ms(s.min)}–${ms(s.max)}) / ${ms(s.cpu)} · ${rss(s)}`;
 }
 
 export function resultTable(rows: Row[]): string {
-  const head = ["volumes", "magazines", ...COLUMNS];
+  const columns = ["bun-floor", "start-up", ...COMMANDS];
+  const head = ["volumes", "magazines", ...columns];
   const lines = [
     `| ${head.join(" | ")} |`,
     `|${head.map((_, i) => (i < 2 ? "---:" : "---")).join("|")}|`,
   ];
-  for (const row of rows) {
+  for (const r of rows) {
     lines.push(
-      `| ${row.volumes.toLocaleString("en")} | ${row.magazines} | ${COLUMNS.map((c) => cell(row.results.get(c))).join(" | ")} |`,
-    );
-  }
-  return lines.join("\n");
-}
-
-/** vchanger's list time at this size: the issue's figures, linear between and beyond them. */
-export function vchangerList(volumes: number): { low: number; high: number } {
-  const points = VCHANGER_LIST;
-  let i = points.findIndex(([n]) => n >= volumes);
-  if (i === 0) return { low: points[0]?.[1] ?? 0, high: points[0]?.[2] ?? 0 };
-  if (i < 0) i = points.length - 1;
-  const [n0, l0, h0] = points[i - 1] as [number, number, number];
-  const [n1, l1, h1] = points[i] as [number, number, number];
-  const t = (volumes - n0) / (n1 - n0);
-  return { low: l0 + t * (l1 - l0), high: h0 + t * (h1 - h0) };
-}
-
-/** The issue's target for `list`: at or below vchanger, and half of it from 10,000 volumes up. */
-export function listTarget(volumes: number): number {
-  const { low } = vchangerList(volumes);
-  return volumes >= 10_000 ? low / 2 : low;
-}
-
-export function comparisonTable(rows: Row[]): string {
-  const lines = [
-    "| volumes | magazines | list | listall | vchanger list | target | met | loaded − start-up |",
-    "|---:|---:|---:|---:|---:|---:|---|---:|",
-  ];
-  for (const row of rows) {
-    const list = row.results.get("list")?.median ?? Number.NaN;
-    const listall = row.results.get("listall")?.median ?? Number.NaN;
-    const loaded = row.results.get("loaded")?.median ?? Number.NaN;
-    const startup = row.results.get("start-up")?.median ?? Number.NaN;
-    const ref = vchangerList(row.volumes);
-    const target = listTarget(row.volumes);
-    const refText =
-      Math.round(ref.low) === Math.round(ref.high)
-        ? `~${ms(ref.low)}`
-        : `${ms(ref.low)}–${ms(ref.high)}`;
-    const met = Math.max(list, listall) <= target ? "yes" : "**no**";
-    lines.push(
-      `| ${row.volumes.toLocaleString("en")} | ${row.magazines} | ${ms(list)} | ${ms(listall)} | ${refText} | ≤ ${ms(target)} | ${met} | ${(loaded - startup).toFixed(1)} |`,
+      `| ${volumes(r)} | ${r.magazines} | ${columns.map((c) => cell(r.results.get(c))).join(" | ")} |`,
     );
   }
   return [
-    "Medians in ms. vchanger 1.0.3 figures from issue 2 (100,000 scaled linearly from 1.4–1.9 s",
-    "at 150,000); target: at or below vchanger, at most half of it from 10,000 volumes up;",
-    "`met` requires both list and listall to be within it.",
+    "magchanger alone: median wall ms (min–max) / median CPU ms · peak RSS MiB.",
     "",
     ...lines,
   ].join("\n");

@@ -1,8 +1,12 @@
 // `bun run bench [-- --quick] [--runs N] [--warmup N] [--sizes 10,1000] [--magazines 1,4]
-//   [--as USER[:GROUP]] [--binary PATH] [--keep]`
-// Wall time and peak memory of the compiled binary for each protocol command, over changers of
-// 10 to 100,000 volumes on 1 and 4 magazines (issue 2, "Performance"). Builds nothing: run
-// `bun run build` first. Prints a markdown table and writes it to bench/results/latest.md.
+//   [--as USER[:GROUP]] [--binary PATH] [--keep]`, VCHANGER=/path/to/vchanger to add it,
+//   MAGCHANGER_PEER=/path/to/magchanger to add another build (before/after).
+// Wall time, CPU time (user+sys) and peak memory of the compiled binary for each protocol
+// command over changers of 10 to 100,000 volumes, side by side in the same rounds with
+// Bacula's disk-changer (and vchanger when given), with A/B ratios per round, and each
+// command's own work above the bare start-up of a trivial Bun-compiled program and of
+// `magchanger --version` (issues 2 and 14). Run `bun run build` first. Prints markdown tables
+// and writes them to bench/results/latest.md.
 import { cpus, loadavg, tmpdir } from "node:os";
 import {
   chmodSync,
@@ -14,9 +18,19 @@ import {
 } from "node:fs";
 import { join, resolve } from "node:path";
 import { type Changer, createChanger, run, spread } from "./fixture.ts";
+import { buildFloorBinary } from "./floor.ts";
 import { type RunAs, resolveRunAs, spawnIds } from "./identity.ts";
 import { type Command, measure, type Summary, TIME } from "./measure.ts";
-import { comparisonTable, resultTable } from "./report.ts";
+import {
+  diskChanger,
+  findDiskChanger,
+  otherBuild,
+  type Peer,
+  protocolCommands,
+  rootLoaded,
+  vchanger,
+} from "./peers.ts";
+import { ownWorkTable, resultTable, sideBySideTable } from "./report.ts";
 
 interface Options {
   sizes: number[];
@@ -31,8 +45,8 @@ interface Options {
 function parseOptions(argv: string[]): Options {
   const options: Options = {
     sizes: [10, 1000, 10_000, 100_000],
-    magazines: [1, 4],
-    runs: 15,
+    magazines: [1],
+    runs: 11,
     warmup: 2,
     keep: false,
     as: undefined,
@@ -52,7 +66,7 @@ function parseOptions(argv: string[]): Options {
     else if (arg === "--binary") options.binary = argv[++i];
     else if (arg === "--sizes") options.sizes = numbers(argv[++i], arg);
     else if (arg === "--magazines") options.magazines = numbers(argv[++i], arg);
-    else if (arg === "--runs") options.runs = numbers(argv[++i], arg)[0] ?? 15;
+    else if (arg === "--runs") options.runs = numbers(argv[++i], arg)[0] ?? 11;
     else if (arg === "--warmup") {
       options.warmup = Number(argv[++i]);
       if (!Number.isInteger(options.warmup) || options.warmup < 0)
@@ -64,66 +78,45 @@ function parseOptions(argv: string[]): Options {
 
 function commandsFor(
   binary: string,
+  floor: string,
   c: Changer,
   loadedSlot: number,
   runAs: RunAs,
 ): Command[] {
-  const changer = [binary, "changer", c.conf];
-  const drive = (n: number) => join(c.workDir, `drive${n}`);
-  const lineCount = (want: number) => (out: string) => {
-    const got = out.split("\n").length - 1;
-    return got === want ? undefined : `printed ${got} lines, expected ${want}`;
-  };
-  const exactly = (want: string) => (out: string) =>
-    out === want
-      ? undefined
-      : `printed "${out.slice(0, 40)}", expected "${want}"`;
-  const silent = exactly("");
-  // The volume load+unload moves lives on the last magazine (the last bay locateMagazine tries).
-  const pairSlot = c.volumes;
   const ids = spawnIds(runAs);
   const commands: Command[] = [
+    { name: "bun-floor", steps: [{ argv: [floor] }] },
     { name: "start-up", steps: [{ argv: [binary, "--version"] }] },
-    {
-      name: "list",
-      steps: [{ argv: [...changer, "list"], check: lineCount(c.volumes) }],
-    },
-    {
-      name: "listall",
-      steps: [
-        { argv: [...changer, "listall"], check: lineCount(c.volumes + 2) },
-      ],
-    },
-    {
-      name: "loaded",
-      steps: [
-        {
-          argv: [...changer, "loaded", "0", drive(0), "0"],
-          check: exactly(`${loadedSlot}\n`),
-        },
-      ],
-    },
-    {
-      name: "load+unload",
-      steps: [
-        {
-          argv: [...changer, "load", String(pairSlot), drive(1), "1"],
-          check: silent,
-        },
-        {
-          argv: [...changer, "unload", String(pairSlot), drive(1), "1"],
-          check: silent,
-        },
-      ],
-    },
-    {
-      name: "slots",
-      steps: [
-        { argv: [...changer, "slots"], check: exactly(`${c.volumes}\n`) },
-      ],
-    },
+    ...protocolCommands(
+      [binary, "changer", c.conf],
+      c,
+      loadedSlot,
+      (n) => join(c.workDir, `drive${n}`),
+      c.volumes + 2,
+    ),
   ];
-  return commands.map((command) => ({ ...command, ids }));
+  return [
+    ...commands.map((command) => ({ ...command, ids })),
+    ...rootLoaded(binary, c.conf, c.workDir, loadedSlot, runAs),
+  ];
+}
+
+function peerCommands(
+  peers: Peer[],
+  c: Changer,
+  loadedSlot: number,
+  runAs: RunAs,
+): Command[] {
+  return peers.flatMap((peer) => [
+    {
+      name: `${peer.name}:start-up`,
+      steps: [peer.floor],
+      ids: spawnIds(runAs),
+    },
+    ...peer
+      .prepare(c, loadedSlot, runAs)
+      .map((command) => ({ ...command, name: `${peer.name}:${command.name}` })),
+  ]);
 }
 
 export interface Row {
@@ -134,6 +127,8 @@ export interface Row {
 
 function benchOne(
   binary: string,
+  floor: string,
+  peers: Peer[],
   c: Changer,
   options: Options,
   runAs: RunAs,
@@ -143,7 +138,10 @@ function benchOne(
   const changer = [binary, "changer", c.conf];
   run([...changer, "load", String(loadedSlot), "", "0"], runAs);
   const results = measure(
-    commandsFor(binary, c, loadedSlot, runAs),
+    [
+      ...commandsFor(binary, floor, c, loadedSlot, runAs),
+      ...peerCommands(peers, c, loadedSlot, runAs),
+    ],
     options.warmup,
     options.runs,
   );
@@ -162,19 +160,41 @@ function environment(
   options: Options,
   loadBefore: string,
   runAs: RunAs,
+  peers: Peer[],
+  absent: string[],
 ): string[] {
   const fs = Bun.spawnSync(["df", "--output=fstype", root]).stdout.toString();
   return [
     `magchanger ${run([binary, "--version"]).trim()} (${binary}), built with Bun, measured from Bun ${Bun.version}`,
+    `peers in the same rounds: ${peers.map((p) => p.describe).join("; ") || "none"}${absent.length ? `; not measured: ${absent.join("; ")}` : ""}`,
     `${cpus().length} CPU(s) ${cpus()[0]?.model.trim() ?? ""}; temp dir on ${fs.split("\n")[1]?.trim() || "?"}`,
-    `changer run as ${runAs.user}:${runAs.group}${runAs.user === "root" ? " (root never uses the validated-config cache; the SD's non-root calls do: --as bacula:tape)" : ""}`,
-    `${new Date().toISOString()}; ${options.runs} runs per cell after ${options.warmup} warm-up(s), commands round-robin`,
+    `every changer run as ${runAs.user}:${runAs.group}, as the storage daemon runs it`,
+    `${new Date().toISOString()}; ${options.runs} runs per cell after ${options.warmup} warm-up(s), every command of a size round-robin`,
     `load average before ${loadBefore}, after ${load()} (a busy machine widens the ranges)`,
-    "cells: median wall ms (min–max) · peak RSS MiB; load+unload is the two processes together",
+    "wall: monotonic clock around each spawn; CPU: user+sys of the reaped child (getrusage); load+unload is the two processes together",
     existsSync(TIME)
       ? `peak RSS: largest \`${TIME} -f %M\` of 3 separate runs (the timed runs have no wrapper)`
       : `peak RSS: "?" because ${TIME} is missing (apt-get install time)`,
   ];
+}
+
+function findPeers(): { peers: Peer[]; absent: string[] } {
+  const peers: Peer[] = [];
+  const absent: string[] = [];
+  const script = findDiskChanger();
+  if (script) peers.push(diskChanger(script));
+  else absent.push("disk-changer (apt-get install bacula-sd)");
+  const other = process.env.MAGCHANGER_PEER;
+  if (other && existsSync(other)) peers.push(otherBuild(resolve(other)));
+  const vc = process.env.VCHANGER;
+  if (vc && existsSync(vc)) peers.push(vchanger(resolve(vc)));
+  else
+    absent.push(
+      vc
+        ? `vchanger (VCHANGER=${vc} does not exist)`
+        : "vchanger (give VCHANGER=/path/to/vchanger)",
+    );
+  return { peers, absent };
 }
 
 async function main(): Promise<void> {
@@ -193,6 +213,8 @@ async function main(): Promise<void> {
       `bench: ${TIME} is missing (apt-get install time): peak RSS is left out`,
     );
   const runAs = resolveRunAs(options.as);
+  const { peers, absent } = findPeers();
+  for (const why of absent) console.error(`bench: not measured: ${why}`);
   const loadBefore = load();
   const root = mkdtempSync(join(tmpdir(), "magchanger-bench-"));
   chmodSync(root, 0o755);
@@ -206,6 +228,7 @@ async function main(): Promise<void> {
     });
   }
   try {
+    const floor = await buildFloorBinary(root);
     const rows: Row[] = [];
     for (const volumes of options.sizes) {
       for (const magazines of options.magazines) {
@@ -213,7 +236,7 @@ async function main(): Promise<void> {
         const started = performance.now();
         const changer = createChanger(root, binary, volumes, magazines, runAs);
         const made = performance.now();
-        rows.push(benchOne(binary, changer, options, runAs));
+        rows.push(benchOne(binary, floor, peers, changer, options, runAs));
         console.error(
           `bench: ${volumes} volumes × ${magazines} magazine(s): set up ${((made - started) / 1000).toFixed(1)} s, measured ${((performance.now() - made) / 1000).toFixed(1)} s`,
         );
@@ -225,13 +248,24 @@ async function main(): Promise<void> {
     const text = [
       "# magchanger benchmark",
       "",
-      ...environment(binary, root, options, loadBefore, runAs).map(
-        (line) => `- ${line}`,
+      ...environment(
+        binary,
+        root,
+        options,
+        loadBefore,
+        runAs,
+        peers,
+        absent,
+      ).map((line) => `- ${line}`),
+      "",
+      sideBySideTable(
+        rows,
+        peers.map((p) => p.name),
       ),
       "",
-      resultTable(rows),
+      ownWorkTable(rows),
       "",
-      comparisonTable(rows),
+      resultTable(rows),
       "",
     ].join("\n");
     process.stdout.write(text);

@@ -5,6 +5,7 @@ import { isAutomapName } from "./argv0.ts";
 import { statSync } from "node:fs";
 import { type AnyCommand, execute } from "./commands/cli.ts";
 import { AppError, UsageError } from "./errors.ts";
+import { writeAll } from "./system/fd-write.ts";
 import { printable } from "./text.ts";
 import { version } from "./version.ts";
 
@@ -49,11 +50,11 @@ export async function run(argv0: string, args: string[]): Promise<void> {
     throw new UsageError("no command given; run `magchanger --help`");
   if (HELP.has(first)) {
     const { topHelp } = await import("./commands/top-help.ts");
-    process.stdout.write(await topHelp(COMMANDS));
+    writeAll(1, await topHelp(COMMANDS));
     return;
   }
   if (first === "--version" || first === "-V") {
-    process.stdout.write(`${version}\n`);
+    writeAll(1, `${version}\n`);
     return;
   }
   const load = COMMANDS[first];
@@ -68,11 +69,12 @@ export async function run(argv0: string, args: string[]): Promise<void> {
 export function reportError(error: unknown): number {
   // printable(): a value quoted from argv, a config or a disk must never split the one line.
   if (error instanceof AppError) {
-    process.stderr.write(`magchanger: ${printable(error.message)}\n`);
+    writeAll(2, `magchanger: ${printable(error.message)}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  process.stderr.write(
+  writeAll(
+    2,
     `magchanger: internal error: ${printable(message.split("\n")[0] ?? "")}\n`,
   );
   if (process.env.MAGCHANGER_DEBUG && error instanceof Error)

@@ -3,7 +3,7 @@
 // events (refresh-events.ts), then what is left for the operator, as exact lines (tested).
 import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
-import { unlabeledAdvice } from "./advice.ts";
+import { unlabeledAdvice, withDataAdvice } from "./advice.ts";
 import { quoteName } from "./bconsole.ts";
 import { type RefreshOutcome, refreshBacula } from "./refresh.ts";
 import {
@@ -61,6 +61,8 @@ export function refreshReport(
   ];
   const unlabeled = outcome.unlabeled.length;
   if (unlabeled > 0) lines.push(`WARN: ${unlabeledAdvice(config, unlabeled)}`);
+  if (outcome.withData.length > 0)
+    lines.push(`WARN: ${withDataAdvice(config, outcome.withData)}`);
   for (const r of outcome.resumed) {
     const jobs = r.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
     const what = r.volume

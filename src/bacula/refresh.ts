@@ -3,8 +3,7 @@
 // `load`), which needs the lock. A durable "pending" mark, set before bconsole and cleared only
 // after it succeeded, makes a failed or killed refresh repeat on the next run.
 import { createHash } from "node:crypto";
-import { readFileSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { statSync } from "node:fs";
 import { quoteName, runBconsole, slotRanges } from "./bconsole.ts";
 import {
   blockedDevices,
@@ -17,26 +16,14 @@ import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
 import { noteWaitsFromStorage } from "./waiting.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
-import { errnoCode, StateCorruptError } from "../errors.ts";
 import { volumeTarget } from "../disk/identity.ts";
-import { writeFileAtomic } from "../state/atomic.ts";
 import { readRegistry, writeRegistry } from "../state/registry.ts";
-
-interface RefreshState {
-  version: 1;
-  /** Digest of the `list` output Bacula last saw through a successful update. */
-  told: string;
-  /** Barcodes in the changer at that time. */
-  barcodes: string[];
-  /** Barcodes in the changer that Bacula's catalog did not know after that update. */
-  unlabeled?: string[];
-  /** Set while an update is under way or failed: the next refresh runs whatever the digest. */
-  pending?: {
-    digest: string;
-    retired: number[];
-    since: string;
-  };
-}
+import {
+  readState,
+  type RefreshState,
+  type UnknownVolumes,
+  writeState,
+} from "./refresh-state.ts";
 
 export interface RefreshOptions {
   force: boolean;
@@ -51,51 +38,14 @@ export interface RefreshOutcome {
   ran: boolean;
   reason: string;
   commands: string[];
-  /** Volumes in the changer that Bacula's catalog does not know (not labeled). */
+  /** Blank volumes in the changer that Bacula's catalog does not know (not labeled). */
   unlabeled: string[];
+  /** Volumes with content in the changer that the catalog does not know: never labeled by refresh. */
+  withData: string[];
   /** Devices the storage daemon shows BLOCKED waiting for a volume, and not resumed. */
   waiting: WaitingDevice[];
   /** Mounts sent for drives blocked waiting for a volume now in the changer (resume.ts). */
   resumed: ResumeMount[];
-}
-
-function statePath(ctx: Pick<ChangerContext, "config">): string {
-  return join(ctx.config.work_dir, "refresh.json");
-}
-
-/**
- * The volumes the last refresh found unknown to Bacula's catalog, from refresh.json alone (no
- * bconsole, no scan: cheap enough for doctor and `magazine list`); undefined before any refresh.
- */
-export function unlabeledAtLastRefresh(
-  ctx: Pick<ChangerContext, "config">,
-): string[] | undefined {
-  const state = readState(ctx);
-  return state.told ? (state.unlabeled ?? []) : undefined;
-}
-
-function readState(ctx: Pick<ChangerContext, "config">): RefreshState {
-  const path = statePath(ctx);
-  try {
-    const data = JSON.parse(readFileSync(path, "utf8")) as RefreshState;
-    if (
-      data.version !== 1 ||
-      typeof data.told !== "string" ||
-      !Array.isArray(data.barcodes)
-    )
-      throw new Error("format");
-    return data;
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT")
-      return { version: 1, told: "", barcodes: [] };
-    throw new StateCorruptError(
-      `refresh state ${path} is corrupt; remove it (the next refresh then updates Bacula)`,
-    );
-  }
-}
-
-function writeState(ctx: ChangerContext, state: RefreshState): void {
-  writeFileAtomic(statePath(ctx), `${JSON.stringify(state)}\n`);
 }
 
 export async function refreshBacula(
@@ -106,27 +56,26 @@ export async function refreshBacula(
   // changer never refreshed has none: nothing pending (unlock's trigger runs the full refresh).
   if (options.ifPending && !readState(ctx).pending) {
     await noteWaitsFromStorage(ctx);
-    return idle("no Bacula update is pending", []);
+    return idle("no Bacula update is pending", {});
   }
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
-  if (!plan)
-    return idle(
-      "Bacula already has the current view",
-      readState(ctx).unlabeled ?? [],
-    );
+  if (!plan) return idle("Bacula already has the current view", readState(ctx));
   const { commands, known, waiting, ms, output } = await tellBacula(ctx, plan);
-  const unlabeled = plan.present
+  const unknown = plan.present
     .map((v) => v.barcode)
     .filter((b) => !known.has(b));
+  const unlabeled = unknown.filter((b) => plan.blank.has(b));
+  const withData = unknown.filter((b) => !plan.blank.has(b));
   // Before the pending mark is cleared: a failed mount is retried by the next refresh.
   const resumed = await resumeAfterUpdate(ctx, output, plan.present);
-  await withLock(ctx, () => recordTold(ctx, plan, unlabeled));
+  await withLock(ctx, () => recordTold(ctx, plan, { unlabeled, withData }));
   ctx.log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
     ran: true,
     reason: plan.reason,
     commands,
     unlabeled,
+    withData,
     waiting: waiting.filter((w) => !resumed.some((r) => r.drive === w.drive)),
     resumed,
   };
@@ -204,7 +153,7 @@ async function labelSlots(ctx: ChangerContext, labeling: string[]) {
 }
 
 /** After a successful update, under the lock: what Bacula now knows. */
-function recordTold(ctx: ChangerContext, plan: Plan, unlabeled: string[]) {
+function recordTold(ctx: ChangerContext, plan: Plan, unknown: UnknownVolumes) {
   // Bacula has now seen these slots empty: retired numbers may be handed out again.
   const registry = readRegistry(ctx.config.work_dir);
   let dropped = 0;
@@ -215,16 +164,18 @@ function recordTold(ctx: ChangerContext, plan: Plan, unlabeled: string[]) {
     version: 1,
     told: plan.pending.digest,
     barcodes: plan.present.map((v) => v.barcode),
-    unlabeled,
+    ...unknown,
   });
 }
 
-function idle(reason: string, unlabeled: string[]): RefreshOutcome {
+/** No bconsole run: what the last update learned of the catalog still stands. */
+function idle(reason: string, last: UnknownVolumes): RefreshOutcome {
   return {
     ran: false,
     reason,
     commands: [],
-    unlabeled,
+    unlabeled: last.unlabeled ?? [],
+    withData: last.withData ?? [],
     waiting: [],
     resumed: [],
   };
@@ -259,8 +210,10 @@ async function planUpdate(
   // Volumes Bacula did not know last time are labeled once a pool is set, even with no change.
   // Only blank ones: a volume with content Bacula lacks is never labeled, so it must not make
   // every refresh run bconsole.
+  // A volume with content that was emptied since (the advice for reusing one) is blank now too.
+  const unknown = [...(state.unlabeled ?? []), ...(state.withData ?? [])];
   const toLabel = Boolean(
-    ctx.config.bacula.pool && state.unlabeled?.some((b) => blank.has(b)),
+    ctx.config.bacula.pool && unknown.some((b) => blank.has(b)),
   );
   if (!force && !state.pending && digest === state.told && !toLabel)
     return undefined;

@@ -4,9 +4,12 @@ import type { ChangerContext } from "../changer/context.ts";
 import { formatBytes } from "../text.ts";
 import { type Registry, readRegistry } from "../state/registry.ts";
 import type { MountEntry } from "../system/mounts.ts";
-import { unlabeledAdvice } from "./advice.ts";
+import { unlabeledAdvice, withDataAdvice } from "./advice.ts";
 import { filesystemSpace } from "../system/ext4.ts";
-import { unlabeledAtLastRefresh } from "./refresh.ts";
+import {
+  unlabeledAtLastRefresh,
+  withDataAtLastRefresh,
+} from "./refresh-state.ts";
 import { printable, quoted } from "../text.ts";
 import { type MagazineStatus, probeAll } from "../disk/discover.ts";
 import { magazineRef } from "../disk/magazine-name.ts";
@@ -163,11 +166,22 @@ export function formatReports(reports: MagazineReport[]): string {
  */
 export function labelWarning(ctx: ChangerContext): string | undefined {
   let unlabeled: string[] | undefined;
+  let withData: string[];
   try {
     unlabeled = unlabeledAtLastRefresh(ctx);
+    withData = withDataAtLastRefresh(ctx);
   } catch {
     return undefined; // a corrupt refresh.json: refresh and doctor say so
   }
-  if (!unlabeled?.length) return undefined;
-  return `${printable(`WARN: ${unlabeledAdvice(ctx.config, unlabeled.length)} (at the last refresh)`)}\n`;
+  const lines = [
+    ...(unlabeled?.length
+      ? [
+          `WARN: ${unlabeledAdvice(ctx.config, unlabeled.length)} (at the last refresh)`,
+        ]
+      : []),
+    ...(withData.length
+      ? [`WARN: ${withDataAdvice(ctx.config, withData)} (at the last refresh)`]
+      : []),
+  ];
+  return lines.length ? `${lines.map(printable).join("\n")}\n` : undefined;
 }

@@ -84,11 +84,14 @@ function eligible(ctx: ChangerContext): boolean {
   );
 }
 
-/** The cached answer, when everything it depends on is unchanged; undefined otherwise. */
+/**
+ * The cached answer, when everything it depends on is unchanged; undefined otherwise. `list`'s
+ * is the cached bytes themselves (no decoded copy of a listing of 100,000 volumes).
+ */
 export function cachedListing(
   ctx: ChangerContext,
   command: ListingCommand,
-): string | undefined {
+): string | Buffer | undefined {
   if (!eligible(ctx)) return undefined;
   try {
     return answerFromCache(ctx, command);
@@ -102,7 +105,7 @@ export function cachedListing(
 function answerFromCache(
   ctx: ChangerContext,
   command: ListingCommand,
-): string | undefined {
+): string | Buffer | undefined {
   const workDir = ctx.config.work_dir;
   let bytes: Buffer;
   try {
@@ -133,10 +136,10 @@ function answerFromCache(
       return undefined;
     }
   }
-  const list = body.slice(0, header.listLength);
-  if (command === "list") return list;
+  if (command === "list") return body.subarray(0, header.listLength);
   if (command === "slots") return `${header.slots}\n`;
-  const slotLines = body.slice(header.listLength);
+  const list = body.toString("latin1", 0, header.listLength);
+  const slotLines = body.toString("latin1", header.listLength);
   return patchListAll(list, slotLines, drives, ctx.config.drives);
 }
 

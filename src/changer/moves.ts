@@ -3,10 +3,9 @@
 // if that write fails), on unload the state says "empty" before the link goes.
 import { statSync } from "node:fs";
 import { AppError, errnoCode } from "../errors.ts";
-import { locateMagazine } from "../disk/discover.ts";
-import { volumeTarget } from "../disk/identity.ts";
 import { replaceSymlink } from "../state/atomic.ts";
 import {
+  type DriveState,
   driveLinkPath,
   emptyDriveTarget,
   readDrives,
@@ -15,6 +14,7 @@ import {
 import {
   lookupSlot,
   readRegistry,
+  type SlotLookup,
   slotCount,
   writeRegistry,
 } from "../state/registry.ts";
@@ -60,79 +60,106 @@ export async function loadSlot(
         `slot ${slot} is already loaded in drive ${holder}; unload drive ${holder} first`,
       );
     }
-    const entry = found.entry;
-    if (!entry) {
-      const gone = found.retired;
-      throw emptySlot(
-        slot,
-        gone
-          ? `volume ${gone} was removed from its magazine`
-          : "no volume has this slot",
-      );
-    }
-    const mountPoint = await locateMagazine(
-      ctx.config,
-      entry.magazine,
-      ctx.sys,
-    );
-    const number = found.magazineNumber;
-    // Loaded only here: loaded, list and a successful load pay nothing for the record.
-    if (!mountPoint)
-      (await import("./volume-needed.ts")).recordVolumeNeeded(
-        ctx,
-        entry,
-        number,
-      );
-    if (!mountPoint)
-      throw emptySlot(
-        slot,
-        `volume ${entry.barcode} is on magazine ${number ?? "?"}, which is not attached`,
-      );
-    const target = volumeTarget(mountPoint, entry.magazine, entry.barcode);
-    try {
-      if (!statSync(target).isFile())
-        throw emptySlot(slot, `${entry.barcode} is not a regular file`);
-    } catch (error) {
-      if (error instanceof AppError) throw error;
-      throw emptySlot(
-        slot,
-        `volume ${entry.barcode} is missing from magazine ${number ?? "?"} (${errnoCode(error)})`,
-      );
-    }
+    const entry = slotVolume(found, slot);
+    const target = await volumeFile(ctx, found, entry, slot);
     const previous = drives[drive];
     if (previous?.slot === slot && previous.target === target) {
       ctx.log.info(`load slot ${slot} drive ${drive}: already loaded`);
       return;
     }
-    // Symlink first, state second: a crash in between leaves the state saying what it said before.
-    const link = driveLinkPath(workDir, drive);
-    replaceSymlink(link, target);
-    drives[drive] = {
-      slot,
-      magazine: entry.magazine,
-      barcode: entry.barcode,
-      target,
-    };
-    try {
-      writeDrives(workDir, drives, ctx.config.drives);
-    } catch (error) {
-      // The state still says what it said before: point the link back too (an empty drive's
-      // short link needs no data block on a full disk). If that fails, the next locked command
-      // repairs the link from the state.
-      try {
-        replaceSymlink(link, previous?.target ?? emptyDriveTarget(drive));
-      } catch {
-        ctx.log.warn(
-          `drive ${drive}: could not point ${link} back after a failed state write`,
-        );
-      }
-      throw error;
-    }
+    pointDrive(ctx, drives, drive, { slot, ...entry, target });
     ctx.log.info(
-      `loaded slot ${slot} (${entry.barcode}, magazine ${number ?? "?"}) into drive ${drive}` +
+      `loaded slot ${slot} (${entry.barcode}, magazine ${found.magazineNumber ?? "?"}) into drive ${drive}` +
         (previous ? `, replacing slot ${previous.slot}` : ""),
     );
   });
+}
+
+/** The volume registered in slot, or the empty-slot error that says why there is none. */
+function slotVolume(
+  found: SlotLookup,
+  slot: number,
+): { magazine: string; barcode: string } {
+  const entry = found.entry;
+  if (entry) return { magazine: entry.magazine, barcode: entry.barcode };
+  const gone = found.retired;
+  throw emptySlot(
+    slot,
+    gone
+      ? `volume ${gone} was removed from its magazine`
+      : "no volume has this slot",
+  );
+}
+
+/** The volume's file on its attached magazine; a magazine in the drawer is recorded as wanted. */
+async function volumeFile(
+  ctx: ChangerContext,
+  found: SlotLookup,
+  entry: { magazine: string; barcode: string },
+  slot: number,
+): Promise<string> {
+  // Only a load needs disk discovery: imported here, its own code chunk (operations.ts).
+  const [{ locateMagazine }, { volumeTarget }] = await Promise.all([
+    import("../disk/discover.ts"),
+    import("../disk/identity.ts"),
+  ]);
+  const mountPoint = await locateMagazine(ctx.config, entry.magazine, ctx.sys);
+  const number = found.magazineNumber;
+  if (!mountPoint) {
+    // Loaded only here: loaded, list and a successful load pay nothing for the record.
+    (await import("./volume-needed.ts")).recordVolumeNeeded(
+      ctx,
+      found.entry as NonNullable<SlotLookup["entry"]>,
+      number,
+    );
+    throw emptySlot(
+      slot,
+      `volume ${entry.barcode} is on magazine ${number ?? "?"}, which is not attached`,
+    );
+  }
+  const target = volumeTarget(mountPoint, entry.magazine, entry.barcode);
+  try {
+    if (!statSync(target).isFile())
+      throw emptySlot(slot, `${entry.barcode} is not a regular file`);
+  } catch (error) {
+    if (error instanceof AppError) throw error;
+    throw emptySlot(
+      slot,
+      `volume ${entry.barcode} is missing from magazine ${number ?? "?"} (${errnoCode(error)})`,
+    );
+  }
+  return target;
+}
+
+/** Points drive's link at the volume, then records it; a failed record points the link back. */
+function pointDrive(
+  ctx: ChangerContext,
+  drives: DriveState,
+  drive: number,
+  loaded: { slot: number; magazine: string; barcode: string; target: string },
+): void {
+  const { work_dir: workDir } = ctx.config;
+  const previous = drives[drive];
+  // Symlink first, state second: a crash in between leaves the state saying what it said before.
+  const link = driveLinkPath(workDir, drive);
+  replaceSymlink(link, loaded.target);
+  drives[drive] = loaded;
+  try {
+    writeDrives(workDir, drives, ctx.config.drives);
+  } catch (error) {
+    // The state still says what it said before: point the link back too (an empty drive's
+    // short link needs no data block on a full disk). If that fails, the next locked command
+    // repairs the link from the state.
+    drives[drive] = previous;
+    try {
+      replaceSymlink(link, previous?.target ?? emptyDriveTarget(drive));
+    } catch {
+      ctx.log.warn(
+        `drive ${drive}: could not point ${link} back after a failed state write`,
+      );
+    }
+    throw error;
+  }
 }
 
 export async function unloadDrive(

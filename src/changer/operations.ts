@@ -18,8 +18,7 @@ import {
   StateReadError,
   StateWriteError,
 } from "../errors.ts";
-import { type MagazineStatus, probeAll } from "../disk/discover.ts";
-import { adoptVchangerMagazines } from "./adopt.ts";
+import type { MagazineStatus } from "../disk/discover.ts";
 import { replaceSymlink } from "../state/atomic.ts";
 import {
   type DriveState,
@@ -28,7 +27,6 @@ import {
   readDrives,
 } from "../state/drives.ts";
 import { writeConfigCache } from "../config/cache.ts";
-import { acquireLock } from "../state/lock.ts";
 import {
   type Registry,
   readRegistry,
@@ -36,7 +34,9 @@ import {
 } from "../state/registry.ts";
 import { syncVchangerDriveLinks } from "../state/vchanger-drives.ts";
 import type { ChangerContext } from "./context.ts";
-import { reconcileRegistry } from "./reconcile.ts";
+// The scan (disk discovery, adoption, reconcile) and the lock (bun:ffi) are imported where they
+// run: `loaded` and a cached `list` never take the lock or scan, and each import is a code
+// chunk of its own that start-up would otherwise load (build.ts: splitting).
 
 export interface ChangerView {
   registry: Registry;
@@ -63,6 +63,7 @@ export async function withLock<T>(
   action: () => Promise<T> | T,
 ): Promise<T> {
   ensureWorkDir(ctx);
+  const { acquireLock } = await import("../state/lock.ts");
   const lock = acquireLock(
     ctx.config.work_dir,
     ctx.config.lock_timeout,
@@ -152,6 +153,12 @@ export function syncDriveLinks(ctx: ChangerContext, drives: DriveState): void {
 export async function scanChanger(ctx: ChangerContext): Promise<ChangerView> {
   const registry = readRegistry(ctx.config.work_dir);
   const drives = readDrives(ctx.config.work_dir);
+  const [{ probeAll }, { adoptVchangerMagazines }, { reconcileRegistry }] =
+    await Promise.all([
+      import("../disk/discover.ts"),
+      import("./adopt.ts"),
+      import("./reconcile.ts"),
+    ]);
   const magazines = await probeAll(ctx.config, ctx.sys);
   // vchanger configs only: adopt vchanger's magazines as they are (src/changer/adopt.ts).
   const adopted = adoptVchangerMagazines(ctx, registry, magazines);

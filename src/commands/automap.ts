@@ -7,7 +7,7 @@ import { mapEntry } from "../automap/resolve.ts";
 import { UsageError } from "../errors.ts";
 import { realSystem } from "../system/system.ts";
 import { isBlockDevice } from "../unlock/device.ts";
-import { defineCommand } from "./cli.ts";
+import { CONFIG_OPTION, defineCommand } from "./cli.ts";
 import { writeStdout } from "./context.ts";
 
 export interface AutomapOptions {
@@ -51,12 +51,7 @@ export const command = defineCommand({
   ],
   protocol: true,
   options: {
-    config: {
-      type: "string",
-      short: "c",
-      value: "CONF",
-      description: "the changer's config file",
-    },
+    config: { ...CONFIG_OPTION, required: false },
   },
   positionals: [{ name: "KEY", description: "the key autofs looks up" }],
   description: [

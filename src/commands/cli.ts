@@ -81,3 +81,18 @@ async function executeGroup(group: GroupDef, args: string[]): Promise<void> {
       : `${group.name}: unknown subcommand ${JSON.stringify(name.slice(0, 40))}; use ${list} (run \`magchanger ${group.name} --help\`)`,
   );
 }
+
+/** `-c CONF`, the option nearly every command takes. */
+export const CONFIG_OPTION = {
+  type: "string",
+  short: "c",
+  value: "CONF",
+  description: "the changer's config file",
+  required: true,
+} as const;
+
+/** `--json`: the same report for scripts. */
+export const JSON_OPTION = {
+  type: "boolean",
+  description: "machine-readable output (JSON)",
+} as const;

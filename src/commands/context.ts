@@ -3,6 +3,7 @@ import { writeSync } from "node:fs";
 import type { ChangerContext } from "../changer/context.ts";
 import { readConfigFile } from "../config/load.ts";
 import { createFileLog } from "../log.ts";
+import { dropBeforeCache } from "../system/early-drop.ts";
 import { dropPrivileges } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
 
@@ -15,16 +16,21 @@ export function openChanger(
   configPath: string,
   runAs: RunAsOverride = {},
 ): ChangerContext {
-  // Root never trusts the validated-config cache (it is written by the run-as user).
+  // Root reads the validated-config cache (the run-as user writes it) only after becoming that
+  // user, named by root's own config or -u/-g (system/early-drop.ts); otherwise it validates first.
+  const early = process.getuid?.() === 0 ? dropBeforeCache(runAs) : undefined;
   const loaded = readConfigFile(configPath, {
-    useCache: process.getuid?.() !== 0,
+    useCache: true,
+    ...(early ? { beforeCache: early.drop, acceptCached: early.accepts } : {}),
   });
   const { config } = loaded;
   // Privileges go before anything under work_dir or the log is touched.
-  const note = dropPrivileges({
-    user: runAs.user ?? config.user,
-    group: runAs.group ?? config.group,
-  });
+  const note =
+    early?.check(config) ??
+    dropPrivileges({
+      user: runAs.user ?? config.user,
+      group: runAs.group ?? config.group,
+    });
   const log = createFileLog(config.log_file, config.log_level, config.name);
   log.debug(note);
   for (const line of loaded.notes) log.debug(`config: ${line}`);
@@ -32,8 +38,8 @@ export function openChanger(
 }
 
 /** Writes all of text to stdout, synchronously: a slow pipe never truncates protocol output. */
-export function writeStdout(text: string): void {
-  const bytes = Buffer.from(text);
+export function writeStdout(text: string | Uint8Array): void {
+  const bytes = typeof text === "string" ? Buffer.from(text) : text;
   let offset = 0;
   while (offset < bytes.length) {
     try {

@@ -6,7 +6,7 @@ import { configDir } from "../config/discover.ts";
 import { checksJson, formatChecks, summary } from "../doctor/report.ts";
 import { runDoctor as checkChain } from "../doctor/run.ts";
 import { AppError, UsageError } from "../errors.ts";
-import { defineCommand } from "./cli.ts";
+import { CONFIG_OPTION, defineCommand } from "./cli.ts";
 import { writeStdout } from "./context.ts";
 
 export interface DoctorOptions {
@@ -58,13 +58,7 @@ export const command = defineCommand({
   summary:
     "Check the changer's whole chain (config, user, work dir, magazines, key, udev, autofs, Bacula) and say how to fix what is wrong.",
   options: {
-    config: {
-      type: "string",
-      short: "c",
-      value: "CONF",
-      description: "the changer's config file",
-      required: true,
-    },
+    config: CONFIG_OPTION,
     json: { type: "boolean", description: "print the checks as JSON" },
     prefix: {
       type: "string",

@@ -1,7 +1,7 @@
 // `magchanger eject -c CONF [BAY|NAME] [--wait SECONDS]`: make a disk safe to pull.
 import { ejectAsRoot } from "../bacula/eject-run.ts";
 import { UsageError } from "../errors.ts";
-import { defineCommand } from "./cli.ts";
+import { CONFIG_OPTION, defineCommand } from "./cli.ts";
 import { writeStdout } from "./context.ts";
 
 export interface EjectCommandOptions {
@@ -30,13 +30,7 @@ export const command = defineCommand({
   summary:
     "Make the disk in a bay safe to unplug (as root): refuse while Bacula uses it, unload its volumes, unmount, close LUKS, update slots.",
   options: {
-    config: {
-      type: "string",
-      short: "c",
-      value: "CONF",
-      description: "the changer's config file",
-      required: true,
-    },
+    config: CONFIG_OPTION,
     wait: {
       type: "string",
       value: "SECONDS",

@@ -11,7 +11,7 @@ import { describeMagazine } from "../events/types.ts";
 import { createFileLog } from "../log.ts";
 import { dropPrivileges } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
-import { defineCommand } from "./cli.ts";
+import { CONFIG_OPTION, defineCommand } from "./cli.ts";
 import { teeToConsole } from "./console.ts";
 import { writeStdout } from "./context.ts";
 
@@ -75,13 +75,7 @@ export const rename = defineCommand({
   summary:
     "Name the attached magazine in BAY (or numbered NUMBER): on the disk itself and in the work dir, so it is known while the disk is in the drawer.",
   options: {
-    config: {
-      type: "string",
-      short: "c",
-      value: "CONF",
-      description: "the changer's config file",
-      required: true,
-    },
+    config: CONFIG_OPTION,
   },
   positionals: [
     {

@@ -13,7 +13,12 @@ import { UsageError } from "../errors.ts";
 import { createFileLog } from "../log.ts";
 import { dropPrivileges } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
-import { defineCommand, defineGroup } from "./cli.ts";
+import {
+  CONFIG_OPTION,
+  defineCommand,
+  defineGroup,
+  JSON_OPTION,
+} from "./cli.ts";
 import { teeToConsole, ui } from "./console.ts";
 import { writeStdout } from "./context.ts";
 import {
@@ -28,13 +33,7 @@ import { checkedName, rename } from "./magazine-rename.ts";
 
 const EXIT_STATUS = [0, 1, 2, 3, 4, 5, 6, 7, 9];
 
-const config = {
-  type: "string",
-  short: "c",
-  value: "CONF",
-  description: "the changer's config file",
-  required: true,
-} as const;
+const config = CONFIG_OPTION;
 
 const bay = {
   name: "BAY",
@@ -210,7 +209,7 @@ const list = defineCommand({
     "Each bay: present or absent, which disk, volumes, slots, space; then every magazine in the drawer, with when it was last attached (reads only).",
   options: {
     config,
-    json: { type: "boolean", description: "machine-readable output" },
+    json: JSON_OPTION,
   },
   exitStatus: EXIT_STATUS,
   run: ({ options }) => runList(options),

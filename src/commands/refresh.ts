@@ -2,7 +2,7 @@
 // concurrently with the storage daemon's changer calls. Never run from a changer call.
 import { refreshAndReport } from "../bacula/refresh-report.ts";
 import { UsageError } from "../errors.ts";
-import { defineCommand } from "./cli.ts";
+import { CONFIG_OPTION, defineCommand } from "./cli.ts";
 import { teeToConsole } from "./console.ts";
 import { openChanger, writeStdout } from "./context.ts";
 
@@ -27,13 +27,7 @@ export const command = defineCommand({
   summary:
     "Tell Bacula what changed in the changer: update slots, and label barcodes for new blank volumes when [bacula] pool is set.",
   options: {
-    config: {
-      type: "string",
-      short: "c",
-      value: "CONF",
-      description: "the changer's config file",
-      required: true,
-    },
+    config: CONFIG_OPTION,
     force: {
       type: "boolean",
       description: "run bconsole even when nothing changed",

@@ -1,11 +1,24 @@
 // `magchanger setup -c CONF [--write] [--prefix DIR] [--binary PATH] [--media-type TYPE]`: the
 // udev rule, autofs map and Bacula stanzas the seed how-to writes by hand, printed or installed.
 import { existsSync, realpathSync, statSync } from "node:fs";
+import { hostname } from "node:os";
 import { basename, dirname, resolve } from "node:path";
 import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { applyPlan } from "../setup/apply.ts";
-import { autofsBay, checkSafePath, livePath } from "../config/layout.ts";
+import {
+  autofsBay,
+  checkSafePath,
+  installPaths,
+  livePath,
+  underPrefix,
+} from "../config/layout.ts";
+import { PLACEHOLDER } from "../setup/bacula.ts";
+import {
+  exampleClient,
+  readDirectorFacts,
+  readFilledStorage,
+} from "../bacula/director.ts";
 import { planSetup } from "../setup/plan.ts";
 import { renderOutcomes, renderPlan } from "../setup/render.ts";
 import type { GenerateOptions } from "../setup/udev.ts";
@@ -41,6 +54,7 @@ export function runSetup(opts: SetupOptions): void {
     binary: resolveBinary(opts.binary),
     mediaType: opts.mediaType ?? config.name,
   };
+  readDirector(options, prefix);
   checkOptions(options, configFile);
   const plan = planSetup(options);
   plan.notes.unshift(...warnings(options));
@@ -54,6 +68,19 @@ export function runSetup(opts: SetupOptions): void {
   }
   const outcomes = applyPlan(plan, { prefix, root });
   writeStdout(renderOutcomes(outcomes, plan.notes));
+}
+
+/** What the Pool, the example Job and a rewrite of the Storage take from the Director's config. */
+function readDirector(options: GenerateOptions, prefix: string): void {
+  const paths = installPaths(options.config.name, options.configPath);
+  const director = readDirectorFacts(underPrefix(prefix, paths.dirMain));
+  options.jobs = { director, client: exampleClient(director, hostname()) };
+  // What the admin filled in for CHANGE-ME survives the next --write.
+  options.filled = readFilledStorage(
+    underPrefix(prefix, paths.dirStanza),
+    options.config.name,
+    PLACEHOLDER,
+  );
 }
 
 function checkOptions(options: GenerateOptions, configFile: string): void {

@@ -1,7 +1,7 @@
 // `magchanger status -c CONF [--json]`: bays, drawer, drives and what Bacula waits for.
 import { changerStatus, formatStatus } from "../bacula/status.ts";
 import { ToolError } from "../errors.ts";
-import { defineCommand } from "./cli.ts";
+import { CONFIG_OPTION, defineCommand, JSON_OPTION } from "./cli.ts";
 import { openChanger, writeStdout } from "./context.ts";
 
 export interface StatusOptions {
@@ -25,14 +25,8 @@ export const command = defineCommand({
   summary:
     "The bays and the drawer, each drive, and what the storage daemon waits for, with the disk it needs by name.",
   options: {
-    config: {
-      type: "string",
-      short: "c",
-      value: "CONF",
-      description: "the changer's config file",
-      required: true,
-    },
-    json: { type: "boolean", description: "machine-readable output" },
+    config: CONFIG_OPTION,
+    json: JSON_OPTION,
   },
   exitStatus: [
     0,

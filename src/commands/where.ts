@@ -1,6 +1,6 @@
 // `magchanger where -c CONF VOLUME [--json]`: which disk holds a volume, and whether it is in.
 import { formatLocation, whereIsVolume } from "../bacula/where.ts";
-import { defineCommand } from "./cli.ts";
+import { CONFIG_OPTION, defineCommand, JSON_OPTION } from "./cli.ts";
 import { openChanger, writeStdout } from "./context.ts";
 
 export interface WhereOptions {
@@ -23,14 +23,8 @@ export const command = defineCommand({
   summary:
     "Which magazine (by name) holds VOLUME, its slot, and whether that disk is attached (reads only).",
   options: {
-    config: {
-      type: "string",
-      short: "c",
-      value: "CONF",
-      description: "the changer's config file",
-      required: true,
-    },
-    json: { type: "boolean", description: "machine-readable output" },
+    config: CONFIG_OPTION,
+    json: JSON_OPTION,
   },
   positionals: [{ name: "VOLUME", description: "the volume name (barcode)" }],
   exitStatus: [

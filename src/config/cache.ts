@@ -108,7 +108,7 @@ export function readConfigCache(
     )
       return undefined;
     return verifyEntry(
-      JSON.parse(readFdBounded(fd, FILE).toString("utf8")),
+      JSON.parse(readFdBounded(fd, FILE, undefined, st.size).toString("utf8")),
       digest,
       workDir,
     );

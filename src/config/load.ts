@@ -23,8 +23,16 @@ export interface LoadedConfig {
 }
 
 export interface ReadOptions {
-  /** Accept a cached validation of this exact text (never when running as root). */
+  /** Accept a cached validation of this exact text (never while running as root). */
   useCache?: boolean;
+  /**
+   * Called with the parsed but unvalidated config just before the cache is looked up: root
+   * becomes the run-as user here (commands/context.ts), so the cache, which that user writes,
+   * is read with that user's rights only.
+   */
+  beforeCache?: (raw: unknown) => void;
+  /** A cached validation is used only when this accepts it (root: the user it dropped to). */
+  acceptCached?: (config: Config) => boolean;
 }
 
 export function loadConfig(file: string): Config {
@@ -33,7 +41,8 @@ export function loadConfig(file: string): Config {
 
 /**
  * Every command reads its config here. As root the file must be root's alone (config/read.ts),
- * and the validated-config cache, which the run-as user writes, is never used.
+ * and the validated-config cache, which the run-as user writes, is used only when beforeCache
+ * has dropped root first (readConfigCache refuses to run as root).
  */
 export function readConfigFile(
   file: string,
@@ -41,7 +50,11 @@ export function readConfigFile(
 ): LoadedConfig {
   const root = process.geteuid?.() === 0;
   const text = readConfigSource(file, root);
-  return readConfigText(text, file, root ? {} : options);
+  return readConfigText(
+    text,
+    file,
+    root && !options.beforeCache ? {} : options,
+  );
 }
 
 export function parseConfigText(text: string, file: string): Config {
@@ -66,43 +79,40 @@ export function readConfigText(
   const tomlSuffix = file.endsWith(".toml");
   const tomlKeys = /^\s*(\[\[magazine\]\]|name\s*=)/m.test(text);
   if (
-    tomlSuffix ||
-    tomlKeys ||
-    (raw && typeof raw === "object" && "name" in raw)
-  ) {
-    const why = tomlSuffix
-      ? ""
-      : ` (read as TOML: it has ${tomlKeys ? "`name =` or `[[magazine]]`" : "a `name` key"})`;
-    if (tomlError) {
-      throw new ConfigError(
-        `config ${file} line ${tomlError.line}: ${tomlMessage(tomlError, text)}${why}`,
-        {
-          cause: tomlError,
-        },
-      );
-    }
-    if (options.useCache) {
-      const cached = readConfigCache(rawWorkDir(raw), digest);
-      if (cached) return cached;
-    }
-    try {
-      return {
-        config: validateConfig(raw, file),
-        syntax: "toml",
-        notes: [],
-        digest,
-        cached: false,
-      };
-    } catch (error) {
-      if (!why || !(error instanceof ConfigError)) throw error;
-      throw new ConfigError(`${error.message}${why}`, { cause: error });
-    }
-  }
-  if (options.useCache) {
-    const cached = readConfigCache(
-      rawWorkDir(parseVchangerConfig(text, file, { validate: false }).raw),
-      digest,
+    !tomlSuffix &&
+    !tomlKeys &&
+    !(raw && typeof raw === "object" && "name" in raw)
+  )
+    return vchangerConfig(text, file, digest, options);
+  const why = tomlSuffix
+    ? ""
+    : ` (read as TOML: it has ${tomlKeys ? "`name =` or `[[magazine]]`" : "a `name` key"})`;
+  if (tomlError)
+    throw new ConfigError(
+      `config ${file} line ${tomlError.line}: ${tomlMessage(tomlError, text)}${why}`,
+      { cause: tomlError },
     );
+  const cached = fromCache(raw, digest, options);
+  if (cached) return cached;
+  try {
+    const config = validateConfig(raw, file);
+    return { config, syntax: "toml", notes: [], digest, cached: false };
+  } catch (error) {
+    if (!why || !(error instanceof ConfigError)) throw error;
+    throw new ConfigError(`${error.message}${why}`, { cause: error });
+  }
+}
+
+/** A vchanger.conf (0.8 or 1.0 syntax), through the same cache as TOML. */
+function vchangerConfig(
+  text: string,
+  file: string,
+  digest: string,
+  options: ReadOptions,
+): LoadedConfig {
+  if (options.useCache) {
+    const { raw } = parseVchangerConfig(text, file, { validate: false });
+    const cached = fromCache(raw, digest, options);
     if (cached) return cached;
   }
   const imported = parseVchangerConfig(text, file);
@@ -114,6 +124,20 @@ export function readConfigText(
     digest,
     cached: false,
   };
+}
+
+/** The validated config cached for this text, when the caller uses and accepts it. */
+function fromCache(
+  raw: unknown,
+  digest: string,
+  options: ReadOptions,
+): LoadedConfig | undefined {
+  if (!options.useCache) return undefined;
+  options.beforeCache?.(raw);
+  const cached = readConfigCache(rawWorkDir(raw), digest);
+  return cached && (options.acceptCached?.(cached.config) ?? true)
+    ? cached
+    : undefined;
 }
 
 const UNTERMINATED =

@@ -30,12 +30,4 @@ export function buildNotifySchema() {
   });
 }
 
-export const NOTIFY_ALLOWED: Record<string, string> = {
-  notify: "a [notify] table",
-  "notify.command":
-    'an argv list in brackets, program path first (e.g. ["/usr/bin/mail", "-s", "magchanger", "root"])',
-  "notify.command[]": "a string in quotes",
-  "notify.timeout": "seconds, more than 0 and at most 3600",
-  "notify.nearly_full_percent":
-    "a whole number 1..100 (the percentage of a magazine in use that raises magazine-nearly-full)",
-};
+export { NOTIFY_ALLOWED } from "./notify-messages.ts";

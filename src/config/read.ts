@@ -72,7 +72,7 @@ export function readConfigSource(
         new Error(`larger than ${MAX_CONFIG_BYTES} bytes`),
       );
     try {
-      bytes = readFdBounded(fd, file, MAX_CONFIG_BYTES);
+      bytes = readFdBounded(fd, file, MAX_CONFIG_BYTES, stats.size);
     } catch (error) {
       throw cannotRead(file, error);
     }

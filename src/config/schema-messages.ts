@@ -1,5 +1,5 @@
 // What each config key allows, said in the words of the file: zod alone would say "Invalid input".
-import { NOTIFY_ALLOWED } from "./notify-schema.ts";
+import { NOTIFY_ALLOWED } from "./notify-messages.ts";
 
 const ABSOLUTE = "an absolute path (starting with /)";
 /** What each key allows, for errors zod would only call "Invalid input" (a wrong type, a bound). */

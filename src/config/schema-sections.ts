@@ -2,9 +2,9 @@
 // [tools] and [legacy]. Built by buildSchemas (schema.ts) on first use, never at import.
 import * as z from "zod/mini";
 
-export const NAME_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,62}$/;
-/** A device-mapper name: it becomes /dev/mapper/NAME and an argv element, so no leading '-'. */
-export const MAPPER_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.+-]{0,63}$/;
+import { MAPPER_PATTERN, NAME_PATTERN } from "./schema-patterns.ts";
+
+export { MAPPER_PATTERN, NAME_PATTERN };
 
 export const absolutePath = (what: string) =>
   z.string().check(

@@ -2,11 +2,14 @@
 // (`status dir`), does it reach this changer's storage daemon (`status storage=S`: a wrong SD
 // password or address fails here, not in the next job), and does the pool exist (`.pools`)?
 // Then what the last refresh learned from the catalog: volumes Bacula does not know.
-import { unlabeledAdvice } from "../bacula/advice.ts";
+import { unlabeledAdvice, withDataAdvice } from "../bacula/advice.ts";
 import { connect } from "node:net";
 import { quoteName } from "../bacula/bconsole.ts";
 import { directive, readBaculaConf } from "../bacula/conf.ts";
-import { unlabeledAtLastRefresh } from "../bacula/refresh.ts";
+import {
+  unlabeledAtLastRefresh,
+  withDataAtLastRefresh,
+} from "../bacula/refresh-state.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
 
@@ -116,8 +119,10 @@ function checkPool(ctx: DoctorContext, out: string, pool: string): Check {
 /** From refresh.json: no bconsole call, so it costs doctor nothing. */
 export function checkUnlabeled(ctx: DoctorContext): Check[] {
   let unlabeled: string[] | undefined;
+  let withData: string[] = [];
   try {
     unlabeled = unlabeledAtLastRefresh(ctx);
+    withData = withDataAtLastRefresh(ctx);
   } catch {
     return [];
   }
@@ -129,17 +134,32 @@ export function checkUnlabeled(ctx: DoctorContext): Check[] {
         `magchanger refresh -c ${ctx.configFile}`,
       ),
     ];
-  if (!unlabeled.length)
-    return [
-      ok(
+  const checks: Check[] = [];
+  if (unlabeled.length) {
+    const [message, fix] = unlabeledAdvice(ctx.config, unlabeled.length).split(
+      "; ",
+    );
+    checks.push(warn("labels", `${message} (at the last refresh)`, fix ?? ""));
+  }
+  if (withData.length) {
+    const advice = withDataAdvice(ctx.config, withData);
+    const cut = advice.indexOf("; ");
+    checks.push(
+      warn(
         "labels",
-        "every volume in the changer at the last refresh is labeled in Bacula",
+        `${advice.slice(0, cut)} (at the last refresh)`,
+        advice.slice(cut + 2),
       ),
-    ];
-  const [message, fix] = unlabeledAdvice(ctx.config, unlabeled.length).split(
-    "; ",
-  );
-  return [warn("labels", `${message} (at the last refresh)`, fix ?? "")];
+    );
+  }
+  return checks.length
+    ? checks
+    : [
+        ok(
+          "labels",
+          "every volume in the changer at the last refresh is labeled in Bacula",
+        ),
+      ];
 }
 
 /** "host:port" when bconsole.conf's Director refuses a TCP connection, else undefined. */

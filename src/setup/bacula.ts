@@ -68,10 +68,10 @@ Storage {
   Name = ${baculaString(config.name)}
   # ${PLACEHOLDER}: the storage daemon's host name or address as the Director reaches it
   # (localhost when both run on this host).
-  Address = ${baculaString(PLACEHOLDER)}
+  Address = ${baculaString(o.filled?.address ?? PLACEHOLDER)}
   SDPort = 9103
   # ${PLACEHOLDER}: ${sdHint}
-  Password = ${baculaString(PLACEHOLDER)}
+  Password = ${baculaString(o.filled?.password ?? PLACEHOLDER)}
   # The SD's Autochanger resource (in the -sd.conf stanza of the same name).
   Device = ${baculaString(config.name)}
   Media Type = ${baculaString(o.mediaType)}

@@ -17,7 +17,7 @@ import {
   readlinkSync,
   type Stats,
 } from "node:fs";
-import { basename, dirname } from "node:path";
+import { basename, dirname, resolve } from "node:path";
 import { AppError, describeErrno, errnoCode } from "../errors.ts";
 import { replaceSymlink, writeFileAtomic } from "../state/atomic.ts";
 import {
@@ -27,6 +27,32 @@ import {
 } from "../state/owned-dir.ts";
 import { openAppendNoFollow } from "../state/safe-create.ts";
 import { unsafe, untrustedComponent } from "../state/safe-fs.ts";
+
+/**
+ * Why root must not edit this daemon config, or undefined. Every directory on the way and every
+ * link must be root's alone (so nobody else can point the path elsewhere); the file itself may
+ * be the daemon's (Debian ships bacula-sd.conf as bacula:bacula 0640) when it is a regular file
+ * with one name: its owner could write it anyway, and it is replaced by rename, keeping owner
+ * and mode.
+ */
+export function untrustedDaemonConfig(
+  path: string,
+  depth = 0,
+): string | undefined {
+  const why = untrustedComponent(dirname(path));
+  if (why) return why;
+  const stats = lstatSync(path);
+  if (stats.isSymbolicLink()) {
+    if (stats.uid !== 0)
+      return `${path} is a symbolic link owned by uid ${stats.uid}`;
+    if (depth > 16) return `${path}: too many levels of links`;
+    const target = resolve(dirname(path), readlinkSync(path));
+    return untrustedDaemonConfig(target, depth + 1);
+  }
+  if (!stats.isFile()) return `${path} is not a regular file`;
+  if (stats.nlink > 1) return `${path} has ${stats.nlink} hard links`;
+  return undefined;
+}
 
 export const BACKUP_SUFFIX = ".magchanger-bak";
 

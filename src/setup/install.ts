@@ -12,7 +12,7 @@ import {
 import { dirname } from "node:path";
 import { ConfigError, describeErrno } from "../errors.ts";
 import { replaceSymlink } from "../state/atomic.ts";
-import { readTextBounded, untrustedComponent } from "../state/safe-fs.ts";
+import { readTextBounded } from "../state/safe-fs.ts";
 import {
   backup,
   chmodIfNeeded,
@@ -22,6 +22,7 @@ import {
   makeOwnedDir,
   type Ownership,
   touchOwned,
+  untrustedDaemonConfig,
   writeFileReplacing,
 } from "./files.ts";
 import type { Piece } from "./plan.ts";
@@ -187,7 +188,8 @@ function installInclude(
   }
   // Root edits a daemon's config only where root alone controls the whole path: a link the
   // run-as user planted in a directory it may write (/etc/bacula) must not steer the edit.
-  const why = process.geteuid?.() === 0 ? untrustedComponent(path) : undefined;
+  const why =
+    process.geteuid?.() === 0 ? untrustedDaemonConfig(path) : undefined;
   if (why)
     throw new ConfigError(
       `refusing to edit ${path}: ${why}; make it root's (chown root FILE; chmod go-w DIR) or add the line \`${line}\` by hand`,

@@ -1,14 +1,11 @@
 // Everything setup installs, as plain data: the printed form and --write both walk this list.
 import { notifyNotes } from "./notify.ts";
 import { dirname } from "node:path";
-import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
+import { configStem, isUnitInstance } from "../system/systemd.ts";
 import { autofsMasterEntry } from "./autofs.ts";
-import { dirStanza, includeLine, PLACEHOLDER, sdStanza } from "./bacula.ts";
-import {
-  autofsBay,
-  type InstallPaths,
-  installPaths,
-} from "../config/layout.ts";
+import { baculaString, dirStanza, includeLine, sdStanza } from "./bacula.ts";
+import { poolAndExample } from "./bacula-jobs.ts";
+import { type InstallPaths, installPaths } from "../config/layout.ts";
 import type { Config } from "../config/schema.ts";
 import {
   REFRESH_SERVICE_PATH,
@@ -20,6 +17,7 @@ import {
   RETRY_SERVICE_PATH,
   retryService,
 } from "./systemd.ts";
+import { nextSteps } from "./next-steps.ts";
 import { type GenerateOptions, udevRule } from "./udev.ts";
 
 export interface Owner {
@@ -33,6 +31,8 @@ export type Piece =
       kind: "file";
       path: string;
       content: string;
+      /** What the dry run prints instead, when content holds a secret. */
+      shown?: string;
       mode: number;
       group?: string;
       what: string;
@@ -141,15 +141,7 @@ function baculaPieces(o: GenerateOptions, paths: InstallPaths): Piece[] {
       comment,
       what: "storage daemon config: include the stanza",
     },
-    // The Director's copy holds the SD password once filled in: readable by root and bacula only.
-    {
-      kind: "file",
-      path: paths.dirStanza,
-      content: dirStanza(o, sdHint),
-      mode: 0o640,
-      group: "bacula",
-      what: "Director: Storage resource",
-    },
+    directorStanza(o, paths, sdHint),
     {
       kind: "include",
       path: paths.dirMain,
@@ -158,6 +150,36 @@ function baculaPieces(o: GenerateOptions, paths: InstallPaths): Piece[] {
       what: "Director config: include the stanza",
     },
   ];
+}
+
+/** The Director's Storage, and the Pool and example Job refresh and a first backup need. */
+function directorStanza(
+  o: GenerateOptions,
+  paths: InstallPaths,
+  sdHint: string,
+): Piece {
+  const { pool } = o.config.bacula;
+  const content =
+    dirStanza(o, sdHint) +
+    poolAndExample(o, o.jobs ?? { director: undefined, client: undefined });
+  const password = o.filled?.password;
+  // The Director's copy holds the SD password once filled in: readable by root and bacula only.
+  return {
+    kind: "file",
+    path: paths.dirStanza,
+    content,
+    ...(password
+      ? {
+          shown: content.replace(
+            `Password = ${baculaString(password)}`,
+            `Password = "(the one filled in, kept)"`,
+          ),
+        }
+      : {}),
+    mode: 0o640,
+    group: "bacula",
+    what: `Director: Storage resource${pool ? `, Pool "${pool}" and an example Job` : ""}`,
+  };
 }
 
 /** The key, the work dir and the log, the last two the run-as user's. */
@@ -243,32 +265,4 @@ function refreshPieces(o: GenerateOptions, notes: string[]): Piece[] {
         what: `systemd drop-in: this changer's ${service} start timeout`,
       });
   return pieces;
-}
-
-/** What the admin does after --write, in order, as commands to paste. */
-function nextSteps(
-  o: GenerateOptions,
-  dirStanza: string,
-  sdMain: string,
-): string[] {
-  const { config, configPath } = o;
-  const bay =
-    config.magazine.findIndex(
-      (m) => m.path !== undefined && m.path === autofsBay(config)?.path,
-    ) + 1 || 1;
-  const filesystem = config.automap.luks
-    ? `cryptsetup luksFormat --batch-mode --key-file ${config.luks.key_file} /dev/sdX1; unplug and replug it (udev opens it as /dev/mapper/${config.luks.mapper}); mkfs.ext4 -m 0 -L ${config.name} /dev/mapper/${config.luks.mapper}`
-    : `mkfs.ext4 -m 0 -L ${config.automap.label ?? config.name} /dev/sdX1`;
-  const stem = configStem(configPath);
-  return [
-    `fill in the ${PLACEHOLDER} Address (localhost when the Director runs on this host) and Password (that of the Director resource in ${sdMain}) in ${dirStanza}, or copy its Storage resource to the Director's host`,
-    "load the new configuration: udevadm control --reload; systemctl daemon-reload; systemctl reload autofs; systemctl restart bacula-sd bacula-director",
-    ...(isUnitInstance(stem)
-      ? [
-          `enable the refresh safety net (it retries a Bacula update that failed): systemctl enable --now ${refreshUnit(stem, "timer")}`,
-        ]
-      : []),
-    `prepare each disk (this erases it): ${filesystem}; magchanger magazine init -c ${configPath} ${bay} --volumes 10; magchanger refresh -c ${configPath}`,
-    `check the whole chain: magchanger doctor -c ${configPath}`,
-  ];
 }

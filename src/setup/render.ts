@@ -36,7 +36,8 @@ export function renderPlan(
     out.push(
       `#### ${underPrefix(prefix, piece.path)}: ${piece.what} (${describe(piece)})`,
     );
-    if (piece.kind === "file") out.push(piece.content.trimEnd());
+    if (piece.kind === "file")
+      out.push((piece.shown ?? piece.content).trimEnd());
     else if (piece.kind === "include") out.push(piece.comment, piece.line);
     out.push("");
   }

@@ -1,5 +1,6 @@
 // The udev rule that replaces the seed's `ACTION=="add",BUS=="usb",KERNEL=="sd?1",RUN+=...`.
 import type { Config } from "../config/schema.ts";
+import type { JobsInput } from "./bacula-jobs.ts";
 
 export interface GenerateOptions {
   config: Config;
@@ -9,6 +10,10 @@ export interface GenerateOptions {
   binary: string;
   /** Bacula Media Type shared by the SD's drives and the Director's Storage. */
   mediaType: string;
+  /** What the Pool and example Job need of the Director's config (none: the example is commented out). */
+  jobs?: JobsInput;
+  /** The Storage's Address and Password as the admin filled them in: kept by a rewrite. */
+  filled?: { address?: string; password?: string };
 }
 
 export function generatedBy(o: GenerateOptions, comment = "#"): string {

@@ -8,7 +8,7 @@ import {
   StateCorruptError,
   StateReadError,
 } from "../errors.ts";
-import { readTextIfExists } from "./safe-fs.ts";
+import { readFileBounded } from "./safe-fs.ts";
 
 const NOT_A_PLAIN_FILE = new Set([
   "ELOOP",
@@ -25,9 +25,20 @@ export function readStateText(
   maxBytes: number,
   fix: string,
 ): string | undefined {
+  return readStateBytes(path, what, maxBytes, fix)?.toString("utf8");
+}
+
+/** As readStateText, the bytes as read (no decoding: the registry lookup works on them). */
+export function readStateBytes(
+  path: string,
+  what: string,
+  maxBytes: number,
+  fix: string,
+): Buffer | undefined {
   try {
-    return readTextIfExists(path, { maxBytes });
+    return readFileBounded(path, { maxBytes });
   } catch (error) {
+    if (errnoCode(error) === "ENOENT") return undefined;
     if (NOT_A_PLAIN_FILE.has(errnoCode(error) ?? ""))
       throw new StateCorruptError(
         `${what} ${path} is corrupt (${describeErrno(error)}); nothing was changed: ${fix}`,

@@ -5,11 +5,10 @@
 // The text form and its parser are in registry-text.ts.
 import { join } from "node:path";
 import { writeFileAtomic } from "./atomic.ts";
-import { readStateText } from "./read-state.ts";
+import { readStateBytes } from "./read-state.ts";
+import { lookupInPlace, type SlotLookup } from "./registry-lookup.ts";
 import {
-  checkEnvelope,
   emptyRegistry,
-  HEADER,
   parseRegistry,
   type Registry,
   type SlotEntry,
@@ -23,6 +22,7 @@ export {
   type SlotEntry,
   serializeRegistry,
 } from "./registry-text.ts";
+export type { SlotLookup } from "./registry-lookup.ts";
 
 /** A registry of 100,000 volumes is ~6 MiB; anything over this cap is not one of ours. */
 const MAX_REGISTRY_BYTES = 64 * 1024 * 1024;
@@ -31,20 +31,25 @@ export function registryPath(workDir: string): string {
   return join(workDir, "slots");
 }
 
-function readRegistryText(workDir: string): { text?: string; path: string } {
+function readRegistryBytes(workDir: string): {
+  bytes?: Buffer;
+  path: string;
+} {
   const path = registryPath(workDir);
-  const text = readStateText(
+  const bytes = readStateBytes(
     path,
     "slot registry",
     MAX_REGISTRY_BYTES,
     "restore it from backup or move it aside (slots will be renumbered)",
   );
-  return text === undefined ? { path } : { text, path };
+  return bytes === undefined ? { path } : { bytes, path };
 }
 
 export function readRegistry(workDir: string): Registry {
-  const { text, path } = readRegistryText(workDir);
-  return text === undefined ? emptyRegistry() : parseRegistry(text, path);
+  const { bytes, path } = readRegistryBytes(workDir);
+  return bytes === undefined
+    ? emptyRegistry()
+    : parseRegistry(bytes.toString("utf8"), path);
 }
 
 export function writeRegistry(workDir: string, registry: Registry): void {
@@ -86,72 +91,18 @@ export function nextMagazineNumber(registry: Registry): number {
   return max + 1;
 }
 
-export interface SlotLookup {
-  /** The slot count Bacula sees (as slotCount). */
-  count: number;
-  entry?: SlotEntry;
-  /** The barcode whose removal retired this slot. */
-  retired?: string;
-  /** The number of entry's magazine. */
-  magazineNumber?: number;
-}
-
 /**
- * One slot, for `load`: a single pass over the registry text that builds no maps (at 100,000
- * volumes a full parse is ~100 ms of a load). It trusts only a version 2 file whose end line
- * (count and checksum) vouches for it, which the serializer writes only for a registry the
- * parser accepts; anything else goes to the full parser, which judges (and throws).
+ * One slot, for `load`, without parsing or copying the registry: registry-lookup.ts answers
+ * from the bytes of a version 2 file its end line vouches for; anything else (version 1, a
+ * damaged or unexpected file) goes to the full parser, which judges (and throws).
  */
 export function lookupSlot(workDir: string, slot: number): SlotLookup {
-  const { text, path } = readRegistryText(workDir);
-  if (text === undefined) return { count: 0 };
-  if (!text.startsWith(`${HEADER}\n`)) return fromFullParse(text, path, slot);
-  const { bodyEnd } = checkEnvelope(text, path);
-  const result: SlotLookup = { count: 0 };
-  const magazines = new Map<string, number>();
-  let found = 0;
-  for (let start = HEADER.length + 1; start < bodyEnd;) {
-    const end = text.indexOf("\n", start);
-    const kind = text.charCodeAt(start);
-    if ((kind === 83 || kind === 82) && text.charCodeAt(start + 1) === 32) {
-      // "S slot uuid barcode" or "R slot barcode"
-      const space = text.indexOf(" ", start + 2);
-      const field = text.slice(
-        start + 2,
-        space < 0 || space > end ? end : space,
-      );
-      const n = Number(field);
-      if (!/^[1-9][0-9]*$/.test(field)) return fromFullParse(text, path, slot);
-      if (n > result.count) result.count = n;
-      if (n === slot) {
-        found++;
-        const fields = text.slice(start, end).split(" ");
-        if (kind === 83 && fields.length === 4) {
-          result.entry = {
-            slot,
-            magazine: fields[2] as string,
-            barcode: fields[3] as string,
-          };
-        } else if (kind === 82 && fields.length === 3) {
-          result.retired = fields[2] as string;
-        } else {
-          return fromFullParse(text, path, slot);
-        }
-      }
-    } else if (kind === 77) {
-      const [, uuid, number] = text.slice(start, end).split(" ");
-      if (uuid && number) magazines.set(uuid, Number(number));
-    } else if (kind !== 73) {
-      return fromFullParse(text, path, slot);
-    }
-    start = end + 1;
-  }
-  if (found > 1) return fromFullParse(text, path, slot);
-  if (result.entry) {
-    const number = magazines.get(result.entry.magazine);
-    if (number !== undefined) result.magazineNumber = number;
-  }
-  return result;
+  const { bytes, path } = readRegistryBytes(workDir);
+  if (bytes === undefined) return { count: 0 };
+  return (
+    lookupInPlace(bytes, slot) ??
+    fromFullParse(bytes.toString("utf8"), path, slot)
+  );
 }
 
 function fromFullParse(text: string, path: string, slot: number): SlotLookup {

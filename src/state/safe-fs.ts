@@ -129,26 +129,35 @@ function openRegularForRead(
   }
 }
 
-/** Reads all of fd, refusing more than maxBytes. */
+/**
+ * Reads all of fd, refusing more than maxBytes. sizeHint (the fstat size) sizes the buffer, so a
+ * 6 MiB registry is one read into one buffer; a file that grows meanwhile is still read whole.
+ */
 export function readFdBounded(
   fd: number,
   path: string,
   maxBytes = MAX_READ_BYTES,
+  sizeHint = 0,
 ): Buffer {
-  const buffer = Buffer.allocUnsafe(Math.min(maxBytes, 1 << 20) + 1);
-  let chunks: Buffer[] = [];
+  let buffer = Buffer.allocUnsafe(
+    Math.min(maxBytes, sizeHint > 0 ? sizeHint : 64 * 1024) + 1,
+  );
   let total = 0;
   for (;;) {
-    const n = readSync(fd, buffer, 0, buffer.length, null);
+    if (total === buffer.length) {
+      if (total > maxBytes)
+        throw unsafe(path, "EFBIG", `larger than ${maxBytes} bytes`);
+      const bigger = Buffer.allocUnsafe(Math.min(maxBytes + 1, total * 2));
+      buffer.copy(bigger, 0, 0, total);
+      buffer = bigger;
+    }
+    const n = readSync(fd, buffer, total, buffer.length - total, null);
     if (n <= 0) break;
     total += n;
-    if (total > maxBytes)
-      throw unsafe(path, "EFBIG", `larger than ${maxBytes} bytes`);
-    chunks.push(Buffer.from(buffer.subarray(0, n)));
   }
-  const all = Buffer.concat(chunks, total);
-  chunks = [];
-  return all;
+  if (total > maxBytes)
+    throw unsafe(path, "EFBIG", `larger than ${maxBytes} bytes`);
+  return buffer.subarray(0, total);
 }
 
 /** The bytes of a regular file, read as described above. */
@@ -161,7 +170,7 @@ export function readFileBounded(
   try {
     if (stats.size > maxBytes)
       throw unsafe(path, "EFBIG", `${stats.size} bytes, more than ${maxBytes}`);
-    return readFdBounded(fd, path, maxBytes);
+    return readFdBounded(fd, path, maxBytes, stats.size);
   } finally {
     closeSync(fd);
   }

@@ -3,12 +3,15 @@
 // unknown user or group is an error: never "stay root" (vchanger's defect).
 import { existsSync, readFileSync } from "node:fs";
 import { PrivilegeError } from "../errors.ts";
+import { groupsFromFiles } from "./groups.ts";
 
 export interface UserEntry {
   name: string;
   uid: number;
   gid: number;
   home: string;
+  /** Found in /etc/passwd itself (not through getent's other NSS sources). */
+  fromFiles?: boolean;
 }
 
 export interface GroupEntry {
@@ -61,13 +64,15 @@ function getent(database: string, name: string): string[] | undefined {
 }
 
 export function lookupUser(name: string): UserEntry | undefined {
-  const row = findRow("/etc/passwd", name) ?? getent("passwd", name);
+  const local = findRow("/etc/passwd", name);
+  const row = local ?? getent("passwd", name);
   if (!row || row.length < 7) return undefined;
   return {
     name,
     uid: Number(row[2]),
     gid: Number(row[3]),
     home: row[5] ?? "/",
+    fromFiles: local !== undefined,
   };
 }
 
@@ -158,9 +163,22 @@ export function dropPrivileges(runAs: RunAs): string {
   if (user.uid === 0 && group.gid === 0) return "running as root (configured)";
   try {
     // initgroups with an unknown user silently sets groups [0]: the user was looked up above.
-    (
-      process as unknown as { initgroups(user: string, gid: number): void }
-    ).initgroups(user.name, group.gid);
+    // Where only /etc/group can answer, it is read directly (system/groups.ts: NSS costs ms).
+    const fromFiles = groupsFromFiles(
+      user.name,
+      user.uid,
+      group.gid,
+      user.fromFiles === true,
+    );
+    // The user's own primary group goes in at once (see below): one setgroups, not two.
+    if (fromFiles)
+      process.setgroups?.(
+        fromFiles.includes(user.gid) ? fromFiles : [...fromFiles, user.gid],
+      );
+    else
+      (
+        process as unknown as { initgroups(user: string, gid: number): void }
+      ).initgroups(user.name, group.gid);
     // initgroups adds the run-as group but not the user's own primary group; Debian's
     // bconsole.conf is root:bacula 0640, so bacula:tape must keep group bacula to run refresh.
     const groups = process.getgroups?.() ?? [];

@@ -56,6 +56,18 @@ describe("what the protocol path loads", () => {
     expect(commands).toEqual([]);
   });
 
+  test("neither form initializes zod at start: the schemas are required on first validation", () => {
+    for (const entry of [CHANGER, FORM]) {
+      const graph = importGraph(entry, new Set(), false);
+      expect(graph.has(join(SRC, "config/schema.ts"))).toBe(true);
+      expect([...graph].filter((m) => /^zod(\/|$)/.test(m))).toEqual([]);
+    }
+    // ...and the check sees zod where it is.
+    expect(importGraph(join(SRC, "config/schema-zod.ts")).has("zod/mini")).toBe(
+      true,
+    );
+  });
+
   test("the check itself sees bconsole and consola where they are", () => {
     expect(
       importGraph(join(SRC, "commands/refresh.ts")).has(

@@ -13,7 +13,7 @@ import {
 import { join } from "node:path";
 import { listOutput, slotsOf, TestChanger } from "../helpers/changer.ts";
 import { expectFailure, expectSuccess } from "../helpers/expect.ts";
-import { runBinary } from "../helpers/run.ts";
+import { runBinary, tool } from "../helpers/run.ts";
 import { snapshotDir } from "../helpers/state.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 import { ensureTestUser, type TestUser } from "../helpers/users.ts";
@@ -215,5 +215,44 @@ describe.skipIf(skipUnless(["root", "tool:useradd"], SUITE))(SUITE, () => {
       chmodSync(bay, st.mode & 0o7777);
     }
     expectSuccess(await own.sd("list", 0, 0), listOutput(3, slotsOf(vols)));
+  });
+
+  test("a supplementary group of the run-as user is kept: a bay only that group may read is present", async () => {
+    // /etc/group membership, as the Debian bacula user's tape group: read from /etc/group
+    // directly where nsswitch.conf says only files answer (system/groups.ts), else initgroups.
+    const group = "magtest-supp";
+    tool(["groupadd", "--system", group], { okCodes: [0, 9] });
+    try {
+      tool(["gpasswd", "--add", user.name, group]);
+      const home = join(dir, "state5");
+      mkdirSync(home);
+      chownSync(home, user.uid, user.gid);
+      const own = new TestChanger(dir, {
+        confFile: "pv5.toml",
+        name: "pv1",
+        drives: 2,
+        user: user.name,
+        group: user.group,
+        workDir: join(home, "work"),
+        logFile: join(home, "pv5.log"),
+        bays: [{ path: bay, allowUnmounted: true }],
+      });
+      const gid = Number(
+        Bun.spawnSync(["getent", "group", group])
+          .stdout.toString()
+          .split(":")[2],
+      );
+      const st = lstatSync(bay);
+      chownSync(bay, 0, gid);
+      chmodSync(bay, 0o750);
+      try {
+        expectSuccess(await own.sd("list", 0, 0), listOutput(3, slotsOf(vols)));
+      } finally {
+        chownSync(bay, st.uid, st.gid);
+        chmodSync(bay, st.mode & 0o7777);
+      }
+    } finally {
+      tool(["groupdel", group], { okCodes: [0, 6] });
+    }
   });
 });

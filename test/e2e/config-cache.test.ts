@@ -1,5 +1,6 @@
 // The validated-config cache: the storage daemon's user reuses a zod validation of the exact
-// same config text; an edited config is validated again; root and foreign caches are ignored.
+// same config text; an edited config is validated again; foreign caches are ignored; root
+// reads it only after it has become the run-as user.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   chmodSync,
@@ -120,14 +121,59 @@ describe.skipIf(
     });
   });
 
-  test("root never trusts the cache", () => {
-    const r = Bun.spawnSync(
-      [binary, "changer", conf, "unload", "0", "x", "5"],
-      { stdout: "pipe", stderr: "pipe" },
+  const asRoot = (...args: string[]) => {
+    const r = Bun.spawnSync([binary, ...args], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    return {
+      code: r.exitCode,
+      out: r.stdout.toString(),
+      err: r.stderr.toString(),
+    };
+  };
+  const outOfRange =
+    "magchanger: drive 5 is out of range: changer c has drives 0..1 (config key drives)\n";
+
+  test("root reads the cache only after becoming the run-as user: it gets what that user gets", () => {
+    // The entry sealed above says drives = 6; the file says 2. Root becomes nobody (named by
+    // root's own config) before it looks, so the cache gives it nothing nobody lacks.
+    expect(asRoot("changer", conf, "unload", "0", "x", "5")).toMatchObject({
+      code: 0,
+      out: "",
+      err: "",
+    });
+    // The vchanger form's -u/-g names the user the same way.
+    expect(
+      asRoot("-u", "nobody", "-g", "nogroup", conf, "unload", "0", "x", "5"),
+    ).toMatchObject({ code: 0, out: "", err: "" });
+  });
+
+  test("root ignores a cache others can write, and one naming another run-as user", () => {
+    chmodSync(cache, 0o666);
+    expect(asRoot("changer", conf, "unload", "0", "x", "5")).toMatchObject({
+      code: 1,
+      err: outOfRange,
+    });
+    chmodSync(cache, 0o600);
+    const entry = JSON.parse(readFileSync(cache, "utf8"));
+    entry.config.user = "root";
+    entry.config.group = "root";
+    const { digest, config: c, syntax, notes } = entry;
+    entry.check = Bun.hash.crc32(
+      `${digest}\n${JSON.stringify({ config: c, syntax, notes })}`,
     );
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr.toString()).toBe(
-      "magchanger: drive 5 is out of range: changer c has drives 0..1 (config key drives)\n",
-    );
+    writeFileSync(cache, JSON.stringify(entry));
+    chownSync(cache, nobody?.uid ?? 0, nogroup?.gid ?? 0);
+    chmodSync(cache, 0o600);
+    expect(asRoot("changer", conf, "unload", "0", "x", "5")).toMatchObject({
+      code: 1,
+      err: outOfRange,
+    });
+    // With -u/-g the names come from the command line, as before: the entry's own user and
+    // group are not used, and root, now nobody, may read what nobody sealed.
+    expect(
+      asRoot("-u", "nobody", "-g", "nogroup", conf, "unload", "0", "x", "5"),
+    ).toMatchObject({ code: 0, err: "" });
   });
 });

@@ -38,6 +38,10 @@ const PACKAGES: Record<string, string> = {
   sqlite3: "sqlite3",
   "systemd-analyze": "systemd",
   useradd: "passwd",
+  unshare: "util-linux",
+  nsenter: "util-linux",
+  ip: "iproute2",
+  "apt-cache": "apt",
 };
 
 export type Capability =

@@ -105,7 +105,7 @@ describe.skipIf(
     prefix = join(root, "prefix");
     mkdirSync(prefix);
     const config = parseConfigText(
-      `name = "${name}"\ndrives = 3\nwork_dir = "${root}/work"\nuser = "root"\ngroup = "root"\n[[magazine]]\npath = "/mnt/${name}/magazine"\n`,
+      `name = "${name}"\ndrives = 3\nwork_dir = "${root}/work"\nuser = "root"\ngroup = "root"\n[[magazine]]\npath = "/mnt/${name}/magazine"\n[bacula]\npool = "${name}-pool"\n`,
       `/etc/magchanger/${name}.toml`,
     );
     applyPlan(
@@ -114,6 +114,15 @@ describe.skipIf(
         configPath: `/etc/magchanger/${name}.toml`,
         binary: "/usr/local/bin/magchanger",
         mediaType: name,
+        jobs: {
+          director: {
+            file: "/etc/bacula/bacula-dir.conf",
+            clients: ["t-fd"],
+            pools: ["Default"],
+            messages: ["Standard"],
+          },
+          client: "t-fd",
+        },
       }),
       {
         prefix,
@@ -153,7 +162,12 @@ describe.skipIf(
     expect(await test_t(SD, sdConf)).toEqual({ exitCode: 0, output: "" });
   });
 
-  test("bacula-dir -t accepts the Storage resource, placeholders included", async () => {
+  test("bacula-dir -t accepts the Storage resource, placeholders included, the Pool and the example jobs", async () => {
+    const paths = installPaths(name, `/etc/magchanger/${name}.toml`);
+    const dir = readFileSync(join(prefix, paths.dirStanza), "utf8");
+    expect(dir).toContain(`Pool {\n  Name = "${name}-pool"\n`);
+    expect(dir).toContain(`Job {\n  Name = "${name}-example"\n`);
+    expect(dir).toContain(`Job {\n  Name = "${name}-restore"\n`);
     expect(await test_t(DIR, dirConf)).toEqual({ exitCode: 0, output: "" });
   });
 

@@ -3,6 +3,7 @@ import { describe, expect, test } from "bun:test";
 import { parseConfigText } from "../../src/config/load.ts";
 import { autofsMasterEntry } from "../../src/setup/autofs.ts";
 import { dirStanza, sdStanza } from "../../src/setup/bacula.ts";
+import { exampleClient } from "../../src/bacula/director.ts";
 import {
   autofsBay,
   checkSafePath,
@@ -155,5 +156,115 @@ describe("paths", () => {
     expect(() =>
       checkSafePath("/usr/local/bin/magchanger", "x", "y"),
     ).not.toThrow();
+  });
+});
+
+describe("the Director's Pool and example jobs", () => {
+  const facts = (clients: string[], pools: string[] = []) => ({
+    file: "/etc/bacula/bacula-dir.conf",
+    clients,
+    pools,
+    messages: ["Standard", "Daemon"],
+  });
+  const dirFile = (o: GenerateOptions) =>
+    planSetup(o).pieces.find(
+      (p) => p.path === "/etc/bacula/magchanger-usbchanger1-dir.conf",
+    );
+  const text = (o: GenerateOptions) => {
+    const piece = dirFile(o);
+    return piece?.kind === "file" ? piece.content : "";
+  };
+  const withJobs = (
+    extra: string,
+    director: ReturnType<typeof facts> | undefined,
+  ): GenerateOptions => ({
+    ...options(extra),
+    jobs: { director, client: exampleClient(director, "vm.example.org") },
+  });
+
+  test("with [bacula] pool: a Pool on this Storage without Label Format, and an example Job and restore Job that use it", () => {
+    const t = text(
+      withJobs('[bacula]\npool = "usbchanger1-pool"', facts(["vm-fd"])),
+    );
+    expect(t).toContain(
+      'Pool {\n  Name = "usbchanger1-pool"\n  Pool Type = Backup\n  Storage = "usbchanger1"\n',
+    );
+    expect(t).not.toMatch(/^\s*Label Format =/m);
+    expect(t).toContain(
+      'Job {\n  Name = "usbchanger1-example"\n  Type = Backup\n  Level = Full\n  Client = "vm-fd"\n  FileSet = "usbchanger1-example"\n  Storage = "usbchanger1"\n  Pool = "usbchanger1-pool"\n  Messages = "Standard"\n}',
+    );
+    expect(t).toContain(
+      'Job {\n  Name = "usbchanger1-restore"\n  Type = Restore\n  Client = "vm-fd"\n',
+    );
+    expect(t).toContain("# EXAMPLE (change or remove it)");
+    expect(t).toContain('  Where = "/var/tmp/bacula-restores"\n');
+    const notes = planSetup(
+      withJobs('[bacula]\npool = "usbchanger1-pool"', facts(["vm-fd"])),
+    ).notes;
+    expect(notes.join("\n")).toContain(
+      '(it labels every blank volume into Pool "usbchanger1-pool", set by [bacula] pool)',
+    );
+    expect(notes.at(-1)).toBe(
+      'a first backup and restore, in bconsole: run job="usbchanger1-example" yes; wait; restore restorejob="usbchanger1-restore" fileset="usbchanger1-example" select current all done yes; wait (files land below /var/tmp/bacula-restores)',
+    );
+  });
+
+  test("a pool the Director defines already is not defined twice (the Director would refuse to start)", () => {
+    const t = text(
+      withJobs(
+        '[bacula]\npool = "File"',
+        facts(["vm-fd"], ["File", "Scratch"]),
+      ),
+    );
+    expect(t).not.toContain("Pool {");
+    expect(t).toContain(
+      '# Pool "File" is defined in /etc/bacula/bacula-dir.conf already',
+    );
+    expect(t).toContain('  Pool = "File"\n');
+  });
+
+  test("without a single Client to back up, the example is written commented out, saying why", () => {
+    const t = text(withJobs('[bacula]\npool = "p"', facts(["a-fd", "b-fd"])));
+    expect(t).toContain(
+      "# Commented out: /etc/bacula/bacula-dir.conf has several Clients (a-fd, b-fd). Set Client = the File Daemon to back up, and uncomment.\n",
+    );
+    expect(t).not.toMatch(/^Job \{/m);
+    expect(t).toContain('#   Client = "HOST-fd"\n');
+    expect(t).not.toContain('Client = "CHANGE-ME"');
+    expect(t).toMatch(/^Pool \{/m);
+    // Debian names the host's own File Daemon HOST-fd: that one is picked among several.
+    expect(exampleClient(facts(["a-fd", "vm-fd"]), "vm.example.org")).toBe(
+      "vm-fd",
+    );
+    expect(exampleClient(undefined, "vm")).toBeUndefined();
+  });
+
+  test("without [bacula] pool: no Pool, no example, and the notes say refresh labels nothing", () => {
+    const o = withJobs("", facts(["vm-fd"]));
+    const t = text(o);
+    expect(t).not.toMatch(/^(Pool|Job|FileSet) \{/m);
+    expect(t).toContain("# No Pool: [bacula] pool is not set in");
+    expect(planSetup(o).notes.join("\n")).toContain(
+      '(it labels nothing: [bacula] pool is not set in /etc/magchanger/usbchanger1.toml; set it, e.g. pool = "usbchanger1-pool", and rerun setup --write to get that Pool)',
+    );
+  });
+});
+
+describe("the Storage's Address and Password filled in by the admin", () => {
+  test("are kept by the next --write, not shown by the dry run, and drop the note asking for them", () => {
+    const o: GenerateOptions = {
+      ...options(),
+      filled: { address: "localhost", password: "s3cret" },
+    };
+    const plan = planSetup(o);
+    const piece = plan.pieces.find(
+      (p) => p.path === "/etc/bacula/magchanger-usbchanger1-dir.conf",
+    );
+    if (piece?.kind !== "file") throw new Error("no Director stanza");
+    expect(piece.content).toContain('  Address = "localhost"\n');
+    expect(piece.content).toContain('  Password = "s3cret"\n');
+    expect(piece.shown).toContain('  Password = "(the one filled in, kept)"\n');
+    expect(piece.shown).not.toContain("s3cret");
+    expect(plan.notes.join("\n")).not.toContain("fill in the CHANGE-ME");
   });
 });

@@ -9,6 +9,7 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  truncateSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -135,6 +136,35 @@ describe.skipIf(
     expect(again.stdout).toBe(
       "nothing to do: Bacula already has the current view\n",
     );
+  }, 300_000);
+
+  test("a volume with content the catalog lacks gets bscan or empty-and-refresh as its fix, never label barcodes; once emptied, refresh labels it", async () => {
+    const volume = `${NAME}_0001_0001`;
+    // A catalog that lost the volume: its file on the disk still carries the label.
+    await bacula.bconsole(`delete volume="${volume}" yes`);
+    const lost = await magchanger(["refresh", "-c", conf, "--force"], 180_000);
+    expect(lost).toMatchObject({ exitCode: 0, stderr: "" });
+    const advice = `1 volume holds data but is not in Bacula's catalog (${volume}): \`label barcodes\` refuses it ("already labeled"), so refresh leaves it alone; to keep its backups, read it into the catalog with bscan (package bacula-bscan); to reuse one, empty its file on the disk (\`truncate -s 0 MOUNT_POINT/VOLUME\`, which erases its backups) and run \`magchanger refresh -c ${conf}\`, which labels it into pool "${POOL}"`;
+    expect(lost.stdout).toBe(
+      `Bacula updated (forced): update slots storage="${NAME}" drive=1\nWARN: ${advice}\n`,
+    );
+    expect(pick(await doctor(), ["labels"])).toEqual([
+      [
+        "labels",
+        "warn",
+        `1 volume holds data but is not in Bacula's catalog (${volume}): \`label barcodes\` refuses it ("already labeled"), so refresh leaves it alone (at the last refresh)`,
+      ],
+    ]);
+    const list = await magchanger(["magazine", "list", "-c", conf]);
+    expect(list.stdout).toEndWith(`WARN: ${advice} (at the last refresh)\n`);
+
+    truncateSync(join(scratch.root, "bay", volume), 0);
+    const reused = await magchanger(["refresh", "-c", conf], 180_000);
+    expect(reused).toMatchObject({ exitCode: 0, stderr: "" });
+    expect(reused.stdout).toBe(
+      `Bacula updated (volumes are not labeled in Bacula): update slots storage="${NAME}" drive=1; label barcodes storage="${NAME}" pool="${POOL}" drive=1 slots=1\n`,
+    );
+    expect((await bacula.volumes()).map((v) => v.name)).toContain(volume);
   }, 300_000);
 
   test("doctor: the Director answers, reaches the SD, has the pool; drive 0's Archive Device FAILs with the line to set", async () => {

@@ -15,10 +15,19 @@ import {
   changerLogLines,
   CHANGER_SCENARIO,
   type Disk,
-  startChangerBacula,
+  magchangerBinary,
   magchangerOk,
   makeDisk,
+  startChangerBacula,
 } from "./magchanger.ts";
+import {
+  type ChangerCalls,
+  changerCalls,
+  changerTimeLine,
+  logLines,
+  processCost,
+} from "./changer-time.ts";
+import { diskChangerJobs, PEER_ENV, type PeerJobs } from "./rotation-peer.ts";
 import { Scratch } from "./scratch.ts";
 
 const SUITE = "rotation: two disk magazines through a real Bacula";
@@ -33,8 +42,13 @@ interface JobFigures {
   loads: number;
   unloads: number;
   changerCalls: number;
+  /** The protocol calls the changer log recorded during the job. */
+  calls: ChangerCalls;
   volumes: string[];
 }
+
+/** Opt-in: the same Full and restore through Bacula's disk-changer, for a job-time ratio. */
+const PEER = process.env[PEER_ENV];
 
 describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
   let scratch: Scratch;
@@ -47,6 +61,8 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
   const figures: Record<string, JobFigures> = {};
   let fullJob = 0;
   let fullManifest = new Map<string, string>();
+  let runAsIds = { uid: 0, gid: 0 };
+  let peer: PeerJobs | undefined;
 
   const insertDisk = async (which: "A" | "B") =>
     scratch.mount(disks[which].device, bay, "rw,nodev,nosuid,noatime");
@@ -55,6 +71,7 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
   /** Runs a job and measures it: wall time, changer loads/unloads (job log), changer invocations (changer log). */
   const measured = async (key: string, start: () => Promise<number>) => {
     const calls0 = changerInvocations(logFile);
+    const lines0 = logLines(logFile).length;
     const t0 = performance.now();
     const result = await bacula.waitJob(await start(), {
       timeoutMs: 240_000,
@@ -69,6 +86,7 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
       unloads: log.filter((l) => l.includes('3307 Issuing autochanger "unload'))
         .length,
       changerCalls: changerInvocations(logFile) - calls0,
+      calls: changerCalls(logFile, lines0),
       volumes:
         /Volume name\(s\):\s+(\S*)/
           .exec(text)?.[1]
@@ -84,6 +102,7 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
     scratch = Scratch.create("rotation");
     const root = scratch.root;
     const bacula_ = resolveUser("bacula", "tape");
+    runAsIds = { uid: bacula_.uid, gid: bacula_.gid };
     bay = join(root, "bay");
     dataDir = join(root, "data");
     const workDir = join(root, "work");
@@ -139,6 +158,33 @@ timeout = 120
           `${f.unloads} unloads, ${f.changerCalls} changer calls${vols}`,
       );
     }
+    // What the changer cost each job: its calls times the whole-process cost of one call as
+    // the SD pays it (measured now, the daemons idle; inside a job they compete for the CPU).
+    if (conf && Object.keys(figures).length > 0) {
+      const cost = processCost(
+        [
+          magchangerBinary(),
+          "changer",
+          conf,
+          "loaded",
+          "0",
+          join(scratch.root, "work", "drive0"),
+          "0",
+        ],
+        runAsIds,
+      );
+      for (const [job, f] of Object.entries(figures))
+        console.info(`rotation ${changerTimeLine(job, f.ms, f.calls, cost)}`);
+    }
+    if (peer) {
+      for (const line of peer.lines) console.info(`rotation peer ${line}`);
+      const full = figures.full;
+      const restore = figures.restoreFull;
+      if (full && restore)
+        console.info(
+          `rotation magchanger / disk-changer job time: full ${(full.ms / peer.full).toFixed(2)}, restoreFull ${(restore.ms / peer.restoreFull).toFixed(2)}`,
+        );
+    }
     const warnings = logFile ? changerLogLines(logFile, "warn") : [];
     if (warnings.length > 0)
       console.info(`changer log warnings:\n${warnings.join("\n")}`);
@@ -146,6 +192,16 @@ timeout = 120
     await bacula?.stop();
     await scratch?.cleanup();
   });
+
+  // Before magchanger's jobs, so both Fulls back up the same 200 MB; its own Bacula, stopped after.
+  test.skipIf(!PEER)(
+    `opt-in (${PEER_ENV}=disk-changer): the same Full and restore through Bacula's disk-changer`,
+    async () => {
+      expect(PEER).toBe("disk-changer");
+      peer = await diskChangerJobs(scratch, dataDir, VOLUME_BYTES, runAsIds);
+    },
+    600_000,
+  );
 
   test("both disks become magazines of one bay; label barcodes labels disk A's volumes", async () => {
     await insertDisk("A");

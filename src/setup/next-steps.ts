@@ -1,0 +1,61 @@
+// What setup tells the admin to do after --write, in order, as commands to paste: the notes
+// printed after the pieces, up to a first backup and restore when setup wrote the example Job.
+import { autofsBay } from "../config/layout.ts";
+import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
+import { PLACEHOLDER } from "./bacula.ts";
+import {
+  EXAMPLE_RESTORE_WHERE,
+  exampleJobName,
+  restoreJobName,
+} from "./bacula-jobs.ts";
+import type { GenerateOptions } from "./udev.ts";
+
+export function nextSteps(
+  o: GenerateOptions,
+  dirStanza: string,
+  sdMain: string,
+): string[] {
+  const { config, configPath } = o;
+  const bay =
+    config.magazine.findIndex(
+      (m) => m.path !== undefined && m.path === autofsBay(config)?.path,
+    ) + 1 || 1;
+  const filesystem = config.automap.luks
+    ? `cryptsetup luksFormat --batch-mode --key-file ${config.luks.key_file} /dev/sdX1; unplug and replug it (udev opens it as /dev/mapper/${config.luks.mapper}); mkfs.ext4 -m 0 -L ${config.name} /dev/mapper/${config.luks.mapper}`
+    : `mkfs.ext4 -m 0 -L ${config.automap.label ?? config.name} /dev/sdX1`;
+  const stem = configStem(configPath);
+  return [
+    ...(o.filled?.address && o.filled.password
+      ? []
+      : [
+          `fill in the ${PLACEHOLDER} Address (localhost when the Director runs on this host) and Password (that of the Director resource in ${sdMain}) in ${dirStanza}, or copy its Storage resource to the Director's host`,
+        ]),
+    "load the new configuration: udevadm control --reload; systemctl daemon-reload; systemctl reload autofs; systemctl restart bacula-sd bacula-director",
+    ...(isUnitInstance(stem)
+      ? [
+          `enable the refresh safety net (it retries a Bacula update that failed): systemctl enable --now ${refreshUnit(stem, "timer")}`,
+        ]
+      : []),
+    `prepare each disk (this erases it): ${filesystem}; magchanger magazine init -c ${configPath} ${bay} --volumes 10; magchanger refresh -c ${configPath} (${labeling(o)})`,
+    `check the whole chain: magchanger doctor -c ${configPath}`,
+    ...firstBackup(o),
+  ];
+}
+
+/** Whether refresh labels blank volumes: the question [bacula] pool answers. */
+function labeling(o: GenerateOptions): string {
+  const pool = o.config.bacula.pool;
+  return pool
+    ? `it labels every blank volume into Pool "${pool}", set by [bacula] pool`
+    : `it labels nothing: [bacula] pool is not set in ${o.configPath}; set it, e.g. pool = "${o.config.name}-pool", and rerun setup --write to get that Pool`;
+}
+
+/** The example Job's backup and restore, when setup wrote it (a pool and a Client to back up). */
+function firstBackup(o: GenerateOptions): string[] {
+  const { name, bacula } = o.config;
+  if (!bacula.pool || !o.jobs?.client) return [];
+  const job = exampleJobName(name);
+  return [
+    `a first backup and restore, in bconsole: run job="${job}" yes; wait; restore restorejob="${restoreJobName(name)}" fileset="${job}" select current all done yes; wait (files land below ${EXAMPLE_RESTORE_WHERE})`,
+  ];
+}
