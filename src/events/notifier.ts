@@ -1,6 +1,7 @@
 // Runs the [notify] command for one event: argv from the config (no shell), the event's JSON
 // file as stdin, its summary in the environment, the delivery's lock as fd 3 (see deliver.ts),
-// a bounded run time (SIGTERM, then SIGKILL), stderr kept for the log.
+// a bounded run time (SIGTERM, then SIGKILL, to its whole process group), stderr kept for the
+// log.
 import { closeSync, constants, openSync } from "node:fs";
 import type { Config } from "../config/schema.ts";
 import { toolEnvironment } from "../system/exec.ts";
@@ -37,6 +38,8 @@ export async function runNotifier(
   try {
     child = Bun.spawn(argv, {
       stdio: [stdin, "ignore", "pipe", lockFd],
+      // A process group of its own, so a timeout stops what it started too (mail's sendmail).
+      detached: true,
       cwd: "/",
       env: {
         ...toolEnvironment(),
@@ -59,17 +62,24 @@ export async function runNotifier(
     closeSync(stdin);
   }
   onStarted(child.pid);
+  const group = (signal: NodeJS.Signals) => {
+    try {
+      process.kill(-child.pid, signal);
+    } catch {} // ESRCH: the group has ended
+  };
   let timedOut = false;
   const timeoutMs = timeout * 1000;
   const term = setTimeout(() => {
     timedOut = true;
-    child.kill("SIGTERM");
+    group("SIGTERM");
   }, timeoutMs);
-  const kill = setTimeout(() => child.kill("SIGKILL"), timeoutMs + 5000);
+  const kill = setTimeout(() => group("SIGKILL"), timeoutMs + 5000);
   const stderr = readBounded(child.stderr);
   const exitCode = await child.exited;
   clearTimeout(term);
   clearTimeout(kill);
+  // Left running, what a stopped notifier started could still send the event the retry sends.
+  if (timedOut) group("SIGKILL");
   const text = await Promise.race([stderr, Bun.sleep(1000).then(() => "")]);
   if (exitCode === 0 && !timedOut) return { ok: true };
   const why = timedOut

@@ -61,6 +61,21 @@ function recorded(record: string): string[] {
     : [];
 }
 
+/** Pids of the processes whose command line names path. */
+function processesWith(path: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      if (readFileSync(`/proc/${entry}/cmdline`, "utf8").includes(path))
+        pids.push(Number(entry));
+    } catch {}
+  }
+  return pids;
+}
+
+const running = (path: string) => processesWith(path).length > 0;
+
 async function until(what: string, done: () => boolean): Promise<void> {
   for (let i = 0; i < 2000 && !done(); i++) await Bun.sleep(10);
   if (!done()) throw new Error(`gave up waiting for ${what}`);
@@ -135,6 +150,14 @@ test("a notifier that outlives notify.timeout is stopped and the event retried",
   );
   expect(outcome.pending).toBe(1);
   expect(recorded(notifier.record)).toEqual([]);
+  // What the stopped notifier had started (its `cat` on the gate, as a mail's sendmail) is
+  // stopped with it: left running, it could still send the event that the retry sends again.
+  const gate = join(notifier.gate, "gate");
+  try {
+    await until("the notifier's child to be stopped", () => !running(gate));
+  } finally {
+    for (const pid of processesWith(gate)) process.kill(pid, "SIGKILL");
+  }
 });
 
 test("without a [notify] command events stay queued and nothing runs", async () => {
