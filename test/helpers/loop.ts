@@ -29,6 +29,16 @@ function register(line: string): void {
   watchdog.stdin?.write(`${line}\n`);
 }
 
+/** Has the watchdog detach device if this process dies before detaching it itself. */
+export function watchLoop(device: string): void {
+  register(`+loop ${device}`);
+}
+
+/** The device was detached: the watchdog forgets it. */
+export function unwatchLoop(device: string): void {
+  register(`-loop ${device}`);
+}
+
 /** Why loop-device filesystems cannot be made here, or undefined when they can. */
 export function loopMissing(): string | undefined {
   return missing("loop");

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { missing } from "../helpers/capabilities.ts";
+import { unwatchLoop, watchLoop } from "../helpers/loop.ts";
 import { tool } from "../helpers/run.ts";
 
 export const REAL_CRYPTSETUP = "/usr/sbin/cryptsetup";
@@ -77,6 +78,8 @@ export function createPlainDisk(dir: string, name: string): LoopDisk {
 
 function attach(image: string): LoopDisk {
   const device = tool(["losetup", "-f", "--show", "--", image]).trim();
+  // A test process killed before afterAll still leaves no loop device behind.
+  watchLoop(device);
   let attached = true;
   return {
     image,
@@ -85,6 +88,7 @@ function attach(image: string): LoopDisk {
       if (!attached) return;
       attached = false;
       tool(["losetup", "-d", device], { okCodes: [0, 1] });
+      unwatchLoop(device);
       rmSync(image, { force: true });
     },
   };
