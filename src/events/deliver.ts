@@ -33,7 +33,7 @@ import {
   readEventFile,
   SENT_DIR,
 } from "./queue.ts";
-import { summarizeEvent } from "./types.ts";
+import { type ChangerEvent, summarizeEvent } from "./types.ts";
 
 /** How many delivered events sent/ keeps (for status and for the curious). */
 const SENT_KEPT = 100;
@@ -125,7 +125,20 @@ async function deliverOne(
     renameSync(eventPath, join(dir, `${id}.damaged`));
     return undefined;
   }
-  const failures = previous?.failures ?? 0;
+  return notifyOnce(config, log, dir, id, event, previous?.failures ?? 0);
+}
+
+/** One run of the notifier for event id, recorded in its .attempt file before and after. */
+async function notifyOnce(
+  config: Config,
+  log: Log,
+  dir: string,
+  id: string,
+  event: ChangerEvent,
+  failures: number,
+): Promise<string | undefined> {
+  const attemptPath = join(dir, `${id}.attempt`);
+  const runningPath = join(dir, `${id}.running`);
   safeUnlink(runningPath);
   const runningFd = openLockFile(runningPath);
   try {
@@ -136,7 +149,7 @@ async function deliverOne(
       config,
       event,
       id,
-      eventPath,
+      join(dir, `${id}.json`),
       runningFd,
       (pid) =>
         writeAttempt(attemptPath, {

@@ -32,43 +32,73 @@ export async function runNotifier(
       ? arg
       : arg.replaceAll("{summary}", summary).replaceAll("{kind}", event.kind),
   );
+  const env = {
+    ...toolEnvironment(),
+    MAGCHANGER_EVENT_SUMMARY: summary,
+    MAGCHANGER_EVENT_KIND: event.kind,
+    MAGCHANGER_EVENT_ID: id,
+    MAGCHANGER_CHANGER: config.name,
+  };
+  const started = spawnNotifier(argv, env, eventPath, lockFd, config.source);
+  if ("error" in started) return { ok: false, error: started.error };
+  onStarted(started.child.pid);
   const timeout = config.notify?.timeout ?? 60;
+  const { exitCode, timedOut, stderr } = await waitStopping(
+    started.child,
+    timeout * 1000,
+  );
+  if (exitCode === 0 && !timedOut) return { ok: true };
+  const why = timedOut
+    ? `${argv[0]} did not finish within notify.timeout (${timeout} s)`
+    : `${argv[0]} exited with status ${exitCode}`;
+  const said = printable(stderr.trim()).slice(0, 300);
+  return { ok: false, error: said ? `${why}: ${said}` : why };
+}
+
+type Notifier = Bun.Subprocess<number, "ignore", "pipe">;
+
+/** The notifier started with the event file on stdin and the delivery lock as fd 3. */
+function spawnNotifier(
+  argv: string[],
+  env: Record<string, string>,
+  eventPath: string,
+  lockFd: number,
+  source: string,
+): { child: Notifier } | { error: string } {
   const stdin = openSync(eventPath, constants.O_RDONLY | constants.O_NOFOLLOW);
-  let child: Bun.Subprocess<number, "ignore", "pipe">;
   try {
-    child = Bun.spawn(argv, {
+    const child = Bun.spawn(argv, {
       stdio: [stdin, "ignore", "pipe", lockFd],
       // A process group of its own, so a timeout stops what it started too (mail's sendmail).
       detached: true,
       cwd: "/",
-      env: {
-        ...toolEnvironment(),
-        MAGCHANGER_EVENT_SUMMARY: summary,
-        MAGCHANGER_EVENT_KIND: event.kind,
-        MAGCHANGER_EVENT_ID: id,
-        MAGCHANGER_CHANGER: config.name,
-      },
-    }) as unknown as Bun.Subprocess<number, "ignore", "pipe">;
+      env,
+    }) as unknown as Notifier;
+    return { child };
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     return {
-      ok: false,
       error:
         code === "ENOENT"
-          ? `${argv[0]} is not installed (not found); fix notify.command in ${config.source}`
+          ? `${argv[0]} is not installed (not found); fix notify.command in ${source}`
           : `cannot run ${argv[0]}: ${(error as Error).message}`,
     };
   } finally {
     closeSync(stdin);
   }
-  onStarted(child.pid);
+}
+
+/** Waits for the notifier; past timeoutMs its whole group gets SIGTERM, 5 s later SIGKILL. */
+async function waitStopping(
+  child: Notifier,
+  timeoutMs: number,
+): Promise<{ exitCode: number; timedOut: boolean; stderr: string }> {
   const group = (signal: NodeJS.Signals) => {
     try {
       process.kill(-child.pid, signal);
     } catch {} // ESRCH: the group has ended
   };
   let timedOut = false;
-  const timeoutMs = timeout * 1000;
   const term = setTimeout(() => {
     timedOut = true;
     group("SIGTERM");
@@ -81,12 +111,7 @@ export async function runNotifier(
   // Left running, what a stopped notifier started could still send the event the retry sends.
   if (timedOut) group("SIGKILL");
   const text = await Promise.race([stderr, Bun.sleep(1000).then(() => "")]);
-  if (exitCode === 0 && !timedOut) return { ok: true };
-  const why = timedOut
-    ? `${argv[0]} did not finish within notify.timeout (${timeout} s)`
-    : `${argv[0]} exited with status ${exitCode}`;
-  const said = printable(text.trim()).slice(0, 300);
-  return { ok: false, error: said ? `${why}: ${said}` : why };
+  return { exitCode, timedOut, stderr: text };
 }
 
 async function readBounded(
