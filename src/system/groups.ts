@@ -62,19 +62,33 @@ export function filesAnswerForGroups(
   return uid < SYSTEMD_USERDB_MIN_UID && !USERDB_DIRS.some(userdbDirExists);
 }
 
-/** The gids of every /etc/group entry that lists `user` as a member, and `gid` first. */
-export function memberGroups(groupFile: string, user: string, gid: number) {
-  const gids = [gid];
+/**
+ * A uid or gid field as glibc reads it: decimal digits only, below 2^32 - 1. Number() would take
+ * "" as 0 (root), "0x1b" as 27 and "1e1" as 10.
+ */
+export function idField(field: string | undefined): number | undefined {
+  if (field === undefined || !/^\d{1,10}$/.test(field)) return undefined;
+  const id = Number(field);
+  return id < 0xffffffff ? id : undefined;
+}
+
+/** The gids of the group file's rows that list user as a member (NIS compat lines skipped). */
+export function groupsListing(groupFile: string, user: string): number[] {
+  const gids: number[] = [];
   for (const line of groupFile.split("\n")) {
     const fields = line.split(":");
     if (fields.length < 4 || line.startsWith("+") || line.startsWith("-"))
       continue;
-    const members = (fields[3] ?? "").split(",");
-    const id = Number(fields[2]);
-    if (members.includes(user) && Number.isInteger(id) && !gids.includes(id))
+    const id = idField(fields[2]);
+    if (id !== undefined && (fields[3] ?? "").split(",").includes(user))
       gids.push(id);
   }
   return gids;
+}
+
+/** The gids of every /etc/group entry that lists `user` as a member, and `gid` first. */
+export function memberGroups(groupFile: string, user: string, gid: number) {
+  return [...new Set([gid, ...groupsListing(groupFile, user)])];
 }
 
 /**

@@ -3,7 +3,7 @@
 // unknown user or group is an error: never "stay root" (vchanger's defect).
 import { existsSync, readFileSync } from "node:fs";
 import { PrivilegeError } from "../errors.ts";
-import { groupsFromFiles } from "./groups.ts";
+import { groupsFromFiles, groupsListing, idField } from "./groups.ts";
 
 export interface UserEntry {
   name: string;
@@ -67,10 +67,17 @@ export function lookupUser(name: string): UserEntry | undefined {
   const local = findRow("/etc/passwd", name);
   const row = local ?? getent("passwd", name);
   if (!row || row.length < 7) return undefined;
+  // A malformed id must not become 0: the process would stay root and pass every check.
+  const uid = idField(row[2]);
+  const gid = idField(row[3]);
+  if (uid === undefined || gid === undefined)
+    throw new PrivilegeError(
+      `the passwd entry of ${name} has uid ${JSON.stringify(row[2])} and gid ${JSON.stringify(row[3])}, not plain numbers; fix it in /etc/passwd (or the directory it comes from)`,
+    );
   return {
     name,
-    uid: Number(row[2]),
-    gid: Number(row[3]),
+    uid,
+    gid,
     home: row[5] ?? "/",
     fromFiles: local !== undefined,
   };
@@ -79,7 +86,12 @@ export function lookupUser(name: string): UserEntry | undefined {
 export function lookupGroup(name: string): GroupEntry | undefined {
   const row = findRow("/etc/group", name) ?? getent("group", name);
   if (!row || row.length < 3) return undefined;
-  return { name, gid: Number(row[2]) };
+  const gid = idField(row[2]);
+  if (gid === undefined)
+    throw new PrivilegeError(
+      `the group entry of ${name} has gid ${JSON.stringify(row[2])}, not a plain number; fix it in /etc/group (or the directory it comes from)`,
+    );
+  return { name, gid };
 }
 
 /** A group's name from its gid (/etc/group, then NSS: LDAP groups too); the number if none. */
@@ -115,11 +127,7 @@ export function memberGroups(
   } catch {
     // no group file: NSS is what we know
   }
-  for (const line of text.split("\n")) {
-    const [, , gid, members] = line.split(":");
-    if (gid && /^\d+$/.test(gid) && members?.split(",").includes(user))
-      gids.add(Number(gid));
-  }
+  for (const gid of groupsListing(text, user)) gids.add(gid);
   return [...gids];
 }
 

@@ -69,3 +69,12 @@ test("memberGroups ignores malformed and NIS compat lines", () => {
   const text = "a:x:5:u\nbroken line\n+:::\nb:x:notanumber:u\nc:x:7:v,u\n";
   expect(memberGroups(text, "u", 1)).toEqual([1, 5, 7]);
 });
+
+// glibc skips a line whose gid is not decimal digits; Number() would read "" as 0 (root's
+// group), "0x1b" as 27 (sudo on Debian) and "1e1" as 10: a typo in /etc/group must never grant
+// a group initgroups would not (found by review: the drop gave [0, 10, 27, ...]).
+test("memberGroups grants nothing for a gid that is not plain digits", () => {
+  const text =
+    "empty:x::u\nhex:x:0x1b:u\nexp:x:1e1:u\nneg:x:-3:u\nspace:x: 9:u\nok:x:12:u\n";
+  expect(memberGroups(text, "u", 1)).toEqual([1, 12]);
+});
