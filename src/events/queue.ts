@@ -39,7 +39,9 @@ export function enqueueEvent(
   try {
     made = ensureEventsDir(dir);
     counter += 1;
-    const id = `${String(Date.now()).padStart(15, "0")}-${process.pid}-${counter}`;
+    // Zero-padded like the time: the names sort as queued even when one process queues ten or
+    // more within a millisecond ("-10" would sort before "-9").
+    const id = `${String(Date.now()).padStart(15, "0")}-${process.pid}-${String(counter).padStart(10, "0")}`;
     writeFileAtomic(
       join(dir, `${id}.json`),
       `${JSON.stringify(event)}\n`,

@@ -3,7 +3,9 @@
 // disk in the drawer continues by itself once that disk is in the bay and `magchanger refresh`
 // ran: the one command the unlock -> refresh unit runs (magchanger-refresh@.service). This kernel
 // has neither autofs nor device-mapper: scratch.mount/unmount stand in for udev + unlock + autofs
-// bringing the disk to the bay and taking it away.
+// bringing the disk to the bay and taking it away. [notify] is a recording notifier (a test
+// script; magchanger runs it with no shell): every event either run queues must reach it once,
+// in queue order, across all the refreshes the runs make.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import {
   chownSync,
@@ -35,6 +37,21 @@ const NAME = "mcres";
 /** 12M = 12.6 MB in Bacula: a 30 MB Full spans 3 volumes. */
 const VOLUME_BYTES = "12M";
 
+/** One event as the notifier was handed it: its environment and its stdin. */
+interface Recorded {
+  id: string;
+  kind: string;
+  summary: string;
+  json: string;
+  event: { kind: string; volume?: string; magazine?: { name?: string } };
+}
+
+/** Appends "ID KIND SUMMARY STDIN", tab-separated, to $1 (the JSON has no raw tab). */
+const RECORDING_NOTIFIER = `#!/bin/sh
+input=$(cat)
+printf '%s\\t%s\\t%s\\t%s\\n' "$MAGCHANGER_EVENT_ID" "$MAGCHANGER_EVENT_KIND" "$MAGCHANGER_EVENT_SUMMARY" "$input" >> "$1"
+`;
+
 describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
   let scratch: Scratch;
   let bacula: BaculaHarness;
@@ -48,6 +65,9 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
     Disk
   >;
   let inBay: keyof typeof disks | undefined;
+  let recordFile = "";
+  /** How many deliveries the record held when the current step began. */
+  let seen = 0;
 
   const swapTo = async (which: keyof typeof disks) => {
     if (inBay) await scratch.unmount(bay);
@@ -55,8 +75,50 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
     await scratch.mount(disks[which].device, bay, "rw,nodev,nosuid,noatime");
     inBay = which;
   };
+  /** Every delivery the notifier recorded, in the order it ran. */
+  const recorded = (): Recorded[] =>
+    readFileSync(recordFile, "utf8")
+      .split("\n")
+      .filter(Boolean)
+      .map((line) => {
+        const [id = "", kind = "", summary = "", json = ""] = line.split("\t");
+        return { id, kind, summary, json, event: JSON.parse(json) };
+      });
+  /**
+   * A refresh (the unit's, the timer's --if-pending, or --force): what it says it delivered is
+   * exactly what reached the notifier during it, none of it delivered before, and none is left.
+   */
+  const refresh = async (flags: string[] = []) => {
+    const r = await magchangerOk(["refresh", "-c", conf, ...flags], 180_000);
+    expect(r.stdout).not.toContain("still queued");
+    const told = Number(/^notified: (\d+) event/m.exec(r.stdout)?.[1] ?? 0);
+    const all = recorded();
+    const fresh = all.slice(seen);
+    expect(fresh).toHaveLength(told);
+    const before = new Set(all.slice(0, seen).map((d) => d.id));
+    expect(fresh.filter((d) => before.has(d.id))).toEqual([]);
+    seen = all.length;
+    return r;
+  };
   /** What the unlock -> refresh unit runs once a disk is in. */
-  const unitRefresh = () => magchangerOk(["refresh", "-c", conf], 180_000);
+  const unitRefresh = () => refresh();
+  /**
+   * The deliveries since mark, as [kind, magazine name, volume], after checking each is the
+   * event queued (same id, same JSON as in sent/, kind in the environment) and none is pending.
+   */
+  const deliveredSince = (mark: number) => {
+    expect(events().length).toBe(events("sent").length); // nothing pending
+    const slice = recorded().slice(mark);
+    for (const d of slice) {
+      expect(d.kind).toBe(d.event.kind);
+      expect(
+        readFileSync(join(workDir, "events", "sent", `${d.id}.json`), "utf8"),
+      ).toBe(`${d.json}\n`);
+    }
+    return slice.map((d) =>
+      [d.kind, d.event.magazine?.name, d.event.volume].filter(Boolean),
+    );
+  };
   const storageStatus = async (): Promise<DriveStatus[]> =>
     parseStorageStatus(await bacula.bconsole(`status storage="${NAME}"`));
   /** Polls the SD (no timing asserted) until a drive is blocked as wanted. */
@@ -107,6 +169,15 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
       mkdirSync(d, { mode: 0o755 });
     chownSync(workDir, owner.uid, owner.gid);
     chownSync(join(root, "log"), owner.uid, owner.gid);
+    // Delivery runs the notifier as the run-as user (refresh drops to bacula:tape before it reads
+    // the work dir): the script and its dir stay root's, only the record is bacula's to append to.
+    const notifyDir = join(root, "notify");
+    mkdirSync(notifyDir, { mode: 0o755 });
+    const notifier = join(notifyDir, "notifier.sh");
+    writeFileSync(notifier, RECORDING_NOTIFIER, { mode: 0o755 });
+    recordFile = join(notifyDir, "record");
+    writeFileSync(recordFile, "", { mode: 0o600 });
+    chownSync(recordFile, owner.uid, owner.gid);
     generateTree(join(dataDir, "full"), 30 * 1000 * 1000);
     conf = join(root, `${NAME}.toml`);
     bacula = await startChangerBacula({
@@ -139,7 +210,7 @@ drive = 0
 timeout = 120
 
 [notify]
-command = ["/bin/true"]
+command = ["${notifier}", "${recordFile}"]
 `,
       { mode: 0o644 },
     );
@@ -176,6 +247,13 @@ command = ["/bin/true"]
   });
 
   test("a restore waiting for disk A while disk B is in the bay finishes by itself after the swap and refresh", async () => {
+    // beforeAll: each init records its disk as attached (no event), so the refresh after A's init
+    // finds Wednesday gone and the one after B's finds Monday gone.
+    expect(deliveredSince(0)).toEqual([
+      ["magazine-removed", "Wednesday"],
+      ["magazine-removed", "Monday"],
+    ]);
+    const mark = seen;
     await swapTo("A");
     await unitRefresh();
     const full = await bacula.waitJob(await bacula.runBackup("Full"));
@@ -194,7 +272,7 @@ command = ["/bin/true"]
     // retry, with nothing pending, reads the SD, queues the wait for the operator and delivers
     // it to [notify] (that one event: the refreshes before delivered the rest).
     expect(events().filter((e) => e.kind === "volume-needed")).toEqual([]);
-    const timer = await magchangerOk(["refresh", "-c", conf, "--if-pending"]);
+    const timer = await refresh(["--if-pending"]);
     expect(timer.stdout).toBe(
       "nothing to do: no Bacula update is pending\nnotified: 1 event(s) delivered to [notify]\n",
     );
@@ -203,10 +281,7 @@ command = ["/bin/true"]
       volume: blocked.wantedVolume,
     });
     // Another refresh while the wrong disk is in: the job is not touched, the wait is told once.
-    const idle = await magchangerOk(
-      ["refresh", "-c", conf, "--force"],
-      180_000,
-    );
+    const idle = await refresh(["--force"]);
     expect(idle.stdout).not.toContain("resumed");
     const needed = events().filter((e) => e.kind === "volume-needed");
     expect(needed.map((e) => [e.volume, e.magazine?.name])).toEqual([
@@ -262,6 +337,32 @@ command = ["/bin/true"]
     expect(
       diffManifests(manifest, hashTree(join(where, dataDir, "full"))),
     ).toEqual([]);
+
+    // The timer's next run delivers whatever the SD's changer calls queued during the restore.
+    await refresh(["--if-pending"]);
+    expect(deliveredSince(mark)).toEqual([
+      // A in for the Full: B (Tuesday, in since beforeAll) went, A (Monday) came.
+      ["magazine-removed", "Tuesday"],
+      ["magazine-attached", "Monday"],
+      // B in for the restore to wait on.
+      ["magazine-removed", "Monday"],
+      ["magazine-attached", "Tuesday"],
+      // The restore waits for the Full's first volume, on Monday in the drawer: told once by the
+      // timer's retry, not again by --force, status or the resuming refresh.
+      ["volume-needed", "Monday", blocked.wantedVolume as string],
+      // The swap back that resumes it; the restore's loads all find their volume.
+      ["magazine-removed", "Tuesday"],
+      ["magazine-attached", "Monday"],
+    ]);
+    const told = recorded()
+      .slice(mark)
+      .find((d) => d.kind === "volume-needed") as Recorded;
+    expect(told.summary).toStartWith(
+      `${NAME}: Bacula needs volume ${blocked.wantedVolume} (slot `,
+    );
+    expect(told.summary).toContain(
+      `attach magazine 2 "Monday" (label mcresA, UUID `,
+    );
   }, 300_000);
 
   test("a backup that fills disk B waits for a fresh disk and continues on disk C after the swap and refresh", async () => {
@@ -272,6 +373,7 @@ command = ["/bin/true"]
         `update volume=${NAME}_0002_000${v} volstatus=Used`,
       );
     generateTree(join(dataDir, "incr"), 30 * 1000 * 1000);
+    const mark = seen;
     await swapTo("B");
     await unitRefresh();
     const job = await bacula.runBackup("Incremental");
@@ -293,9 +395,29 @@ command = ["/bin/true"]
     expect(volumes.some((v) => v.startsWith(`${NAME}_0003_`))).toBe(true);
     expect(volumes.some((v) => v.startsWith(`${NAME}_0001_`))).toBe(true);
     expect(changerLogLines(logFile, "error")).toEqual([]);
+
+    await refresh(["--if-pending"]);
+    expect(deliveredSince(mark)).toEqual([
+      // B in for the backup: A (Monday, in since the restore) went, B (Tuesday) came.
+      ["magazine-removed", "Monday"],
+      ["magazine-attached", "Tuesday"],
+      // The wait names no volume (C's are not in the catalog yet): no volume-needed. C in.
+      ["magazine-removed", "Tuesday"],
+      ["magazine-attached", "Wednesday"],
+    ]);
   }, 300_000);
 
-  test("both runs queued each attach, removal and wait once, in order", () => {
+  test("both runs queued each attach, removal and wait once, in order, and the notifier got each once, in that order", () => {
+    // Everything queued was delivered, in queue order, each event once.
+    const all = recorded();
+    expect(all.map((d) => d.id)).toEqual(
+      readdirSync(join(workDir, "events", "sent"))
+        .filter((n) => n.endsWith(".json"))
+        .sort()
+        .map((n) => n.slice(0, -".json".length)),
+    );
+    expect(new Set(all.map((d) => d.id)).size).toBe(all.length);
+    expect(events().length).toBe(all.length);
     expect(
       events().map((e) => [e.kind, e.magazine?.name, e.volume].filter(Boolean)),
     ).toEqual([
