@@ -42,19 +42,30 @@ export function readConfigSource(
 ): string {
   // Opening acts on a device (a tape rewinds, a FIFO's writer wakes): look before opening, and
   // as root open nothing reached through a path someone else controls.
-  let before: { dev: number; ino: number };
+  let before: { dev: number; ino: number; uid: number; mode: number };
+  let link = false;
   try {
     const stats = statSync(file);
     before = stats;
     if (!stats.isFile())
       throw cannotRead(file, new Error("not a regular file"));
+    link = lstatSync(file).isSymbolicLink();
   } catch (error) {
     throw error instanceof ConfigError ? error : cannotRead(file, error);
   }
-  if (root) checkPath(file);
+  if (root) {
+    checkPath(file);
+    // Only root's file: in a sticky directory (/tmp) its owner could rename a FIFO or a link to
+    // a device over it between this look and the open.
+    checkOwner(file, before);
+  }
   let fd: number;
   try {
-    fd = openSync(file, O_RDONLY | O_NONBLOCK | O_NOCTTY);
+    // A link was checked as root's in root's directory; anything else is not followed.
+    fd = openSync(
+      file,
+      O_RDONLY | O_NONBLOCK | O_NOCTTY | (link ? 0 : constants.O_NOFOLLOW),
+    );
   } catch (error) {
     throw cannotRead(file, error);
   }
@@ -138,6 +149,11 @@ function checkTrusted(
 ): void {
   // The path first: its advice must never be to chown or chmod through someone's link.
   checkPath(file, stats);
+  checkOwner(file, stats);
+}
+
+/** The file is root's and not group/other writable. */
+function checkOwner(file: string, stats: { uid: number; mode: number }): void {
   if (stats.uid !== 0)
     throw new UntrustedConfigError(
       file,
