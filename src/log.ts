@@ -4,8 +4,11 @@
 // link (O_NOFOLLOW), and every message is made printable and capped: names from a disk must
 // not forge log lines or flood the file.
 import { closeSync, mkdirSync, writeSync } from "node:fs";
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
+import { errnoCode } from "./errors.ts";
+import { openOwnedDirectory } from "./state/owned-dir.ts";
 import { openAppendNoFollow } from "./state/safe-create.ts";
+import { lookupGroup, lookupUser } from "./system/identity.ts";
 import { printable } from "./text.ts";
 
 /** The longest message logged; the rest is cut and marked. */
@@ -118,3 +121,58 @@ export const nullLog: Log = {
   failure: undefined,
   close() {},
 };
+
+// Root (unlock from udev, eject) writes the changer's log in a directory the run-as user usually
+// owns. That user could have planted a link there (LOGDIR/NAME.log -> /etc/ld.so.preload, or
+// LOGDIR/sub -> /etc), so root never follows one: the log dir is made or accepted only through
+// links root owns (state/owned-dir.ts), the file is opened O_NOFOLLOW, must be the run-as
+// user's or root's with one link, and a file root creates is handed to the run-as user through
+// the fd (the changer, running as that user, appends to it later). When the log cannot be
+// opened safely, root says so on stderr and logs there only.
+
+/** The part of a changer config the log needs (config/schema.ts's Config has it). */
+export interface LogConfig {
+  log_file: string;
+  log_level: LogLevel;
+  user: string;
+  group: string;
+}
+
+export function openChangerLogAsRoot(config: LogConfig, tag: string): Log {
+  const file = config.log_file;
+  if (process.geteuid?.() !== 0 || config.log_level === "off")
+    return createFileLog(file, config.log_level, tag);
+  try {
+    const fd = openLogAsRoot(file, config.user, config.group);
+    return createFileLog(file, config.log_level, tag, { fd });
+  } catch (error) {
+    const why = `not writing the log ${printable(file)} as root: ${printable((error as Error).message ?? String(error))}${errnoCode(error) === "ELOOP" ? "; remove the link (only the run-as user's own file or none belongs there)" : ""}`;
+    process.stderr.write(`magchanger: warning: ${why}\n`);
+    return createFileLog(file, config.log_level, tag, { failure: why });
+  }
+}
+
+function openLogAsRoot(file: string, userName: string, groupName: string) {
+  const user = lookupUser(userName);
+  const group = lookupGroup(groupName);
+  if (!user || !group)
+    throw new Error(
+      `run-as user "${userName}" or group "${groupName}" does not exist`,
+    );
+  const owner = { uid: user.uid, gid: group.gid };
+  const dir = openOwnedDirectory(dirname(file), 0o750, owner);
+  const entry = dir.entry(basename(file));
+  try {
+    return openAppendNoFollow(entry, {
+      mode: 0o640,
+      owners: [user.uid, 0],
+      createOwner: owner,
+    });
+  } catch (error) {
+    if (error instanceof Error)
+      error.message = error.message.replaceAll(entry, file);
+    throw error;
+  } finally {
+    closeSync(dir.fd);
+  }
+}

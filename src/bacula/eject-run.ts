@@ -1,11 +1,11 @@
-// What `magchanger eject` needs around ejectDisk: root, the config read as root, a log that
-// never creates a root-owned file in the run-as user's log dir, and this binary to run children.
-import { existsSync } from "node:fs";
+// What `magchanger eject` needs around ejectDisk: root, the config read as root, the log opened
+// as unlock opens it (no link followed, a file root creates handed to the run-as user), and this
+// binary to run children.
 import { join } from "node:path";
 import type { ChangerContext } from "../changer/context.ts";
 import { readConfigFile } from "../config/load.ts";
 import { AppError } from "../errors.ts";
-import { createFileLog, nullLog, teeToStderr } from "../log.ts";
+import { openChangerLogAsRoot, teeToStderr } from "../log.ts";
 import { exec, toolEnvironment } from "../system/exec.ts";
 import { realSystem } from "../system/system.ts";
 import { ejectDisk, type EjectResult } from "./eject.ts";
@@ -27,9 +27,8 @@ export async function ejectAsRoot(options: {
       `eject unmounts a disk and closes its LUKS mapping: run it as root (sudo magchanger eject -c ${options.config})`,
     );
   const { config } = readConfigFile(options.config, { useCache: false });
-  const file = existsSync(config.log_file)
-    ? createFileLog(config.log_file, config.log_level, config.name)
-    : nullLog;
+  // Only the safe way (as unlock): never through a link the run-as user planted in the log dir.
+  const file = openChangerLogAsRoot(config, config.name);
   const ctx: ChangerContext = {
     config,
     log: teeToStderr(file, "warn"),

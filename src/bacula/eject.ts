@@ -8,12 +8,14 @@
 // refuses while anything holds a file open there: the last word on "in use"); close the LUKS
 // mapping; tell Bacula (refresh: update slots). A race with a job that starts in between ends in
 // "busy" at the unmount, never in a pulled disk under a job.
+import { basename } from "node:path";
 import { quoteName, runBconsole } from "./bconsole.ts";
 import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { probeAll } from "../disk/discover.ts";
 import { AppError, DiskBusyError, ToolError } from "../errors.ts";
 import { readDrives, driveLinkPath } from "../state/drives.ts";
+import { mountPathRisk } from "../state/safe-fs.ts";
 import { type MountEntry, readMountInfo } from "../system/mounts.ts";
 import { cryptsetup } from "../system/cryptsetup.ts";
 import {
@@ -55,6 +57,7 @@ export async function ejectDisk(
     : undefined;
   if (!mount || !bay.mountPoint)
     return { lines: [`nothing is mounted in ${where}: safe to unplug`] };
+  refuseUntrustedPath(bay.mountPoint, where);
   const lines: string[] = [];
   const what = bay.identity
     ? describeIdentity(bay.identity)
@@ -73,6 +76,29 @@ export async function ejectDisk(
   const name = bay.identity ? magazineName(bay.identity) : undefined;
   lines.push(name ? `safe to unplug "${name}"` : `safe to unplug ${what}`);
   return { lines };
+}
+
+/**
+ * sync and umount resolve the bay's path again when they run: below a directory the run-as user
+ * owns (/var/lib/bacula/bays/usb1), it could swap a component for a link in between and root
+ * would unmount whatever that leads to. Checked before anything changes (as unlock does).
+ */
+function refuseUntrustedPath(mountPoint: string, where: string): void {
+  const why = mountPathRisk(mountPoint);
+  if (why)
+    throw new AppError(
+      `not ejecting ${where}: ${why}, so its path could lead to another mount by the time umount runs; nothing was changed: make the directories above ${mountPoint} root's alone (${fixFor(why, mountPoint)}), or unmount it yourself after checking it`,
+    );
+}
+
+/** The command that makes the component mountPathRisk named root's alone. */
+function fixFor(why: string, mountPoint: string): string {
+  const at = /^(.*) is (?:owned by uid \d+, not root|writable by .*)$/.exec(
+    why,
+  )?.[1];
+  return at
+    ? `chown root:root ${at}; chmod go-w ${at}`
+    : `keep bays below a directory only root can change, e.g. /mnt/${basename(mountPoint)}`;
 }
 
 /**

@@ -4,7 +4,7 @@
 import type { Config } from "../config/schema.ts";
 import { AppError, ConfigError, UsageError } from "../errors.ts";
 import { defineCommand } from "./cli.ts";
-import { teeToStderr } from "../log.ts";
+import { openChangerLogAsRoot, teeToStderr } from "../log.ts";
 import { exec } from "../system/exec.ts";
 import {
   checkDeviceSyntax,
@@ -16,7 +16,6 @@ import {
   findConfigForMapper,
   loadTrustedConfig,
 } from "../config/discover.ts";
-import { openChangerLogAsRoot } from "../unlock/log.ts";
 import { queueRefresh } from "../unlock/trigger.ts";
 import { removeMapping, unlockDevice } from "../unlock/unlock.ts";
 

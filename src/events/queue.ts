@@ -11,6 +11,7 @@ import { type Log, nullLog } from "../log.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
 import type { ChangerEvent } from "./types.ts";
+import { asChangerEvent } from "./validate.ts";
 
 export const EVENTS_DIR = "events";
 export const SENT_DIR = "sent";
@@ -103,11 +104,10 @@ export function hasPendingEvents(workDir: string): boolean {
 /** The event in file path, or undefined when it is no readable event (logged by the caller). */
 export function readEventFile(path: string): ChangerEvent | undefined {
   try {
-    const value = JSON.parse(
-      readTextBounded(path, { maxBytes: MAX_EVENT_BYTES }),
+    // Only a known kind with well-typed fields: the file may be planted (validate.ts).
+    return asChangerEvent(
+      JSON.parse(readTextBounded(path, { maxBytes: MAX_EVENT_BYTES })),
     );
-    if (value && typeof value === "object" && typeof value.kind === "string")
-      return value as ChangerEvent;
   } catch {
     // unreadable or damaged: the caller sets it aside
   }

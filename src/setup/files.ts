@@ -105,17 +105,26 @@ export function backupPath(path: string): string {
   return candidate;
 }
 
-/** Copies path (a file or a symlink) to its backup name with the same content, mode and owner. */
-export function backup(path: string): string {
+/**
+ * Copies path (a file or a symlink) to its backup name with the same content, mode and owner.
+ * content: what the caller already read of it, bounded; backed up instead of reading path again
+ * (a daemon config its daemon's user owns may have grown, or changed, since).
+ */
+export function backup(path: string, content?: Buffer): string {
   const stats = lstatSync(path);
   const target = backupPath(path);
   if (stats.isSymbolicLink()) {
     replaceSymlink(target, readlinkSync(path));
   } else {
-    writeFileReplacing(target, readFileSync(path), stats.mode & 0o7777, {
-      uid: stats.uid,
-      gid: stats.gid,
-    });
+    writeFileReplacing(
+      target,
+      content ?? readFileSync(path),
+      stats.mode & 0o7777,
+      {
+        uid: stats.uid,
+        gid: stats.gid,
+      },
+    );
   }
   return target;
 }

@@ -12,7 +12,7 @@ import {
 import { dirname } from "node:path";
 import { ConfigError, describeErrno } from "../errors.ts";
 import { replaceSymlink } from "../state/atomic.ts";
-import { readTextBounded } from "../state/safe-fs.ts";
+import { readFileBounded } from "../state/safe-fs.ts";
 import {
   backup,
   chmodIfNeeded,
@@ -196,14 +196,15 @@ function installInclude(
     );
   // A config that is a link (to a shared file) is edited where it points, keeping the link.
   const real = prefix === "/" ? realpathSync(path) : path;
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = readTextBounded(real, { maxBytes: 4 * 1024 * 1024 });
+    bytes = readFileBounded(real, { maxBytes: 4 * 1024 * 1024 });
   } catch (error) {
     throw new ConfigError(
       `refusing to edit ${real}: ${describeErrno(error)}; add the line \`${line}\` by hand`,
     );
   }
+  const text = bytes.toString("utf8");
   const wanted = line.slice(1);
   const present = text.split("\n").some((l) => {
     const t = l.trim();
@@ -211,7 +212,8 @@ function installInclude(
   });
   if (present) return { status: "unchanged" };
   const stats = statSync(real);
-  const saved = backup(real);
+  // The bytes read above, not a second (unbounded) read: the daemon's user may own the file.
+  const saved = backup(real, bytes);
   const separator = text === "" || text.endsWith("\n") ? "" : "\n";
   writeFileReplacing(
     real,

@@ -18,6 +18,7 @@ import {
   type Stats,
 } from "node:fs";
 import { dirname, resolve } from "node:path";
+import { describeErrno } from "../errors.ts";
 
 /** The largest state or identity file read: far above any real one, small enough to be instant. */
 export const MAX_READ_BYTES = 64 * 1024;
@@ -258,6 +259,19 @@ export function untrustedComponent(
     at = at === "/" ? `/${next}` : `${at}/${next}`;
   }
   return undefined;
+}
+
+/**
+ * Why root may not unmount mountPoint by path, or undefined: umount(8) (and sync -f) resolve the
+ * path again when they run, so a directory above it that someone else can change could turn it
+ * into another mount point by then. unlock and eject both ask this before unmounting.
+ */
+export function mountPathRisk(mountPoint: string): string | undefined {
+  try {
+    return untrustedComponent(dirname(mountPoint));
+  } catch (error) {
+    return `its path cannot be checked (${describeErrno(error)})`;
+  }
 }
 
 /** What an entry is, for a message: "a FIFO", "a regular file", ... */

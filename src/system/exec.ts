@@ -28,6 +28,16 @@ export type Exec = (
 
 const DEFAULT_TIMEOUT_MS = 30_000;
 
+/**
+ * The most of a tool's stdout kept; past it the tool is stopped and exec fails naming it.
+ * eject runs bconsole as root, and bconsole relays what the storage daemon (bacula's) says.
+ * The biggest real output is refresh's bconsole run: `list volumes` twice (the pool, then all)
+ * plus `status storage`; 9.6.7 prints about 200 bytes a volume, so 100,000 volumes are ~40 MB.
+ */
+export const MAX_TOOL_STDOUT = 64 * 1024 * 1024;
+/** stderr is only ever quoted in a message: the rest is dropped. */
+const MAX_TOOL_STDERR = 1024 * 1024;
+
 /** The environment a tool gets unless the caller passes its own. */
 export function toolEnvironment(): Record<string, string> {
   return { PATH: SAFE_PATH, LANG: "C", HOME: toolHome() };
@@ -76,8 +86,12 @@ export const exec: Exec = async (argv, options = {}) => {
       // the child exited without reading its input: its exit status tells the story
     }
   }
-  const stdout = new Response(child.stdout).text();
-  const stderr = new Response(child.stderr).text();
+  let overflow = false;
+  const stdout = readCapped(child.stdout, MAX_TOOL_STDOUT, () => {
+    overflow = true;
+    killChild();
+  });
+  const stderr = readCapped(child.stderr, MAX_TOOL_STDERR);
   const exitCode = await child.exited;
   // A background grandchild may keep the pipes open after the child exits: bound that wait.
   let drainTimer: Timer | undefined;
@@ -91,6 +105,10 @@ export const exec: Exec = async (argv, options = {}) => {
   clearTimeout(drainTimer);
   clearTimeout(timer);
   if (!drained) killChild();
+  if (overflow)
+    throw new ToolError(
+      `${file} printed more than ${MAX_TOOL_STDOUT / 1024 / 1024} MiB on stdout; it was stopped and its output not used`,
+    );
   const [out, err] = drained ?? ["", ""];
   return {
     exitCode,
@@ -101,3 +119,19 @@ export const exec: Exec = async (argv, options = {}) => {
     ms: performance.now() - started,
   };
 };
+
+/** The stream's first cap bytes as text; the rest is drained and dropped, onOver told once. */
+async function readCapped(
+  stream: ReadableStream<Uint8Array>,
+  cap: number,
+  onOver?: () => void,
+): Promise<string> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  for await (const chunk of stream) {
+    if (total < cap) chunks.push(chunk.subarray(0, cap - total));
+    if (total <= cap && total + chunk.length > cap) onOver?.();
+    total += chunk.length;
+  }
+  return Buffer.concat(chunks).toString("utf8");
+}

@@ -4,11 +4,10 @@
 // something holds it) is cleaned up before the new disk is opened under the same name.
 // Reachable from udev: nothing here may need bun:ffi or mount syscalls of its own.
 import { readFileSync } from "node:fs";
-import { dirname } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { AppError, describeErrno } from "../errors.ts";
 import type { Log } from "../log.ts";
-import { untrustedComponent } from "../state/safe-fs.ts";
+import { mountPathRisk } from "../state/safe-fs.ts";
 import type { Exec } from "../system/exec.ts";
 import { type Cryptsetup, cryptsetup } from "../system/cryptsetup.ts";
 import { isBlockDevice, sameBlockDevice } from "./device.ts";
@@ -191,7 +190,7 @@ async function unmountMapping(
     }
     // umount(8) resolves the path again: a directory on the way that someone else may change
     // could turn it into another mount point. Detaching the outer mount takes its submounts too.
-    const why = pathRisk(mount.mountPoint);
+    const why = mountPathRisk(mount.mountPoint);
     if (why) {
       log.warn(
         `not unmounting ${mount.mountPoint}: ${why}, so its path could lead elsewhere by the time umount runs; autofs expiry or umount -l ${mount.mountPoint} as root (after checking it) releases it`,
@@ -218,14 +217,5 @@ function refuseForeignMapping(name: string, type: string): void {
     throw new AppError(
       `/dev/mapper/${name} exists but is not a LUKS mapping (type ${type}); not touching it: give this changer another luks.mapper`,
     );
-  }
-}
-
-/** Why root may not trust mountPoint's path (its parent's chain), or undefined. */
-function pathRisk(mountPoint: string): string | undefined {
-  try {
-    return untrustedComponent(dirname(mountPoint));
-  } catch (error) {
-    return `its path cannot be checked (${describeErrno(error)})`;
   }
 }
