@@ -82,8 +82,10 @@ export async function deliverEvents(
     // Read again under the lock: an earlier holder may have delivered some meanwhile.
     const queued = pendingEventIds(config.work_dir);
     for (const [i, id] of queued.entries()) {
-      const stopped = await deliverOne(config, log, dir, id);
-      if (stopped) return { delivered, pending: queued.length - i, stopped };
+      const outcome = await deliverOne(config, log, dir, id);
+      if (outcome === SET_ASIDE) continue;
+      if (outcome)
+        return { delivered, pending: queued.length - i, stopped: outcome };
       delivered += 1;
     }
     trimSent(join(dir, SENT_DIR));
@@ -94,13 +96,19 @@ export async function deliverEvents(
   }
 }
 
-/** Delivers one event; returns why it is still queued, or undefined once it is delivered. */
+/** A damaged event moved out of the queue: neither delivered nor pending. */
+const SET_ASIDE = Symbol("set aside");
+
+/**
+ * Delivers one event; returns why it is still queued, undefined once it is delivered, or
+ * SET_ASIDE for a damaged one.
+ */
 async function deliverOne(
   config: Config,
   log: Log,
   dir: string,
   id: string,
-): Promise<string | undefined> {
+): Promise<string | undefined | typeof SET_ASIDE> {
   const attemptPath = join(dir, `${id}.attempt`);
   const runningPath = join(dir, `${id}.running`);
   const previous = readAttempt(attemptPath);
@@ -123,7 +131,7 @@ async function deliverOne(
       `event ${id} is damaged or unreadable; set aside as ${id}.damaged`,
     );
     renameSync(eventPath, join(dir, `${id}.damaged`));
-    return undefined;
+    return SET_ASIDE;
   }
   return notifyOnce(config, log, dir, id, event, previous?.failures ?? 0);
 }
