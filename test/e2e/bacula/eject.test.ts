@@ -35,6 +35,7 @@ import {
   startChangerBacula,
   magchangerOk,
   makeDisk,
+  writeChangerToml,
 } from "./magchanger.ts";
 import { runTool } from "./processes.ts";
 import { Scratch } from "./scratch.ts";
@@ -119,11 +120,21 @@ describe.skipIf(skipUnless([...CHANGER_SCENARIO, "root"], SUITE))(SUITE, () => {
       dataDir,
       maximumVolumeBytes: "200M",
     });
-    writeFileSync(
+    writeChangerToml({
       conf,
-      `name = "${NAME}"\nwork_dir = "${workDir}"\nlog_file = "${join(logDir, "c.log")}"\nlog_level = "debug"\nuser = "bacula"\ngroup = "tape"\ndrives = 2\n\n[[magazine]]\npath = "${bay}"\n\n[bacula]\nbconsole = "${bacula.bconsolePath}"\nconfig = "${bacula.bconsoleConfPath}"\nstorage = "${NAME}"\npool = "${bacula.names.pool}"\ndrive = 0\ntimeout = 60\n\n[luks]\nmapper = "${MAPPER}"\n\n[tools]\ncryptsetup = "${fakes.cryptsetup}"\n`,
-      { mode: 0o644 },
-    );
+      name: NAME,
+      workDir,
+      logFile: join(logDir, "c.log"),
+      bay,
+      bacula,
+      timeout: 60,
+      extra: `[luks]
+mapper = "${MAPPER}"
+
+[tools]
+cryptsetup = "${fakes.cryptsetup}"
+`,
+    });
     disk = await makeDisk(scratch, "mcejA", 400, bu);
     if (!existsSync("/dev/mapper")) {
       mkdirSync("/dev/mapper", { mode: 0o755 });

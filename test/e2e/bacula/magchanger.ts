@@ -127,3 +127,47 @@ export function changerLogLines(
     .split("\n")
     .filter((l) => l.includes(`] ${level}: `));
 }
+
+/**
+ * The changer config the real-Bacula scenarios share (two drives, run as bacula:tape, one bay,
+ * the harness's bconsole), with extra TOML appended ([notify], [luks], [tools]).
+ */
+export function writeChangerToml(o: {
+  conf: string;
+  name: string;
+  workDir: string;
+  logFile: string;
+  bay: string;
+  bacula: {
+    bconsolePath: string;
+    bconsoleConfPath: string;
+    names: { pool: string };
+  };
+  timeout?: number;
+  extra?: string;
+}): void {
+  writeFileSync(
+    o.conf,
+    `name = "${o.name}"
+work_dir = "${o.workDir}"
+log_file = "${o.logFile}"
+log_level = "debug"
+user = "bacula"
+group = "tape"
+drives = 2
+lock_timeout = 30
+
+[[magazine]]
+path = "${o.bay}"
+
+[bacula]
+bconsole = "${o.bacula.bconsolePath}"
+config = "${o.bacula.bconsoleConfPath}"
+storage = "${o.name}"
+pool = "${o.bacula.names.pool}"
+drive = 0
+timeout = ${o.timeout ?? 120}
+${o.extra ? `\n${o.extra}` : ""}`,
+    { mode: 0o644 },
+  );
+}

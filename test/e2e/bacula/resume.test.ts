@@ -29,6 +29,7 @@ import {
   startChangerBacula,
   magchangerOk,
   makeDisk,
+  writeChangerToml,
 } from "./magchanger.ts";
 import { Scratch } from "./scratch.ts";
 
@@ -187,33 +188,17 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
       dataDir,
       maximumVolumeBytes: VOLUME_BYTES,
     });
-    writeFileSync(
+    writeChangerToml({
       conf,
-      `name = "${NAME}"
-work_dir = "${workDir}"
-log_file = "${logFile}"
-log_level = "debug"
-user = "bacula"
-group = "tape"
-drives = 2
-lock_timeout = 30
-
-[[magazine]]
-path = "${bay}"
-
-[bacula]
-bconsole = "${bacula.bconsolePath}"
-config = "${bacula.bconsoleConfPath}"
-storage = "${NAME}"
-pool = "${bacula.names.pool}"
-drive = 0
-timeout = 120
-
-[notify]
+      name: NAME,
+      workDir,
+      logFile,
+      bay,
+      bacula,
+      extra: `[notify]
 command = ["${notifier}", "${recordFile}"]
 `,
-      { mode: 0o644 },
-    );
+    });
     disks.A = await makeDisk(scratch, "mcresA", 120, owner);
     disks.B = await makeDisk(scratch, "mcresB", 80, owner);
     disks.C = await makeDisk(scratch, "mcresC", 80, owner);

@@ -19,6 +19,7 @@ import {
   magchangerOk,
   makeDisk,
   startChangerBacula,
+  writeChangerToml,
 } from "./magchanger.ts";
 import {
   type ChangerCalls,
@@ -122,30 +123,7 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
       dataDir,
       maximumVolumeBytes: VOLUME_BYTES,
     });
-    writeFileSync(
-      conf,
-      `name = "${NAME}"
-work_dir = "${workDir}"
-log_file = "${logFile}"
-log_level = "debug"
-user = "bacula"
-group = "tape"
-drives = 2
-lock_timeout = 30
-
-[[magazine]]
-path = "${bay}"
-
-[bacula]
-bconsole = "${bacula.bconsolePath}"
-config = "${bacula.bconsoleConfPath}"
-storage = "${NAME}"
-pool = "${bacula.names.pool}"
-drive = 0
-timeout = 120
-`,
-      { mode: 0o644 },
-    );
+    writeChangerToml({ conf, name: NAME, workDir, logFile, bay, bacula });
     disks.A = await makeDisk(scratch, "mcrotA", 320, bacula_);
     disks.B = await makeDisk(scratch, "mcrotB", 200, bacula_);
   }, 180_000);
