@@ -97,10 +97,6 @@ export function pendingEventIds(workDir: string): string[] {
     .map((n) => n.slice(0, -".json".length));
 }
 
-export function hasPendingEvents(workDir: string): boolean {
-  return pendingEventIds(workDir).length > 0;
-}
-
 /** The event in file path, or undefined when it is no readable event (logged by the caller). */
 export function readEventFile(path: string): ChangerEvent | undefined {
   try {
