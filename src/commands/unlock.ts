@@ -17,11 +17,18 @@ import {
   loadTrustedConfig,
 } from "../config/discover.ts";
 import { queueRefresh } from "../unlock/trigger.ts";
-import { removeMapping, unlockDevice } from "../unlock/unlock.ts";
+import {
+  mappingHasFilesystem,
+  releaseStaleMapping,
+  removeMapping,
+  unlockDevice,
+} from "../unlock/unlock.ts";
 
 export interface UnlockOptions {
   config: string | undefined;
   remove: boolean;
+  /** Close the mapping only if its disk is gone (the refresh units, outside udev's sandbox). */
+  releaseStale?: boolean;
   device: string | undefined;
   name: string | undefined;
 }
@@ -29,12 +36,34 @@ export interface UnlockOptions {
 /** DEVICE and NAME from the command line and udev's environment (DEVNAME, ACTION). */
 export function unlockOptions(
   parsed: {
-    options: { config: string | undefined; remove: boolean };
+    options: {
+      config: string | undefined;
+      remove: boolean;
+      "release-stale"?: boolean;
+    };
     positionals: string[];
   },
   env: Record<string, string | undefined>,
 ): UnlockOptions {
   const [first, second] = parsed.positionals;
+  const releaseStale = parsed.options["release-stale"] === true;
+  if (releaseStale) {
+    if (parsed.options.remove)
+      throw new UsageError(
+        "unlock: --remove and --release-stale exclude each other",
+      );
+    if (second !== undefined || first?.startsWith("/"))
+      throw new UsageError(
+        "unlock: --release-stale takes no DEVICE (it looks for this changer's mapping whose disk is gone); run magchanger unlock --release-stale -c CONF [NAME]",
+      );
+    return {
+      config: parsed.options.config,
+      remove: false,
+      releaseStale,
+      device: undefined,
+      name: first,
+    };
+  }
   const remove = parsed.options.remove || env.ACTION === "remove";
   let device: string | undefined;
   let name: string | undefined;
@@ -63,6 +92,7 @@ export const command = defineCommand({
   usage: [
     "unlock [-c CONF] [DEVICE] [NAME]",
     "unlock --remove [-c CONF] [DEVICE] [NAME]",
+    "unlock --release-stale [-c CONF] [NAME]",
   ],
   options: {
     config: {
@@ -74,6 +104,11 @@ export const command = defineCommand({
     remove: {
       type: "boolean",
       description: "close the mapping instead of opening it",
+    },
+    "release-stale": {
+      type: "boolean",
+      description:
+        "close the mapping only if the kernel says its disk is gone, lazily unmounting what is still mounted from it (the refresh units run this outside udev's sandbox, which forbids unmounting)",
     },
   },
   positionals: [
@@ -93,7 +128,8 @@ export const command = defineCommand({
     '  ACTION=="add|change", SUBSYSTEM=="block", ENV{ID_FS_TYPE}=="crypto_LUKS", \\\n    RUN+="/usr/local/bin/magchanger unlock /dev/%k bacula"',
     "With ACTION=remove in the environment, or --remove, it closes /dev/mapper/NAME instead (unless NAME lives on another disk that is still attached). An already open mapping of the same disk is success; a stale one of a pulled disk is cleaned up.",
     "Then it queues `systemctl start --no-block magchanger-refresh@STEM.service` (STEM: the config's file name without .toml; the unit `setup` installs runs `magchanger refresh`), so Bacula is told without holding up udev. That is skipped (a log line) without systemd or the unit, and its failure is only a warning.",
-    "Config: -c CONF, or the file in $MAGCHANGER_CONFIG_DIR (default /etc/magchanger) whose luks.mapper is NAME (without NAME: the only config there). $MAGCHANGER_SYSTEMD_ROOT (tests) is where /run/systemd/system and the unit are looked for.",
+    "With --release-stale (run by the refresh units setup installs, outside udev's sandbox, which forbids unmounting) it closes /dev/mapper/NAME only if the kernel says its disk is gone: what is still mounted from it is lazily unmounted, and a mapping still held by an open file is marked for removal once that file is closed. A mapping whose disk is attached is left alone.",
+    "Config: -c CONF, or the file in $MAGCHANGER_CONFIG_DIR (default /etc/magchanger) whose luks.mapper is NAME (without NAME: the only config there). $MAGCHANGER_SYSTEMD_ROOT (tests) is where /run/systemd/system and the unit are looked for, $MAGCHANGER_SYSFS_ROOT (tests) where /sys is.",
   ],
   exitStatus: [
     [0, "opened, already open, closed or nothing to do"],
@@ -115,7 +151,7 @@ export async function runUnlock(
   // Refuse what the command line names before reading a config or running anything.
   // A removed disk's node is gone: only its spelling can be checked.
   let toOpen: string | undefined;
-  if (parsed.remove) {
+  if (parsed.remove || parsed.releaseStale) {
     if (parsed.device !== undefined) checkDeviceSyntax(parsed.device);
   } else {
     if (parsed.device === undefined)
@@ -132,11 +168,31 @@ export async function runUnlock(
   const name = mapperName(config, parsed.name);
   const fileLog = openChangerLogAsRoot(config, "unlock");
   const log = teeToStderr(fileLog);
-  const deps = { exec, log, env };
+  const deps = {
+    exec,
+    log,
+    env,
+    ...(env.MAGCHANGER_SYSFS_ROOT
+      ? { sysRoot: env.MAGCHANGER_SYSFS_ROOT }
+      : {}),
+  };
   try {
+    if (parsed.releaseStale) {
+      // Run by the refresh units, which then tell Bacula themselves: nothing to queue.
+      await releaseStaleMapping(config, name, deps);
+      return;
+    }
     if (toOpen === undefined)
       await removeMapping(config, name, parsed.device, deps);
-    else await unlockDevice(config, toOpen, name, deps);
+    else {
+      await unlockDevice(config, toOpen, name, deps);
+      if (!(await mappingHasFilesystem(config, name, deps))) {
+        log.info(
+          `/dev/mapper/${name} holds no filesystem yet (a disk being prepared: mkfs.ext4 -m 0 -L LABEL /dev/mapper/${name}, then magchanger magazine init); Bacula is not told`,
+        );
+        return;
+      }
+    }
     // Only queued, never run here: see unlock/trigger.ts.
     await queueRefresh(config, deps);
   } catch (error) {

@@ -56,6 +56,11 @@ export function retryService(binary: string): string {
 ${header(binary)}${serviceBody("retry a pending Bacula update of changer %i", binary, "refresh --if-pending")}`;
 }
 
+// ExecStartPre finishes what udev could not when a disk was pulled without eject: RUN+= programs
+// cannot unmount (systemd-udevd's PrivateMounts), so the dead mount of the pulled disk and its
+// LUKS mapping stay until something outside udev releases them, and until then no disk opens
+// under that name. Only a mapping whose disk the kernel says is gone is touched; "-": a failure
+// there must not keep Bacula from being told.
 // No User=/Group=: the template serves every changer, each with its own run-as user. The
 // service starts refresh as root, which reads only the root-owned config (config/read.ts refuses
 // any other) and switches to the config's user and group, supplementary groups included (so
@@ -68,6 +73,7 @@ After=autofs.service bacula-sd.service bacula-director.service
 
 [Service]
 Type=oneshot
+ExecStartPre=-${binary} unlock --release-stale -c ${DEFAULT_CONFIG_DIR}/%i.toml
 ExecStart=${binary} ${command} -c ${DEFAULT_CONFIG_DIR}/%i.toml
 TimeoutStartSec=${REFRESH_TIMEOUT_S}
 `;

@@ -1,8 +1,8 @@
 // The mounts of a mapping and whether this process can undo them. systemd-udevd runs RUN+=
 // programs with PrivateMounts=yes: an unmount there fails or only changes udev's private copy of
 // the mount table, never the host's. So from udev we report the mounts instead of "unmounting".
-import { readdirSync, readFileSync, readlinkSync, statSync } from "node:fs";
-import { join } from "node:path";
+import { readlinkSync, statSync } from "node:fs";
+import { dmMapping } from "../system/dm.ts";
 import {
   type MountEntry,
   majorMinorOf,
@@ -40,23 +40,7 @@ function mapperDevno(
   } catch {
     // no node: ask sysfs
   }
-  try {
-    for (const entry of readdirSync(join(sysRoot, "block"))) {
-      if (!entry.startsWith("dm-")) continue;
-      const dmName = readFileSync(
-        join(sysRoot, "block", entry, "dm", "name"),
-        "utf8",
-      ).trim();
-      if (dmName === name)
-        return readFileSync(
-          join(sysRoot, "block", entry, "dev"),
-          "utf8",
-        ).trim();
-    }
-  } catch {
-    // no sysfs or no device-mapper
-  }
-  return undefined;
+  return dmMapping(name, sysRoot)?.devno;
 }
 
 /**

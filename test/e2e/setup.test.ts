@@ -85,10 +85,10 @@ describe("magchanger setup (compiled binary)", () => {
       `#### ${prefix}/etc/auto.c1: autofs program map (magchanger automap) (symlink -> ${binary})`,
     );
     expect(result.stdout).toContain(
-      `\nType=oneshot\nExecStart=${binary} refresh -c /etc/magchanger/%i.toml\n`,
+      `\nType=oneshot\nExecStartPre=-${binary} unlock --release-stale -c /etc/magchanger/%i.toml\nExecStart=${binary} refresh -c /etc/magchanger/%i.toml\n`,
     );
     expect(result.stdout).toContain(
-      `\nType=oneshot\nExecStart=${binary} refresh --if-pending -c /etc/magchanger/%i.toml\n`,
+      `\nType=oneshot\nExecStartPre=-${binary} unlock --release-stale -c /etc/magchanger/%i.toml\nExecStart=${binary} refresh --if-pending -c /etc/magchanger/%i.toml\n`,
     );
     expect(result.stdout).toContain(
       "#  - enable the refresh safety net (it retries a Bacula update that failed): systemctl enable --now magchanger-refresh@c1.timer\n",

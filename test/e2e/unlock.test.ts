@@ -64,6 +64,8 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     ...BASE_ENV,
     MAGCHANGER_CONFIG_DIR: confDir,
     MAGCHANGER_SYSTEMD_ROOT: sysRoot,
+    // The fake cryptsetup shows its mappings there as the kernel's sysfs would (fakes.ts).
+    MAGCHANGER_SYSFS_ROOT: join(fakes.dir, "sys"),
     ...extra,
   });
   const bootSystemd = () => {
@@ -217,7 +219,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     ]);
     expect(fakes.mapping(mapper())).toBe(disk.device);
     expect(result.stderr.split("\n").filter(Boolean)).toEqual([
-      `magchanger: /dev/mapper/${mapper()} is a stale mapping of a disk that is gone; cleaning it up`,
+      `magchanger: /dev/mapper/${mapper()} is a stale mapping of sdz1, which is gone; cleaning it up`,
       `magchanger: lazily unmounted ${mnt} (was /dev/mapper/${mapper()})`,
       `magchanger: closed /dev/mapper/${mapper()}`,
       expect.stringMatching(

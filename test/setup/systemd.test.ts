@@ -38,13 +38,14 @@ afterAll(() => {
 });
 
 describe("refresh units", () => {
-  test("the service runs refresh on the config named by the instance, one shot, no shell", () => {
+  test("the service releases a stale mapping of a pulled disk, then runs refresh on the config named by the instance, one shot, no shell", () => {
     expect(keyLines(refreshService(BIN))).toEqual([
       "[Unit]",
       "Description=magchanger: tell Bacula about the volumes of changer %i",
       "After=autofs.service bacula-sd.service bacula-director.service",
       "[Service]",
       "Type=oneshot",
+      "ExecStartPre=-/usr/local/bin/magchanger unlock --release-stale -c /etc/magchanger/%i.toml",
       "ExecStart=/usr/local/bin/magchanger refresh -c /etc/magchanger/%i.toml",
       "TimeoutStartSec=600",
     ]);
@@ -57,6 +58,7 @@ describe("refresh units", () => {
       "After=autofs.service bacula-sd.service bacula-director.service",
       "[Service]",
       "Type=oneshot",
+      "ExecStartPre=-/usr/local/bin/magchanger unlock --release-stale -c /etc/magchanger/%i.toml",
       "ExecStart=/usr/local/bin/magchanger refresh --if-pending -c /etc/magchanger/%i.toml",
       "TimeoutStartSec=600",
     ]);

@@ -10,10 +10,12 @@ import {
   existsSync,
   mkdirSync,
   readFileSync,
+  realpathSync,
   rmSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { parseConfigText } from "../../src/config/load.ts";
 import type { Config } from "../../src/config/schema.ts";
 import { missing } from "../helpers/capabilities.ts";
@@ -102,7 +104,10 @@ export interface FakeTools {
   systemctl: string;
   /** Every call so far, as argv arrays (tool name first). */
   calls(): string[][];
-  /** Pretend /dev/mapper/name is open on device ("(null)": its disk is gone). */
+  /**
+   * Pretend /dev/mapper/name is open on device ("(null)": its disk is gone), and show it in the
+   * fake sysfs below DIR/sys as the kernel does (dm UUID, a link to the device below).
+   */
   setMapping(name: string, device: string): void;
   mapping(name: string): string | undefined;
   /** Pretend /dev/mapper/name is some other device-mapper device (LVM): status says type n/a. */
@@ -122,6 +127,14 @@ const CRYPTSETUP = `#!/bin/bash
 # Fake cryptsetup (test only): this kernel has no device-mapper. See test/unlock/fakes.ts.
 D=__DIR__
 { printf '%s\\t' cryptsetup "$@"; printf '\\n'; } >> "$D/calls"
+# The kernel's view of the mapping (name, dm UUID, the device below) as sysfs shows it.
+sysfs() {
+  local dm="$D/sys/block/dm-0"; rm -rf "$dm"; mkdir -p "$dm/dm" "$dm/slaves"
+  echo "$1" > "$dm/dm/name"; echo 253:0 > "$dm/dev"
+  echo "CRYPT-LUKS2-$(echo "$3" | tr -d - | tr A-F a-f)-$1" > "$dm/dm/uuid"
+  if [ "$2" = "(null)" ]; then ln -s /sys/devices/pci0000:00/0000:00:02.0/usb2/2-1/host2/block/sdz/sdz1 "$dm/slaves/sdz1"
+  else ln -s "$(realpath "/sys/class/block/$(basename "$(realpath "$2")")")" "$dm/slaves/$(basename "$(realpath "$2")")"; fi
+}
 action=$1; shift
 if [ -f "$D/exit.$action" ]; then
   cat "$D/stderr.$action" >&2 2>/dev/null; code=$(cat "$D/exit.$action"); rm -f "$D/exit.$action" "$D/stderr.$action"; exit "$code"
@@ -133,7 +146,9 @@ case $action in
     if [ -f "$D/maps/$1" ]; then
       busy=""; [ -f "$D/busy.$1" ] && busy=" and is in use"
       if [ -f "$D/foreign.$1" ]; then echo "/dev/mapper/$1 is active$busy."; echo "  type:    n/a"; exit 0; fi
-      echo "/dev/mapper/$1 is active$busy."; echo "  type:    LUKS2"; echo "  cipher:  aes-xts-plain64"
+      # A real kernel, once the disk below is gone: cryptsetup cannot tell the type any more.
+      type=LUKS2; [ "$(cat "$D/maps/$1")" = "(null)" ] && type=n/a
+      echo "/dev/mapper/$1 is active$busy."; echo "  type:    $type"; echo "  cipher:  aes-xts-plain64"
       echo "  device:  $(cat "$D/maps/$1")"; echo "  mode:    read/write"; exit 0
     fi
     echo "/dev/mapper/$1 is inactive."; exit 4 ;;
@@ -145,7 +160,7 @@ case $action in
     [ "$type" = luks ] || { echo "fake: open without --type luks" >&2; exit 1; }
     ${REAL_CRYPTSETUP} open --test-passphrase --key-file "$key" -- "$1" || exit $?
     [ -f "$D/maps/$2" ] && { echo "Device $2 already exists." >&2; exit 5; }
-    echo "$1" > "$D/maps/$2"; exit 0 ;;
+    echo "$1" > "$D/maps/$2"; sysfs "$2" "$1" "$(${REAL_CRYPTSETUP} luksUUID -- "$1")"; exit 0 ;;
   close)
     deferred=""; [ "$1" = --deferred ] && { deferred=1; shift; }
     [ "$1" = -- ] && shift
@@ -154,7 +169,7 @@ case $action in
       [ -n "$deferred" ] && { touch "$D/deferred.$1"; exit 0; }
       echo "Device $1 is still in use." >&2; exit 5
     fi
-    rm -f "$D/maps/$1"; exit 0 ;;
+    rm -f "$D/maps/$1"; rm -rf "$D/sys/block/dm-0"; exit 0 ;;
 esac
 echo "fake cryptsetup: unexpected action $action" >&2; exit 1
 `;
@@ -212,6 +227,28 @@ export function createFakeTools(dir: string): FakeTools {
     },
     setMapping(name, device) {
       writeFileSync(join(dir, "maps", name), `${device}\n`);
+      const dm = join(dir, "sys/block/dm-0");
+      rmSync(dm, { recursive: true, force: true });
+      mkdirSync(join(dm, "dm"), { recursive: true });
+      mkdirSync(join(dm, "slaves"));
+      writeFileSync(join(dm, "dm/name"), `${name}\n`);
+      writeFileSync(join(dm, "dev"), "253:0\n");
+      writeFileSync(
+        join(dm, "dm/uuid"),
+        `CRYPT-LUKS2-0b7f3c9e0a1b4c2d8e9f00112233aabb-${name}\n`,
+      );
+      // A pulled disk: its sysfs directory is gone, the link to it stays.
+      const real =
+        device === "(null)" || !existsSync(device)
+          ? undefined
+          : realpathSync(device);
+      const below = real ? basename(real) : "sdz1";
+      symlinkSync(
+        real && existsSync(`/sys/class/block/${below}`)
+          ? realpathSync(`/sys/class/block/${below}`)
+          : `/sys/devices/pci0000:00/0000:00:02.0/usb2/2-1/host2/block/sdz/${below}`,
+        join(dm, "slaves", below),
+      );
     },
     mapping(name) {
       const path = join(dir, "maps", name);
@@ -220,6 +257,15 @@ export function createFakeTools(dir: string): FakeTools {
     setForeign(name) {
       writeFileSync(join(dir, "maps", name), "(null)\n");
       writeFileSync(join(dir, `foreign.${name}`), "");
+      const dm = join(dir, "sys/block/dm-0");
+      rmSync(dm, { recursive: true, force: true });
+      mkdirSync(join(dm, "dm"), { recursive: true });
+      writeFileSync(join(dm, "dm/name"), `${name}\n`);
+      writeFileSync(join(dm, "dev"), "253:0\n");
+      writeFileSync(
+        join(dm, "dm/uuid"),
+        "LVM-Xk3fTq0PqE3mYw2Vg9cH1sZr7uJd4nB6aC8eF5hG2iK1lM0oN9pQ7rS6tU5vW4xY\n",
+      );
     },
     setBusy(name, mountPoint) {
       writeFileSync(join(dir, `busy.${name}`), mountPoint);

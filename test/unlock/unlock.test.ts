@@ -9,12 +9,20 @@ import {
   expect,
   test,
 } from "bun:test";
-import { chownSync, mkdirSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../../src/config/schema.ts";
 import { AppError, ToolError } from "../../src/errors.ts";
 import { exec } from "../../src/system/exec.ts";
 import {
+  releaseStaleMapping,
   removeMapping,
   type UnlockDeps,
   unlockDevice,
@@ -80,11 +88,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     log = memoryLog();
     mountinfo = join(dir, "mountinfo");
     writeFileSync(mountinfo, "22 1 0:20 / / rw,relatime - ext4 /dev/vda rw\n");
-    // The fake mapping's device, as sysfs shows a dm device: mounts are matched by 253:0.
-    const dm = join(dir, "sys/block/dm-0");
-    mkdirSync(join(dm, "dm"), { recursive: true });
-    writeFileSync(join(dm, "dm/name"), `${mapper()}\n`);
-    writeFileSync(join(dm, "dev"), "253:0\n");
+    // The fakes show each mapping in DIR/sys as the kernel does: mounts are matched by 253:0.
     deps = {
       exec,
       log,
@@ -245,7 +249,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     expect(fakes.calls()[3]).toEqual(["umount", "-l", "--", at]);
     expect(fakes.mapping(mapper())).toBe(luks.device);
     expect(log.lines).toContain(
-      `warn: /dev/mapper/${mapper()} is a stale mapping of a disk that is gone; cleaning it up`,
+      `warn: /dev/mapper/${mapper()} is a stale mapping of sdz1, which is gone; cleaning it up`,
     );
     expect(log.lines).toContain(
       `info: lazily unmounted ${at} (was /dev/mapper/${mapper()})`,
@@ -314,9 +318,11 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     ).toBe(true);
   });
 
+  // The kernel's dm UUID tells, not cryptsetup status: for a LUKS mapping whose disk was pulled
+  // it prints "type: n/a" too (seen on Debian 12's kernel), and that mapping is ours to close.
   test("a mapping of that name that is not LUKS (LVM, plain) is never closed, open or remove", async () => {
     fakes.setForeign(mapper());
-    const message = `/dev/mapper/${mapper()} exists but is not a LUKS mapping (type n/a); not touching it: give this changer another luks.mapper`;
+    const message = `/dev/mapper/${mapper()} exists but is not a LUKS mapping made by cryptsetup (device-mapper UUID "LVM-Xk3fTq0PqE3mYw2Vg9cH1sZr7uJd4nB6aC8eF5hG2iK1lM0oN9pQ7rS6tU5vW4xY"); not touching it: give this changer another luks.mapper`;
     expect(
       (await unlockDevice(config, luks.device, mapper(), deps).catch((e) => e))
         .message,
@@ -332,6 +338,25 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
           (c) => c[0] === "umount" || c[1] === "close" || c[1] === "open",
         ),
     ).toEqual([]);
+  });
+
+  // sd numbers are reused: a disk plugged in after the pull may be the node cryptsetup's table
+  // still names, while the kernel's link from the mapping to its own (pulled) disk dangles.
+  test("a stale mapping whose pulled disk's node now names the new disk is cleaned up, not taken as already open", async () => {
+    fakes.setMapping(mapper(), luks.device);
+    const below = readdirSync(join(fakes.dir, "sys/block/dm-0/slaves"))[0]!;
+    const link = join(fakes.dir, "sys/block/dm-0/slaves", below);
+    rmSync(link);
+    symlinkSync(`/sys/devices/pci0000:00/usb2/2-1/block/sdz/${below}`, link);
+    expect(await unlockDevice(config, luks.device, mapper(), deps)).toBe(
+      "opened",
+    );
+    expect(
+      fakes.calls().filter((c) => c[1] === "close" || c[1] === "open"),
+    ).toHaveLength(2);
+    expect(log.lines).toContain(
+      `warn: /dev/mapper/${mapper()} is a stale mapping of ${below}, which is gone; cleaning it up`,
+    );
   });
 
   test("a mapping held by another disk that is still attached is left alone", async () => {
@@ -409,6 +434,67 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       expect(log.lines).toContain(
         `warn: /dev/mapper/${mapper()} is still in use; the kernel removes it when its last user (a mount) lets go`,
       );
+    });
+  });
+
+  // What the refresh units run outside udev once a disk was pulled without eject.
+  describe("release-stale", () => {
+    test("a mapping whose disk is gone: its dead mount is lazily unmounted and it is closed", async () => {
+      const at = join(root, `case${n}`, "mnt/usb1/magazine");
+      mkdirSync(at, { recursive: true });
+      fakes.setMapping(mapper(), "(null)");
+      fakes.setBusy(mapper(), at);
+      writeFileSync(
+        mountinfo,
+        `22 1 0:20 / / rw - ext4 /dev/vda rw\n40 22 253:0 / ${at} rw,nodev - ext4 /dev/mapper/${mapper()} rw\n`,
+      );
+      expect(await releaseStaleMapping(config, mapper(), deps)).toBe("closed");
+      expect(fakes.calls().map((c) => c.slice(0, 3).join(" "))).toEqual([
+        "cryptsetup status --",
+        "umount -l --",
+        "cryptsetup close --",
+      ]);
+      expect(fakes.mapping(mapper())).toBeUndefined();
+      expect(log.lines).toContain(
+        `warn: /dev/mapper/${mapper()} is a stale mapping of sdz1, which is gone; releasing it`,
+      );
+    });
+
+    test("a mapping whose disk is attached is left alone", async () => {
+      fakes.setMapping(mapper(), luks.device);
+      expect(await releaseStaleMapping(config, mapper(), deps)).toBe(
+        "attached",
+      );
+      expect(fakes.calls().map((c) => c[1])).toEqual(["status"]);
+      expect(fakes.mapping(mapper())).toBe(luks.device);
+    });
+
+    test("still held by an open file after the unmount: marked for removal", async () => {
+      fakes.setMapping(mapper(), "(null)");
+      fakes.setBusy(mapper(), "/nowhere/held-by-a-job");
+      expect(await releaseStaleMapping(config, mapper(), deps)).toBe(
+        "deferred",
+      );
+      expect(fakes.deferred(mapper())).toBe(true);
+    });
+
+    test("another device-mapper device of that name is refused, nothing closed", async () => {
+      fakes.setForeign(mapper());
+      const error = await releaseStaleMapping(config, mapper(), deps).catch(
+        (e) => e,
+      );
+      expect(error.message).toStartWith(
+        `/dev/mapper/${mapper()} exists but is not a LUKS mapping made by cryptsetup`,
+      );
+      expect(fakes.calls().filter((c) => c[1] === "close")).toEqual([]);
+    });
+
+    test("nothing of that name in sysfs: no tool runs at all (the timer calls it every 15 min)", async () => {
+      mkdirSync(join(fakes.dir, "sys/block"), { recursive: true });
+      expect(await releaseStaleMapping(config, mapper(), deps)).toBe(
+        "not-open",
+      );
+      expect(fakes.calls()).toEqual([]);
     });
   });
 });
