@@ -8,7 +8,9 @@
 // refuses while anything holds a file open there: the last word on "in use"); close the LUKS
 // mapping; tell Bacula (refresh: update slots). A race with a job that starts in between ends in
 // "busy" at the unmount, never in a pulled disk under a job.
-import { basename } from "node:path";
+import { basename, resolve } from "node:path";
+import { autofsBay } from "../config/layout.ts";
+import { classifyMapping } from "../system/dm.ts";
 import { quoteName, runBconsole } from "./bconsole.ts";
 import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
 import type { ChangerContext } from "../changer/context.ts";
@@ -56,7 +58,12 @@ export async function ejectDisk(
     ? diskMountAt(readMountInfo(), bay.mountPoint)
     : undefined;
   if (!mount || !bay.mountPoint)
-    return { lines: [`nothing is mounted in ${where}: safe to unplug`] };
+    return {
+      lines: [
+        ...(await closeUnmountedMapping(ctx, bay, where)),
+        `nothing is mounted in ${where}: safe to unplug`,
+      ],
+    };
   refuseUntrustedPath(bay.mountPoint, where);
   const lines: string[] = [];
   const what = bay.identity
@@ -145,6 +152,37 @@ async function unmountAndClose(
       `eject: /dev/mapper/${mapping} ${closed === "closed" ? "closed" : "was not open"}`,
     );
   }
+}
+
+/**
+ * The disk of the autofs bay may be open (udev unlocked it) without being mounted (autofs expired
+ * it, or it was never accessed). Pulled like that, the kernel keeps a stale mapping under the
+ * changer's luks.mapper (seen on a real kernel), so eject closes it: only when the kernel says it
+ * is a LUKS mapping cryptsetup made under that name, and not while anything holds it.
+ */
+async function closeUnmountedMapping(
+  ctx: ChangerContext,
+  bay: { mountPoint?: string | undefined; spec: { path?: string | undefined } },
+  where: string,
+): Promise<string[]> {
+  const { config, sys, log } = ctx;
+  const automap = autofsBay(config);
+  if (!config.automap.luks || !automap || bay.spec.path === undefined)
+    return [];
+  if (resolve(bay.spec.path) !== automap.path) return [];
+  const mapper = config.luks.mapper;
+  const kernel = classifyMapping(mapper, sys.sysRoot);
+  if (kernel.kind !== "luks") return [];
+  const closed = await cryptsetup(config.tools.cryptsetup, sys.exec).close(
+    mapper,
+  );
+  if (closed === "busy")
+    throw new DiskBusyError(
+      `/dev/mapper/${mapper} (the disk of ${where}) is not mounted there but is in use (mounted elsewhere, or held by another mapping); find its user with \`fuser -vm /dev/mapper/${mapper}\`, then retry`,
+    );
+  if (closed === "not-active") return [];
+  log.info(`eject: closed /dev/mapper/${mapper} (open, not mounted)`);
+  return [`closed /dev/mapper/${mapper}, which was open but not mounted`];
 }
 
 /**

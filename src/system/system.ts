@@ -18,6 +18,8 @@ export interface System {
   ): Promise<string | undefined>;
   /** Where a device node is mounted (the first mount point), undefined if nowhere. */
   mountPointOfDevice(device: string): string | undefined;
+  /** Where sysfs is: /sys unless a test hands in a tree of its own. */
+  sysRoot?: string;
 }
 
 export function realSystem(tools: { blkid: string }): System {
