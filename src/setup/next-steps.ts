@@ -21,7 +21,7 @@ export function nextSteps(
       (m) => m.path !== undefined && m.path === autofsBay(config)?.path,
     ) + 1 || 1;
   const filesystem = config.automap.luks
-    ? `cryptsetup luksFormat --batch-mode --key-file ${config.luks.key_file} /dev/sdX1; unplug and replug it (udev opens it as /dev/mapper/${config.luks.mapper}); mkfs.ext4 -m 0 -L ${config.name} /dev/mapper/${config.luks.mapper}`
+    ? `echo 'type=83' | sfdisk /dev/sdX; cryptsetup luksFormat --batch-mode --key-file ${config.luks.key_file} /dev/sdX1; udevadm trigger --settle --action=change /dev/sdX1 (udev opens it as /dev/mapper/${config.luks.mapper}); mkfs.ext4 -m 0 -L ${config.name} /dev/mapper/${config.luks.mapper}`
     : `mkfs.ext4 -m 0 -L ${config.automap.label ?? config.name} /dev/sdX1`;
   const stem = configStem(configPath);
   return [

@@ -101,8 +101,13 @@ export const REPLACED: Replacement[] = [
     },
   },
   {
-    line: /^# unplug and replug: udev opens it as \/dev\/mapper\/bacula$/,
-    why: "no device-mapper in this kernel (cryptsetup open fails): /dev/mapper/bacula is a link, as udev makes it, to a second loop device standing for the opened disk",
+    line: /^echo 'type=83' \| sfdisk \/dev\/sdX /,
+    why: "a loop device stands for the partition /dev/sdX1 itself: no partition table is made (the VM suite, test/vm, runs this line on a real USB disk)",
+    async run() {},
+  },
+  {
+    line: /^udevadm trigger --settle --action=change \/dev\/sdX1 /,
+    why: "no udev and no device-mapper in this kernel (cryptsetup open fails): /dev/mapper/bacula is a link, as udev makes it, to a second loop device standing for the opened disk",
     async run(ctx) {
       await ctx.host.must(["mkdir", "-p", "/dev/mapper"]);
       await ctx.host.must(["ln", "-s", ctx.opened, "/dev/mapper/bacula"]);
