@@ -1,5 +1,5 @@
 // The systemd units that tell Bacula about disk changes without blocking udev: unlock queues
-// magchanger-refresh@STEM.service (`systemctl start --no-block`, a full refresh), and the timer
+// magchanger-refresh@STEM.service (`systemctl restart --no-block`, a full refresh), and the timer
 // of the same name starts magchanger-retry@STEM.service, which repeats an update that did not
 // finish and otherwise exits without scanning the bays (stat'ing an autofs bay mounts the disk).
 // The templates are shared by every changer on the host, so their text depends on the binary
@@ -40,7 +40,7 @@ export function refreshService(binary: string): string {
 # blank volumes) when a disk came or went. One template for every changer: instance NAME runs
 # \`magchanger refresh\` on ${DEFAULT_CONFIG_DIR}/NAME.toml, which switches to its run-as user.
 ${header(binary)}#
-# \`magchanger unlock\` (udev) queues it with \`systemctl start --no-block\` after opening or closing
+# \`magchanger unlock\` (udev) queues it with \`systemctl restart --no-block\` after opening or closing
 # a disk: udev kills RUN+= programs after 180 s, and refresh waits for the changer lock and for
 # bconsole. A failed or killed refresh leaves a durable pending mark: the next run, or
 # ${RETRY_SERVICE_TEMPLATE} started by ${REFRESH_TIMER_TEMPLATE}, repeats the update.

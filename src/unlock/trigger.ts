@@ -1,9 +1,12 @@
 // After unlock opened or closed a disk, Bacula must be told (`magchanger refresh`), but never from
 // here: udev kills RUN+= programs after 180 s and their forked children when the event ends, and
 // refresh waits for the changer lock and for bconsole, whose Director calls the changer back. So
-// unlock only queues the unit setup installs: `systemctl start --no-block` returns once systemd
+// unlock only queues the unit setup installs: `systemctl restart --no-block` returns once systemd
 // holds the job (no waiting on a unit that may itself wait for udev), and refresh runs as a
-// service. This never fails unlock; but a refresh not queued is not retried by the timer (it only
+// service. restart, not start: a start of the oneshot while it still runs (the refresh of the
+// plug, when the disk is pulled seconds later) merges into the running job, so the pull was never
+// told and its stale mapping never released (seen on a real kernel). The refresh cut short this
+// way leaves its pending mark and is repeated whole by the new one. This never fails unlock; but a refresh not queued is not retried by the timer (it only
 // repeats a pending update, without scanning the bays), so the warning says to run it by hand.
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
@@ -88,7 +91,7 @@ async function queue(
     );
     return "skipped";
   }
-  const argv = [systemctl, "start", "--no-block", unit];
+  const argv = [systemctl, "restart", "--no-block", unit];
   const result = await deps.exec(argv, { timeoutMs: SYSTEMCTL_TIMEOUT_MS });
   if (result.timedOut || result.exitCode !== 0) {
     const why = result.timedOut

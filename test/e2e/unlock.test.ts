@@ -80,7 +80,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     fakes.calls().filter((c) => c[0] === "systemctl");
   const QUEUE = [
     "systemctl",
-    "start",
+    "restart",
     "--no-block",
     "magchanger-refresh@usb.service",
   ];
@@ -310,7 +310,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       expect(fakes.mapping(mapper())).toBe(disk.device);
       expect(systemctlCalls()).toEqual([QUEUE]);
       expect(result.stderr).toContain(
-        `magchanger: ${fakes.systemctl} start --no-block magchanger-refresh@usb.service failed with exit 1: Failed to start magchanger-refresh@usb.service: Unit magchanger-refresh@usb.service not found.: no refresh queued; run magchanger refresh -c`,
+        `magchanger: ${fakes.systemctl} restart --no-block magchanger-refresh@usb.service failed with exit 1: Failed to start magchanger-refresh@usb.service: Unit magchanger-refresh@usb.service not found.: no refresh queued; run magchanger refresh -c`,
       );
     });
 

@@ -1,4 +1,4 @@
-// queueRefresh: unlock hands the refresh to systemd (`start --no-block`) and never fails for it.
+// queueRefresh: unlock hands the refresh to systemd (`restart --no-block`) and never fails for it.
 // A staged root stands in for the host: /run/systemd/system, the unit and the config below it.
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
@@ -80,7 +80,7 @@ describe("queueRefresh", () => {
       {
         argv: [
           systemctl,
-          "start",
+          "restart",
           "--no-block",
           "magchanger-refresh@usb1.service",
         ],
@@ -155,7 +155,7 @@ describe("queueRefresh", () => {
     };
     expect(await run(config())).toBe("failed");
     expect(log.lines).toEqual([
-      `warn: ${systemctl} start --no-block magchanger-refresh@usb1.service failed with exit 1: Failed to start magchanger-refresh@usb1.service: Unit not found.: no refresh queued; run magchanger refresh -c ${root}/etc/magchanger/usb1.toml to tell Bacula`,
+      `warn: ${systemctl} restart --no-block magchanger-refresh@usb1.service failed with exit 1: Failed to start magchanger-refresh@usb1.service: Unit not found.: no refresh queued; run magchanger refresh -c ${root}/etc/magchanger/usb1.toml to tell Bacula`,
     ]);
   });
 
@@ -163,7 +163,7 @@ describe("queueRefresh", () => {
     result = { exitCode: 137, timedOut: true, signal: "SIGKILL" };
     expect(await run(config())).toBe("failed");
     expect(log.lines[0]).toStartWith(
-      `warn: ${systemctl} start --no-block magchanger-refresh@usb1.service timed out after 5 s and was killed: no refresh queued;`,
+      `warn: ${systemctl} restart --no-block magchanger-refresh@usb1.service timed out after 5 s and was killed: no refresh queued;`,
     );
   });
 
