@@ -109,8 +109,16 @@ function fixFor(why: string, mountPoint: string): string {
 }
 
 /**
+ * How long eject keeps trying when the bay is busy for a moment or an access mounts it again
+ * between its umount and close; a disk still busy after that is in use (exit 10).
+ */
+const REMOUNT_RETRY_MS = 15_000;
+
+/**
  * sync, umount (the kernel refuses while a file is open there: busy), then close the LUKS
- * mapping the disk was mounted from.
+ * mapping the disk was mounted from. On an autofs bay any access in between (the refresh a plug
+ * queued, the storage daemon listing the changer) mounts the disk again, and the close then finds
+ * it busy (seen on a real kernel): that is retried for a few seconds, a file held open is not.
  */
 async function unmountAndClose(
   ctx: ChangerContext,
@@ -119,6 +127,54 @@ async function unmountAndClose(
   what: string,
 ): Promise<void> {
   const { config, sys, log } = ctx;
+  const deadline = Date.now() + REMOUNT_RETRY_MS;
+  const mapping = mappingOf(mount);
+  for (let attempt = 1; ; attempt++) {
+    const busy = await unmount(ctx, mountPoint, mount);
+    if (busy) {
+      // A scan of the bay holds a file for a moment; a job holds it until it ends.
+      if (Date.now() > deadline)
+        throw new DiskBusyError(
+          `cannot unmount ${mountPoint}: ${what} is in use (${busy}); see \`fuser -vm ${mountPoint}\`, then retry`,
+        );
+      await Bun.sleep(1000);
+      continue;
+    }
+    const mountedAgain = () =>
+      diskMountAt(readMountInfo(), mountPoint)?.majorMinor === mount.majorMinor;
+    if (mapping) {
+      const closed = await cryptsetup(config.tools.cryptsetup, sys.exec).close(
+        mapping,
+      );
+      if (closed !== "busy") {
+        log.info(
+          `eject: /dev/mapper/${mapping} ${closed === "closed" ? "closed" : "was not open"}`,
+        );
+        return;
+      }
+    } else if (!mountedAgain()) return;
+    if (!mountedAgain() || Date.now() > deadline)
+      throw mapping
+        ? new DiskBusyError(
+            `${mountPoint} is unmounted but /dev/mapper/${mapping} is still in use (mounted elsewhere?); unmount it, then run \`cryptsetup close ${mapping}\``,
+          )
+        : new AppError(
+            `${mountPoint} is still mounted from ${mount.source} (mounted more than once?); unmount it, then retry`,
+          );
+    log.info(
+      `eject: ${mountPoint} was mounted again by an access (attempt ${attempt}); unmounting it again`,
+    );
+    await Bun.sleep(500);
+  }
+}
+
+/** umount's complaint when the disk is busy, undefined once it is unmounted. */
+async function unmount(
+  ctx: ChangerContext,
+  mountPoint: string,
+  mount: MountEntry,
+): Promise<string | undefined> {
+  const { config, sys, log } = ctx;
   const umount = config.tools.umount;
   await sys.exec(["sync", "-f", "--", mountPoint], { timeoutMs: 120_000 });
   const result = await sys.exec([umount, "--", mountPoint], {
@@ -126,32 +182,13 @@ async function unmountAndClose(
   });
   if (result.exitCode !== 0) {
     const said = result.stderr.trim().split("\n")[0] ?? "";
-    if (/busy/i.test(said))
-      throw new DiskBusyError(
-        `cannot unmount ${mountPoint}: ${what} is in use (${said}); see \`fuser -vm ${mountPoint}\`, then retry`,
-      );
+    if (/busy/i.test(said)) return said;
     throw new ToolError(
       `${umount} ${mountPoint} failed (exit ${result.exitCode}): ${said}`,
     );
   }
   log.info(`eject: unmounted ${mountPoint} (${mount.source})`);
-  if (diskMountAt(readMountInfo(), mountPoint)?.majorMinor === mount.majorMinor)
-    throw new AppError(
-      `${mountPoint} is still mounted from ${mount.source} (mounted more than once?); unmount it, then retry`,
-    );
-  const mapping = mappingOf(mount);
-  if (mapping) {
-    const closed = await cryptsetup(config.tools.cryptsetup, sys.exec).close(
-      mapping,
-    );
-    if (closed === "busy")
-      throw new DiskBusyError(
-        `${mountPoint} is unmounted but /dev/mapper/${mapping} is still in use (mounted elsewhere?); unmount it, then run \`cryptsetup close ${mapping}\``,
-      );
-    log.info(
-      `eject: /dev/mapper/${mapping} ${closed === "closed" ? "closed" : "was not open"}`,
-    );
-  }
+  return undefined;
 }
 
 /**
