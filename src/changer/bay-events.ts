@@ -75,7 +75,9 @@ export function noticeBays(
 
 /** Why the disk in this bay is no magazine of ours, when a disk is mounted there at all. */
 function unknownDisk(m: MagazineStatus): string | undefined {
-  if (m.present || !m.mountPoint || m.spec.allow_unmounted) return undefined;
+  // A disk that fails every read was pulled or is failing: it is not someone else's disk.
+  if (m.present || m.failed || !m.mountPoint || m.spec.allow_unmounted)
+    return undefined;
   try {
     if (!isMountPoint(m.mountPoint)) return undefined;
   } catch {

@@ -19,6 +19,7 @@ import {
   StateWriteError,
 } from "../errors.ts";
 import type { MagazineStatus } from "../disk/discover.ts";
+import { noDiskUnlocked } from "../disk/unlocked.ts";
 import { replaceSymlink } from "../state/atomic.ts";
 import {
   type DriveState,
@@ -191,6 +192,15 @@ export function loadedSlot(ctx: ChangerContext, drive: number): number {
   const state = readDrives(ctx.config.work_dir)[drive];
   if (!state) return 0;
   const link = driveLinkPath(ctx.config.work_dir, drive);
+  // The SD asks after every plug and pull: resolving the link into an autofs bay with no disk
+  // would make autofs refuse the next disk's first access for its negative timeout.
+  const absent = noDiskUnlocked(ctx.config, state.target, ctx.sys);
+  if (absent) {
+    ctx.log.info(
+      `drive ${drive}: volume ${state.barcode} (slot ${state.slot}) is not reachable (${absent}): reporting empty`,
+    );
+    return 0;
+  }
   try {
     if (readlinkSync(link) === state.target && statSync(link).isFile())
       return state.slot;

@@ -13,6 +13,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { Config, MagazineConfig } from "../config/schema.ts";
+import { noDiskUnlocked } from "./unlocked.ts";
 import { IDENTITY_PREFIX, isVolumeName } from "./barcode.ts";
 import { errnoCode } from "../errors.ts";
 import { isMountPoint } from "../system/mounts.ts";
@@ -22,6 +23,8 @@ import { isVchanger08File } from "./vchanger08.ts";
 import {
   identityDir,
   type MagazineIdentity,
+  diskFailure,
+  isDiskFailure,
   readIdentity,
   UUID_PATTERN,
 } from "./identity.ts";
@@ -42,6 +45,11 @@ export interface MagazineStatus {
   ignored: string[];
   /** Absent because the identity on the disk is damaged: worth a warning, not a debug line. */
   damaged?: boolean;
+  /**
+   * Absent because reading the disk failed with an I/O error: it was pulled while mounted, or is
+   * failing. Not a disk of someone else (no unknown-disk event), and nothing on it is trusted.
+   */
+  failed?: boolean;
 }
 
 export function describeSpec(spec: MagazineConfig): string {
@@ -84,12 +92,20 @@ export async function probeMagazine(
   };
   const absent = (reason: string) =>
     Object.assign(status, { present: false, reason });
+  const notUnlocked =
+    spec.path === undefined
+      ? undefined
+      : noDiskUnlocked(config, spec.path, sys);
+  if (notUnlocked) return absent(notUnlocked);
   const resolved = await resolveMountPoint(spec, sys);
   if (!resolved.mountPoint) return absent(resolved.reason ?? "not found");
   const mountPoint = resolved.mountPoint;
   status.mountPoint = mountPoint;
   const entries = listBay(spec, mountPoint);
-  if (typeof entries === "string") return absent(entries);
+  if (!Array.isArray(entries))
+    return entries.failed
+      ? Object.assign(absent(entries.reason), { failed: true })
+      : absent(entries.reason);
   const { identities, notDirectories, volumes, ignored } = sortEntries(entries);
   status.volumes = volumes;
   status.ignored = ignored;
@@ -101,9 +117,10 @@ export async function probeMagazine(
     notDirectories,
   );
   if ("reason" in identity)
-    return identity.damaged
-      ? Object.assign(absent(identity.reason), { damaged: true })
-      : absent(identity.reason);
+    return Object.assign(absent(identity.reason), {
+      ...(identity.damaged ? { damaged: true } : {}),
+      ...(identity.failed ? { failed: true } : {}),
+    });
   status.identity = identity;
   status.present = true;
   // vchanger 0.8's own files on an adopted magazine are never volumes.
@@ -113,19 +130,31 @@ export async function probeMagazine(
 }
 
 /** The entries of a bay's top directory, or why it is absent (no directory, nothing mounted). */
-function listBay(spec: MagazineConfig, mountPoint: string): Dirent[] | string {
+function listBay(
+  spec: MagazineConfig,
+  mountPoint: string,
+): Dirent[] | { reason: string; failed?: boolean } {
   try {
     // stat first: on an autofs bay this lookup is what mounts the disk.
     const dirStat = statSync(mountPoint);
-    if (!dirStat.isDirectory()) return `${mountPoint} is not a directory`;
+    if (!dirStat.isDirectory())
+      return { reason: `${mountPoint} is not a directory` };
     if (!spec.allow_unmounted && !isMountPoint(mountPoint, dirStat))
-      return `nothing is mounted at ${mountPoint} (an empty mount point is never used)`;
+      return {
+        reason: `nothing is mounted at ${mountPoint} (an empty mount point is never used)`,
+      };
     return readdirSync(mountPoint, { withFileTypes: true });
   } catch (error) {
     const code = errnoCode(error);
     if (code === "ENOENT")
-      return `nothing is mounted at ${mountPoint} (no such directory)`;
-    return `cannot read ${mountPoint}: ${code ?? (error as Error).message}`;
+      return {
+        reason: `nothing is mounted at ${mountPoint} (no such directory)`,
+      };
+    if (isDiskFailure(error))
+      return { reason: diskFailure(mountPoint, error), failed: true };
+    return {
+      reason: `cannot read ${mountPoint}: ${code ?? (error as Error).message}`,
+    };
   }
 }
 
@@ -136,7 +165,7 @@ function identifyBay(
   mountPoint: string,
   identities: string[],
   notDirectories: string[],
-): MagazineIdentity | { reason: string; damaged?: boolean } {
+): MagazineIdentity | { reason: string; damaged?: boolean; failed?: boolean } {
   if (identities.length === 0) {
     return {
       reason: config.legacy
@@ -156,6 +185,7 @@ function identifyBay(
       reason: `${identityDir(mountPoint, uuid)} is not a directory (a link or a file); remove it and re-initialize the magazine`,
     };
   const identity = readIdentity(mountPoint, uuid);
+  if (typeof identity === "object" && "failed" in identity) return identity;
   if (typeof identity === "string") return { reason: identity, damaged: true };
   if (identity.changer !== config.name) {
     return {

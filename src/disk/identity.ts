@@ -84,6 +84,19 @@ export function describeDiskRead(error: unknown): string {
 }
 
 /**
+ * An I/O error from the disk itself: a USB disk pulled while mounted answers every read with EIO
+ * (seen on a real kernel), and so does a failing one. Not damage to repair by re-initializing.
+ */
+export function isDiskFailure(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === "EIO" || code === "ENXIO" || code === "ENODEV";
+}
+
+export function diskFailure(path: string, error: unknown): string {
+  return `reading ${path} failed with ${describeErrno(error)}: the disk was pulled while mounted, or is failing (see dmesg); nothing on it is used until it is replugged or replaced`;
+}
+
+/**
  * The identity on a disk, or why there is none usable. Everything on the disk is its owner's:
  * the identity must be a real directory (drive links resolve through it, so a link would lead
  * off the disk) and magazine.json a small regular file, opened without following a link or
@@ -92,18 +105,22 @@ export function describeDiskRead(error: unknown): string {
 export function readIdentity(
   mountPoint: string,
   uuid: string,
-): MagazineIdentity | string {
+): MagazineIdentity | string | { reason: string; failed: true } {
   const dir = identityDir(mountPoint, uuid);
   const file = identityFile(mountPoint, uuid);
   let text: string;
   try {
     lstatDirectory(dir);
   } catch (error) {
+    if (isDiskFailure(error))
+      return { reason: diskFailure(dir, error), failed: true };
     return `${dir} is not a directory (${describeDiskRead(error)}); an identity is a real directory on the disk: re-initialize the magazine`;
   }
   try {
     text = readTextBounded(file, { maxBytes: IDENTITY_MAX_BYTES });
   } catch (error) {
+    if (isDiskFailure(error))
+      return { reason: diskFailure(file, error), failed: true };
     return `cannot read ${file}: ${describeDiskRead(error)}`;
   }
   let data: unknown;

@@ -88,7 +88,9 @@ const identityOf = (dir: string) => {
   const identity = marker
     ? readIdentity(dir, marker.slice(".magchanger-".length))
     : undefined;
-  return typeof identity === "string" ? undefined : identity;
+  return typeof identity === "string" || (identity && "failed" in identity)
+    ? undefined
+    : identity;
 };
 const V08: LegacyConfig = { vchanger: "0.8", slots_per_magazine: 10 };
 

@@ -65,6 +65,29 @@ test("a foreign disk in a bay raises unknown-disk once, and again only after it 
   ]);
 });
 
+// Seen on a real kernel: a disk pulled while a refresh read it answers EIO, and the bay was
+// reported as "a disk that is no magazine of this changer: ... re-initialize the magazine".
+test("a disk that fails with an I/O error is no unknown disk: no event", () => {
+  const workDir = join(dir, "w-eio");
+  mkdirSync(workDir);
+  const failed: MagazineStatus = {
+    index: 1,
+    spec,
+    where: "/proc",
+    mountPoint: "/proc",
+    present: false,
+    reason:
+      "reading /proc/.magchanger-x failed with EIO (input/output error): the disk was pulled while mounted, or is failing",
+    failed: true,
+    volumes: [],
+    ignored: [],
+  };
+  expect(noticeBays(config(workDir, 90), [failed], sys, memoryLog())).toEqual(
+    [],
+  );
+  expect(pendingEventIds(workDir)).toEqual([]);
+});
+
 test("a magazine past nearly_full_percent raises magazine-nearly-full once, re-armed when it is below again", () => {
   const workDir = join(dir, "w2");
   mkdirSync(workDir);
