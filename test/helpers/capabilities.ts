@@ -42,6 +42,10 @@ const PACKAGES: Record<string, string> = {
   nsenter: "util-linux",
   ip: "iproute2",
   "apt-cache": "apt",
+  "qemu-system-x86_64": "qemu-system-x86",
+  "qemu-img": "qemu-utils",
+  mmdebstrap: "mmdebstrap",
+  mke2fs: "e2fsprogs",
 };
 
 export type Capability =
@@ -54,6 +58,7 @@ export type Capability =
   | "luks"
   | "bacula"
   | "exec-as-user"
+  | "vm"
   | `tool:${string}`
   | `user:${string}`
   | `group:${string}`;
@@ -157,6 +162,24 @@ function probe(need: Capability): string | undefined {
       return missing("loop", "autofs", "tool:automount", "tool:setsid");
     case "luks":
       return missing("loop", "tool:cryptsetup");
+    case "vm": {
+      // test/vm: a Debian 12 guest under QEMU's TCG, its image built here with mmdebstrap.
+      const reason = missing(
+        "root",
+        "tool:qemu-system-x86_64",
+        "tool:qemu-img",
+        "tool:mmdebstrap",
+        "tool:mke2fs",
+        "tool:setpriv",
+      );
+      if (reason) return reason;
+      const available = /^MemAvailable:\s+(\d+) kB$/m.exec(
+        readOr("/proc/meminfo", ""),
+      )?.[1];
+      return available && Number(available) < 3 * 1024 * 1024
+        ? `only ${Math.round(Number(available) / 1024)} MiB of memory available; the guest needs 2 GiB and the host 1 GiB beside it`
+        : undefined;
+    }
     case "bacula": {
       const reason = missing(
         "root",
