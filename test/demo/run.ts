@@ -1,6 +1,7 @@
 // `npm run demo`: a full rotation on temporary magazines, printing what Bacula would see.
 // Directory bays (allow_unmounted) so it runs anywhere without root; the tests do the same on
-// real ext4 loop devices. `npm run demo -- --real` (root) runs the real thing: test/demo/real.ts.
+// real ext4 loop devices. `npm run demo -- --real` (root) runs the real thing: test/demo/real.ts;
+// `-- --vm` the seed's story on a real kernel in QEMU with virtual USB disks: test/demo/vm.ts.
 import {
   mkdirSync,
   mkdtempSync,
@@ -29,7 +30,10 @@ function run(root: string, ...args: string[]): string {
   return result.stdout.toString();
 }
 
-if (process.argv.includes("--real")) {
+if (process.argv.includes("--vm")) {
+  const { vmDemo } = await import("./vm.ts");
+  process.exitCode = await vmDemo();
+} else if (process.argv.includes("--real")) {
   const { realDemo } = await import("./real.ts");
   process.exitCode = await realDemo(process.argv.slice(2));
 } else {
