@@ -99,12 +99,21 @@ async function volumeFile(
   slot: number,
 ): Promise<string> {
   // Only a load needs disk discovery: imported here, its own code chunk (operations.ts).
-  const [{ locateMagazine }, { volumeTarget }] = await Promise.all([
+  const [{ findMagazine }, { volumeTarget }] = await Promise.all([
     import("../disk/discover.ts"),
     import("../disk/identity.ts"),
   ]);
-  const mountPoint = await locateMagazine(ctx.config, entry.magazine, ctx.sys);
+  const { mountPoint, unreadable } = await findMagazine(
+    ctx.config,
+    entry.magazine,
+    ctx.sys,
+  );
   const number = found.magazineNumber;
+  if (!mountPoint && unreadable.length > 0)
+    throw emptySlot(
+      slot,
+      `volume ${entry.barcode} is on magazine ${number ?? "?"}, which may be in a bay ${ctx.config.user} cannot look into (${unreadable.join("; ")}); let ${ctx.config.user}:${ctx.config.group} enter the bay (chown or chmod its top directory, as magazine init does) and retry`,
+    );
   if (!mountPoint) {
     // Loaded only here: loaded, list and a successful load pay nothing for the record.
     (await import("./volume-needed.ts")).recordVolumeNeeded(

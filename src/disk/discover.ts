@@ -301,18 +301,38 @@ export async function locateMagazine(
   uuid: string,
   sys: System,
 ): Promise<string | undefined> {
+  return (await findMagazine(config, uuid, sys)).mountPoint;
+}
+
+/**
+ * Where the magazine is mounted, or, when it is in no bay, the bays that could not be looked into
+ * (the run-as user may not enter them, the disk answered with an I/O error): "not attached" would
+ * be false for those.
+ */
+export async function findMagazine(
+  config: Config,
+  uuid: string,
+  sys: System,
+): Promise<{ mountPoint?: string; unreadable: string[] }> {
   triggerAutomounts(config);
+  const unreadable: string[] = [];
   for (const spec of config.magazine) {
+    if (spec.path !== undefined && noDiskUnlocked(config, spec.path, sys))
+      continue;
     const { mountPoint } = await resolveMountPoint(spec, sys);
     if (!mountPoint) continue;
     try {
       // lstat: an identity that is a link is no identity (drive links resolve through it).
       if (!lstatSync(identityDir(mountPoint, uuid)).isDirectory()) continue;
       if (!spec.allow_unmounted && !isMountPoint(mountPoint)) continue;
-      return mountPoint;
-    } catch {
-      // not in this bay
+      return { mountPoint, unreadable };
+    } catch (error) {
+      const code = errnoCode(error);
+      if (code === "EACCES" || code === "EPERM")
+        unreadable.push(`cannot read ${mountPoint}: ${code}`);
+      else if (isDiskFailure(error))
+        unreadable.push(diskFailure(mountPoint, error));
     }
   }
-  return undefined;
+  return { unreadable };
 }
