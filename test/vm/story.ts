@@ -65,14 +65,16 @@ export class SeedStory {
       "following the README: setup, the disk prepared, a Full backup and its restore",
     );
     let doctor = "";
-    const steps = await runReadme(this.guest, node, async (c, out) => {
-      this.say(`  $ ${c.text.split("\n")[0]}`);
-      if (c.text.startsWith("magchanger doctor")) doctor = out;
-      if (c.text.startsWith("udevadm trigger"))
-        // udev, not the README, opened it: the rule ran unlock.
-        expect(await this.guest.dmNames()).toEqual(["bacula"]);
-      if (c.text.startsWith("diff -r"))
-        expect(out).toContain("restore verified");
+    const steps = await runReadme(this.guest, node, {
+      onLine: async (c, out) => {
+        this.say(`  $ ${c.text.split("\n")[0]}`);
+        if (c.text.startsWith("magchanger doctor")) doctor = out;
+        if (c.text.startsWith("udevadm trigger"))
+          // udev, not the README, opened it: the rule ran unlock.
+          expect(await this.guest.dmNames()).toEqual(["bacula"]);
+        if (c.text.startsWith("diff -r"))
+          expect(out).toContain("restore verified");
+      },
     });
     expect(doctor).toMatch(/^All \d+ checks passed\.$/m);
     expect(await this.guest.logLines()).toContainEqual(

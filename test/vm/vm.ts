@@ -177,6 +177,12 @@ export class Vm {
     );
   }
 
+  /** Everything the guest wrote on its serial console since this boot. */
+  consoleText(): string {
+    const path = this.path("serial.log");
+    return existsSync(path) ? readFileSync(path, "latin1") : "";
+  }
+
   /** The last lines the guest's kernel wrote on its serial console. */
   consoleTail(lines = 40): string {
     const path = this.path("serial.log");

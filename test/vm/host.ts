@@ -1,0 +1,83 @@
+// A guest set up the README's way, for scenarios that start after it: the host part of "From an
+// empty host to a first backup" as written (setup --write, the daemons reloaded, the timer), disks
+// prepared with the README's own lines, and a backup job big enough to pull a disk in the middle.
+import { expect } from "bun:test";
+import { CONF, type Guest } from "./guest.ts";
+import { diskPreparation, runReadme } from "./readme.ts";
+
+/** The README's host setup, up to (not including) the preparation of the first disk. */
+export async function prepareHost(guest: Guest): Promise<void> {
+  await runReadme(guest, "/dev/sdX", {
+    stopBefore: (c) => c.comment && c.text.startsWith("# each disk"),
+  });
+}
+
+/** The README's lines for one disk (label changed when asked), then magazine init. */
+export async function prepareDisk(
+  guest: Guest,
+  node: string,
+  name: string,
+  options: { label?: string; volumes?: number } = {},
+): Promise<string> {
+  for (const line of diskPreparation()) {
+    const text = line.replaceAll("/dev/sdX", node);
+    await guest.vm.mustSh(
+      options.label
+        ? text.replace("-L usbchanger1 ", `-L ${options.label} `)
+        : text,
+      { timeoutMs: 300_000 },
+    );
+  }
+  const init = await guest.magchanger([
+    "magazine",
+    "init",
+    "-c",
+    CONF,
+    "1",
+    "--volumes",
+    String(options.volumes ?? 4),
+    "--name",
+    name,
+  ]);
+  expect(init.exitCode, init.stderr).toBe(0);
+  return init.stdout;
+}
+
+export const BIG_JOB = "fault-big";
+export const BIG_DATA = "/var/tmp/fault-data";
+
+/**
+ * A Job backing up sizeMiB of random data (nothing compresses it), in the README's pool: long
+ * enough under emulation to pull the disk while the storage daemon writes.
+ */
+export async function addBigJob(guest: Guest, sizeMiB: number): Promise<void> {
+  await guest.vm.mustSh(
+    `mkdir -p ${BIG_DATA} && head -c ${sizeMiB}M /dev/urandom > ${BIG_DATA}/random.bin
+client=$(awk '/^Client *\\{/{c=1} c && /Name *=/{sub(/.*Name *= *"?/, ""); sub(/"?[ ]*$/, ""); print; exit}' /etc/bacula/bacula-dir.conf)
+cat > /etc/bacula/magchanger-faults-dir.conf <<EOF
+FileSet {
+  Name = "${BIG_JOB}"
+  Include {
+    Options { signature = MD5 }
+    File = ${BIG_DATA}
+  }
+}
+Job {
+  Name = "${BIG_JOB}"
+  Type = Backup
+  Level = Full
+  Client = "$client"
+  FileSet = "${BIG_JOB}"
+  Schedule = "WeeklyCycle"
+  Storage = "usbchanger1"
+  Pool = "usbchanger1-pool"
+  Messages = Standard
+  Priority = 10
+  Write Bootstrap = "/var/lib/bacula/%c.bsr"
+}
+EOF
+grep -q magchanger-faults-dir.conf /etc/bacula/bacula-dir.conf || echo "@/etc/bacula/magchanger-faults-dir.conf" >> /etc/bacula/bacula-dir.conf
+echo reload | bconsole >/dev/null`,
+    { timeoutMs: 300_000 },
+  );
+}
