@@ -17,10 +17,12 @@ import {
   loadTrustedConfig,
 } from "../config/discover.ts";
 import { queueRefresh } from "../unlock/trigger.ts";
+import { markWaiting, openIfWaiting } from "../unlock/waiting-disks.ts";
 import {
   mappingHasFilesystem,
   releaseStaleMapping,
   removeMapping,
+  StaleMappingBusyError,
   unlockDevice,
 } from "../unlock/unlock.ts";
 
@@ -179,7 +181,10 @@ export async function runUnlock(
   try {
     if (parsed.releaseStale) {
       // Run by the refresh units, which then tell Bacula themselves: nothing to queue.
-      await releaseStaleMapping(config, name, deps);
+      // A disk plugged in while the stale mapping held the name could not be opened by udev.
+      const released = await releaseStaleMapping(config, name, deps);
+      if (released === "closed" || released === "not-open")
+        await openIfWaiting(config, name, deps);
       return;
     }
     if (toOpen === undefined)
@@ -197,6 +202,12 @@ export async function runUnlock(
     await queueRefresh(config, deps);
   } catch (error) {
     if (error instanceof AppError) fileLog.error(error.message);
+    if (error instanceof StaleMappingBusyError && toOpen !== undefined) {
+      // The refresh units release the name once the job holding the pulled disk lets go, and
+      // open this disk then (the timer's retry within 15 min at the latest).
+      markWaiting(name, toOpen, deps);
+      await queueRefresh(config, deps);
+    }
     throw error;
   } finally {
     log.close();

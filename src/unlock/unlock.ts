@@ -39,6 +39,9 @@ export interface UnlockDeps {
 }
 
 export type UnlockOutcome = "opened" | "already-open";
+
+/** The name is held by the stale mapping of a pulled disk that something still uses. */
+export class StaleMappingBusyError extends AppError {}
 export type RemoveOutcome = "closed" | "deferred" | "not-open" | "left-alone";
 
 /** Opens device (a validated block device path) as /dev/mapper/name with the config's key file. */
@@ -88,7 +91,7 @@ export async function unlockDevice(
       deps,
     );
     if (release !== "closed") {
-      throw new AppError(
+      throw new StaleMappingBusyError(
         `cannot open ${device} as /dev/mapper/${name}: the stale mapping is still in use${release === "deferred" ? " (marked for removal once its last mount goes)" : ""}; the refresh units release it (magchanger unlock --release-stale) once nothing holds it (a job writing when its disk was pulled ends in error); then replug the disk or run magchanger unlock ${device} ${name}`,
       );
     }

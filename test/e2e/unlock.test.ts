@@ -66,6 +66,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     MAGCHANGER_SYSTEMD_ROOT: sysRoot,
     // The fake cryptsetup shows its mappings there as the kernel's sysfs would (fakes.ts).
     MAGCHANGER_SYSFS_ROOT: join(fakes.dir, "sys"),
+    MAGCHANGER_RUN_DIR: join(fakes.dir, "run"),
     ...extra,
   });
   const bootSystemd = () => {

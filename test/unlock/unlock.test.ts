@@ -11,6 +11,7 @@ import {
 } from "bun:test";
 import {
   chownSync,
+  existsSync,
   mkdirSync,
   readdirSync,
   rmSync,
@@ -21,6 +22,7 @@ import { join } from "node:path";
 import type { Config } from "../../src/config/schema.ts";
 import { AppError, ToolError } from "../../src/errors.ts";
 import { exec } from "../../src/system/exec.ts";
+import { markWaiting, openIfWaiting } from "../../src/unlock/waiting-disks.ts";
 import {
   releaseStaleMapping,
   removeMapping,
@@ -495,6 +497,47 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
         "not-open",
       );
       expect(fakes.calls()).toEqual([]);
+    });
+  });
+
+  // A disk plugged in while the stale mapping of a pulled one was still held (udev's unlock
+  // failed): once release-stale finds the name free, it opens that disk.
+  describe("a disk that waited for the name", () => {
+    function usbSysfs(device: string): void {
+      const name = device.slice("/dev/".length);
+      const devices = join(
+        fakes.dir,
+        "sys/devices/pci0000:00/usb2/2-1/block",
+        name,
+      );
+      mkdirSync(join(devices, "holders"), { recursive: true });
+      mkdirSync(join(fakes.dir, "sys/class/block"), { recursive: true });
+      symlinkSync(devices, join(fakes.dir, "sys/class/block", name));
+    }
+    const waitingDeps = () => ({
+      ...deps,
+      env: { MAGCHANGER_RUN_DIR: join(fakes.dir, "run") },
+    });
+
+    test("is opened once the name is free, and its mark cleared", async () => {
+      usbSysfs(luks.device);
+      usbSysfs(plain.device);
+      markWaiting(mapper(), luks.device, waitingDeps());
+      await openIfWaiting(config, mapper(), waitingDeps());
+      expect(fakes.mapping(mapper())).toBe(luks.device);
+      expect(existsSync(join(fakes.dir, "run", `${mapper()}.waiting`))).toBe(
+        false,
+      );
+      expect(log.lines).toContain(
+        `info: ${luks.device} was plugged in while the stale mapping held /dev/mapper/${mapper()}: opened it now`,
+      );
+    });
+
+    test("without a mark nothing is tried (no PBKDF run, no log line on every timer run)", async () => {
+      usbSysfs(luks.device);
+      await openIfWaiting(config, mapper(), waitingDeps());
+      expect(fakes.calls()).toEqual([]);
+      expect(fakes.mapping(mapper())).toBeUndefined();
     });
   });
 });

@@ -109,6 +109,7 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
         const bootStarted = Date.now();
         await vm.boot();
+        await vm.must(["chmod", "0666", "/dev/ttyS0"]);
         await plug("diskA");
         await guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
         const list = await guest.magchanger(["changer", CONF, "list"]);

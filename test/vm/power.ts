@@ -45,9 +45,11 @@ echo "MAGVM-NOTIFY end $MAGCHANGER_EVENT_ID" > /dev/ttyS0
 export async function installWorkload(guest: Guest): Promise<void> {
   await guest.vm.writeFile("/usr/local/bin/magvm-workload", WORKLOAD, "0755");
   await guest.vm.writeFile("/usr/local/bin/magvm-notify", NOTIFIER, "0755");
-  await guest.vm
-    .mustSh(`install -o bacula -g bacula -m 0644 /dev/null ${NOTIFY_LOG}
+  // The notifier runs as the run-as user: let it mark its start and end on the console too.
+  await guest.vm.mustSh(`chmod 0666 /dev/ttyS0
+install -o bacula -g bacula -m 0644 /dev/null ${NOTIFY_LOG}
 grep -q '^\\[notify\\]' ${CONF} || printf '\\n[notify]\\ncommand = ["/usr/local/bin/magvm-notify"]\\n' >> ${CONF}
+install -d -m 0755 ${STAGE}
 for c in 1 2; do
   install -d -m 0755 /etc/magchanger/stage$c
   sed "s/^drives = .*/drives = $((c + 1))/" ${CONF} > /etc/magchanger/stage$c/usbchanger1.toml
@@ -57,13 +59,10 @@ sync`);
 }
 
 export async function startWorkload(guest: Guest, seed: number): Promise<void> {
-  // setsid: it outlives this call; the cut ends it.
-  await guest.vm.must([
-    "setsid",
-    "-f",
-    "/usr/local/bin/magvm-workload",
-    String(seed % 32768),
-  ]);
+  // setsid, and nothing of the agent's pipes kept: it outlives this call; the cut ends it.
+  await guest.vm.mustSh(
+    `setsid -f /usr/local/bin/magvm-workload ${seed % 32768} </dev/null >/dev/null 2>&1`,
+  );
 }
 
 /** The last operation the serial console saw begin, and whether a notifier was mid-run. */
