@@ -3,11 +3,11 @@
 import { realpathSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { configDir } from "../config/discover.ts";
-import { checksJson, formatChecks, summary } from "../doctor/report.ts";
+import { checksReport, formatChecks, summary } from "../doctor/report.ts";
 import { runDoctor as checkChain } from "../doctor/run.ts";
 import { AppError, UsageError } from "../errors.ts";
 import { CONFIG_OPTION, defineCommand } from "./cli.ts";
-import { writeStdout } from "./context.ts";
+import { writeJson, writeText } from "../system/fd-write.ts";
 
 export interface DoctorOptions {
   config: string;
@@ -28,7 +28,8 @@ export async function runDoctor(opts: DoctorOptions): Promise<void> {
     ...(opts.sdConfig ? { sdConfig: resolve(opts.sdConfig) } : {}),
     ...(opts.dirConfig ? { dirConfig: resolve(opts.dirConfig) } : {}),
   });
-  writeStdout(opts.json ? checksJson(checks) : formatChecks(checks));
+  if (opts.json) writeJson(checksReport(checks));
+  else writeText(1, formatChecks(checks));
   if (checks.some((c) => c.status === "fail"))
     throw new AppError(`doctor: ${summary(checks)}`);
 }
