@@ -6,6 +6,7 @@ import { configDir } from "../config/discover.ts";
 import { checksReport, formatChecks, summary } from "../doctor/report.ts";
 import { runDoctor as checkChain } from "../doctor/run.ts";
 import { AppError, UsageError } from "../errors.ts";
+import { dropPrivileges } from "../system/identity.ts";
 import { CONFIG_OPTION, defineCommand } from "./cli.ts";
 import { writeJson, writeText } from "../system/fd-write.ts";
 
@@ -27,6 +28,10 @@ export async function runDoctor(opts: DoctorOptions): Promise<void> {
     configDir: configDir(process.env),
     ...(opts.sdConfig ? { sdConfig: resolve(opts.sdConfig) } : {}),
     ...(opts.dirConfig ? { dirConfig: resolve(opts.dirConfig) } : {}),
+    // As root: what the run-as user owns is read as that user (doctor/run.ts).
+    becomeRunAsUser: (config) => {
+      dropPrivileges({ user: config.user, group: config.group });
+    },
   });
   if (opts.json) writeJson(checksReport(checks));
   else writeText(1, formatChecks(checks));
