@@ -56,9 +56,9 @@ function level(env: Record<string, string | undefined>): number {
 
 export function createConsole(
   env: Record<string, string | undefined> = process.env,
-  tty = Boolean(process.stderr.isTTY),
 ): ConsolaInstance {
-  const console = createConsola({
+  const tty = Boolean(process.stderr.isTTY);
+  const instance = createConsola({
     level: level(env),
     // stdout is the product: consola writes nothing there.
     stdout: process.stderr,
@@ -67,8 +67,8 @@ export function createConsole(
     ...(tty ? { fancy: true } : { reporters: [plainReporter] }),
   });
   if (tty)
-    console.setReporters(console.options.reporters.map(escapingReporter));
-  return console;
+    instance.setReporters(instance.options.reporters.map(escapingReporter));
+  return instance;
 }
 
 let shared: ConsolaInstance | undefined;
