@@ -5,7 +5,7 @@ import { isAutomapName } from "./argv0.ts";
 import { statSync } from "node:fs";
 import { type AnyCommand, execute } from "./commands/cli.ts";
 import { AppError, UsageError } from "./errors.ts";
-import { writeAll } from "./system/fd-write.ts";
+import { writeText } from "./system/fd-write.ts";
 import { printable } from "./text.ts";
 import { version } from "./version.ts";
 
@@ -50,11 +50,11 @@ export async function run(argv0: string, args: string[]): Promise<void> {
     throw new UsageError("no command given; run `magchanger --help`");
   if (HELP.has(first)) {
     const { topHelp } = await import("./commands/top-help.ts");
-    writeAll(1, await topHelp(COMMANDS));
+    writeText(1, await topHelp(COMMANDS));
     return;
   }
   if (first === "--version" || first === "-V") {
-    writeAll(1, `${version}\n`);
+    writeText(1, `${version}\n`);
     return;
   }
   const load = COMMANDS[first];
@@ -69,16 +69,16 @@ export async function run(argv0: string, args: string[]): Promise<void> {
 export function reportError(error: unknown): number {
   // printable(): a value quoted from argv, a config or a disk must never split the one line.
   if (error instanceof AppError) {
-    writeAll(2, `magchanger: ${printable(error.message)}\n`);
+    writeText(2, `magchanger: ${printable(error.message)}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  writeAll(
+  writeText(
     2,
     `magchanger: internal error: ${printable(message.split("\n")[0] ?? "")}\n`,
   );
   if (process.env.MAGCHANGER_DEBUG && error instanceof Error)
-    process.stderr.write(`${error.stack}\n`);
+    writeText(2, `${error.stack}\n`);
   return 1;
 }
 

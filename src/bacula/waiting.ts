@@ -34,6 +34,9 @@ export interface WaitedVolume {
   attached: boolean;
 }
 
+/** One line per volume waited for: far more than any SD has drives. */
+export const MAX_WANTED_BYTES = 1024 * 1024;
+
 function wantedPath(workDir: string): string {
   return join(workDir, "wanted.json");
 }
@@ -54,7 +57,7 @@ function record(value: unknown): Record<string, string> {
 function readWanted(workDir: string): Wanted {
   try {
     const data = JSON.parse(
-      readTextBounded(wantedPath(workDir), { maxBytes: 1024 * 1024 }),
+      readTextBounded(wantedPath(workDir), { maxBytes: MAX_WANTED_BYTES }),
     ) as Partial<Wanted>;
     return { volumes: record(data.volumes), ended: record(data.ended) };
   } catch {

@@ -6,7 +6,7 @@ import { join } from "node:path";
 import { enqueueEvent } from "../events/queue.ts";
 import type { ChangerEvent } from "../events/types.ts";
 import { isFilesystemLabel } from "../disk/fs-label.ts";
-import type { MagazineIdentity } from "../disk/identity.ts";
+import { type MagazineIdentity, UUID_PATTERN } from "../disk/identity.ts";
 import {
   isMagazineName,
   magazineRef,
@@ -17,6 +17,7 @@ import { UsageError } from "../errors.ts";
 import { describeMagazine } from "../events/types.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { Registry } from "../state/registry.ts";
+import { MAX_MAGAZINE } from "../state/registry-text.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
 import type { ChangerContext } from "./context.ts";
 import type { ChangerView } from "./operations.ts";
@@ -37,7 +38,7 @@ export interface KnownMagazine {
 
 const FILE = "magazines.json";
 /** A few hundred bytes per magazine; far more than any changer has. */
-const MAX_BYTES = 4 * 1024 * 1024;
+export const MAX_KNOWN_MAGAZINES_BYTES = 4 * 1024 * 1024;
 
 export function knownMagazinesPath(workDir: string): string {
   return join(workDir, FILE);
@@ -54,7 +55,9 @@ export function readKnownMagazines(
   let data: unknown;
   try {
     data = JSON.parse(
-      readTextBounded(knownMagazinesPath(workDir), { maxBytes: MAX_BYTES }),
+      readTextBounded(knownMagazinesPath(workDir), {
+        maxBytes: MAX_KNOWN_MAGAZINES_BYTES,
+      }),
     );
   } catch {
     return known; // missing, or damaged: see above
@@ -68,10 +71,26 @@ export function readKnownMagazines(
   return known;
 }
 
+/** What toISOString() writes: a time printed in listings and JSON, never free text. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const isTimestamp = (v: unknown): v is string =>
+  typeof v === "string" && TIMESTAMP.test(v) && !Number.isNaN(Date.parse(v));
+
+/**
+ * An entry as the run-as user's file may hold it: every field checked for what it is (a uuid,
+ * a magazine number, a name, a label, a bay, a time), since listings and --json print them;
+ * a field that is not is dropped, an entry without a valid uuid and number skipped.
+ */
 function sanitize(raw: unknown): KnownMagazine | undefined {
   if (!raw || typeof raw !== "object") return undefined;
   const r = raw as Record<string, unknown>;
-  if (typeof r.uuid !== "string" || !Number.isInteger(r.number))
+  if (
+    typeof r.uuid !== "string" ||
+    !UUID_PATTERN.test(r.uuid) ||
+    !Number.isInteger(r.number) ||
+    (r.number as number) < 1 ||
+    (r.number as number) > MAX_MAGAZINE
+  )
     return undefined;
   const m: KnownMagazine = {
     uuid: r.uuid,
@@ -80,9 +99,10 @@ function sanitize(raw: unknown): KnownMagazine | undefined {
   };
   if (isMagazineName(r.name)) m.name = r.name;
   if (isFilesystemLabel(r.label)) m.label = r.label;
-  if (Number.isInteger(r.bay)) m.bay = r.bay as number;
-  if (typeof r.attachedAt === "string") m.attachedAt = r.attachedAt;
-  if (typeof r.removedAt === "string") m.removedAt = r.removedAt;
+  if (Number.isInteger(r.bay) && (r.bay as number) >= 1)
+    m.bay = r.bay as number;
+  if (isTimestamp(r.attachedAt)) m.attachedAt = r.attachedAt;
+  if (isTimestamp(r.removedAt)) m.removedAt = r.removedAt;
   return m;
 }
 

@@ -4,6 +4,7 @@
 // place that parses, prints help (to stderr where stdout is another program's) and runs.
 // Exit codes stay with the errors (errors.ts); only main.ts turns an error into one.
 import { type ExitStatus, UsageError } from "../errors.ts";
+import { writeText } from "../system/fd-write.ts";
 import {
   type OptionsDef,
   type Parsed,
@@ -54,7 +55,7 @@ export function isGroup(def: AnyCommand): def is GroupDef {
 
 async function printHelp(def: AnyCommand, protocol: boolean): Promise<void> {
   const { renderHelp } = await import("./cli-help.ts");
-  (protocol ? process.stderr : process.stdout).write(renderHelp(def));
+  writeText(protocol ? 2 : 1, renderHelp(def));
 }
 
 /** Parses args against def and runs it; --help prints the command's help instead. */

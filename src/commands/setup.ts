@@ -24,7 +24,7 @@ import { renderOutcomes, renderPlan } from "../setup/render.ts";
 import type { GenerateOptions } from "../setup/udev.ts";
 import { DEFAULT_CONFIG_DIR } from "../config/discover.ts";
 import { defineCommand } from "./cli.ts";
-import { writeStdout } from "./context.ts";
+import { writeText } from "../system/fd-write.ts";
 
 const MEDIA_TYPE = /^[A-Za-z0-9_.-]{1,127}$/;
 
@@ -63,11 +63,11 @@ export function runSetup(opts: SetupOptions): void {
       `magchanger setup for changer "${config.name}"`,
       `config: ${options.configPath}; binary: ${options.binary}${prefix === "/" ? "" : `; prefix: ${prefix}`}`,
     ];
-    writeStdout(renderPlan(plan, header, prefix));
+    writeText(1, renderPlan(plan, header, prefix));
     return;
   }
   const outcomes = applyPlan(plan, { prefix, root });
-  writeStdout(renderOutcomes(outcomes, plan.notes));
+  writeText(1, renderOutcomes(outcomes, plan.notes));
 }
 
 /** What the Pool, the example Job and a rewrite of the Storage take from the Director's config. */

@@ -2,7 +2,8 @@
 import { changerStatus, formatStatus } from "../bacula/status.ts";
 import { ToolError } from "../errors.ts";
 import { CONFIG_OPTION, defineCommand, JSON_OPTION } from "./cli.ts";
-import { openChanger, writeStdout } from "./context.ts";
+import { writeJson, writeText } from "../system/fd-write.ts";
+import { openChanger } from "./context.ts";
 
 export interface StatusOptions {
   config: string;
@@ -11,9 +12,8 @@ export interface StatusOptions {
 
 export async function runStatus(opts: StatusOptions): Promise<void> {
   const status = await changerStatus(openChanger(opts.config));
-  writeStdout(
-    opts.json ? `${JSON.stringify(status, null, 2)}\n` : formatStatus(status),
-  );
+  if (opts.json) writeJson(status);
+  else writeText(1, formatStatus(status));
   if (status.baculaError !== undefined)
     throw new ToolError(
       `cannot read the storage daemon's status: ${status.baculaError}`,

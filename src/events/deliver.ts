@@ -8,7 +8,9 @@
 // reads the two: a lock still held means that notifier is still at work (wait for it, in order);
 // a "running" attempt whose lock is free means the notifier ended after its deliverer died, and
 // the event counts as delivered (the exit status died with the deliverer: it is not retried).
-// Success moves ID.json to sent/ (durably) before the attempt file is removed.
+// Success writes the event as delivered into sent/ID.json (durably), then removes ID.json and
+// the attempt file. The event is read and validated once (readEventFile): the notifier and sent/
+// get those validated fields, never the file again by path (notifier.ts).
 import {
   closeSync,
   existsSync,
@@ -25,7 +27,7 @@ import type { Log } from "../log.ts";
 import { syncDirectory, writeFileAtomic } from "../state/atomic.ts";
 import { tryLockExclusive } from "../state/lock.ts";
 import { readTextIfExists } from "../state/safe-fs.ts";
-import { runNotifier } from "./notifier.ts";
+import { eventText, runNotifier } from "./notifier.ts";
 import {
   ensureEventsDir,
   eventsDir,
@@ -37,6 +39,8 @@ import { type ChangerEvent, summarizeEvent } from "./types.ts";
 
 /** How many delivered events sent/ keeps (for status and for the curious). */
 const SENT_KEPT = 100;
+/** An attempt record is a state, two times, a count, a pid and a short error. */
+export const MAX_ATTEMPT_BYTES = 4096;
 const { O_RDWR, O_CREAT, O_NOFOLLOW, O_NOCTTY } = constants;
 
 export interface DeliveryOutcome {
@@ -111,6 +115,15 @@ async function deliverOne(
 ): Promise<string | undefined | typeof SET_ASIDE> {
   const attemptPath = join(dir, `${id}.attempt`);
   const runningPath = join(dir, `${id}.running`);
+  const eventPath = join(dir, `${id}.json`);
+  const event = readEventFile(eventPath);
+  if (!event) {
+    log.error(
+      `event ${id} is damaged or unreadable; set aside as ${id}.damaged`,
+    );
+    renameSync(eventPath, join(dir, `${id}.damaged`));
+    return SET_ASIDE;
+  }
   const previous = readAttempt(attemptPath);
   if (previous && previous.state !== "failed") {
     const verdict = earlierAttempt(config, previous, runningPath);
@@ -120,18 +133,9 @@ async function deliverOne(
       log.warn(
         `event ${id}: its delivery was interrupted while the notifier (pid ${previous.pid ?? "?"}) ran; the notifier has ended, so the event counts as delivered`,
       );
-      markSent(dir, id, attemptPath, runningPath);
+      markSent(dir, id, event);
       return undefined;
     }
-  }
-  const eventPath = join(dir, `${id}.json`);
-  const event = readEventFile(eventPath);
-  if (!event) {
-    log.error(
-      `event ${id} is damaged or unreadable; set aside as ${id}.damaged`,
-    );
-    renameSync(eventPath, join(dir, `${id}.damaged`));
-    return SET_ASIDE;
   }
   return notifyOnce(config, log, dir, id, event, previous?.failures ?? 0);
 }
@@ -153,23 +157,17 @@ async function notifyOnce(
     tryLockExclusive(runningFd);
     const startedAt = Date.now();
     writeAttempt(attemptPath, { state: "starting", startedAt, failures });
-    const result = await runNotifier(
-      config,
-      event,
-      id,
-      join(dir, `${id}.json`),
-      runningFd,
-      (pid) =>
-        writeAttempt(attemptPath, {
-          state: "running",
-          startedAt,
-          failures,
-          pid,
-        }),
+    const result = await runNotifier(config, event, id, runningFd, (pid) =>
+      writeAttempt(attemptPath, {
+        state: "running",
+        startedAt,
+        failures,
+        pid,
+      }),
     );
     if (result.ok) {
       log.info(`event ${id} delivered: ${summarizeEvent(event, config.name)}`);
-      markSent(dir, id, attemptPath, runningPath);
+      markSent(dir, id, event);
       return undefined;
     }
     writeAttempt(attemptPath, {
@@ -219,21 +217,17 @@ export function notifyTimeout(config: Config): number {
   return config.notify?.timeout ?? 60;
 }
 
-function markSent(
-  dir: string,
-  id: string,
-  attemptPath: string,
-  runningPath: string,
-): void {
-  renameSync(join(dir, `${id}.json`), join(dir, SENT_DIR, `${id}.json`));
-  syncDirectory(join(dir, SENT_DIR));
+/** sent/ keeps what the notifier got (not whatever ID.json holds by now); then the queue entry goes. */
+function markSent(dir: string, id: string, event: ChangerEvent): void {
+  writeFileAtomic(join(dir, SENT_DIR, `${id}.json`), eventText(event), 0o600);
+  safeUnlink(join(dir, `${id}.json`));
   syncDirectory(dir);
-  safeUnlink(attemptPath);
-  safeUnlink(runningPath);
+  safeUnlink(join(dir, `${id}.attempt`));
+  safeUnlink(join(dir, `${id}.running`));
 }
 
 function readAttempt(path: string): Attempt | undefined {
-  const text = readTextIfExists(path, { maxBytes: 4096 });
+  const text = readTextIfExists(path, { maxBytes: MAX_ATTEMPT_BYTES });
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as Attempt;

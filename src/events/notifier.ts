@@ -1,11 +1,14 @@
-// Runs the [notify] command for one event: argv from the config (no shell), the event's JSON
-// file as stdin, its summary in the environment, the delivery's lock as fd 3 (see deliver.ts),
-// a bounded run time (SIGTERM, then SIGKILL, to its whole process group), stderr kept for the
-// log.
-import { closeSync, constants, openSync } from "node:fs";
+// Runs the [notify] command for one event: argv from the config (no shell), the event as JSON on
+// stdin, its summary in the environment, the delivery's lock as fd 3 (see deliver.ts), a bounded
+// run time (SIGTERM, then SIGKILL, to its whole process group), stderr kept for the log.
+// What it gets is the event deliver.ts validated, never the file opened again by path: the
+// run-as user owns events/ and could rename other bytes, or a FIFO, over it in between. Its
+// stdin is those validated fields as a buffer (Bun hands the child a pipe or an anonymous memory
+// file: nothing with a path), and every string it gets (argv, environment, stdin) passes the
+// output rule: controls escaped (text.ts printable, jsonText).
 import type { Config } from "../config/schema.ts";
 import { toolEnvironment } from "../system/exec.ts";
-import { printable } from "../text.ts";
+import { jsonText, printable } from "../text.ts";
 import type { ChangerEvent } from "./types.ts";
 import { summarizeEvent } from "./types.ts";
 
@@ -16,30 +19,46 @@ export interface NotifierResult {
   error?: string;
 }
 
-export async function runNotifier(
+/** The event as the notifier gets it on stdin (and sent/ keeps it): one escaped JSON line. */
+export function eventText(event: ChangerEvent): string {
+  return `${jsonText(event)}\n`;
+}
+
+/** The notifier's argv and environment for event id, every value escaped. */
+export function notifierCall(
   config: Config,
   event: ChangerEvent,
   id: string,
-  eventPath: string,
-  lockFd: number,
-  onStarted: (pid: number) => void,
-): Promise<NotifierResult> {
+): { argv: string[]; env: Record<string, string> } {
   const summary = printable(summarizeEvent(event, config.name));
+  const kind = printable(event.kind);
   // {summary} and {kind} in an argument become the event's (one argv element each: no shell,
   // no splitting), so `mail -s "{summary}"` gets a subject without a wrapper script.
   const argv = (config.notify?.command ?? []).map((arg, i) =>
     i === 0
       ? arg
-      : arg.replaceAll("{summary}", summary).replaceAll("{kind}", event.kind),
+      : arg.replaceAll("{summary}", summary).replaceAll("{kind}", kind),
   );
   const env = {
     ...toolEnvironment(),
     MAGCHANGER_EVENT_SUMMARY: summary,
-    MAGCHANGER_EVENT_KIND: event.kind,
-    MAGCHANGER_EVENT_ID: id,
-    MAGCHANGER_CHANGER: config.name,
+    MAGCHANGER_EVENT_KIND: kind,
+    MAGCHANGER_EVENT_ID: printable(id),
+    MAGCHANGER_CHANGER: printable(config.name),
   };
-  const started = spawnNotifier(argv, env, eventPath, lockFd, config.source);
+  return { argv, env };
+}
+
+export async function runNotifier(
+  config: Config,
+  event: ChangerEvent,
+  id: string,
+  lockFd: number,
+  onStarted: (pid: number) => void,
+): Promise<NotifierResult> {
+  const { argv, env } = notifierCall(config, event, id);
+  const stdin = Buffer.from(eventText(event));
+  const started = spawnNotifier(argv, env, stdin, lockFd, config.source);
   if ("error" in started) return { ok: false, error: started.error };
   onStarted(started.child.pid);
   const timeout = config.notify?.timeout ?? 60;
@@ -57,15 +76,14 @@ export async function runNotifier(
 
 type Notifier = Bun.Subprocess<number, "ignore", "pipe">;
 
-/** The notifier started with the event file on stdin and the delivery lock as fd 3. */
+/** The notifier started with the event on a pipe as stdin and the delivery lock as fd 3. */
 function spawnNotifier(
   argv: string[],
   env: Record<string, string>,
-  eventPath: string,
+  stdin: Buffer,
   lockFd: number,
   source: string,
 ): { child: Notifier } | { error: string } {
-  const stdin = openSync(eventPath, constants.O_RDONLY | constants.O_NOFOLLOW);
   try {
     const child = Bun.spawn(argv, {
       stdio: [stdin, "ignore", "pipe", lockFd],
@@ -83,8 +101,6 @@ function spawnNotifier(
           ? `${argv[0]} is not installed (not found); fix notify.command in ${source}`
           : `cannot run ${argv[0]}: ${(error as Error).message}`,
     };
-  } finally {
-    closeSync(stdin);
   }
 }
 

@@ -2,13 +2,7 @@
 // only when it differs, a directory or log made when missing, an include line appended once, the
 // LUKS key made once. apply.ts checks every piece before any of these runs.
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  statSync,
-} from "node:fs";
+import { existsSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { ConfigError, describeErrno } from "../errors.ts";
 import { replaceSymlink } from "../state/atomic.ts";
@@ -142,6 +136,19 @@ function installKey(
   };
 }
 
+/** Whether path holds exactly content: read no further than content's length (bounded, no link). */
+function holds(path: string, content: string): boolean {
+  const wanted = Buffer.from(content);
+  try {
+    return readFileBounded(path, {
+      maxBytes: wanted.length,
+      singleLink: false,
+    }).equals(wanted);
+  } catch {
+    return false; // larger, or no longer a plain file: replaced (after a backup)
+  }
+}
+
 function installFile(
   path: string,
   content: string,
@@ -149,7 +156,7 @@ function installFile(
   owner: Ownership | undefined,
 ): Result {
   const stats = lstatOrUndefined(path);
-  if (stats?.isFile() && readFileSync(path, "utf8") === content) {
+  if (stats?.isFile() && holds(path, content)) {
     const changed = [
       owner && chownIfNeeded(path, owner) ? "owner" : "",
       chmodIfNeeded(path, mode) ? "mode" : "",
