@@ -1,7 +1,8 @@
 // Every magazine the changer knows, attached or in the drawer: WORK_DIR/magazines.json keeps what
-// the disks in the drawer cannot say now (their names, labels, when each was last attached). It
-// is written by refresh, init and rename only (never by a protocol command) and only when
-// something changed: an attach or removal it noticed, which is also when the events are queued.
+// the disks in the drawer cannot say now (their names, labels, when each was last attached, its
+// space then). It is written by refresh, init and rename only (never by a protocol command) and
+// only when something changed: an attach or removal it noticed (which is also when the events are
+// queued), or the space of an attached disk.
 import { join } from "node:path";
 import { enqueueEvent } from "../events/queue.ts";
 import type { ChangerEvent } from "../events/types.ts";
@@ -18,8 +19,16 @@ import { describeMagazine } from "../events/types.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { Registry } from "../state/registry.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
+import type { MountEntry } from "../system/mounts.ts";
+import {
+  type MagazineSpace,
+  measureSpace,
+  sanitizeSpace,
+} from "./magazine-space.ts";
 import type { ChangerContext } from "./context.ts";
 import type { ChangerView } from "./operations.ts";
+
+export type { MagazineSpace } from "./magazine-space.ts";
 
 export interface KnownMagazine {
   uuid: string;
@@ -33,6 +42,11 @@ export interface KnownMagazine {
   attachedAt?: string;
   /** When a refresh noticed it gone. */
   removedAt?: string;
+  /**
+   * Its space for the run-as user when a refresh last saw it attached: what a disk in the
+   * drawer has (less what was written after that refresh) when Bacula needs a disk with space.
+   */
+  space?: MagazineSpace;
 }
 
 const FILE = "magazines.json";
@@ -83,6 +97,8 @@ function sanitize(raw: unknown): KnownMagazine | undefined {
   if (Number.isInteger(r.bay)) m.bay = r.bay as number;
   if (typeof r.attachedAt === "string") m.attachedAt = r.attachedAt;
   if (typeof r.removedAt === "string") m.removedAt = r.removedAt;
+  const space = sanitizeSpace(r.space);
+  if (space) m.space = space;
   return m;
 }
 
@@ -133,6 +149,8 @@ export function noteMagazines(
   const changes: MagazineChanges = { attached: [], removed: [] };
   let changed = dropForgotten(known, view.registry);
   const seen = new Set<string>();
+  let mountTable: MountEntry[] | undefined;
+  const mounts = () => (mountTable ??= ctx.sys.mounts());
   for (const status of view.magazines) {
     const identity = status.present ? status.identity : undefined;
     if (!identity) continue;
@@ -143,6 +161,17 @@ export function noteMagazines(
       known.set(identity.uuid, entry);
     }
     if (fromIdentity(entry, identity, status.index)) changed = true;
+    const space = status.mountPoint
+      ? measureSpace(status.mountPoint, mounts, at)
+      : undefined;
+    if (
+      space &&
+      (space.availableBytes !== entry.space?.availableBytes ||
+        space.totalBytes !== entry.space?.totalBytes)
+    ) {
+      entry.space = space;
+      changed = true;
+    }
     if (!entry.attached) {
       entry.attached = true;
       entry.attachedAt = at;

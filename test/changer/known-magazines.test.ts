@@ -8,6 +8,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statfsSync,
   statSync,
   writeFileSync,
 } from "node:fs";
@@ -117,6 +118,45 @@ describe("noteMagazines", () => {
       attached: false,
       attachedAt: at(1).toISOString(),
       removedAt: at(3).toISOString(),
+    });
+  });
+
+  test("the space of an attached magazine is recorded, so it is known while the disk is in the drawer", () => {
+    const mounted = { ...inBay(A), mountPoint: work } as MagazineStatus;
+    noteMagazines(ctx, { registry: registry(), magazines: [mounted] }, at(1));
+    const space = readKnownMagazines(work).get(A.uuid)?.space;
+    const fs = statfsSync(work);
+    expect(space).toEqual({
+      availableBytes: expect.any(Number),
+      totalBytes: expect.any(Number),
+      at: at(1).toISOString(),
+    });
+    expect(space?.totalBytes).toBeLessThanOrEqual(
+      Number(fs.blocks) * Number(fs.bsize),
+    );
+    expect(space?.availableBytes).toBeGreaterThan(0);
+    noteMagazines(ctx, view(), at(2)); // to the drawer: the last figures stay
+    expect(readKnownMagazines(work).get(A.uuid)?.space?.at).toBe(
+      at(1).toISOString(),
+    );
+    // A planted figure that is no byte count is dropped, the rest of the entry kept.
+    writeFileSync(
+      knownMagazinesPath(work),
+      JSON.stringify({
+        magazines: [
+          {
+            uuid: A.uuid,
+            number: 1,
+            attached: false,
+            space: { availableBytes: -1, totalBytes: 5, at: "x" },
+          },
+        ],
+      }),
+    );
+    expect(readKnownMagazines(work).get(A.uuid)).toEqual({
+      uuid: A.uuid,
+      number: 1,
+      attached: false,
     });
   });
 
