@@ -60,14 +60,17 @@ export async function refreshBacula(
   }
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
   if (!plan) return idle("Bacula already has the current view", readState(ctx));
-  const { commands, known, waiting, ms, output } = await tellBacula(ctx, plan);
+  const { commands, known, waiting, ms, output, catalog } = await tellBacula(
+    ctx,
+    plan,
+  );
   const unknown = plan.present
     .map((v) => v.barcode)
     .filter((b) => !known.has(b));
   const unlabeled = unknown.filter((b) => plan.blank.has(b));
   const withData = unknown.filter((b) => !plan.blank.has(b));
   // Before the pending mark is cleared: a failed mount is retried by the next refresh.
-  const resumed = await resumeAfterUpdate(ctx, output, plan.present);
+  const resumed = await resumeAfterUpdate(ctx, output, plan.present, catalog);
   await withLock(ctx, () => recordTold(ctx, plan, { unlabeled, withData }));
   ctx.log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
@@ -114,6 +117,8 @@ async function tellBacula(ctx: ChangerContext, plan: Plan) {
     waiting: blockedDevices(first.output),
     ms: first.ms + (second?.ms ?? 0),
     output: first.output,
+    // The catalog after labeling: a fresh disk's volumes are appendable now.
+    catalog: `${first.output}\n${second?.output ?? ""}`,
   };
 }
 
