@@ -7,6 +7,7 @@
 // volumes. A wait the attached disks can serve is not told: refresh's mount lets it try again.
 import { join } from "node:path";
 import { readKnownMagazines } from "../changer/known-magazines.ts";
+import { estimatedFreeBytes } from "../changer/magazine-space.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { magazineRef } from "../disk/magazine-name.ts";
 import { enqueueEvent } from "../events/queue.ts";
@@ -96,6 +97,10 @@ export function spaceWaits(
     withData = new Set(); // a corrupt refresh.json: refresh and doctor say so
   }
   const entries = [...registry.slots.values()].sort((a, b) => a.slot - b.slot);
+  const catalogBytes = (magazine: string): number =>
+    entries
+      .filter((e) => e.magazine === magazine)
+      .reduce((sum, e) => sum + (byName.get(e.barcode)?.bytes ?? 0), 0);
   return waits.map((wait) => {
     const found = new Map<string, SpaceMagazine & { bay?: number }>();
     for (const entry of entries) {
@@ -121,7 +126,13 @@ export function spaceWaits(
           volumes: [],
           reusableBytes: 0,
           ...(k?.space
-            ? { freeBytes: k.space.availableBytes, freeAt: k.space.at }
+            ? {
+                freeBytes: estimatedFreeBytes(
+                  k.space,
+                  catalogBytes(entry.magazine),
+                ),
+                freeAt: k.space.at,
+              }
             : {}),
           ...(k?.attached && k.bay !== undefined ? { bay: k.bay } : {}),
         };

@@ -162,12 +162,13 @@ export function noteMagazines(
     }
     if (fromIdentity(entry, identity, status.index)) changed = true;
     const space = status.mountPoint
-      ? measureSpace(status.mountPoint, mounts, at)
+      ? measureSpace(status.mountPoint, status.volumes, mounts, at)
       : undefined;
     if (
       space &&
       (space.availableBytes !== entry.space?.availableBytes ||
-        space.totalBytes !== entry.space?.totalBytes)
+        space.totalBytes !== entry.space?.totalBytes ||
+        space.volumeBytes !== entry.space?.volumeBytes)
     ) {
       entry.space = space;
       changed = true;

@@ -1,5 +1,9 @@
 // A magazine's space for the run-as user as refresh last measured it (WORK_DIR/magazines.json):
-// the one figure known of a disk in the drawer, read back without trusting the file.
+// the one figure known of a disk in the drawer, read back without trusting the file. The bytes
+// its volume files held then go with it: what Bacula's catalog says they hold now, less that, is
+// what was written after the measure (a disk stays attached for days after its last refresh).
+import { lstatSync } from "node:fs";
+import { join } from "node:path";
 import { filesystemSpace } from "../system/ext4.ts";
 import type { MountEntry } from "../system/mounts.ts";
 
@@ -7,6 +11,8 @@ export interface MagazineSpace {
   availableBytes: number;
   /** Everything the run-as user may fill (root's reserve not counted). */
   totalBytes: number;
+  /** What its volume files held then. */
+  volumeBytes?: number;
   at: string;
 }
 
@@ -22,6 +28,7 @@ export function sanitizeSpace(raw: unknown): MagazineSpace | undefined {
   return {
     availableBytes: s.availableBytes,
     totalBytes: s.totalBytes,
+    ...(isBytes(s.volumeBytes) ? { volumeBytes: s.volumeBytes } : {}),
     at: s.at,
   };
 }
@@ -29,6 +36,7 @@ export function sanitizeSpace(raw: unknown): MagazineSpace | undefined {
 /** The run-as user's space on a mounted magazine; undefined when statfs cannot say. */
 export function measureSpace(
   mountPoint: string,
+  volumes: string[],
   mounts: () => MountEntry[],
   at: string,
 ): MagazineSpace | undefined {
@@ -37,9 +45,37 @@ export function measureSpace(
     return {
       availableBytes: fs.availableBytes,
       totalBytes: Math.max(0, fs.totalBytes - fs.reservedBytes),
+      volumeBytes: volumeBytes(mountPoint, volumes),
       at,
     };
   } catch {
     return undefined;
   }
+}
+
+/** The bytes of the volume files (links are no volumes: lstat, never followed). */
+function volumeBytes(mountPoint: string, volumes: string[]): number {
+  let bytes = 0;
+  for (const name of volumes) {
+    try {
+      const st = lstatSync(join(mountPoint, name));
+      if (st.isFile()) bytes += st.size;
+    } catch {
+      // gone since the scan
+    }
+  }
+  return bytes;
+}
+
+/**
+ * The space a magazine in the drawer has now, about: what it had when measured, less what the
+ * catalog says its volumes grew by since (catalogBytes: the catalog's VolBytes of its volumes).
+ */
+export function estimatedFreeBytes(
+  space: MagazineSpace,
+  catalogBytes: number,
+): number {
+  if (space.volumeBytes === undefined) return space.availableBytes;
+  const written = Math.max(0, catalogBytes - space.volumeBytes);
+  return Math.max(0, space.availableBytes - written);
 }

@@ -24,7 +24,10 @@ export interface SpaceMagazine {
   volumes: string[];
   /** What the recyclable and purged ones hold now, written over when Bacula reuses them. */
   reusableBytes: number;
-  /** Its free space for the run-as user when a refresh last saw it attached, and when. */
+  /**
+   * Its free space for the run-as user, about: as a refresh last measured it (freeAt), less what
+   * the catalog says was written on its volumes since.
+   */
   freeBytes?: number;
   freeAt?: string;
 }
@@ -144,7 +147,7 @@ function describeSpaceNeeded(
   return `${wants}: attach ${event.magazines.map(describeSpaceMagazine).join("; or ")}`;
 }
 
-/** `magazine 3 "Tuesday" (...): 3 volumes it may use (2 recyclable, 1 purged; 25.0 MiB to reuse), 40.0 MiB free when last seen`. */
+/** `magazine 3 "Tuesday" (...): 3 volumes it may use (2 recyclable, 1 purged; 25.0 MiB to reuse), about 40.0 MiB free`. */
 export function describeSpaceMagazine(m: SpaceMagazine): string {
   const counts = [
     [m.appendable, "appendable"],
@@ -159,8 +162,6 @@ export function describeSpaceMagazine(m: SpaceMagazine): string {
   const reuse =
     m.reusableBytes > 0 ? `; ${formatBytes(m.reusableBytes)} to reuse` : "";
   const free =
-    m.freeBytes !== undefined
-      ? `, ${formatBytes(m.freeBytes)} free when last seen`
-      : "";
+    m.freeBytes !== undefined ? `, about ${formatBytes(m.freeBytes)} free` : "";
   return `${describeMagazine(m.magazine)}: ${total} ${total === 1 ? "volume" : "volumes"} it may use (${kinds.join(", ")}${reuse})${free}`;
 }

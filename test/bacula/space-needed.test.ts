@@ -94,7 +94,12 @@ function changer(volumes: Record<number, number>): void {
       bay: 1,
       ...(m === 2
         ? {
-            space: { availableBytes: 40 * MiB, totalBytes: 80 * MiB, at: SEEN },
+            space: {
+              availableBytes: 40 * MiB,
+              totalBytes: 80 * MiB,
+              volumeBytes: 5 * MiB,
+              at: SEEN,
+            },
           }
         : {}),
     });
@@ -172,7 +177,7 @@ describe("usableAs", () => {
 });
 
 describe("spaceWaits", () => {
-  test("names the disks in the drawer holding volumes of the pool, with their counts, bytes to reuse and space when last seen", () => {
+  test("names the disks in the drawer holding volumes of the pool, with their counts, bytes to reuse and space: as measured, less what the catalog says was written since", () => {
     changer({ 1: 2, 2: 4, 3: 2 });
     const catalog = [
       row("s_0001_0001", "Full", { recycle: false, expiresIn: 99 }),
@@ -196,7 +201,8 @@ describe("spaceWaits", () => {
           unlabeled: 0,
           volumes: ["s_0002_0001", "s_0002_0002"],
           reusableBytes: 12 * MiB,
-          freeBytes: 40 * MiB,
+          // 40 MiB free when its volume files held 5 MiB; the catalog says they hold 32 MiB now.
+          freeBytes: 13 * MiB,
           freeAt: SEEN,
         },
         {

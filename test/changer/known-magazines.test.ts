@@ -10,6 +10,7 @@ import {
   rmSync,
   statfsSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -122,13 +123,21 @@ describe("noteMagazines", () => {
   });
 
   test("the space of an attached magazine is recorded, so it is known while the disk is in the drawer", () => {
-    const mounted = { ...inBay(A), mountPoint: work } as MagazineStatus;
+    // Its volume files' bytes go with it (a link is no volume file: not followed, not counted).
+    writeFileSync(join(work, "k_0001_0001"), Buffer.alloc(1000));
+    symlinkSync("/etc/passwd", join(work, "k_0001_0002"));
+    const mounted = {
+      ...inBay(A),
+      mountPoint: work,
+      volumes: ["k_0001_0001", "k_0001_0002", "k_0001_0003"],
+    } as MagazineStatus;
     noteMagazines(ctx, { registry: registry(), magazines: [mounted] }, at(1));
     const space = readKnownMagazines(work).get(A.uuid)?.space;
     const fs = statfsSync(work);
     expect(space).toEqual({
       availableBytes: expect.any(Number),
       totalBytes: expect.any(Number),
+      volumeBytes: 1000,
       at: at(1).toISOString(),
     });
     expect(space?.totalBytes).toBeLessThanOrEqual(

@@ -41,7 +41,7 @@ describe("space-needed", () => {
         },
       ]),
     ).toBe(
-      'mc: Bacula needs a volume with space in pool "Off Site" for b JobId 5: attach magazine 3 "Tuesday" (label t, UUID u-3): 3 volumes it may use (2 recyclable, 1 purged; 25.0 MiB to reuse), 40.0 MiB free when last seen; or magazine 5 (UUID u-5): 5 volumes it may use (1 appendable, 4 new that refresh labels)',
+      'mc: Bacula needs a volume with space in pool "Off Site" for b JobId 5: attach magazine 3 "Tuesday" (label t, UUID u-3): 3 volumes it may use (2 recyclable, 1 purged; 25.0 MiB to reuse), about 40.0 MiB free; or magazine 5 (UUID u-5): 5 volumes it may use (1 appendable, 4 new that refresh labels)',
     );
   });
 
