@@ -19,12 +19,7 @@ import { describeMagazine } from "../events/types.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { Registry } from "../state/registry.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
-import type { MountEntry } from "../system/mounts.ts";
-import {
-  type MagazineSpace,
-  measureSpace,
-  sanitizeSpace,
-} from "./magazine-space.ts";
+import { type MagazineSpace, sanitizeSpace } from "./magazine-space.ts";
 import type { ChangerContext } from "./context.ts";
 import type { ChangerView } from "./operations.ts";
 
@@ -136,12 +131,14 @@ export interface MagazineChanges {
 
 /**
  * Under the changer lock, after a scan: records arrivals and removals and queues a
- * magazine-attached or magazine-removed event for each. Writes nothing when nothing changed.
+ * magazine-attached or magazine-removed event for each, and the space refresh measured of the
+ * attached ones (spaces, by uuid: measure-space.ts). Writes nothing when nothing changed.
  */
 export function noteMagazines(
   ctx: ChangerContext,
   view: Pick<ChangerView, "registry" | "magazines">,
   now = new Date(),
+  spaces: Map<string, MagazineSpace> = new Map(),
 ): MagazineChanges {
   const workDir = ctx.config.work_dir;
   const known = readKnownMagazines(workDir);
@@ -149,8 +146,6 @@ export function noteMagazines(
   const changes: MagazineChanges = { attached: [], removed: [] };
   let changed = dropForgotten(known, view.registry);
   const seen = new Set<string>();
-  let mountTable: MountEntry[] | undefined;
-  const mounts = () => (mountTable ??= ctx.sys.mounts());
   for (const status of view.magazines) {
     const identity = status.present ? status.identity : undefined;
     if (!identity) continue;
@@ -161,9 +156,7 @@ export function noteMagazines(
       known.set(identity.uuid, entry);
     }
     if (fromIdentity(entry, identity, status.index)) changed = true;
-    const space = status.mountPoint
-      ? measureSpace(status.mountPoint, status.volumes, mounts, at)
-      : undefined;
+    const space = spaces.get(identity.uuid);
     if (
       space &&
       (space.availableBytes !== entry.space?.availableBytes ||

@@ -2,10 +2,8 @@
 // the one figure known of a disk in the drawer, read back without trusting the file. The bytes
 // its volume files held then go with it: what Bacula's catalog says they hold now, less that, is
 // what was written after the measure (a disk stays attached for days after its last refresh).
-import { lstatSync } from "node:fs";
-import { join } from "node:path";
-import { filesystemSpace } from "../system/ext4.ts";
-import type { MountEntry } from "../system/mounts.ts";
+// Reading it is cheap (a failed `load` reads magazines.json for a disk's name); measuring is
+// measure-space.ts's, loaded by refresh only.
 
 export interface MagazineSpace {
   availableBytes: number;
@@ -31,40 +29,6 @@ export function sanitizeSpace(raw: unknown): MagazineSpace | undefined {
     ...(isBytes(s.volumeBytes) ? { volumeBytes: s.volumeBytes } : {}),
     at: s.at,
   };
-}
-
-/** The run-as user's space on a mounted magazine; undefined when statfs cannot say. */
-export function measureSpace(
-  mountPoint: string,
-  volumes: string[],
-  mounts: () => MountEntry[],
-  at: string,
-): MagazineSpace | undefined {
-  try {
-    const fs = filesystemSpace(mountPoint, mounts());
-    return {
-      availableBytes: fs.availableBytes,
-      totalBytes: Math.max(0, fs.totalBytes - fs.reservedBytes),
-      volumeBytes: volumeBytes(mountPoint, volumes),
-      at,
-    };
-  } catch {
-    return undefined;
-  }
-}
-
-/** The bytes of the volume files (links are no volumes: lstat, never followed). */
-function volumeBytes(mountPoint: string, volumes: string[]): number {
-  let bytes = 0;
-  for (const name of volumes) {
-    try {
-      const st = lstatSync(join(mountPoint, name));
-      if (st.isFile()) bytes += st.size;
-    } catch {
-      // gone since the scan
-    }
-  }
-  return bytes;
 }
 
 /**

@@ -22,6 +22,7 @@ import {
   noteMagazines,
   readKnownMagazines,
 } from "../../src/changer/known-magazines.ts";
+import { measureMagazines } from "../../src/changer/measure-space.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import type { MagazineStatus } from "../../src/disk/discover.ts";
 import type { MagazineIdentity } from "../../src/disk/identity.ts";
@@ -131,7 +132,12 @@ describe("noteMagazines", () => {
       mountPoint: work,
       volumes: ["k_0001_0001", "k_0001_0002", "k_0001_0003"],
     } as MagazineStatus;
-    noteMagazines(ctx, { registry: registry(), magazines: [mounted] }, at(1));
+    noteMagazines(
+      ctx,
+      { registry: registry(), magazines: [mounted] },
+      at(1),
+      measureMagazines([mounted], ctx.sys, at(1)),
+    );
     const space = readKnownMagazines(work).get(A.uuid)?.space;
     const fs = statfsSync(work);
     expect(space).toEqual({
