@@ -86,7 +86,9 @@ export function formatDays(days: number): string {
 }
 
 /** What status and `magazine list` add after a date: `(9 days; [rotation] max_days_attached = 8: ...)`. */
-export function describeRotation(fact: RotationFact): string {
+export function describeRotation(
+  fact: Pick<RotationFact, "attached" | "days" | "limitDays" | "overdue">,
+): string {
   if (fact.days === undefined) return "";
   const days = formatDays(fact.days);
   if (!fact.overdue) return ` (${days})`;
