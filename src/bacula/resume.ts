@@ -10,7 +10,8 @@ import {
 } from "./sd-status.ts";
 import { noteWaitingVolumes, waitedVolumes } from "./waiting.ts";
 import { catalogVolumes } from "./catalog.ts";
-import { appendWaits, noteSpaceWaits, spaceWaits } from "./space-needed.ts";
+import { appendWaits, spaceWaits } from "./space-needed.ts";
+import { noteSpaceWaits } from "./space-wanted.ts";
 import type { ChangerContext } from "../changer/context.ts";
 
 export interface ResumeMount {

@@ -20,11 +20,8 @@ import {
   magazineReports,
 } from "./report.ts";
 import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
-import {
-  noteSpaceWaits,
-  readSpaceWaits,
-  type SpaceWait,
-} from "./space-needed.ts";
+import { readSpaceWaits, type SpaceWait } from "./space-needed.ts";
+import { noteSpaceWaits } from "./space-wanted.ts";
 import {
   noteWaitingVolumes,
   type WaitedVolume,

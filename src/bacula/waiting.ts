@@ -20,7 +20,7 @@ import { writeFileAtomic } from "../state/atomic.ts";
 import { readRegistry } from "../state/registry.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
 import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
-import { noteSpaceWaitsFromStatus } from "./space-needed.ts";
+import { noteSpaceWaitsFromStatus } from "./space-wanted.ts";
 
 /** A failed load's event and the SD's block that follows it are one wait. */
 const SAME_WAIT_MS = 60 * 60 * 1000;

@@ -19,12 +19,12 @@ import type { CatalogVolume } from "../../src/bacula/catalog.ts";
 import { parseStorageStatus } from "../../src/bacula/sd-status.ts";
 import {
   appendWaits,
-  noteSpaceWaits,
   readSpaceWaits,
   type SpaceWait,
   spaceWaits,
   usableAs,
 } from "../../src/bacula/space-needed.ts";
+import { noteSpaceWaits } from "../../src/bacula/space-wanted.ts";
 import type { ChangerContext } from "../../src/changer/context.ts";
 import {
   type KnownMagazine,

@@ -74,6 +74,7 @@ describe("what the protocol path loads", () => {
       "changer/rotation-events.ts",
       "changer/measure-space.ts",
       "bacula/space-needed.ts",
+      "bacula/space-wanted.ts",
       "bacula/catalog.ts",
     ].map((m) => join(SRC, m));
     // changer not even on demand (a failed load's volume-needed record reads magazines.json
