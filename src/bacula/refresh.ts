@@ -12,7 +12,7 @@ import {
 } from "./catalog.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { noteMagazines } from "../changer/known-magazines.ts";
-import { measureMagazines } from "../changer/measure-space.ts";
+import { spaceMeter } from "../changer/measure-space.ts";
 import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
 import { noteWaitsFromStorage } from "./waiting.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
@@ -202,7 +202,7 @@ async function planUpdate(
 ): Promise<Plan | undefined> {
   const view = await scanChanger(ctx);
   const now = new Date();
-  noteMagazines(ctx, view, now, measureMagazines(view.magazines, ctx.sys, now));
+  noteMagazines(ctx, view, now, spaceMeter(ctx.sys, now));
   const digest = createHash("sha256").update(formatList(view)).digest("hex");
   const state = readState(ctx);
   const present: Plan["present"] = [];

@@ -2,7 +2,7 @@
 // the disks in the drawer cannot say now (their names, labels, when each was last attached, its
 // space then). It is written by refresh, init and rename only (never by a protocol command) and
 // only when something changed: an attach or removal it noticed (which is also when the events are
-// queued), or the space of an attached disk.
+// queued, and an arriving disk's space is measured).
 import { join } from "node:path";
 import { enqueueEvent } from "../events/queue.ts";
 import type { ChangerEvent } from "../events/types.ts";
@@ -22,6 +22,7 @@ import { readTextBounded } from "../state/safe-fs.ts";
 import { type MagazineSpace, sanitizeSpace } from "./magazine-space.ts";
 import type { ChangerContext } from "./context.ts";
 import type { ChangerView } from "./operations.ts";
+import type { MagazineStatus } from "../disk/discover.ts";
 
 export type { MagazineSpace } from "./magazine-space.ts";
 
@@ -38,8 +39,8 @@ export interface KnownMagazine {
   /** When a refresh noticed it gone. */
   removedAt?: string;
   /**
-   * Its space for the run-as user when a refresh last saw it attached: what a disk in the
-   * drawer has (less what was written after that refresh) when Bacula needs a disk with space.
+   * Its space for the run-as user when a refresh saw it arrive: what a disk in the drawer has,
+   * less what the catalog says was written since, when Bacula needs a disk with space.
    */
   space?: MagazineSpace;
 }
@@ -131,14 +132,14 @@ export interface MagazineChanges {
 
 /**
  * Under the changer lock, after a scan: records arrivals and removals and queues a
- * magazine-attached or magazine-removed event for each, and the space refresh measured of the
- * attached ones (spaces, by uuid: measure-space.ts). Writes nothing when nothing changed.
+ * magazine-attached or magazine-removed event for each, and the space of each arriving magazine
+ * (measure: measure-space.ts's spaceMeter). Writes nothing when nothing changed.
  */
 export function noteMagazines(
   ctx: ChangerContext,
   view: Pick<ChangerView, "registry" | "magazines">,
   now = new Date(),
-  spaces: Map<string, MagazineSpace> = new Map(),
+  measure?: (status: MagazineStatus) => MagazineSpace | undefined,
 ): MagazineChanges {
   const workDir = ctx.config.work_dir;
   const known = readKnownMagazines(workDir);
@@ -156,15 +157,14 @@ export function noteMagazines(
       known.set(identity.uuid, entry);
     }
     if (fromIdentity(entry, identity, status.index)) changed = true;
-    const space = spaces.get(identity.uuid);
-    if (
-      space &&
-      (space.availableBytes !== entry.space?.availableBytes ||
-        space.totalBytes !== entry.space?.totalBytes ||
-        space.volumeBytes !== entry.space?.volumeBytes)
-    ) {
-      entry.space = space;
-      changed = true;
+    // Once per stay, when it arrives: the catalog tells what Bacula writes on it afterwards,
+    // and a refresh that changed nothing writes nothing.
+    if (measure && (!entry.attached || entry.space === undefined)) {
+      const space = measure(status);
+      if (space) {
+        entry.space = space;
+        changed = true;
+      }
     }
     if (!entry.attached) {
       entry.attached = true;

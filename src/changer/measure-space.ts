@@ -1,5 +1,5 @@
-// Measuring the attached magazines' space at refresh (statfs, and the bytes of their volume
-// files), recorded in magazines.json by noteMagazines. Apart from magazine-space.ts so that the
+// Measuring an attached magazine's space at refresh (statfs, and the bytes of its volume files),
+// recorded in magazines.json by noteMagazines once per stay. Apart from magazine-space.ts so that the
 // paths that only read magazines.json (a failed `load`) load none of it.
 import { lstatSync } from "node:fs";
 import { join } from "node:path";
@@ -9,26 +9,25 @@ import type { MountEntry } from "../system/mounts.ts";
 import type { System } from "../system/system.ts";
 import type { MagazineSpace } from "./magazine-space.ts";
 
-/** Each present magazine's space, by uuid; one that statfs cannot measure is left out. */
-export function measureMagazines(
-  magazines: MagazineStatus[],
+/**
+ * Measures a present magazine's space when asked (noteMagazines asks once per stay, when it
+ * arrives); undefined when statfs cannot say. The mount table is read once, on first use.
+ */
+export function spaceMeter(
   sys: Pick<System, "mounts">,
   now: Date,
-): Map<string, MagazineSpace> {
-  const spaces = new Map<string, MagazineSpace>();
+): (status: MagazineStatus) => MagazineSpace | undefined {
   let mountTable: MountEntry[] | undefined;
   const mounts = () => (mountTable ??= sys.mounts());
-  for (const status of magazines) {
-    if (!status.present || !status.identity || !status.mountPoint) continue;
-    const space = measureSpace(
-      status.mountPoint,
-      status.volumes,
-      mounts,
-      now.toISOString(),
-    );
-    if (space) spaces.set(status.identity.uuid, space);
-  }
-  return spaces;
+  return (status) =>
+    status.present && status.mountPoint
+      ? measureSpace(
+          status.mountPoint,
+          status.volumes,
+          mounts,
+          now.toISOString(),
+        )
+      : undefined;
 }
 
 /** The run-as user's space on a mounted magazine; undefined when statfs cannot say. */

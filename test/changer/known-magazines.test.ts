@@ -22,7 +22,7 @@ import {
   noteMagazines,
   readKnownMagazines,
 } from "../../src/changer/known-magazines.ts";
-import { measureMagazines } from "../../src/changer/measure-space.ts";
+import { spaceMeter } from "../../src/changer/measure-space.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import type { MagazineStatus } from "../../src/disk/discover.ts";
 import type { MagazineIdentity } from "../../src/disk/identity.ts";
@@ -136,7 +136,7 @@ describe("noteMagazines", () => {
       ctx,
       { registry: registry(), magazines: [mounted] },
       at(1),
-      measureMagazines([mounted], ctx.sys, at(1)),
+      spaceMeter(ctx.sys, at(1)),
     );
     const space = readKnownMagazines(work).get(A.uuid)?.space;
     const fs = statfsSync(work);
@@ -150,6 +150,22 @@ describe("noteMagazines", () => {
       Number(fs.blocks) * Number(fs.bsize),
     );
     expect(space?.availableBytes).toBeGreaterThan(0);
+    // Once per stay: later refreshes of the same stay neither measure nor write (the catalog
+    // says what Bacula wrote since), whatever the disk's free space does meanwhile.
+    const written = statSync(knownMagazinesPath(work)).mtimeMs;
+    writeFileSync(join(work, "k_0001_0001"), Buffer.alloc(64 * 1024));
+    let measured = 0;
+    noteMagazines(
+      ctx,
+      { registry: registry(), magazines: [mounted] },
+      at(2),
+      (status) => {
+        measured += 1;
+        return spaceMeter(ctx.sys, at(2))(status);
+      },
+    );
+    expect(measured).toBe(0);
+    expect(statSync(knownMagazinesPath(work)).mtimeMs).toBe(written);
     noteMagazines(ctx, view(), at(2)); // to the drawer: the last figures stay
     expect(readKnownMagazines(work).get(A.uuid)?.space?.at).toBe(
       at(1).toISOString(),
