@@ -20,6 +20,7 @@ import { writeFileAtomic } from "../state/atomic.ts";
 import { readRegistry } from "../state/registry.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
 import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
+import { noteSpaceWaitsFromStatus } from "./space-wanted.ts";
 
 /** A failed load's event and the SD's block that follows it are one wait. */
 const SAME_WAIT_MS = 60 * 60 * 1000;
@@ -194,8 +195,9 @@ export function noteWaitingVolumes(
 /**
  * The timer's `refresh --if-pending` with nothing pending: a job that began waiting for a disk in
  * the drawer since the last refresh is told within one timer period. One bounded bconsole call
- * (`status storage`), no bay scanned (attached or not comes from magazines.json), no lock; only
- * when a [notify] command would tell someone. A failure is logged: the timer's work is the retry.
+ * (`status storage`; a second, `list volumes`, only for a wait for space not told yet), no bay
+ * scanned (attached or not comes from magazines.json), no lock; only when a [notify] command
+ * would tell someone. A failure is logged: the timer's work is the retry.
  */
 export async function noteWaitsFromStorage(ctx: ChangerContext): Promise<void> {
   if (
@@ -206,6 +208,7 @@ export async function noteWaitsFromStorage(ctx: ChangerContext): Promise<void> {
   try {
     const status = await readStorageStatus(ctx.config, ctx.sys.exec);
     noteWaitingVolumes(ctx, waitedVolumes(ctx, status));
+    if (status.length > 0) await noteSpaceWaitsFromStatus(ctx, status);
   } catch (error) {
     ctx.log.warn(
       `cannot read what the storage daemon waits for: ${(error as Error).message}`,

@@ -1,7 +1,8 @@
 // Every magazine the changer knows, attached or in the drawer: WORK_DIR/magazines.json keeps what
-// the disks in the drawer cannot say now (their names, labels, when each was last attached). It
-// is written by refresh, init and rename only (never by a protocol command) and only when
-// something changed: an attach or removal it noticed, which is also when the events are queued.
+// the disks in the drawer cannot say now (their names, labels, when each was last attached, its
+// space then). It is written by refresh, init and rename only (never by a protocol command) and
+// only when something changed: an attach or removal it noticed (which is also when the events are
+// queued, and an arriving disk's space is measured).
 import { join } from "node:path";
 import { enqueueEvent } from "../events/queue.ts";
 import type { ChangerEvent } from "../events/types.ts";
@@ -19,8 +20,12 @@ import { writeFileAtomic } from "../state/atomic.ts";
 import type { Registry } from "../state/registry.ts";
 import { MAX_MAGAZINE } from "../state/registry-text.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
+import { type MagazineSpace, sanitizeSpace } from "./magazine-space.ts";
 import type { ChangerContext } from "./context.ts";
 import type { ChangerView } from "./operations.ts";
+import type { MagazineStatus } from "../disk/discover.ts";
+
+export type { MagazineSpace } from "./magazine-space.ts";
 
 export interface KnownMagazine {
   uuid: string;
@@ -34,6 +39,11 @@ export interface KnownMagazine {
   attachedAt?: string;
   /** When a refresh noticed it gone. */
   removedAt?: string;
+  /**
+   * Its space for the run-as user when a refresh saw it arrive: what a disk in the drawer has,
+   * less what the catalog says was written since, when Bacula needs a disk with space.
+   */
+  space?: MagazineSpace;
 }
 
 const FILE = "magazines.json";
@@ -103,6 +113,8 @@ function sanitize(raw: unknown): KnownMagazine | undefined {
     m.bay = r.bay as number;
   if (isTimestamp(r.attachedAt)) m.attachedAt = r.attachedAt;
   if (isTimestamp(r.removedAt)) m.removedAt = r.removedAt;
+  const space = sanitizeSpace(r.space);
+  if (space) m.space = space;
   return m;
 }
 
@@ -140,12 +152,14 @@ export interface MagazineChanges {
 
 /**
  * Under the changer lock, after a scan: records arrivals and removals and queues a
- * magazine-attached or magazine-removed event for each. Writes nothing when nothing changed.
+ * magazine-attached or magazine-removed event for each, and the space of each arriving magazine
+ * (measure: measure-space.ts's spaceMeter). Writes nothing when nothing changed.
  */
 export function noteMagazines(
   ctx: ChangerContext,
   view: Pick<ChangerView, "registry" | "magazines">,
   now = new Date(),
+  measure?: (status: MagazineStatus) => MagazineSpace | undefined,
 ): MagazineChanges {
   const workDir = ctx.config.work_dir;
   const known = readKnownMagazines(workDir);
@@ -163,6 +177,15 @@ export function noteMagazines(
       known.set(identity.uuid, entry);
     }
     if (fromIdentity(entry, identity, status.index)) changed = true;
+    // Once per stay, when it arrives: the catalog tells what Bacula writes on it afterwards,
+    // and a refresh that changed nothing writes nothing.
+    if (measure && (!entry.attached || entry.space === undefined)) {
+      const space = measure(status);
+      if (space) {
+        entry.space = space;
+        changed = true;
+      }
+    }
     if (!entry.attached) {
       entry.attached = true;
       entry.attachedAt = at;

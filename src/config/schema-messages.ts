@@ -1,5 +1,6 @@
 // What each config key allows, said in the words of the file: zod alone would say "Invalid input".
 import { NOTIFY_ALLOWED } from "./notify-messages.ts";
+import { ROTATION_ALLOWED } from "./rotation-messages.ts";
 
 const ABSOLUTE = "an absolute path (starting with /)";
 /** What each key allows, for errors zod would only call "Invalid input" (a wrong type, a bound). */
@@ -46,6 +47,7 @@ const ALLOWED: Record<string, string> = {
   "legacy.automount_dir": ABSOLUTE,
   "legacy.bconsole_disabled": "true or false",
   ...NOTIFY_ALLOWED,
+  ...ROTATION_ALLOWED,
 };
 
 /** The zod error map for config files: every issue without its own message says what is allowed. */
