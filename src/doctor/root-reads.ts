@@ -272,7 +272,7 @@ export const ROOT_READS: readonly RootRead[] = [
     cap: SUPERBLOCK_BYTES,
   },
   {
-    path: "/proc/self/mountinfo, /proc/filesystems, /proc/misc, /sys/dev/block/*/dm/name",
+    path: "/proc/self/mountinfo, /proc/filesystems, /proc/misc, /sys/block/dm-*, /sys/dev/block/*/dm/name",
     controller: "kernel",
     how: "read as they are (the kernel's)",
     asRoot: ["doctor", "eject", "unlock", "automap"],

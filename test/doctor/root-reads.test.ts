@@ -102,7 +102,8 @@ const PLAIN_READERS: Record<string, string> = {
   "system/kernel.ts":
     "/proc/filesystems, /proc/misc, /proc/PID/comm: the kernel's",
   "system/mounts.ts": "/proc/self/mountinfo: the kernel's",
-  "unlock/mounts.ts": "/sys/class/block/*/dm/name and the like: the kernel's",
+  "system/dm.ts":
+    "/sys/block/dm-*: a mapping's name, dev, dm UUID and the devices below it: the kernel's",
   "unlock/unlock.ts": "/proc/self/mountinfo: the kernel's",
   "bacula/eject-target.ts": "/sys/dev/block/*/dm/name: the kernel's",
 };

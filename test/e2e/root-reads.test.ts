@@ -55,7 +55,7 @@ const ROOTS_OWN: Record<string, string[]> = {
     "/etc/group",
     "/etc/nsswitch.conf",
   ],
-  "/proc/self/mountinfo, /proc/filesystems, /proc/misc, /sys/dev/block/*/dm/name":
+  "/proc/self/mountinfo, /proc/filesystems, /proc/misc, /sys/block/dm-*, /sys/dev/block/*/dm/name":
     ["/proc/filesystems", "/proc/misc"],
 };
 
