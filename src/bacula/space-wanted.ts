@@ -22,6 +22,9 @@ function waitKey(w: AppendWait): string {
   return `${w.pool}\t${who}`;
 }
 
+/** The most read of WORK_DIR/space-wanted.json (the run-as user's: src/doctor/root-reads.ts). */
+export const MAX_SPACE_WANTED_BYTES = 256 * 1024;
+
 function toldPath(workDir: string): string {
   return join(workDir, "space-wanted.json");
 }
@@ -30,7 +33,7 @@ function toldPath(workDir: string): string {
 export function readToldSpaceWaits(workDir: string): Record<string, string> {
   try {
     const data = JSON.parse(
-      readTextBounded(toldPath(workDir), { maxBytes: 256 * 1024 }),
+      readTextBounded(toldPath(workDir), { maxBytes: MAX_SPACE_WANTED_BYTES }),
     ) as { told?: unknown };
     const told = data.told;
     if (!told || typeof told !== "object" || Array.isArray(told)) return {};

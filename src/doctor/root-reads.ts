@@ -12,6 +12,7 @@ import { MAX_KNOWN_MAGAZINES_BYTES } from "../changer/known-magazines.ts";
 import { MAX_NOTICED_BYTES } from "../changer/bay-events.ts";
 import { MAX_DAEMON_CONFIG_BYTES } from "../bacula/conf.ts";
 import { MAX_REFRESH_STATE_BYTES } from "../bacula/refresh-state.ts";
+import { MAX_SPACE_WANTED_BYTES } from "../bacula/space-wanted.ts";
 import { MAX_WANTED_BYTES } from "../bacula/waiting.ts";
 import { MAX_CONFIG_BYTES } from "../config/read.ts";
 import { IDENTITY_MAX_BYTES } from "../disk/identity.ts";
@@ -146,9 +147,16 @@ export const ROOT_READS: readonly RootRead[] = [
   {
     path: "WORK_DIR/magazines.json",
     controller: "run-as user",
-    how: `${BOUNDED}; each field checked (uuid, number, name, label, bay, times)`,
+    how: `${BOUNDED}; each field checked (uuid, number, name, label, bay, times, measured space)`,
     asRoot: [],
-    afterDrop: ["refresh", "magazine list", "status", "where"],
+    afterDrop: [
+      "changer",
+      "refresh",
+      "refresh --if-pending",
+      "magazine list",
+      "status",
+      "where",
+    ],
     cap: MAX_KNOWN_MAGAZINES_BYTES,
   },
   {
@@ -158,6 +166,14 @@ export const ROOT_READS: readonly RootRead[] = [
     asRoot: [],
     afterDrop: ["refresh", "refresh --if-pending", "status"],
     cap: MAX_WANTED_BYTES,
+  },
+  {
+    path: "WORK_DIR/space-wanted.json",
+    controller: "run-as user",
+    how: `${BOUNDED}; only the wait keys and the times they were told are taken from it`,
+    asRoot: [],
+    afterDrop: ["refresh", "refresh --if-pending", "status"],
+    cap: MAX_SPACE_WANTED_BYTES,
   },
   {
     path: "WORK_DIR/events/ID.json",
