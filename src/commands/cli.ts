@@ -25,6 +25,11 @@ export interface CommandDef<
   exitStatus: ExitStatus;
   /** stdout carries another program's protocol (Bacula, autofs): help goes to stderr. */
   protocol?: boolean;
+  /**
+   * What an error of this command becomes, a wrong command line included: a monitoring plugin
+   * answers UNKNOWN on stdout where other commands print one line on stderr.
+   */
+  mapError?(error: unknown): unknown;
   run(parsed: Parsed<O>): Promise<void> | void;
 }
 
@@ -61,7 +66,11 @@ async function printHelp(def: AnyCommand, protocol: boolean): Promise<void> {
 export async function execute(def: AnyCommand, args: string[]): Promise<void> {
   if (isGroup(def)) return executeGroup(def, args);
   if (wantsHelp(def, args)) return printHelp(def, Boolean(def.protocol));
-  await def.run(parseCommandLine(def, args));
+  try {
+    await def.run(parseCommandLine(def, args));
+  } catch (error) {
+    throw def.mapError ? def.mapError(error) : error;
+  }
 }
 
 async function executeGroup(group: GroupDef, args: string[]): Promise<void> {

@@ -1,5 +1,6 @@
 // Everything setup installs, as plain data: the printed form and --write both walk this list.
 import { notifyNotes } from "./notify.ts";
+import { monitoringNotes } from "./monitoring.ts";
 import { dirname } from "node:path";
 import { configStem, isUnitInstance } from "../system/systemd.ts";
 import { autofsMasterEntry } from "./autofs.ts";
@@ -88,6 +89,7 @@ export function planSetup(o: GenerateOptions): SetupPlan {
     ...statePieces(o.config),
   ];
   notes.push(...notifyNotes(o.config, o.configPath));
+  notes.push(...monitoringNotes(o));
   notes.push(...nextSteps(o, paths.dirStanza, paths.sdMain));
   return { pieces, notes };
 }

@@ -42,6 +42,10 @@ const PACKAGES: Record<string, string> = {
   nsenter: "util-linux",
   ip: "iproute2",
   "apt-cache": "apt",
+  promtool: "prometheus",
+  man: "man-db",
+  groff: "groff-base",
+  bash: "bash",
 };
 
 export type Capability =
