@@ -80,7 +80,7 @@ export function checkFailure(error: unknown): unknown {
 export const command = defineCommand({
   name: "check",
   summary:
-    "A Nagios/Icinga check: one status line with performance data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN. Mounts no disk.",
+    "Check the changer for Nagios or Icinga: one status line with performance data, exit 0 OK, 1 WARNING, 2 CRITICAL, 3 UNKNOWN; it mounts no disk.",
   options: {
     config: CONFIG_OPTION,
     "free-warning": {

@@ -54,7 +54,13 @@ export function install(
 ): Result {
   switch (piece.kind) {
     case "file":
-      return installFile(path, piece.content, piece.mode, owner);
+      return installFile(
+        path,
+        piece.content,
+        piece.mode,
+        owner,
+        piece.backup !== false,
+      );
     case "symlink":
       return installSymlink(path, piece.target);
     case "dir":
@@ -147,6 +153,7 @@ function installFile(
   content: string,
   mode: number,
   owner: Ownership | undefined,
+  keepOld: boolean,
 ): Result {
   const stats = lstatOrUndefined(path);
   if (stats?.isFile() && readFileSync(path, "utf8") === content) {
@@ -159,8 +166,9 @@ function installFile(
       : { status: "unchanged" };
   }
   makeDir(dirname(path), 0o755);
-  const saved = stats ? backup(path) : undefined;
+  const saved = stats && keepOld ? backup(path) : undefined;
   writeFileReplacing(path, content, mode, owner);
+  if (stats && !saved) return { status: "changed" };
   return saved ? { status: "changed", backup: saved } : { status: "created" };
 }
 

@@ -14,6 +14,8 @@ export interface GenerateOptions {
   jobs?: JobsInput;
   /** The Storage's Address and Password as the admin filled them in: kept by a rewrite. */
   filled?: { address?: string; password?: string };
+  /** Man pages and completion by install path (the build's: commands/installed-docs.ts). */
+  docs?: Record<string, string>;
 }
 
 export function generatedBy(o: GenerateOptions, comment = "#"): string {

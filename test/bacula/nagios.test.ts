@@ -238,22 +238,20 @@ magazine 2 "Tuesday" (UUID 00000000-0000-4000-8000-000000000002): in the drawer 
   });
 
   test("the storage daemon not answering is UNKNOWN, with waiting_jobs U; a known WARNING or CRITICAL outranks it", () => {
-    const down = facts({
-      storage: { error: "bconsole exited with 1: no output" },
-    });
+    const storage = { error: "bconsole exited with 1: no output" };
+    const down = facts({ storage });
     expect(evaluateCheck(down, T).state).toBe(3);
     expect(status(down)).toBe(
       "MAGCHANGER UNKNOWN - cannot ask the storage daemon what it waits for: bconsole exited with 1: no output",
     );
     expect(line(down)).toContain("'waiting_jobs'=U;;;0");
-    const worse = facts({ storage: down.storage, told: false });
+    const worse = facts({ storage, told: false });
     expect(evaluateCheck(worse, T).state).toBe(1);
     expect(status(worse)).toBe(
       "MAGCHANGER WARNING - Bacula was never told about the volumes: run `magchanger refresh`; cannot ask the storage daemon what it waits for: bconsole exited with 1: no output",
     );
     expect(
-      evaluateCheck(facts({ storage: down.storage, magazines: [tuesday] }), T)
-        .state,
+      evaluateCheck(facts({ storage, magazines: [tuesday] }), T).state,
     ).toBe(2);
   });
 

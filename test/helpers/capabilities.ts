@@ -44,6 +44,7 @@ const PACKAGES: Record<string, string> = {
   "apt-cache": "apt",
   promtool: "prometheus",
   man: "man-db",
+  lexgrog: "man-db",
   groff: "groff-base",
   bash: "bash",
 };
