@@ -135,8 +135,8 @@ export const command = defineCommand({
     "WARNING: a job waits for a volume on an attached disk (the next refresh lets it go on); free space under --free-warning; a Bacula update pending longer than --refresh-warning, or none ever made; with [notify] set, an event undelivered for longer than --events-warning.",
     "UNKNOWN: a wrong command line, the config cannot be read, the run-as user cannot be switched to, a state file cannot be read, or the storage daemon cannot be asked (when nothing worse is known).",
     "It reads the work dir (no lock, nothing written) and asks the storage daemon once (status storage, bounded by --timeout). Free space is measured only for a disk whose filesystem is mounted now (or a plain directory): an autofs disk that autofs has unmounted is not mounted again for it; its free space is U. Performance data: volumes, attached_magazines, queued_events, waiting_jobs, magazine_N_free (bytes, with the thresholds), magazine_N_days_attached and magazine_N_days_absent.",
-    "As root it switches to the run-as user, like every command; NRPE and Icinga agents usually run it through sudo:",
-    "  nagios ALL=(root) NOPASSWD: /usr/local/bin/magchanger check -c /etc/magchanger/usbchanger1.toml *",
+    "As root it switches to the run-as user, like every command; NRPE and Icinga agents usually run it through sudo, with a sudoers line that names the exact command (thresholds included):",
+    "  nagios ALL=(root) NOPASSWD: /usr/local/bin/magchanger check -c /etc/magchanger/usbchanger1.toml",
   ],
   exitStatus: [
     [0, "OK"],
