@@ -1,6 +1,15 @@
 // The udev rule that replaces the seed's `ACTION=="add",BUS=="usb",KERNEL=="sd?1",RUN+=...`.
 import type { Config } from "../config/schema.ts";
-import type { JobsInput } from "./bacula-jobs.ts";
+
+/** What the Pool and example Job need of the Director's config (setup/bacula-jobs.ts). */
+export interface JobsInput {
+  /** The Director's config as read (bacula/director.ts), when setup could read it. */
+  director:
+    | { file: string; clients: string[]; pools: string[]; messages: string[] }
+    | undefined;
+  /** The Client the example backs up; undefined: the example is written commented out. */
+  client: string | undefined;
+}
 
 export interface GenerateOptions {
   config: Config;

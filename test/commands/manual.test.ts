@@ -5,7 +5,11 @@
 import { afterAll, describe, expect, test } from "bun:test";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { type AnyCommand, isGroup } from "../../src/commands/cli.ts";
+import {
+  type AnyCommand,
+  type CommandDef,
+  isGroup,
+} from "../../src/commands/cli.ts";
 import {
   configKeys,
   configPage,
@@ -97,7 +101,9 @@ describe.skipIf(manMissing !== undefined)("every page through man -l", () => {
       ]);
       expect(text).toContain(`magchanger-${name} - `);
       const def = await declaration(name);
-      const defs = isGroup(def) ? Object.values(def.subcommands) : [def];
+      const defs: CommandDef[] = isGroup(def)
+        ? Object.values(def.subcommands)
+        : [def];
       const flat = text.replace(/\s+/g, " ");
       for (const sub of defs) {
         for (const [key, o] of Object.entries(sub.options)) {

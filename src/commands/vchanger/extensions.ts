@@ -18,7 +18,7 @@ import { AppError, UsageError } from "../../errors.ts";
 import { createFileLog } from "../../log.ts";
 import { realSystem } from "../../system/system.ts";
 import { openChanger, type RunAsOverride, writeStdout } from "../context.ts";
-import type { Extension, VchangerParsed } from "./form.ts";
+import type { Extension, VchangerParsed } from "./options.ts";
 
 export interface ExtensionCall {
   config: string;
