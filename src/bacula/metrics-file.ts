@@ -16,6 +16,11 @@ import { lastLines } from "../text.ts";
 import { monitorFacts } from "./monitor.ts";
 import { renderMetrics } from "./prometheus.ts";
 
+/**
+ * bconsole's bound for the metrics (at most [bacula] timeout): a cron line runs them every
+ * minute, and runs waiting on a hung Director must not pile up.
+ */
+const BCONSOLE_SECONDS = 20;
 /** Far more than any changer's metrics (a few hundred bytes per magazine). */
 const MAX_METRICS_BYTES = 4 * 1024 * 1024;
 /** What renderMetrics writes, and nothing else: the child runs as the run-as user. */
@@ -23,7 +28,12 @@ const METRIC_LINE =
   /^(?:# (?:HELP|TYPE) magchanger_[a-z_]+ [^\x00-\x1f\x7f]+|magchanger_[a-z_]+\{[^\x00-\x1f\x7f]*\} -?\d+(?:\.\d+)?)$/;
 
 export async function metricsText(ctx: ChangerContext): Promise<string> {
-  return renderMetrics(await monitorFacts(ctx, { askStorage: true }));
+  return renderMetrics(
+    await monitorFacts(ctx, {
+      askStorage: true,
+      timeoutSeconds: BCONSOLE_SECONDS,
+    }),
+  );
 }
 
 /** As the run-as user (or any user but root): write what this process gathered. */
@@ -45,10 +55,11 @@ export async function writeMetricsAsRoot(
     throw new AppError(
       `refusing to write ${target} as root: ${why}; use a directory only root can change, such as /var/lib/prometheus/node-exporter`,
     );
+  // Read as root (the trust checks), for the run-as user's name in messages.
   const { config } = readConfigFile(resolve(configFile), { useCache: false });
   const result = await exec(
     [...selfArgv(), "status", "-c", resolve(configFile), "--prometheus", "-"],
-    { timeoutMs: (config.bacula.timeout + 60) * 1000, env: toolEnvironment() },
+    { timeoutMs: (BCONSOLE_SECONDS + 40) * 1000, env: toolEnvironment() },
   );
   if (result.exitCode !== 0 || result.timedOut)
     throw new AppError(

@@ -108,6 +108,13 @@ const minutesSince = (iso: string | Date, now: Date) =>
 
 function stateProblems(f: MonitorFacts, t: CheckThresholds): Problem[] {
   const problems: Problem[] = [];
+  // A job standing still comes first: within a state the line keeps this order.
+  if (f.storage && "error" in f.storage)
+    problems.push({
+      state: UNKNOWN,
+      text: `cannot ask the storage daemon what it waits for: ${f.storage.error}`,
+    });
+  else if (f.storage) problems.push(...f.storage.waits.map(waitProblem));
   if (!f.magazines.some((m) => m.attached))
     problems.push({
       state: CRITICAL,
@@ -147,12 +154,6 @@ function stateProblems(f: MonitorFacts, t: CheckThresholds): Problem[] {
     const p = spaceProblem(m, t);
     if (p) problems.push(p);
   }
-  if (f.storage && "error" in f.storage)
-    problems.push({
-      state: UNKNOWN,
-      text: `cannot ask the storage daemon what it waits for: ${f.storage.error}`,
-    });
-  else if (f.storage) problems.push(...f.storage.waits.map(waitProblem));
   return problems;
 }
 

@@ -255,6 +255,29 @@ magazine 2 "Tuesday" (UUID 00000000-0000-4000-8000-000000000002): in the drawer 
     ).toBe(2);
   });
 
+  test("a waiting job leads the line, before other problems of its state", () => {
+    const f = facts({
+      magazines: [
+        {
+          ...monday,
+          space: { availableBytes: GiB, usableBytes: 100 * GiB },
+        },
+        tuesday,
+      ],
+      storage: {
+        waits: [
+          { drive: 1, jobs: [{ jobid: 4, name: "backup" }], attached: false },
+        ],
+      },
+    });
+    expect(status(f)).toStartWith(
+      "MAGCHANGER CRITICAL - backup JobId 4 on drive 1 waits for any appendable volume: ",
+    );
+    expect(status(f)).toEndWith(
+      '; magazine 1 "Monday" has 1.0 GiB of 100.0 GiB free',
+    );
+  });
+
   test("--local: no waiting_jobs figure and no word on waits", () => {
     const { storage: _, ...local } = facts();
     expect(line(local as MonitorFacts)).not.toContain("waiting_jobs");
