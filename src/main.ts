@@ -4,7 +4,7 @@
 import { isAutomapName } from "./argv0.ts";
 import { statSync } from "node:fs";
 import { type AnyCommand, execute } from "./commands/cli.ts";
-import { AppError, UsageError } from "./errors.ts";
+import { AppError, PluginAnswer, UsageError } from "./errors.ts";
 import { writeText } from "./system/fd-write.ts";
 import { printable } from "./text.ts";
 import { version } from "./version.ts";
@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, Loader> = {
   eject: () => import("./commands/eject.ts"),
   status: () => import("./commands/status.ts"),
   where: () => import("./commands/where.ts"),
+  check: () => import("./commands/check.ts"),
   unlock: () => import("./commands/unlock.ts"),
   automap: () => import("./commands/automap.ts"),
   setup: () => import("./commands/setup.ts"),
@@ -67,6 +68,11 @@ export async function run(argv0: string, args: string[]): Promise<void> {
 }
 
 export function reportError(error: unknown): number {
+  // The plugin's answer is its whole stdout (bacula/nagios.ts), escaped by the writer as all text.
+  if (error instanceof PluginAnswer) {
+    writeText(1, error.message);
+    return error.exitCode;
+  }
   // printable(): a value quoted from argv, a config or a disk must never split the one line.
   if (error instanceof AppError) {
     writeText(2, `magchanger: ${printable(error.message)}\n`);

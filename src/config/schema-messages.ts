@@ -50,6 +50,11 @@ const ALLOWED: Record<string, string> = {
   ...ROTATION_ALLOWED,
 };
 
+/** What the key allows ("magazine[].path", "bacula.timeout"), as errors and magchanger.toml(5) say it. */
+export function allowedFor(key: string): string | undefined {
+  return ALLOWED[key] ?? (key.startsWith("tools.") ? ABSOLUTE : undefined);
+}
+
 /** The zod error map for config files: every issue without its own message says what is allowed. */
 export function configIssueMessage(issue: {
   path?: PropertyKey[] | undefined;
@@ -60,8 +65,7 @@ export function configIssueMessage(issue: {
     .map((p) => (typeof p === "number" ? "[]" : `.${String(p)}`))
     .join("")
     .replace(/^\./, "");
-  const allowed =
-    ALLOWED[key] ?? (key.startsWith("tools.") ? ABSOLUTE : undefined);
+  const allowed = allowedFor(key);
   if (!allowed) return undefined;
   const got =
     issue.input === undefined

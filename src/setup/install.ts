@@ -48,7 +48,13 @@ export function install(
 ): Result {
   switch (piece.kind) {
     case "file":
-      return installFile(path, piece.content, piece.mode, owner);
+      return installFile(
+        path,
+        piece.content,
+        piece.mode,
+        owner,
+        piece.backup !== false,
+      );
     case "symlink":
       return installSymlink(path, piece.target);
     case "dir":
@@ -154,6 +160,7 @@ function installFile(
   content: string,
   mode: number,
   owner: Ownership | undefined,
+  keepOld: boolean,
 ): Result {
   const stats = lstatOrUndefined(path);
   if (stats?.isFile() && holds(path, content)) {
@@ -166,8 +173,9 @@ function installFile(
       : { status: "unchanged" };
   }
   makeDir(dirname(path), 0o755);
-  const saved = stats ? backup(path) : undefined;
+  const saved = stats && keepOld ? backup(path) : undefined;
   writeFileReplacing(path, content, mode, owner);
+  if (stats && !saved) return { status: "changed" };
   return saved ? { status: "changed", backup: saved } : { status: "created" };
 }
 

@@ -33,8 +33,10 @@ describe("what the protocol path loads", () => {
     expect(heavy(graph)).toEqual([]);
   });
 
-  test("the vchanger form loads exactly what changer loads", () => {
-    expect(loads(FORM)).toEqual(loads(CHANGER));
+  test("the vchanger form loads exactly what changer loads, and its own option declarations", () => {
+    expect(loads(FORM)).toEqual(
+      [...loads(CHANGER), join(SRC, "commands/vchanger/options.ts")].sort(),
+    );
     expect(heavy(importGraph(FORM, new Set(), false))).toEqual([]);
   });
 

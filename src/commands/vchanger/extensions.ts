@@ -19,7 +19,7 @@ import { createFileLog } from "../../log.ts";
 import { realSystem } from "../../system/system.ts";
 import { writeText } from "../../system/fd-write.ts";
 import { openChanger, type RunAsOverride } from "../context.ts";
-import type { Extension, VchangerParsed } from "./form.ts";
+import type { Extension, VchangerParsed } from "./options.ts";
 
 export interface ExtensionCall {
   config: string;
