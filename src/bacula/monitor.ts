@@ -5,6 +5,7 @@
 // both run every minute beside the storage daemon's changer calls.
 import type { ChangerContext } from "../changer/context.ts";
 import { readKnownMagazines } from "../changer/known-magazines.ts";
+import type { RotationConfig } from "../changer/rotation.ts";
 import { pendingEventIds } from "../events/queue.ts";
 import type { EventMagazine } from "../events/types.ts";
 import { readRegistry } from "../state/registry.ts";
@@ -57,6 +58,8 @@ export interface MonitorFacts {
   oldestQueuedAt?: Date;
   /** A [notify] command delivers the events (without one they stay queued by design). */
   notify: boolean;
+  /** [rotation]'s limits: a magazine past one is a WARNING (changer/rotation.ts says when). */
+  rotation?: RotationConfig;
   /** undefined: the storage daemon was not asked. */
   storage?: { waits: MonitoredWait[] } | { error: string };
 }
@@ -117,6 +120,7 @@ export async function monitorFacts(
     queuedEvents: queued.length,
     ...(Number.isNaN(oldest) ? {} : { oldestQueuedAt: new Date(oldest) }),
     notify: (config.notify?.command.length ?? 0) > 0,
+    ...(config.rotation ? { rotation: config.rotation } : {}),
     ...(await storageFacts(ctx, options)),
   };
 }

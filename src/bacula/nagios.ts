@@ -2,7 +2,14 @@
 // what | perfdata`, then one line per magazine, and the state as the exit code. What is CRITICAL
 // (someone must act now: a job stands still, no disk is in, a disk is full) and what is WARNING
 // (it works, but not for long or not fully) is decided here alone; README "Monitoring" says it.
-import { magazineAge } from "../changer/magazine-age.ts";
+// How long a disk has been in or out, and whether [rotation]'s limit is reached, is
+// changer/rotation.ts's rotationFact: the same figures status and `magazine list` show.
+import {
+  describeLimit,
+  type RotationFact,
+  rotationFact,
+  SECONDS_PER_DAY,
+} from "../changer/rotation.ts";
 import { describeMagazine } from "../events/types.ts";
 import { formatBytes, printable } from "../text.ts";
 import type {
@@ -106,6 +113,26 @@ function spaceProblem(
 const minutesSince = (iso: string | Date, now: Date) =>
   (now.getTime() - new Date(iso).getTime()) / 60_000;
 
+/** The magazine's stay at f.now against [rotation] (rotation.ts: one computation for all). */
+const stay = (m: MonitoredMagazine, f: MonitorFacts): RotationFact =>
+  rotationFact(m, f.rotation, f.now);
+
+/** A disk past [rotation]'s limit: a WARNING, as the rotation events tell it; nothing stops. */
+function rotationProblem(
+  m: MonitoredMagazine,
+  f: MonitorFacts,
+): Problem | undefined {
+  const fact = stay(m, f);
+  if (!fact.overdue || fact.seconds === undefined) return undefined;
+  const where = fact.attached
+    ? `attached in bay ${m.bay ?? "?"}`
+    : "in the drawer";
+  return {
+    state: WARNING,
+    text: `${shortName(m)} ${where} for ${daysText(fact.seconds)} (${describeLimit(fact)})`,
+  };
+}
+
 function stateProblems(f: MonitorFacts, t: CheckThresholds): Problem[] {
   const problems: Problem[] = [];
   // A job standing still comes first: within a state the line keeps this order.
@@ -154,6 +181,10 @@ function stateProblems(f: MonitorFacts, t: CheckThresholds): Problem[] {
     const p = spaceProblem(m, t);
     if (p) problems.push(p);
   }
+  for (const m of f.magazines) {
+    const p = rotationProblem(m, f);
+    if (p) problems.push(p);
+  }
   return problems;
 }
 
@@ -163,16 +194,23 @@ function worst(problems: Problem[]): PluginState {
   return state;
 }
 
-function daysText(days: number): string {
-  return `${days.toFixed(1)} days`;
+/** Days to a tenth, from a stay's seconds: `3.5 days`. */
+function daysText(seconds: number): string {
+  return `${(seconds / SECONDS_PER_DAY).toFixed(1)} days`;
 }
+
+/** Days as performance data gives them: to a hundredth, not rounded to whole days. */
+const exactDays = (fact: RotationFact): string | undefined =>
+  fact.seconds === undefined
+    ? undefined
+    : (fact.seconds / SECONDS_PER_DAY).toFixed(2);
 
 function summary(f: MonitorFacts): string {
   const attached = f.magazines.filter((m) => m.attached);
   const disks = attached.map((m) => {
-    const { attachedDays } = magazineAge(m, f.now);
+    const { seconds } = stay(m, f);
     const parts = [
-      attachedDays === undefined ? "" : `attached ${daysText(attachedDays)}`,
+      seconds === undefined ? "" : `attached ${daysText(seconds)}`,
       m.space ? `${formatBytes(m.space.availableBytes)} free` : "",
     ].filter(Boolean);
     return `${shortName(m)}${parts.length ? ` ${parts.join(", ")}` : ""}`;
@@ -181,11 +219,12 @@ function summary(f: MonitorFacts): string {
   return [...disks, `${f.volumes} volumes`, waits].filter(Boolean).join("; ");
 }
 
-function magazineLine(m: MonitoredMagazine, now: Date): string {
-  const age = magazineAge(m, now);
+function magazineLine(m: MonitoredMagazine, f: MonitorFacts): string {
+  const { seconds } = stay(m, f);
+  const since = seconds === undefined ? "" : ` for ${daysText(seconds)}`;
   const where = m.attached
-    ? `in bay ${m.bay ?? "?"}${age.attachedDays === undefined ? "" : ` for ${daysText(age.attachedDays)}`}`
-    : `in the drawer${age.absentDays === undefined ? "" : ` for ${daysText(age.absentDays)}`}`;
+    ? `in bay ${m.bay ?? "?"}${since}`
+    : `in the drawer${since}`;
   const space = m.space
     ? `, ${formatBytes(m.space.availableBytes)} of ${formatBytes(m.space.usableBytes)} free`
     : m.unmeasured
@@ -197,7 +236,7 @@ function magazineLine(m: MonitoredMagazine, now: Date): string {
 /** A performance data label: quoted, as the plugin guidelines allow any label then. */
 function perf(
   label: string,
-  value: number | undefined,
+  value: number | string | undefined,
   uom = "",
   warn = "",
   crit = "",
@@ -207,7 +246,7 @@ function perf(
   const shown =
     value === undefined
       ? "U"
-      : `${Number.isInteger(value) ? value : value.toFixed(2)}${uom}`;
+      : `${typeof value === "string" || Number.isInteger(value) ? value : value.toFixed(2)}${uom}`;
   return `'${label}'=${shown};${warn};${crit};${min};${max}`.replace(/;+$/, "");
 }
 
@@ -227,7 +266,10 @@ export function perfData(f: MonitorFacts, t: CheckThresholds): string {
       ),
     );
   for (const m of f.magazines) {
-    const age = magazineAge(m, f.now);
+    const fact = stay(m, f);
+    const days = exactDays(fact);
+    // [rotation]'s limit as the WARNING threshold (a range "N": alert above N days).
+    const warnDays = fact.limitDays === undefined ? "" : String(fact.limitDays);
     if (m.attached) {
       const usable = m.space?.usableBytes;
       items.push(
@@ -241,12 +283,12 @@ export function perfData(f: MonitorFacts, t: CheckThresholds): string {
           usable === undefined ? "" : String(usable),
         ),
       );
-      if (age.attachedDays !== undefined)
+      if (days !== undefined)
         items.push(
-          perf(`magazine_${m.number}_days_attached`, age.attachedDays),
+          perf(`magazine_${m.number}_days_attached`, days, "", warnDays),
         );
-    } else if (age.absentDays !== undefined)
-      items.push(perf(`magazine_${m.number}_days_absent`, age.absentDays));
+    } else if (days !== undefined)
+      items.push(perf(`magazine_${m.number}_days_absent`, days, "", warnDays));
   }
   return items.join(" ");
 }
@@ -266,7 +308,7 @@ export function evaluateCheck(
   const lines = [
     `MAGCHANGER ${STATE_NAMES[state]} - ${printable(text).replaceAll("|", "/")} | ${perfData(f, t)}`,
     ...f.magazines.map((m) =>
-      printable(magazineLine(m, f.now)).replaceAll("|", "/"),
+      printable(magazineLine(m, f)).replaceAll("|", "/"),
     ),
   ];
   return { state, output: `${lines.join("\n")}\n` };

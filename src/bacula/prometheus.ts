@@ -1,7 +1,9 @@
 // `status --prometheus`: the monitor's facts (monitor.ts) in Prometheus's text exposition format
 // for node_exporter's textfile collector. Every sample is labelled with its changer (and its
 // magazine number); sizes are _bytes and times _timestamp_seconds (Unix time), as the naming
-// conventions ask: an age is `time() - ..._timestamp_seconds` in PromQL.
+// conventions ask: an age is `time() - ..._timestamp_seconds` in PromQL. Whether a disk is past
+// [rotation]'s limit is changer/rotation.ts's verdict, the one check and status give.
+import { rotationFact } from "../changer/rotation.ts";
 import type { MonitorFacts } from "./monitor.ts";
 import { waitingJobs } from "./monitor.ts";
 
@@ -106,6 +108,16 @@ function families(f: MonitorFacts): Family[] {
       "magchanger_magazine_removed_timestamp_seconds",
       "When a refresh last saw the magazine leave its bay (Unix time); only for a magazine in the drawer.",
       (m) => (m.attached ? undefined : timestamp(m.removedAt)),
+    ),
+    perMagazine(
+      "magchanger_magazine_rotation_overdue",
+      "1 when the magazine has been in its bay for [rotation] max_days_attached days or more (in the drawer: max_days_absent), else 0; absent without that limit or a recorded time.",
+      (m) => {
+        const fact = rotationFact(m, f.rotation, f.now);
+        if (fact.limitDays === undefined || fact.seconds === undefined)
+          return undefined;
+        return fact.overdue ? 1 : 0;
+      },
     ),
     one(
       "magchanger_refresh_pending",

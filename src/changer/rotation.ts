@@ -1,5 +1,6 @@
 // How long each known magazine has been attached, or away, from WORK_DIR/magazines.json and a
-// clock: what `status`, `magazine list`, the rotation events and the monitoring output show.
+// clock: the one place those times become days, for `status`, `magazine list`, the rotation
+// events, `check` and `status --prometheus` (rotationFact).
 // Plain data from plain data: no disk is touched (an autofs bay would be mounted), no lock.
 import type { Config } from "../config/schema.ts";
 import { magazineRef } from "../disk/magazine-name.ts";
@@ -30,37 +31,54 @@ export interface RotationFact {
 
 export type RotationConfig = NonNullable<Config["rotation"]>;
 
+/** What a fact is made of: magazines.json's record of one magazine (check's view of it too). */
+export type RotationSubject = Pick<
+  KnownMagazine,
+  "uuid" | "number" | "attached" | "attachedAt" | "removedAt"
+> & {
+  name?: string | undefined;
+  label?: string | undefined;
+  bay?: number | undefined;
+};
+
+/** How long m has been where it is at now, against [rotation]'s limit for that, when set. */
+export function rotationFact(
+  m: RotationSubject,
+  rotation: RotationConfig | undefined,
+  now: Date,
+): RotationFact {
+  const since = m.attached ? m.attachedAt : m.removedAt;
+  const limitDays = m.attached
+    ? rotation?.max_days_attached
+    : rotation?.max_days_absent;
+  const fact: RotationFact = {
+    magazine: magazineRef(m),
+    attached: m.attached,
+    overdue: false,
+    ...(m.bay !== undefined ? { bay: m.bay } : {}),
+    ...(limitDays !== undefined ? { limitDays } : {}),
+  };
+  const started = since === undefined ? Number.NaN : Date.parse(since);
+  if (since !== undefined && !Number.isNaN(started)) {
+    const seconds = Math.max(0, Math.floor((now.getTime() - started) / 1000));
+    fact.since = since;
+    fact.seconds = seconds;
+    fact.days = Math.floor(seconds / SECONDS_PER_DAY);
+    fact.overdue =
+      limitDays !== undefined && seconds >= limitDays * SECONDS_PER_DAY;
+  }
+  return fact;
+}
+
 /** One fact per magazine, by magazine number; the limits are [rotation]'s, when set. */
 export function rotationFacts(
-  known: Iterable<KnownMagazine>,
+  known: Iterable<RotationSubject>,
   rotation: RotationConfig | undefined,
   now: Date,
 ): RotationFact[] {
-  const facts: RotationFact[] = [];
-  for (const m of known) {
-    const since = m.attached ? m.attachedAt : m.removedAt;
-    const limitDays = m.attached
-      ? rotation?.max_days_attached
-      : rotation?.max_days_absent;
-    const fact: RotationFact = {
-      magazine: magazineRef(m),
-      attached: m.attached,
-      overdue: false,
-      ...(m.bay !== undefined ? { bay: m.bay } : {}),
-      ...(limitDays !== undefined ? { limitDays } : {}),
-    };
-    const started = since === undefined ? Number.NaN : Date.parse(since);
-    if (since !== undefined && !Number.isNaN(started)) {
-      const seconds = Math.max(0, Math.floor((now.getTime() - started) / 1000));
-      fact.since = since;
-      fact.seconds = seconds;
-      fact.days = Math.floor(seconds / SECONDS_PER_DAY);
-      fact.overdue =
-        limitDays !== undefined && seconds >= limitDays * SECONDS_PER_DAY;
-    }
-    facts.push(fact);
-  }
-  return facts.sort((a, b) => a.magazine.number - b.magazine.number);
+  return [...known]
+    .map((m) => rotationFact(m, rotation, now))
+    .sort((a, b) => a.magazine.number - b.magazine.number);
 }
 
 /**
@@ -85,14 +103,23 @@ export function formatDays(days: number): string {
   return `${days} ${days === 1 ? "day" : "days"}`;
 }
 
+/**
+ * The [rotation] limit an overdue fact has reached and what to do, as status, `magazine list`
+ * and check say it: `[rotation] max_days_attached = 8: swap in another disk, ...`.
+ */
+export function describeLimit(
+  fact: Pick<RotationFact, "attached" | "limitDays">,
+): string {
+  return fact.attached
+    ? `[rotation] max_days_attached = ${fact.limitDays}: swap in another disk, the offsite copy is getting old`
+    : `[rotation] max_days_absent = ${fact.limitDays}: is it lost or forgotten?`;
+}
+
 /** What status and `magazine list` add after a date: `(9 days; [rotation] max_days_attached = 8: ...)`. */
 export function describeRotation(
   fact: Pick<RotationFact, "attached" | "days" | "limitDays" | "overdue">,
 ): string {
   if (fact.days === undefined) return "";
   const days = formatDays(fact.days);
-  if (!fact.overdue) return ` (${days})`;
-  return fact.attached
-    ? ` (${days}; [rotation] max_days_attached = ${fact.limitDays}: swap in another disk, the offsite copy is getting old)`
-    : ` (${days}; [rotation] max_days_absent = ${fact.limitDays}: is it lost or forgotten?)`;
+  return fact.overdue ? ` (${days}; ${describeLimit(fact)})` : ` (${days})`;
 }

@@ -56,7 +56,7 @@ export const command = defineCommand({
     },
   },
   description: [
-    "The report scans the bays: an autofs disk that autofs has unmounted is mounted again to be read. With --prometheus nothing is scanned or printed: FILE gets the volumes, each magazine's volumes, attachment (magchanger_magazine_attached, _attached_timestamp_seconds, _removed_timestamp_seconds) and free space when its filesystem is mounted (_free_bytes, _size_bytes), the queued events, a pending refresh and the jobs the storage daemon holds (magchanger_jobs_waiting; magchanger_storage_daemon_up is 0 when it cannot be asked within 20 s, which is no error here). As root, the metrics are gathered as the run-as user and written by root into a directory only root can change; `magchanger setup` prints the cron line that refreshes them every minute.",
+    "The report scans the bays: an autofs disk that autofs has unmounted is mounted again to be read. With --prometheus nothing is scanned or printed: FILE gets the volumes, each magazine's volumes, attachment (magchanger_magazine_attached, _attached_timestamp_seconds, _removed_timestamp_seconds, and _rotation_overdue with a [rotation] limit) and free space when its filesystem is mounted (_free_bytes, _size_bytes), the queued events, a pending refresh and the jobs the storage daemon holds (magchanger_jobs_waiting; magchanger_storage_daemon_up is 0 when it cannot be asked within 20 s, which is no error here). As root, the metrics are gathered as the run-as user and written by root into a directory only root can change; `magchanger setup` prints the cron line that refreshes them every minute.",
   ],
   exitStatus: [
     0,

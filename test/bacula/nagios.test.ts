@@ -278,6 +278,56 @@ magazine 2 "Tuesday" (UUID 00000000-0000-4000-8000-000000000002): in the drawer 
     );
   });
 
+  test("a disk past a [rotation] limit is a WARNING naming it and the limit; the days' figures carry the limit as their threshold", () => {
+    // Monday attached 3.5 days, Tuesday in the drawer 3.5 days (NOW).
+    const attachedTooLong = facts({ rotation: { max_days_attached: 3 } });
+    expect(evaluateCheck(attachedTooLong, T).state).toBe(1);
+    expect(status(attachedTooLong)).toBe(
+      'MAGCHANGER WARNING - magazine 1 "Monday" attached in bay 1 for 3.5 days ([rotation] max_days_attached = 3: swap in another disk, the offsite copy is getting old)',
+    );
+    expect(line(attachedTooLong)).toContain(
+      "'magazine_1_days_attached'=3.50;3;;0 'magazine_2_days_absent'=3.50;;;0",
+    );
+    const absentTooLong = facts({
+      rotation: { max_days_attached: 8, max_days_absent: 3 },
+    });
+    expect(evaluateCheck(absentTooLong, T).state).toBe(1);
+    expect(status(absentTooLong)).toBe(
+      'MAGCHANGER WARNING - magazine 2 "Tuesday" in the drawer for 3.5 days ([rotation] max_days_absent = 3: is it lost or forgotten?)',
+    );
+    expect(line(absentTooLong)).toContain(
+      "'magazine_1_days_attached'=3.50;8;;0 'magazine_2_days_absent'=3.50;3;;0",
+    );
+    // Under the limits, or a stay whose start was never recorded: nothing to warn of.
+    const within = facts({
+      rotation: { max_days_attached: 4, max_days_absent: 4 },
+    });
+    expect(evaluateCheck(within, T).state).toBe(0);
+    const { attachedAt: _, ...neverSeenArriving } = monday;
+    expect(
+      evaluateCheck(
+        facts({
+          rotation: { max_days_attached: 1 },
+          magazines: [neverSeenArriving, tuesday],
+        }),
+        T,
+      ).state,
+    ).toBe(0);
+    // Worse problems lead: a job standing still stays CRITICAL, the rotation follows it.
+    const withWait = facts({
+      rotation: { max_days_attached: 3 },
+      storage: {
+        waits: [
+          { drive: 1, jobs: [{ jobid: 4, name: "backup" }], attached: false },
+        ],
+      },
+    });
+    expect(evaluateCheck(withWait, T).state).toBe(2);
+    expect(status(withWait)).toEndWith(
+      '; magazine 1 "Monday" attached in bay 1 for 3.5 days ([rotation] max_days_attached = 3: swap in another disk, the offsite copy is getting old)',
+    );
+  });
+
   test("--local: no waiting_jobs figure and no word on waits", () => {
     const { storage: _, ...local } = facts();
     expect(line(local as MonitorFacts)).not.toContain("waiting_jobs");

@@ -126,6 +126,21 @@ describe("the metrics", () => {
     expect(text).toContain('label="we\\"ird\\\\label"');
   });
 
+  test("rotation_overdue: 1 past [rotation]'s limit for where the disk is, 0 before it, absent without a limit", () => {
+    // Magazine 1 attached 3.5 days, magazine 2 in the drawer 3.5 days (facts.now).
+    const overdue = (rotation: MonitorFacts["rotation"], magazine: string) =>
+      value(
+        renderMetrics({ ...facts, ...(rotation ? { rotation } : {}) }),
+        "magchanger_magazine_rotation_overdue",
+        { magazine },
+      );
+    expect(overdue({ max_days_attached: 3 }, "1")).toBe(1);
+    expect(overdue({ max_days_attached: 3 }, "2")).toBeUndefined();
+    expect(overdue({ max_days_attached: 4, max_days_absent: 3 }, "1")).toBe(0);
+    expect(overdue({ max_days_attached: 4, max_days_absent: 3 }, "2")).toBe(1);
+    expect(text).not.toContain("magchanger_magazine_rotation_overdue");
+  });
+
   test("the storage daemon down: up 0 and no waiting figure; not asked: neither", () => {
     const down = renderMetrics({ ...facts, storage: { error: "x" } });
     expect(value(down, "magchanger_storage_daemon_up", {})).toBe(0);
@@ -155,6 +170,7 @@ describe("the metrics", () => {
       for (const t of [
         text,
         renderMetrics({ ...facts, storage: { error: "x" } }),
+        renderMetrics({ ...facts, rotation: { max_days_attached: 3 } }),
       ]) {
         const proc = Bun.spawn(
           [toolPath("promtool") as string, "check", "metrics"],

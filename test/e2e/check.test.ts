@@ -178,6 +178,25 @@ describe("magchanger check", () => {
     expect(first(r.stdout)).toContain(`;${99999 * 1024 ** 4}:;0;`);
   });
 
+  test("a disk in its bay past [rotation] max_days_attached: exit 1, WARNING naming it and the limit", async () => {
+    makeChanger("[rotation]\nmax_days_attached = 2\n");
+    sdSays("idle");
+    expect((await runBinary(["refresh", "-c", changer.conf])).exitCode).toBe(0);
+    expect((await check()).exitCode).toBe(0);
+    // The arrival refresh recorded, moved three days back: what a disk left in looks like.
+    const path = join(changer.workDir, "magazines.json");
+    const known = JSON.parse(readFileSync(path, "utf8"));
+    const threeDaysAgo = new Date(Date.now() - 3 * 86_400_000 - 60_000);
+    known.magazines[0].attachedAt = threeDaysAgo.toISOString();
+    writeFileSync(path, JSON.stringify(known));
+    const r = await check();
+    expect(r).toMatchObject({ exitCode: 1, stderr: "" });
+    expect(first(r.stdout)).toStartWith(
+      'MAGCHANGER WARNING - magazine 1 "Monday" attached in bay 1 for 3.0 days ([rotation] max_days_attached = 2: swap in another disk, the offsite copy is getting old) | ',
+    );
+    expect(first(r.stdout)).toMatch(/ 'magazine_1_days_attached'=3\.00;2;;0$/);
+  });
+
   test("writes nothing in the work dir", async () => {
     sdSays("idle");
     await runBinary(["refresh", "-c", changer.conf]);
