@@ -19,6 +19,8 @@ interface Told {
 }
 
 const FILE = "rotation.json";
+/** The most read of WORK_DIR/events/rotation.json (the run-as user's: src/doctor/root-reads.ts). */
+export const MAX_ROTATION_TOLD_BYTES = 256 * 1024;
 
 function readTold(path: string): Told {
   const strings = (value: unknown): Record<string, string> =>
@@ -29,7 +31,7 @@ function readTold(path: string): Told {
       : {};
   try {
     const data = JSON.parse(
-      readTextIfExists(path, { maxBytes: 256 * 1024 }) ?? "{}",
+      readTextIfExists(path, { maxBytes: MAX_ROTATION_TOLD_BYTES }) ?? "{}",
     );
     return { attached: strings(data?.attached), absent: strings(data?.absent) };
   } catch {

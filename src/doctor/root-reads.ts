@@ -10,6 +10,7 @@
 import { MAX_CACHE_BYTES } from "../changer/listing-cache.ts";
 import { MAX_KNOWN_MAGAZINES_BYTES } from "../changer/known-magazines.ts";
 import { MAX_NOTICED_BYTES } from "../changer/bay-events.ts";
+import { MAX_ROTATION_TOLD_BYTES } from "../changer/rotation-events.ts";
 import { MAX_DAEMON_CONFIG_BYTES } from "../bacula/conf.ts";
 import { MAX_REFRESH_STATE_BYTES } from "../bacula/refresh-state.ts";
 import { MAX_SPACE_WANTED_BYTES } from "../bacula/space-wanted.ts";
@@ -35,6 +36,8 @@ export const ROOT_COMMANDS = [
   "magazine init",
   "magazine rename",
   "status",
+  "status --prometheus",
+  "check",
   "where",
   "changer",
   "eject",
@@ -79,6 +82,8 @@ const CHANGER_STATE: readonly RootCommand[] = [
   "status",
   "where",
 ];
+/** What check and the metrics read after the drop (bacula/monitor.ts): the work dir's record. */
+const MONITORS: readonly RootCommand[] = ["check", "status --prometheus"];
 
 export const ROOT_READS: readonly RootRead[] = [
   {
@@ -91,6 +96,7 @@ export const ROOT_READS: readonly RootRead[] = [
       "changer",
       "magazine list",
       "status",
+      ...MONITORS,
       "setup",
     ],
     afterDrop: [],
@@ -109,7 +115,7 @@ export const ROOT_READS: readonly RootRead[] = [
     controller: "run-as user",
     how: `${BOUNDED}; used only when it names the user and group root's config names`,
     asRoot: [],
-    afterDrop: CHANGER_STATE,
+    afterDrop: [...CHANGER_STATE, ...MONITORS],
     cap: MAX_READ_BYTES,
   },
   {
@@ -117,7 +123,7 @@ export const ROOT_READS: readonly RootRead[] = [
     controller: "run-as user",
     how: BOUNDED,
     asRoot: [],
-    afterDrop: [...CHANGER_STATE, "magazine list"],
+    afterDrop: [...CHANGER_STATE, "magazine list", ...MONITORS],
     cap: MAX_REGISTRY_BYTES,
   },
   {
@@ -133,7 +139,13 @@ export const ROOT_READS: readonly RootRead[] = [
     controller: "run-as user",
     how: `${BOUNDED}; only barcodes are taken from it`,
     asRoot: [],
-    afterDrop: ["doctor", "refresh", "refresh --if-pending", "magazine list"],
+    afterDrop: [
+      "doctor",
+      "refresh",
+      "refresh --if-pending",
+      "magazine list",
+      ...MONITORS,
+    ],
     cap: MAX_REFRESH_STATE_BYTES,
   },
   {
@@ -156,6 +168,7 @@ export const ROOT_READS: readonly RootRead[] = [
       "magazine list",
       "status",
       "where",
+      ...MONITORS,
     ],
     cap: MAX_KNOWN_MAGAZINES_BYTES,
   },
@@ -200,6 +213,14 @@ export const ROOT_READS: readonly RootRead[] = [
     cap: MAX_NOTICED_BYTES,
   },
   {
+    path: "WORK_DIR/events/rotation.json",
+    controller: "run-as user",
+    how: `${BOUNDED}; only which stays were told of a [rotation] limit is taken from it`,
+    asRoot: [],
+    afterDrop: ["refresh", "refresh --if-pending"],
+    cap: MAX_ROTATION_TOLD_BYTES,
+  },
+  {
     path: "WORK_DIR/events/refresh-failed.last",
     controller: "run-as user",
     how: BOUNDED,
@@ -220,7 +241,15 @@ export const ROOT_READS: readonly RootRead[] = [
     controller: "run-as user",
     how: "opened to append only: through directories root or the run-as user own, no link followed, the run-as user's or root's with one link; never read",
     asRoot: ["eject", "unlock"],
-    afterDrop: ["changer", "refresh"],
+    afterDrop: ["changer", "refresh", ...MONITORS],
+    cap: 0,
+  },
+  {
+    path: "METRICS_FILE (status --prometheus FILE)",
+    controller: "caller",
+    how: "written, never read: a new file beside it renamed over it, only in a directory root alone controls (elsewhere refused, the file left as it was); the metrics are gathered by the binary run again, which drops to the run-as user",
+    asRoot: ["status --prometheus"],
+    afterDrop: [],
     cap: 0,
   },
   {
@@ -256,7 +285,7 @@ export const ROOT_READS: readonly RootRead[] = [
     cap: MAX_DAEMON_CONFIG_BYTES,
   },
   {
-    path: "installed files: the udev rule, autofs map, systemd units, Bacula stanzas",
+    path: "installed files: the udev rule, autofs map, systemd units, Bacula stanzas, man pages, bash completion",
     controller: "root",
     how: "a regular file only, capped; links followed only where root alone controls the path",
     asRoot: ["doctor", "setup"],
@@ -275,7 +304,7 @@ export const ROOT_READS: readonly RootRead[] = [
     path: "/etc/passwd, /etc/group, /etc/nsswitch.conf",
     controller: "root",
     how: "read as they are (root's own)",
-    asRoot: ["doctor", "refresh", "changer", "unlock", "setup"],
+    asRoot: ["doctor", "refresh", "changer", ...MONITORS, "unlock", "setup"],
     afterDrop: [],
     cap: undefined,
   },
@@ -284,7 +313,7 @@ export const ROOT_READS: readonly RootRead[] = [
     controller: "kernel",
     how: "only the device the mount table names for that very mount, checked by device number before and after the open, never blocking; its superblock only",
     asRoot: ["doctor"],
-    afterDrop: ["magazine list", "status"],
+    afterDrop: ["refresh", "magazine list", "status", ...MONITORS],
     cap: SUPERBLOCK_BYTES,
   },
   {

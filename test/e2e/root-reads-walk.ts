@@ -204,6 +204,8 @@ export interface Place {
   bay: 1 | 2;
   /** What must be in place besides the plant for the file to be read at all. */
   prepare?: () => void;
+  /** The file status --prometheus is told to write. */
+  metrics?: string;
 }
 
 const EVENT_ID = "000001780000000-1-0000000001";
@@ -246,6 +248,11 @@ export function placeOf(w: Walk, entry: RootRead, f: Fixture): Place {
   if (head?.startsWith("WORK_DIR/"))
     return { path: join(f.work, head.slice("WORK_DIR/".length)), bay: 1 };
   if (head === "LOG_FILE") return { path: join(f.logs, "rr.log"), bay: 1 };
+  // Root is to write it into the attacker's directory: refused, whatever is planted there.
+  if (head === "METRICS_FILE") {
+    const path = join(f.evil, "rr.prom");
+    return { path, metrics: path, bay: 1 };
+  }
   if (head === "BAY/.magchanger-UUID/magazine.json") {
     const id = readdirSync(f.bay1).find((n) => n.startsWith(".magchanger-"));
     return {
@@ -294,6 +301,14 @@ export function argvOf(
     ],
     "magazine rename": ["magazine", "rename", "-c", conf, "1", "Planted"],
     status: ["status", "-c", conf],
+    "status --prometheus": [
+      "status",
+      "-c",
+      conf,
+      "--prometheus",
+      p.metrics ?? join(f.c.dir, "rr.prom"),
+    ],
+    check: ["check", "-c", conf],
     where: ["where", "-c", conf, "rr_0001_0001"],
     changer: ["changer", conf, "list"],
     eject: ["eject", "-c", conf, "1"],

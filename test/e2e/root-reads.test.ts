@@ -42,12 +42,15 @@ const ROOTS_OWN: Record<string, string[]> = {
     "/etc/bacula/bacula-dir.conf",
     "/etc/bacula/bconsole.conf",
   ],
-  "installed files: the udev rule, autofs map, systemd units, Bacula stanzas": [
-    "/etc/udev/rules.d",
-    "/etc/auto.master.d",
-    "/etc/systemd/system",
-    "/etc/bacula",
-  ],
+  "installed files: the udev rule, autofs map, systemd units, Bacula stanzas, man pages, bash completion":
+    [
+      "/etc/udev/rules.d",
+      "/etc/auto.master.d",
+      "/etc/systemd/system",
+      "/etc/bacula",
+      "/usr/local/share/man",
+      "/usr/local/share/bash-completion",
+    ],
   "luks.key_file": ["/etc/magchanger"],
   "DEVICE: the block device a bay's ext filesystem is mounted from": ["/dev"],
   "/etc/passwd, /etc/group, /etc/nsswitch.conf": [
