@@ -1,11 +1,15 @@
 // Runs the [notify] command for one event: argv from the config (no shell), the event as JSON on
-// stdin, its summary in the environment, the delivery's lock as fd 3 (see deliver.ts), a bounded
-// run time (SIGTERM, then SIGKILL, to its whole process group), stderr kept for the log.
+// stdin, its summary in the environment, a bounded run time (SIGTERM, then SIGKILL, to its whole
+// process group), stderr kept for the log. It is started through util-linux's flock --no-fork,
+// which creates ID.running, takes its lock and then becomes the notifier (execve, same pid): the
+// lock is held for exactly as long as the notifier runs, and the file exists from before the
+// notifier's first instruction, whoever dies when (see deliver.ts).
 // What it gets is the event deliver.ts validated, never the file opened again by path: the
 // run-as user owns events/ and could rename other bytes, or a FIFO, over it in between. Its
 // stdin is those validated fields as a buffer (Bun hands the child a pipe or an anonymous memory
 // file: nothing with a path), and every string it gets (argv, environment, stdin) passes the
 // output rule: controls escaped (text.ts printable, jsonText).
+import { accessSync, constants } from "node:fs";
 import type { Config } from "../config/schema.ts";
 import { toolEnvironment } from "../system/exec.ts";
 import { jsonText, printable } from "../text.ts";
@@ -13,6 +17,8 @@ import type { ChangerEvent } from "./types.ts";
 import { summarizeEvent } from "./types.ts";
 
 const MAX_STDERR = 2048;
+/** util-linux's flock(1), Essential on Debian; by absolute path like every tool. */
+export const FLOCK = "/usr/bin/flock";
 
 export interface NotifierResult {
   ok: boolean;
@@ -49,16 +55,20 @@ export function notifierCall(
   return { argv, env };
 }
 
+/**
+ * Runs the notifier for event id holding the lock of runningPath, which must not exist yet: it
+ * is created by the start of the notifier, never before (deliver.ts reads that as "started").
+ */
 export async function runNotifier(
   config: Config,
   event: ChangerEvent,
   id: string,
-  lockFd: number,
+  runningPath: string,
   onStarted: (pid: number) => void,
 ): Promise<NotifierResult> {
   const { argv, env } = notifierCall(config, event, id);
   const stdin = Buffer.from(eventText(event));
-  const started = spawnNotifier(argv, env, stdin, lockFd, config.source);
+  const started = spawnNotifier(argv, env, stdin, runningPath, config.source);
   if ("error" in started) return { ok: false, error: started.error };
   onStarted(started.child.pid);
   const timeout = config.notify?.timeout ?? 60;
@@ -76,17 +86,37 @@ export async function runNotifier(
 
 type Notifier = Bun.Subprocess<number, "ignore", "pipe">;
 
-/** The notifier started with the event on a pipe as stdin and the delivery lock as fd 3. */
+/** The program is there to run: else the error to act on (fix), before anything starts. */
+function notRunnable(program: string, fix: string): string | undefined {
+  try {
+    accessSync(program, constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT"
+      ? `${program} is not installed (not found); ${fix}`
+      : `cannot run ${program}: ${(error as Error).message}`;
+  }
+}
+
+/** The notifier started with the event on a pipe as stdin, through flock holding runningPath. */
 function spawnNotifier(
   argv: string[],
   env: Record<string, string>,
   stdin: Buffer,
-  lockFd: number,
+  runningPath: string,
   source: string,
 ): { child: Notifier } | { error: string } {
+  const [program = ""] = argv;
+  const why =
+    notRunnable(program, `fix notify.command in ${source}`) ??
+    notRunnable(FLOCK, "install util-linux, which has flock");
+  if (why) return { error: why };
   try {
-    const child = Bun.spawn(argv, {
-      stdio: [stdin, "ignore", "pipe", lockFd],
+    // "--" then the file: flock reads no option after it, so the notifier's own options pass.
+    const locked = [FLOCK, "--no-fork", "--nonblock", "--", runningPath];
+    const child = Bun.spawn([...locked, ...argv], {
+      stdio: [stdin, "ignore", "pipe"],
       // A process group of its own, so a timeout stops what it started too (mail's sendmail).
       detached: true,
       cwd: "/",
@@ -94,13 +124,7 @@ function spawnNotifier(
     }) as unknown as Notifier;
     return { child };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      error:
-        code === "ENOENT"
-          ? `${argv[0]} is not installed (not found); fix notify.command in ${source}`
-          : `cannot run ${argv[0]}: ${(error as Error).message}`,
-    };
+    return { error: `cannot run ${program}: ${(error as Error).message}` };
   }
 }
 

@@ -92,7 +92,7 @@ const PLAIN_READERS: Record<string, string> = {
     "opens AUTOMOUNT_DIR/UUID with O_DIRECTORY|O_NONBLOCK to trigger autofs; reads nothing",
   "changer/init.ts": "creates empty volume files (wx); reads nothing",
   "events/deliver.ts":
-    "creates and locks its .running and deliver.lock files (O_NOFOLLOW); reads nothing",
+    "creates and locks deliver.lock, opens a notifier's .running to test its lock (O_NOFOLLOW); reads nothing",
   "setup/files.ts":
     "opens directories and files it creates through fds (O_NOFOLLOW); reads through safe-fs",
   "system/ext4.ts":
