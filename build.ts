@@ -1,5 +1,7 @@
-// Builds dist/magchanger. Autoload of .env and bunfig.toml is turned off: the binary runs as
-// root from udev and autofs, and a bunfig.toml in the current directory could preload code.
+// Builds dist/magchanger, with the man pages and bash completion rendered from the command
+// declarations baked in (setup --write installs them). Autoload of .env and bunfig.toml is
+// turned off: the binary runs as root from udev and autofs, and a bunfig.toml in the current
+// directory could preload code.
 // compileOptions() is shared with bench/, which builds a trivial program the same way to
 // measure the runtime's own start-up floor.
 import pkg from "./package.json" with { type: "json" };
@@ -8,6 +10,8 @@ export function compileOptions(
   entrypoint: string,
   outfile: string,
   target?: Bun.Build.CompileTarget,
+  /** The man pages and completion setup installs (src/commands/installed-docs.ts). */
+  docs?: Record<string, string>,
 ): Bun.BuildConfig {
   return {
     entrypoints: [entrypoint],
@@ -23,6 +27,7 @@ export function compileOptions(
       MAGCHANGER_BUILD: JSON.stringify(
         `${pkg.version}-${Date.now().toString(36)}`,
       ),
+      ...(docs ? { MAGCHANGER_DOCS: JSON.stringify(docs) } : {}),
     },
     compile: {
       outfile,
@@ -40,8 +45,13 @@ export function compileOptions(
 if (import.meta.main) {
   const target = process.env.MAGCHANGER_TARGET as
     Bun.Build.CompileTarget | undefined;
+  // Rendered from the very declarations and schema the binary is built from: `--help`, the
+  // config errors and the installed pages cannot disagree.
+  const { COMMANDS } = await import("./src/main.ts");
+  const { renderDocs } = await import("./src/commands/manual/docs.ts");
+  const docs = await renderDocs(COMMANDS, pkg.version);
   const result = await Bun.build(
-    compileOptions("./src/main.ts", "./dist/magchanger", target),
+    compileOptions("./src/main.ts", "./dist/magchanger", target, docs),
   );
   if (!result.success) {
     for (const log of result.logs) console.error(log);

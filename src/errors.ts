@@ -79,6 +79,16 @@ export class DiskBusyError extends AppError {
   }
 }
 
+/**
+ * A monitoring plugin's answer (Nagios/Icinga: `magchanger check`): main.ts prints the message on
+ * stdout as it is, no `magchanger:` line on stderr, and exits with the state (1, 2 or 3).
+ */
+export class PluginAnswer extends AppError {
+  constructor(output: string, state: number) {
+    super(output, { exitCode: state });
+  }
+}
+
 export function errnoCode(error: unknown): string | undefined {
   if (
     error &&

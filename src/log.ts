@@ -8,6 +8,7 @@ import { basename, dirname } from "node:path";
 import { errnoCode } from "./errors.ts";
 import { openOwnedDirectory } from "./state/owned-dir.ts";
 import { openAppendNoFollow } from "./state/safe-create.ts";
+import { writeText } from "./system/fd-write.ts";
 import { lookupGroup, lookupUser } from "./system/identity.ts";
 import { printable } from "./text.ts";
 
@@ -109,7 +110,7 @@ export function tee(
 /** A log that also echoes to stderr, for commands run by people, udev or autofs. */
 export function teeToStderr(log: Log, minimum: LogLevel = "info"): Log {
   return tee(log, minimum, (_at, message) =>
-    process.stderr.write(`magchanger: ${logText(message)}\n`),
+    writeText(2, `magchanger: ${logText(message)}\n`),
   );
 }
 
@@ -147,7 +148,7 @@ export function openChangerLogAsRoot(config: LogConfig, tag: string): Log {
     return createFileLog(file, config.log_level, tag, { fd });
   } catch (error) {
     const why = `not writing the log ${printable(file)} as root: ${printable((error as Error).message ?? String(error))}${errnoCode(error) === "ELOOP" ? "; remove the link (only the run-as user's own file or none belongs there)" : ""}`;
-    process.stderr.write(`magchanger: warning: ${why}\n`);
+    writeText(2, `magchanger: warning: ${why}\n`);
     return createFileLog(file, config.log_level, tag, { failure: why });
   }
 }

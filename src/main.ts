@@ -4,8 +4,8 @@
 import { isAutomapName } from "./argv0.ts";
 import { statSync } from "node:fs";
 import { type AnyCommand, execute } from "./commands/cli.ts";
-import { AppError, UsageError } from "./errors.ts";
-import { writeAll } from "./system/fd-write.ts";
+import { AppError, PluginAnswer, UsageError } from "./errors.ts";
+import { writeText } from "./system/fd-write.ts";
 import { printable } from "./text.ts";
 import { version } from "./version.ts";
 
@@ -19,6 +19,7 @@ export const COMMANDS: Record<string, Loader> = {
   eject: () => import("./commands/eject.ts"),
   status: () => import("./commands/status.ts"),
   where: () => import("./commands/where.ts"),
+  check: () => import("./commands/check.ts"),
   unlock: () => import("./commands/unlock.ts"),
   automap: () => import("./commands/automap.ts"),
   setup: () => import("./commands/setup.ts"),
@@ -50,11 +51,11 @@ export async function run(argv0: string, args: string[]): Promise<void> {
     throw new UsageError("no command given; run `magchanger --help`");
   if (HELP.has(first)) {
     const { topHelp } = await import("./commands/top-help.ts");
-    writeAll(1, await topHelp(COMMANDS));
+    writeText(1, await topHelp(COMMANDS));
     return;
   }
   if (first === "--version" || first === "-V") {
-    writeAll(1, `${version}\n`);
+    writeText(1, `${version}\n`);
     return;
   }
   const load = COMMANDS[first];
@@ -67,18 +68,23 @@ export async function run(argv0: string, args: string[]): Promise<void> {
 }
 
 export function reportError(error: unknown): number {
+  // The plugin's answer is its whole stdout (bacula/nagios.ts), escaped by the writer as all text.
+  if (error instanceof PluginAnswer) {
+    writeText(1, error.message);
+    return error.exitCode;
+  }
   // printable(): a value quoted from argv, a config or a disk must never split the one line.
   if (error instanceof AppError) {
-    writeAll(2, `magchanger: ${printable(error.message)}\n`);
+    writeText(2, `magchanger: ${printable(error.message)}\n`);
     return error.exitCode;
   }
   const message = error instanceof Error ? error.message : String(error);
-  writeAll(
+  writeText(
     2,
     `magchanger: internal error: ${printable(message.split("\n")[0] ?? "")}\n`,
   );
   if (process.env.MAGCHANGER_DEBUG && error instanceof Error)
-    process.stderr.write(`${error.stack}\n`);
+    writeText(2, `${error.stack}\n`);
   return 1;
 }
 

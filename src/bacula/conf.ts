@@ -1,8 +1,24 @@
 // Reading Bacula's own config files (bacula-sd.conf, bacula-dir.conf) for doctor: resources,
 // their top-level directives and @include files. Keys compare as Bacula does: case and spaces
 // ignored ("Archive Device" = "archivedevice"). `@|"command"` includes are never run.
-import { readFileSync } from "node:fs";
+// The storage daemon's config is its user's (Debian: bacula:bacula), so every file it names may
+// be anything: each is read as a regular file only (looked at before it is opened: a FIFO never
+// blocks, a tape device is never opened), capped, and as root through no link someone else
+// could have planted. doctor reads them after becoming the run-as user (doctor/run.ts).
 import { dirname, isAbsolute, join } from "node:path";
+import { linksFollowable, readTextBounded } from "../state/safe-fs.ts";
+
+/** Far above any Bacula config (Debian's are ~10 KB). */
+export const MAX_DAEMON_CONFIG_BYTES = 4 * 1024 * 1024;
+
+/** The text of one Bacula config file, read as described above. */
+export function readDaemonConfigText(path: string): string {
+  return readTextBounded(path, {
+    maxBytes: MAX_DAEMON_CONFIG_BYTES,
+    singleLink: false,
+    followLinks: linksFollowable(path),
+  });
+}
 
 export interface BaculaResource {
   /** Resource type, lower case without spaces: "device", "autochanger", "storage". */
@@ -40,7 +56,7 @@ export function readBaculaConf(
   const expand = (path: string, depth: number): string => {
     if (seen.has(path) || seen.size >= MAX_INCLUDES || depth > 8) return "";
     seen.add(path);
-    const text = readFileSync(path, "utf8");
+    const text = readDaemonConfigText(path);
     return text.replaceAll(
       /^[ \t]*@(?!\|)("?)([^"\n]+)\1[ \t]*$/gm,
       (_m, _q, inc: string) => {

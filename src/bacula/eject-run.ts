@@ -1,21 +1,14 @@
 // What `magchanger eject` needs around ejectDisk: root, the config read as root, the log opened
 // as unlock opens it (no link followed, a file root creates handed to the run-as user), and this
 // binary to run children.
-import { join } from "node:path";
 import type { ChangerContext } from "../changer/context.ts";
 import { readConfigFile } from "../config/load.ts";
 import { AppError } from "../errors.ts";
 import { openChangerLogAsRoot, teeToStderr } from "../log.ts";
 import { exec, toolEnvironment } from "../system/exec.ts";
+import { selfArgv } from "../system/self.ts";
 import { realSystem } from "../system/system.ts";
 import { ejectDisk, type EjectResult } from "./eject.ts";
-
-/** argv that runs this magchanger again: the compiled binary, or bun with src/main.ts. */
-export function selfArgv(): string[] {
-  return import.meta.path.startsWith("/$bunfs/")
-    ? [process.execPath]
-    : [process.execPath, join(import.meta.dir, "..", "main.ts")];
-}
 
 export async function ejectAsRoot(options: {
   config: string;

@@ -1,12 +1,14 @@
 // What refresh does for the operator after telling Bacula: raise the bay events (a full refresh
-// only: --if-pending never scans the bays, which would mount an autofs disk) and deliver the
-// queue to [notify]. Delivery failures are reported and retried by the next refresh; they never
-// fail the refresh itself.
+// only: --if-pending never scans the bays, which would mount an autofs disk), check the rotation
+// schedule (every run, the timer's too, even after a failed update: it reads magazines.json
+// alone), and deliver the queue to [notify]. Delivery failures are reported and retried by the
+// next refresh; they never fail the refresh itself.
 import type { ChangerContext } from "../changer/context.ts";
 import { noticeBays } from "../changer/bay-events.ts";
 import { probeAll } from "../disk/discover.ts";
 import { type DeliveryOutcome, deliverEvents } from "../events/deliver.ts";
 import { clearRefreshFailure, noteRefreshFailure } from "../events/emit.ts";
+import { noteRotation } from "../changer/rotation-events.ts";
 
 /** Raises and delivers events; returns the lines refresh prints about them (none when quiet). */
 export async function eventsAfterRefresh(
@@ -21,6 +23,7 @@ export async function eventsAfterRefresh(
       ctx.sys,
       ctx.log,
     );
+  noteRotation(ctx);
   return deliveryReport(await deliverSafely(ctx));
 }
 
@@ -30,6 +33,7 @@ export async function eventsAfterRefreshFailure(
   error: unknown,
 ): Promise<void> {
   noteRefreshFailure(ctx.config.work_dir, error, ctx.log);
+  noteRotation(ctx);
   await deliverSafely(ctx);
 }
 

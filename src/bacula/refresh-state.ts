@@ -1,11 +1,17 @@
 // refresh.json: what Bacula last heard of the changer through a successful update, what its
 // catalog lacked then, and the pending mark of an update under way or failed. Read alone (no
-// bconsole, no scan) by doctor, `magazine list` and `refresh --if-pending`.
-import { readFileSync } from "node:fs";
+// bconsole, no scan) by doctor, `magazine list` and `refresh --if-pending`. The run-as user owns
+// it: read bounded, never through a link, a regular file only (state/read-state.ts), and only
+// barcodes are taken from it (doctor and `magazine list` print them).
 import { join } from "node:path";
 import type { ChangerContext } from "../changer/context.ts";
-import { errnoCode, StateCorruptError } from "../errors.ts";
+import { isVolumeName } from "../disk/barcode.ts";
+import { StateCorruptError } from "../errors.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
+import { readStateText } from "../state/read-state.ts";
+
+/** As large as the registry may be: it lists the same barcodes. */
+export const MAX_REFRESH_STATE_BYTES = 64 * 1024 * 1024;
 
 export interface RefreshState {
   version: 1;
@@ -50,24 +56,49 @@ export function withDataAtLastRefresh(
   return readState(ctx).withData ?? [];
 }
 
+const FIX = "remove it (the next refresh then updates Bacula)";
+
 export function readState(ctx: Pick<ChangerContext, "config">): RefreshState {
   const path = statePath(ctx);
+  const text = readStateText(
+    path,
+    "refresh state",
+    MAX_REFRESH_STATE_BYTES,
+    FIX,
+  );
+  if (text === undefined) return { version: 1, told: "", barcodes: [] };
+  let data: RefreshState;
   try {
-    const data = JSON.parse(readFileSync(path, "utf8")) as RefreshState;
-    if (
-      data.version !== 1 ||
-      typeof data.told !== "string" ||
-      !Array.isArray(data.barcodes)
-    )
-      throw new Error("format");
-    return data;
-  } catch (error) {
-    if (errnoCode(error) === "ENOENT")
-      return { version: 1, told: "", barcodes: [] };
-    throw new StateCorruptError(
-      `refresh state ${path} is corrupt; remove it (the next refresh then updates Bacula)`,
-    );
+    data = JSON.parse(text) as RefreshState;
+  } catch {
+    data = {} as RefreshState;
   }
+  if (!isRefreshState(data))
+    throw new StateCorruptError(`refresh state ${path} is corrupt; ${FIX}`);
+  return data;
+}
+
+const barcodes = (value: unknown): boolean =>
+  Array.isArray(value) &&
+  value.every((b) => typeof b === "string" && isVolumeName(b));
+
+function isRefreshState(data: RefreshState): boolean {
+  if (!data || typeof data !== "object") return false;
+  const { pending } = data;
+  return (
+    data.version === 1 &&
+    typeof data.told === "string" &&
+    barcodes(data.barcodes) &&
+    (data.unlabeled === undefined || barcodes(data.unlabeled)) &&
+    (data.withData === undefined || barcodes(data.withData)) &&
+    (pending === undefined ||
+      (typeof pending === "object" &&
+        pending !== null &&
+        typeof pending.digest === "string" &&
+        typeof pending.since === "string" &&
+        Array.isArray(pending.retired) &&
+        pending.retired.every((s) => Number.isSafeInteger(s))))
+  );
 }
 
 export function writeState(ctx: ChangerContext, state: RefreshState): void {

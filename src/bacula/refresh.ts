@@ -12,6 +12,7 @@ import {
 } from "./catalog.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { noteMagazines } from "../changer/known-magazines.ts";
+import { spaceMeter } from "../changer/measure-space.ts";
 import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
 import { noteWaitsFromStorage } from "./waiting.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
@@ -60,14 +61,17 @@ export async function refreshBacula(
   }
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
   if (!plan) return idle("Bacula already has the current view", readState(ctx));
-  const { commands, known, waiting, ms, output } = await tellBacula(ctx, plan);
+  const { commands, known, waiting, ms, output, catalog } = await tellBacula(
+    ctx,
+    plan,
+  );
   const unknown = plan.present
     .map((v) => v.barcode)
     .filter((b) => !known.has(b));
   const unlabeled = unknown.filter((b) => plan.blank.has(b));
   const withData = unknown.filter((b) => !plan.blank.has(b));
   // Before the pending mark is cleared: a failed mount is retried by the next refresh.
-  const resumed = await resumeAfterUpdate(ctx, output, plan.present);
+  const resumed = await resumeAfterUpdate(ctx, output, plan.present, catalog);
   await withLock(ctx, () => recordTold(ctx, plan, { unlabeled, withData }));
   ctx.log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
   return {
@@ -114,6 +118,8 @@ async function tellBacula(ctx: ChangerContext, plan: Plan) {
     waiting: blockedDevices(first.output),
     ms: first.ms + (second?.ms ?? 0),
     output: first.output,
+    // The catalog after labeling: a fresh disk's volumes are appendable now.
+    catalog: `${first.output}\n${second?.output ?? ""}`,
   };
 }
 
@@ -195,7 +201,8 @@ async function planUpdate(
   force: boolean,
 ): Promise<Plan | undefined> {
   const view = await scanChanger(ctx);
-  noteMagazines(ctx, view);
+  const now = new Date();
+  noteMagazines(ctx, view, now, spaceMeter(ctx.sys, now));
   const digest = createHash("sha256").update(formatList(view)).digest("hex");
   const state = readState(ctx);
   const present: Plan["present"] = [];

@@ -14,6 +14,7 @@ import { printable, quoted } from "../text.ts";
 import { type MagazineStatus, probeAll } from "../disk/discover.ts";
 import { magazineRef } from "../disk/magazine-name.ts";
 import { describeMagazine } from "../events/types.ts";
+import { describeRotation, type RotationFact } from "../changer/rotation.ts";
 
 export interface MagazineReport {
   bay: number;
@@ -32,6 +33,8 @@ export interface MagazineReport {
   uuid?: string;
   /** When refresh (or init) last saw it arrive (WORK_DIR/magazines.json). */
   attachedAt?: string;
+  /** How long it has been attached, against [rotation] max_days_attached. */
+  rotation?: RotationFigures;
   volumes?: number;
   unregistered?: number;
   slots?: { first: number; last: number; count: number };
@@ -43,6 +46,13 @@ export interface MagazineReport {
   };
   warnings: string[];
 }
+
+/** A magazine's stay in a bay, or away from one (changer/rotation.ts), as the listings show it. */
+export type RotationFigures = Omit<RotationFact, "magazine" | "bay"> & {
+  since: string;
+  seconds: number;
+  days: number;
+};
 
 export async function magazineReports(
   ctx: ChangerContext,
@@ -154,7 +164,10 @@ export function formatReports(reports: MagazineReport[]): string {
         `  ${r.unregistered} volumes have no slot yet: run \`magchanger refresh\` (or the changer's list)`,
       );
     for (const w of r.warnings) lines.push(`  warning: ${w}`);
-    if (r.attachedAt) lines.push(`  attached since ${r.attachedAt}`);
+    if (r.attachedAt)
+      lines.push(
+        `  attached since ${r.attachedAt}${r.rotation ? describeRotation(r.rotation) : ""}`,
+      );
   }
   // Reasons and warnings carry names from the disk: no control character reaches the terminal.
   return `${lines.map(printable).join("\n")}\n`;

@@ -9,6 +9,9 @@ import {
   parseStorageStatus,
 } from "./sd-status.ts";
 import { noteWaitingVolumes, waitedVolumes } from "./waiting.ts";
+import { catalogVolumes } from "./catalog.ts";
+import { appendWaits, spaceWaits } from "./space-needed.ts";
+import { noteSpaceWaits } from "./space-wanted.ts";
 import type { ChangerContext } from "../changer/context.ts";
 
 export interface ResumeMount {
@@ -80,15 +83,23 @@ export async function resumeWaitingJobs(
 }
 
 /**
- * After `update slots`, from the `status storage` output of the same bconsole call: tells the
- * operator about waits for disks in the drawer, then wakes the waits the changer can now serve.
+ * After `update slots`, from the `status storage` and `list volumes` outputs of refresh's own
+ * bconsole calls: tells the operator about waits for disks in the drawer (a named volume, or any
+ * volume with space in a pool), then wakes the waits the changer can now serve.
  */
 export async function resumeAfterUpdate(
   ctx: ChangerContext,
   statusOutput: string,
   present: { slot: number; barcode: string }[],
+  catalogOutput: string,
 ): Promise<ResumeMount[]> {
   const status = parseStorageStatus(statusOutput);
   noteWaitingVolumes(ctx, waitedVolumes(ctx, status));
+  // No device in the answer: the SD was not read, and no wait may count as ended.
+  if (status.length > 0)
+    noteSpaceWaits(
+      ctx,
+      spaceWaits(ctx, appendWaits(status), catalogVolumes(catalogOutput)),
+    );
   return resumeWaitingJobs(ctx, { status, present, changed: true });
 }

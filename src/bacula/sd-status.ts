@@ -24,6 +24,11 @@ export interface DriveStatus {
   volume?: string;
   /** The volume the SD is BLOCKED waiting for (a restore or an append that wants a named one). */
   wantedVolume?: string;
+  /**
+   * The pool of a wait for any appendable volume (`BLOCKED waiting to create a volume for:` then
+   * `Pool: NAME`, seen on 9.6.7 when a backup filled the last volume the changer had).
+   */
+  wantedPool?: string;
   jobs: DriveJob[];
 }
 
@@ -99,8 +104,9 @@ function driveIndex(block: DeviceBlock): number | null {
 function deviceState(
   block: DeviceBlock,
   jobs: RunningJob[],
-): Pick<DriveStatus, "state" | "volume" | "wantedVolume"> {
-  const blocked = block.body.find((l) => l.startsWith("Device is BLOCKED"));
+): Pick<DriveStatus, "state" | "volume" | "wantedVolume" | "wantedPool"> {
+  const at = block.body.findIndex((l) => l.startsWith("Device is BLOCKED"));
+  const blocked = at < 0 ? undefined : block.body[at];
   const mountedVolume = block.opening.startsWith("mounted with")
     ? block.body.map((l) => /^Volume:\s+(\S+)/.exec(l)?.[1]).find(Boolean)
     : undefined;
@@ -115,12 +121,21 @@ function deviceState(
       /BLOCKED waiting (?:for mount|to create|for media|for appendable)/.test(
         blocked,
       )
-    )
+    ) {
+      // The pool follows on the next lines (`Pool:        NAME`; a name may hold spaces).
+      const pool = wanted
+        ? undefined
+        : block.body
+            .slice(at + 1, at + 3)
+            .map((l) => /^Pool:\s+(.+)$/.exec(l)?.[1])
+            .find(Boolean);
       return {
         state: "blocked-mount",
         ...withVolume,
         ...(wanted ? { wantedVolume: wanted } : {}),
+        ...(pool ? { wantedPool: pool } : {}),
       };
+    }
     return { state: "unknown", ...withVolume };
   }
   if (jobs.some((j) => j.mode === "writing"))

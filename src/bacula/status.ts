@@ -1,9 +1,10 @@
 // `magchanger status -c CONF [--json]`: the bays, the drawer, the drives, and what the storage
 // daemon says each drive does or waits for (status storage through bconsole, with the changer
 // lock not held), with the disk each wait needs by its name. Waits for a disk in the drawer are
-// queued as volume-needed events, once per wait (waiting.ts), as refresh does.
+// queued as volume-needed events, once per wait (waiting.ts), as refresh does; a backup waiting
+// for any volume with space, with the disks that hold one, as space-needed (space-needed.ts).
 import type { ChangerContext } from "../changer/context.ts";
-import { describeMagazine } from "../events/types.ts";
+import { describeMagazine, describeSpaceMagazine } from "../events/types.ts";
 import { type PullSafety, pullSafetyOfBays } from "../disk/pull-safety.ts";
 import { readDrives } from "../state/drives.ts";
 import { printable } from "../text.ts";
@@ -19,6 +20,8 @@ import {
   magazineReports,
 } from "./report.ts";
 import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
+import { readSpaceWaits, type SpaceWait } from "./space-needed.ts";
+import { noteSpaceWaits } from "./space-wanted.ts";
 import {
   noteWaitingVolumes,
   type WaitedVolume,
@@ -38,6 +41,8 @@ export interface ChangerStatus {
   /** Why the storage daemon could not be asked, when it could not. */
   baculaError?: string;
   waiting: WaitedVolume[];
+  /** Backups waiting for any volume with space in a pool, and the disks that hold one. */
+  space: SpaceWait[];
   pull: PullSafety[];
 }
 
@@ -58,7 +63,12 @@ export async function changerStatus(
     }
   }
   const waiting = waitedVolumes(ctx, sd);
-  noteWaitingVolumes(ctx, waiting);
+  const space = await readSpaceWaits(ctx, sd);
+  // Only from a status that was read: a wait missing from a failed read has not ended.
+  if (baculaError === undefined) {
+    noteWaitingVolumes(ctx, waiting);
+    noteSpaceWaits(ctx, space);
+  }
   const state = readDrives(ctx.config.work_dir);
   const drives: ChangerStatus["drives"] = [];
   for (let drive = 0; drive < ctx.config.drives; drive++) {
@@ -77,6 +87,7 @@ export async function changerStatus(
     drives,
     ...(baculaError !== undefined ? { baculaError } : {}),
     waiting,
+    space,
     pull: pullSafetyOfBays(ctx.config, bays, ctx.sys.mounts(), state),
   };
 }
@@ -106,6 +117,20 @@ function describeWait(w: WaitedVolume): string {
     : `${who} for ${w.volume} (slot ${w.slot}): attach ${disk}; the job continues by itself after the refresh that follows`;
 }
 
+function describeSpaceWait(w: SpaceWait): string {
+  const jobs = w.jobs.map((j) => `${j.name} JobId ${j.jobid}`).join(", ");
+  const who = `${jobs ? `${jobs} waits` : "a job waits"} for a volume with space in pool "${w.pool}"`;
+  if (w.catalogError !== undefined)
+    return `${who} (cannot read Bacula's catalog: ${w.catalogError})`;
+  if (w.attached.length > 0)
+    return `${who}: ${w.attached
+      .map((m) => `${describeSpaceMagazine(m)}, in bay ${m.bay ?? "?"}`)
+      .join("; ")}; \`magchanger refresh\` lets it try again`;
+  if (w.drawer.length === 0)
+    return `${who}, and no magazine holds one: prepare a new disk (\`magchanger magazine init\`)`;
+  return `${who}: attach ${w.drawer.map(describeSpaceMagazine).join("; or ")}; the refresh that follows lets it try again`;
+}
+
 export function formatStatus(s: ChangerStatus): string {
   const lines = [
     ...s.drives.map(describeDrive),
@@ -113,6 +138,7 @@ export function formatStatus(s: ChangerStatus): string {
       ? [`Bacula: cannot read the storage daemon's status: ${s.baculaError}`]
       : []),
     ...s.waiting.map(describeWait),
+    ...s.space.map(describeSpaceWait),
     ...s.pull.map((p) => `bay ${p.bay}: ${p.text}`),
   ];
   return `${formatReports(s.bays)}${formatDrawer(s.drawer)}${lines.map(printable).join("\n")}\n`;

@@ -20,6 +20,7 @@ import { writeFileAtomic } from "../state/atomic.ts";
 import { readRegistry } from "../state/registry.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
 import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
+import { noteSpaceWaitsFromStatus } from "./space-wanted.ts";
 
 /** A failed load's event and the SD's block that follows it are one wait. */
 const SAME_WAIT_MS = 60 * 60 * 1000;
@@ -33,6 +34,9 @@ export interface WaitedVolume {
   /** The magazine is in a bay now (the wait ends at the next refresh). */
   attached: boolean;
 }
+
+/** One line per volume waited for: far more than any SD has drives. */
+export const MAX_WANTED_BYTES = 1024 * 1024;
 
 function wantedPath(workDir: string): string {
   return join(workDir, "wanted.json");
@@ -54,7 +58,7 @@ function record(value: unknown): Record<string, string> {
 function readWanted(workDir: string): Wanted {
   try {
     const data = JSON.parse(
-      readTextBounded(wantedPath(workDir), { maxBytes: 1024 * 1024 }),
+      readTextBounded(wantedPath(workDir), { maxBytes: MAX_WANTED_BYTES }),
     ) as Partial<Wanted>;
     return { volumes: record(data.volumes), ended: record(data.ended) };
   } catch {
@@ -191,8 +195,9 @@ export function noteWaitingVolumes(
 /**
  * The timer's `refresh --if-pending` with nothing pending: a job that began waiting for a disk in
  * the drawer since the last refresh is told within one timer period. One bounded bconsole call
- * (`status storage`), no bay scanned (attached or not comes from magazines.json), no lock; only
- * when a [notify] command would tell someone. A failure is logged: the timer's work is the retry.
+ * (`status storage`; a second, `list volumes`, only for a wait for space not told yet), no bay
+ * scanned (attached or not comes from magazines.json), no lock; only when a [notify] command
+ * would tell someone. A failure is logged: the timer's work is the retry.
  */
 export async function noteWaitsFromStorage(ctx: ChangerContext): Promise<void> {
   if (
@@ -203,6 +208,7 @@ export async function noteWaitsFromStorage(ctx: ChangerContext): Promise<void> {
   try {
     const status = await readStorageStatus(ctx.config, ctx.sys.exec);
     noteWaitingVolumes(ctx, waitedVolumes(ctx, status));
+    if (status.length > 0) await noteSpaceWaitsFromStatus(ctx, status);
   } catch (error) {
     ctx.log.warn(
       `cannot read what the storage daemon waits for: ${(error as Error).message}`,

@@ -103,10 +103,13 @@ function nearlyFull(
     : undefined;
 }
 
+/** A few UUIDs and reasons. */
+export const MAX_NOTICED_BYTES = 64 * 1024;
+
 function readNoticed(path: string): Noticed {
   try {
     const value = JSON.parse(
-      readTextIfExists(path, { maxBytes: 64 * 1024 }) ?? "{}",
+      readTextIfExists(path, { maxBytes: MAX_NOTICED_BYTES }) ?? "{}",
     );
     return {
       unknown:

@@ -1,12 +1,13 @@
 // Every magazine the changer knows, attached or in the drawer: WORK_DIR/magazines.json keeps what
-// the disks in the drawer cannot say now (their names, labels, when each was last attached). It
-// is written by refresh, init and rename only (never by a protocol command) and only when
-// something changed: an attach or removal it noticed, which is also when the events are queued.
+// the disks in the drawer cannot say now (their names, labels, when each was last attached, its
+// space then). It is written by refresh, init and rename only (never by a protocol command) and
+// only when something changed: an attach or removal it noticed (which is also when the events are
+// queued, and an arriving disk's space is measured).
 import { join } from "node:path";
 import { enqueueEvent } from "../events/queue.ts";
 import type { ChangerEvent } from "../events/types.ts";
 import { isFilesystemLabel } from "../disk/fs-label.ts";
-import type { MagazineIdentity } from "../disk/identity.ts";
+import { type MagazineIdentity, UUID_PATTERN } from "../disk/identity.ts";
 import {
   isMagazineName,
   magazineRef,
@@ -17,9 +18,14 @@ import { UsageError } from "../errors.ts";
 import { describeMagazine } from "../events/types.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import type { Registry } from "../state/registry.ts";
+import { MAX_MAGAZINE } from "../state/registry-text.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
+import { type MagazineSpace, sanitizeSpace } from "./magazine-space.ts";
 import type { ChangerContext } from "./context.ts";
 import type { ChangerView } from "./operations.ts";
+import type { MagazineStatus } from "../disk/discover.ts";
+
+export type { MagazineSpace } from "./magazine-space.ts";
 
 export interface KnownMagazine {
   uuid: string;
@@ -33,11 +39,16 @@ export interface KnownMagazine {
   attachedAt?: string;
   /** When a refresh noticed it gone. */
   removedAt?: string;
+  /**
+   * Its space for the run-as user when a refresh saw it arrive: what a disk in the drawer has,
+   * less what the catalog says was written since, when Bacula needs a disk with space.
+   */
+  space?: MagazineSpace;
 }
 
 const FILE = "magazines.json";
 /** A few hundred bytes per magazine; far more than any changer has. */
-const MAX_BYTES = 4 * 1024 * 1024;
+export const MAX_KNOWN_MAGAZINES_BYTES = 4 * 1024 * 1024;
 
 export function knownMagazinesPath(workDir: string): string {
   return join(workDir, FILE);
@@ -54,7 +65,9 @@ export function readKnownMagazines(
   let data: unknown;
   try {
     data = JSON.parse(
-      readTextBounded(knownMagazinesPath(workDir), { maxBytes: MAX_BYTES }),
+      readTextBounded(knownMagazinesPath(workDir), {
+        maxBytes: MAX_KNOWN_MAGAZINES_BYTES,
+      }),
     );
   } catch {
     return known; // missing, or damaged: see above
@@ -68,10 +81,26 @@ export function readKnownMagazines(
   return known;
 }
 
+/** What toISOString() writes: a time printed in listings and JSON, never free text. */
+const TIMESTAMP = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?Z$/;
+const isTimestamp = (v: unknown): v is string =>
+  typeof v === "string" && TIMESTAMP.test(v) && !Number.isNaN(Date.parse(v));
+
+/**
+ * An entry as the run-as user's file may hold it: every field checked for what it is (a uuid,
+ * a magazine number, a name, a label, a bay, a time), since listings and --json print them;
+ * a field that is not is dropped, an entry without a valid uuid and number skipped.
+ */
 function sanitize(raw: unknown): KnownMagazine | undefined {
   if (!raw || typeof raw !== "object") return undefined;
   const r = raw as Record<string, unknown>;
-  if (typeof r.uuid !== "string" || !Number.isInteger(r.number))
+  if (
+    typeof r.uuid !== "string" ||
+    !UUID_PATTERN.test(r.uuid) ||
+    !Number.isInteger(r.number) ||
+    (r.number as number) < 1 ||
+    (r.number as number) > MAX_MAGAZINE
+  )
     return undefined;
   const m: KnownMagazine = {
     uuid: r.uuid,
@@ -80,9 +109,12 @@ function sanitize(raw: unknown): KnownMagazine | undefined {
   };
   if (isMagazineName(r.name)) m.name = r.name;
   if (isFilesystemLabel(r.label)) m.label = r.label;
-  if (Number.isInteger(r.bay)) m.bay = r.bay as number;
-  if (typeof r.attachedAt === "string") m.attachedAt = r.attachedAt;
-  if (typeof r.removedAt === "string") m.removedAt = r.removedAt;
+  if (Number.isInteger(r.bay) && (r.bay as number) >= 1)
+    m.bay = r.bay as number;
+  if (isTimestamp(r.attachedAt)) m.attachedAt = r.attachedAt;
+  if (isTimestamp(r.removedAt)) m.removedAt = r.removedAt;
+  const space = sanitizeSpace(r.space);
+  if (space) m.space = space;
   return m;
 }
 
@@ -120,12 +152,14 @@ export interface MagazineChanges {
 
 /**
  * Under the changer lock, after a scan: records arrivals and removals and queues a
- * magazine-attached or magazine-removed event for each. Writes nothing when nothing changed.
+ * magazine-attached or magazine-removed event for each, and the space of each arriving magazine
+ * (measure: measure-space.ts's spaceMeter). Writes nothing when nothing changed.
  */
 export function noteMagazines(
   ctx: ChangerContext,
   view: Pick<ChangerView, "registry" | "magazines">,
   now = new Date(),
+  measure?: (status: MagazineStatus) => MagazineSpace | undefined,
 ): MagazineChanges {
   const workDir = ctx.config.work_dir;
   const known = readKnownMagazines(workDir);
@@ -143,6 +177,15 @@ export function noteMagazines(
       known.set(identity.uuid, entry);
     }
     if (fromIdentity(entry, identity, status.index)) changed = true;
+    // Once per stay, when it arrives: the catalog tells what Bacula writes on it afterwards,
+    // and a refresh that changed nothing writes nothing.
+    if (measure && (!entry.attached || entry.space === undefined)) {
+      const space = measure(status);
+      if (space) {
+        entry.space = space;
+        changed = true;
+      }
+    }
     if (!entry.attached) {
       entry.attached = true;
       entry.attachedAt = at;

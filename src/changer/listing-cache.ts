@@ -50,7 +50,7 @@ import { formatListAll, formatSlots } from "./protocol.ts";
 const RACY_NS = 3_000_000_000n;
 const FILE = "listing.cache";
 /** Far above the answer for thousands of volumes; the work dir is the run-as user's. */
-const MAX_CACHE_BYTES = 16 * 1024 * 1024;
+export const MAX_CACHE_BYTES = 16 * 1024 * 1024;
 
 export type ListingCommand = "list" | "listall" | "slots";
 

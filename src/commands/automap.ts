@@ -8,7 +8,7 @@ import { UsageError } from "../errors.ts";
 import { realSystem } from "../system/system.ts";
 import { isBlockDevice } from "../unlock/device.ts";
 import { CONFIG_OPTION, defineCommand } from "./cli.ts";
-import { writeStdout } from "./context.ts";
+import { writeProtocol } from "../system/fd-write.ts";
 
 export interface AutomapOptions {
   key: string;
@@ -30,7 +30,7 @@ export async function runAutomap(opts: AutomapOptions): Promise<void> {
     findFilesystem: sys.findFilesystem,
     isBlockDevice,
   });
-  writeStdout(`${entry}\n`);
+  writeProtocol(`${entry}\n`);
 }
 
 /** Run through a link named auto.CHANGER, as autofs does (`map KEY`): the key is data. */

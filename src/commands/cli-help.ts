@@ -2,7 +2,7 @@
 // and argument, and the exit-status table. Prose is wrapped at 80 columns with hanging indents;
 // no line is padded. Loaded only when help is asked for.
 import { EXIT_MEANINGS, type ExitStatus } from "../errors.ts";
-import type { AnyCommand, CommandDef, GroupDef } from "./cli.ts";
+import type { AnyCommand, CommandDef, GroupDef } from "./cli-types.ts";
 import { type OptionDef, valueName } from "./cli-parse.ts";
 
 export const WIDTH = 80;

@@ -3,40 +3,12 @@
 // Every entry of COMMANDS (main.ts) is a CommandDef or a GroupDef of them; execute() is the one
 // place that parses, prints help (to stderr where stdout is another program's) and runs.
 // Exit codes stay with the errors (errors.ts); only main.ts turns an error into one.
-import { type ExitStatus, UsageError } from "../errors.ts";
-import {
-  type OptionsDef,
-  type Parsed,
-  type ParseSpec,
-  parseCommandLine,
-  wantsHelp,
-} from "./cli-parse.ts";
+import { UsageError } from "../errors.ts";
+import { writeText } from "../system/fd-write.ts";
+import { type OptionsDef, parseCommandLine, wantsHelp } from "./cli-parse.ts";
+import type { AnyCommand, CommandDef, GroupDef } from "./cli-types.ts";
 
-export interface CommandDef<
-  O extends OptionsDef = OptionsDef,
-> extends ParseSpec {
-  options: O;
-  /** One line, for `magchanger --help` and the first line of this command's help. */
-  summary: string;
-  /** Synopsis lines after "magchanger "; default: made from the options and positionals. */
-  usage?: string[];
-  /** Paragraphs, wrapped; a paragraph starting with two spaces is an example, kept as it is. */
-  description?: string[];
-  exitStatus: ExitStatus;
-  /** stdout carries another program's protocol (Bacula, autofs): help goes to stderr. */
-  protocol?: boolean;
-  run(parsed: Parsed<O>): Promise<void> | void;
-}
-
-export interface GroupDef {
-  name: string;
-  summary: string;
-  description?: string[];
-  subcommands: Record<string, CommandDef<any>>;
-  exitStatus: ExitStatus;
-}
-
-export type AnyCommand = CommandDef<any> | GroupDef;
+export type { AnyCommand, CommandDef, GroupDef } from "./cli-types.ts";
 
 export function defineCommand<const O extends OptionsDef>(
   def: CommandDef<O>,
@@ -54,14 +26,18 @@ export function isGroup(def: AnyCommand): def is GroupDef {
 
 async function printHelp(def: AnyCommand, protocol: boolean): Promise<void> {
   const { renderHelp } = await import("./cli-help.ts");
-  (protocol ? process.stderr : process.stdout).write(renderHelp(def));
+  writeText(protocol ? 2 : 1, renderHelp(def));
 }
 
 /** Parses args against def and runs it; --help prints the command's help instead. */
 export async function execute(def: AnyCommand, args: string[]): Promise<void> {
   if (isGroup(def)) return executeGroup(def, args);
   if (wantsHelp(def, args)) return printHelp(def, Boolean(def.protocol));
-  await def.run(parseCommandLine(def, args));
+  try {
+    await def.run(parseCommandLine(def, args));
+  } catch (error) {
+    throw def.mapError ? def.mapError(error) : error;
+  }
 }
 
 async function executeGroup(group: GroupDef, args: string[]): Promise<void> {

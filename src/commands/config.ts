@@ -2,7 +2,7 @@
 import { importConfigFile } from "../config/import.ts";
 import { defineCommand, defineGroup } from "./cli.ts";
 import { ui } from "./console.ts";
-import { writeStdout } from "./context.ts";
+import { writeText } from "../system/fd-write.ts";
 
 export interface ImportOptions {
   /** The vchanger.conf; "-" is stdin. */
@@ -12,7 +12,7 @@ export interface ImportOptions {
 export function runImport(opts: ImportOptions): void {
   const result = importConfigFile(opts.file === "-" ? "/dev/stdin" : opts.file);
   for (const note of result.notes) ui().info(note);
-  writeStdout(result.toml);
+  writeText(1, result.toml);
 }
 
 const importCommand = defineCommand({

@@ -4,9 +4,15 @@
 // terminal consola's own reporter; otherwise (a pipe, a log, a test) one plain line per message,
 // `magchanger: warning: ...`, made printable and capped like the log file's. Never loaded on the
 // protocol path, by unlock (udev) or by automap (autofs): see test/commands/protocol-imports.
-import { type ConsolaInstance, createConsola, type LogObject } from "consola";
+import {
+  type ConsolaInstance,
+  type ConsolaReporter,
+  createConsola,
+  type LogObject,
+} from "consola";
 import { formatWithOptions } from "node:util";
 import { type Log, logText, tee } from "../log.ts";
+import { writeText } from "../system/fd-write.ts";
 
 const LABELS: Record<string, string> = {
   fatal: "error: ",
@@ -17,15 +23,31 @@ const LABELS: Record<string, string> = {
   trace: "debug: ",
 };
 
+/** The message of entry as one printable line, capped like the log file's. */
+function messageOf(entry: LogObject): string {
+  return logText(formatWithOptions({ colors: false }, ...entry.args));
+}
+
 /** One line per message, for stderr that is not a terminal. */
-export const plainReporter = {
+export const plainReporter: ConsolaReporter = {
   log(entry: LogObject): void {
-    const text = formatWithOptions({ colors: false }, ...entry.args);
-    process.stderr.write(
-      `magchanger: ${LABELS[entry.type] ?? ""}${logText(text)}\n`,
+    writeText(
+      2,
+      `magchanger: ${LABELS[entry.type] ?? ""}${messageOf(entry)}\n`,
     );
   },
 };
+
+/**
+ * consola's own reporter for a terminal, handed each message already escaped: the colours and
+ * icons it adds are its own, the text (names from disks, Bacula's answers) is made printable
+ * first, as every other writer does (system/fd-write.ts).
+ */
+export function escapingReporter(inner: ConsolaReporter): ConsolaReporter {
+  return {
+    log: (entry, ctx) => inner.log({ ...entry, args: [messageOf(entry)] }, ctx),
+  };
+}
 
 function level(env: Record<string, string | undefined>): number {
   const given = Number.parseInt(env.CONSOLA_LEVEL ?? "", 10);
@@ -36,7 +58,7 @@ export function createConsole(
   env: Record<string, string | undefined> = process.env,
 ): ConsolaInstance {
   const tty = Boolean(process.stderr.isTTY);
-  return createConsola({
+  const instance = createConsola({
     level: level(env),
     // stdout is the product: consola writes nothing there.
     stdout: process.stderr,
@@ -44,6 +66,9 @@ export function createConsole(
     throttle: 0,
     ...(tty ? { fancy: true } : { reporters: [plainReporter] }),
   });
+  if (tty)
+    instance.setReporters(instance.options.reporters.map(escapingReporter));
+  return instance;
 }
 
 let shared: ConsolaInstance | undefined;

@@ -1,5 +1,4 @@
 // Shared start of every command that works on one changer: config, identity, log, OS seam.
-import { writeSync } from "node:fs";
 import type { ChangerContext } from "../changer/context.ts";
 import { readConfigFile } from "../config/load.ts";
 import { createFileLog } from "../log.ts";
@@ -35,18 +34,4 @@ export function openChanger(
   log.debug(note);
   for (const line of loaded.notes) log.debug(`config: ${line}`);
   return { config, log, sys: realSystem(config.tools), loadedConfig: loaded };
-}
-
-/** Writes all of text to stdout, synchronously: a slow pipe never truncates protocol output. */
-export function writeStdout(text: string | Uint8Array): void {
-  const bytes = typeof text === "string" ? Buffer.from(text) : text;
-  let offset = 0;
-  while (offset < bytes.length) {
-    try {
-      offset += writeSync(1, bytes, offset, bytes.length - offset);
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code !== "EAGAIN") throw error;
-      Bun.sleepSync(1);
-    }
-  }
 }

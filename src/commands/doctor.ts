@@ -3,11 +3,12 @@
 import { realpathSync, statSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { configDir } from "../config/discover.ts";
-import { checksJson, formatChecks, summary } from "../doctor/report.ts";
+import { checksReport, formatChecks, summary } from "../doctor/report.ts";
 import { runDoctor as checkChain } from "../doctor/run.ts";
 import { AppError, UsageError } from "../errors.ts";
+import { dropPrivileges } from "../system/identity.ts";
 import { CONFIG_OPTION, defineCommand } from "./cli.ts";
-import { writeStdout } from "./context.ts";
+import { writeJson, writeText } from "../system/fd-write.ts";
 
 export interface DoctorOptions {
   config: string;
@@ -27,8 +28,13 @@ export async function runDoctor(opts: DoctorOptions): Promise<void> {
     configDir: configDir(process.env),
     ...(opts.sdConfig ? { sdConfig: resolve(opts.sdConfig) } : {}),
     ...(opts.dirConfig ? { dirConfig: resolve(opts.dirConfig) } : {}),
+    // As root: what the run-as user owns is read as that user (doctor/run.ts).
+    becomeRunAsUser: (config) => {
+      dropPrivileges({ user: config.user, group: config.group });
+    },
   });
-  writeStdout(opts.json ? checksJson(checks) : formatChecks(checks));
+  if (opts.json) writeJson(checksReport(checks));
+  else writeText(1, formatChecks(checks));
   if (checks.some((c) => c.status === "fail"))
     throw new AppError(`doctor: ${summary(checks)}`);
 }

@@ -2,7 +2,7 @@
 import { ejectAsRoot } from "../bacula/eject-run.ts";
 import { UsageError } from "../errors.ts";
 import { CONFIG_OPTION, defineCommand } from "./cli.ts";
-import { writeStdout } from "./context.ts";
+import { writeText } from "../system/fd-write.ts";
 
 export interface EjectCommandOptions {
   config: string;
@@ -14,7 +14,7 @@ export interface EjectCommandOptions {
 
 export async function runEject(opts: EjectCommandOptions): Promise<void> {
   const result = await ejectAsRoot(opts);
-  writeStdout(result.lines.map((l) => `${l}\n`).join(""));
+  writeText(1, result.lines.map((l) => `${l}\n`).join(""));
 }
 
 function waitArg(value: string): number {

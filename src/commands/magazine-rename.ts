@@ -13,7 +13,7 @@ import { dropPrivileges } from "../system/identity.ts";
 import { realSystem } from "../system/system.ts";
 import { CONFIG_OPTION, defineCommand } from "./cli.ts";
 import { teeToConsole } from "./console.ts";
-import { writeStdout } from "./context.ts";
+import { writeText } from "../system/fd-write.ts";
 
 /** A --name or NAME argument, refused with the rule it breaks. */
 export function checkedName(
@@ -65,7 +65,8 @@ export async function runRename(opts: RenameOptions): Promise<void> {
     label,
   );
   const before = result.before ? ` (was "${result.before}")` : "";
-  writeStdout(
+  writeText(
+    1,
     `bay ${result.bay}: ${describeMagazine(magazineRef(result.identity))}${before}\n`,
   );
 }

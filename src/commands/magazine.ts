@@ -20,7 +20,7 @@ import {
   JSON_OPTION,
 } from "./cli.ts";
 import { teeToConsole, ui } from "./console.ts";
-import { writeStdout } from "./context.ts";
+import { writeJson, writeText } from "../system/fd-write.ts";
 import {
   drawerReports,
   formatDrawer,
@@ -93,7 +93,8 @@ export async function runInit(opts: InitOptions): Promise<void> {
     context: (c) => (ctx = context(c)),
     warn: (message) => ui().warn(message),
   });
-  writeStdout(
+  writeText(
+    1,
     summary(
       `${describeMagazine(magazineRef(result.identity))} initialized in bay ${index} (${result.mountPoint})`,
       result.created,
@@ -103,7 +104,7 @@ export async function runInit(opts: InitOptions): Promise<void> {
     // As the seed's here-document into bconsole did, but checked, bounded and retried.
     const { refreshBacula } = await import("../bacula/refresh.ts");
     const outcome = await refreshBacula(ctx, { force: true });
-    writeStdout(`Bacula updated: ${outcome.commands.join("; ")}\n`);
+    writeText(1, `Bacula updated: ${outcome.commands.join("; ")}\n`);
   }
 }
 
@@ -160,7 +161,8 @@ export async function runCreateVols(opts: CreateVolsOptions): Promise<void> {
   const index = resolveBay(config, opts.bay);
   dropPrivileges(config);
   const result = await createVolumes(context(config), index, opts.count);
-  writeStdout(
+  writeText(
+    1,
     summary(
       `magazine ${result.identity.number} in bay ${index}: ${result.created.length} volumes added`,
       result.created,
@@ -196,11 +198,12 @@ export async function runList(opts: ListOptions): Promise<void> {
   const ctx = context(config);
   const reports = withAttachTimes(ctx, await magazineReports(ctx));
   const drawer = drawerReports(ctx, reports);
-  writeStdout(
-    opts.json
-      ? `${JSON.stringify(listJson(reports, drawer), null, 2)}\n`
-      : `${formatReports(reports)}${formatDrawer(drawer)}${labelWarning(ctx) ?? ""}`,
-  );
+  if (opts.json) writeJson(listJson(reports, drawer));
+  else
+    writeText(
+      1,
+      `${formatReports(reports)}${formatDrawer(drawer)}${labelWarning(ctx) ?? ""}`,
+    );
 }
 
 const list = defineCommand({

@@ -10,7 +10,7 @@ import { readlinkSync, realpathSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
 import { AppError, StateWriteError, UsageError } from "../errors.ts";
 import { driveLinkPath } from "../state/drives.ts";
-import { writeStdout } from "./context.ts";
+import { writeProtocol } from "../system/fd-write.ts";
 
 export const PROTOCOL_COMMANDS = [
   "loaded",
@@ -133,7 +133,9 @@ async function dispatch(
   const [slotArg, device, driveArg] = args;
   switch (command) {
     case "loaded":
-      writeStdout(`${loadedSlot(ctx, resolveDrive(ctx, device, driveArg))}\n`);
+      writeProtocol(
+        `${loadedSlot(ctx, resolveDrive(ctx, device, driveArg))}\n`,
+      );
       return;
     case "load": {
       const drive = resolveDrive(ctx, device, driveArg);
@@ -162,7 +164,7 @@ async function dispatch(
     case "slots": {
       const cached = cachedListing(ctx, command);
       if (cached !== undefined) {
-        writeStdout(cached);
+        writeProtocol(cached);
         return;
       }
       const answer = await withLock(ctx, async () => {
@@ -174,7 +176,7 @@ async function dispatch(
           ? formatSlots(view)
           : formatListAll(view, ctx.config.drives);
       });
-      writeStdout(answer);
+      writeProtocol(answer);
       return;
     }
   }

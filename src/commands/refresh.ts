@@ -4,7 +4,8 @@ import { refreshAndReport } from "../bacula/refresh-report.ts";
 import { UsageError } from "../errors.ts";
 import { CONFIG_OPTION, defineCommand } from "./cli.ts";
 import { teeToConsole } from "./console.ts";
-import { openChanger, writeStdout } from "./context.ts";
+import { writeText } from "../system/fd-write.ts";
+import { openChanger } from "./context.ts";
 
 export interface RefreshOptions {
   config: string;
@@ -19,7 +20,7 @@ export async function runRefresh(opts: RefreshOptions): Promise<void> {
     );
   const ctx = openChanger(opts.config);
   ctx.log = teeToConsole(ctx.log);
-  writeStdout(await refreshAndReport(ctx, opts));
+  writeText(1, await refreshAndReport(ctx, opts));
 }
 
 export const command = defineCommand({

@@ -24,7 +24,8 @@ import { renderOutcomes, renderPlan } from "../setup/render.ts";
 import type { GenerateOptions } from "../setup/udev.ts";
 import { DEFAULT_CONFIG_DIR } from "../config/discover.ts";
 import { defineCommand } from "./cli.ts";
-import { writeStdout } from "./context.ts";
+import { writeText } from "../system/fd-write.ts";
+import { installedDocs } from "./installed-docs.ts";
 
 const MEDIA_TYPE = /^[A-Za-z0-9_.-]{1,127}$/;
 
@@ -36,6 +37,8 @@ export interface SetupOptions {
   binary?: string | undefined;
   /** Default: the changer name. */
   mediaType?: string | undefined;
+  /** The man pages and completion to install; default: those built into this binary. */
+  docs?: Record<string, string> | undefined;
 }
 
 export function runSetup(opts: SetupOptions): void {
@@ -54,6 +57,8 @@ export function runSetup(opts: SetupOptions): void {
     binary: resolveBinary(opts.binary),
     mediaType: opts.mediaType ?? config.name,
   };
+  const docs = opts.docs ?? installedDocs();
+  if (docs) options.docs = docs;
   readDirector(options, prefix);
   checkOptions(options, configFile);
   const plan = planSetup(options);
@@ -63,11 +68,11 @@ export function runSetup(opts: SetupOptions): void {
       `magchanger setup for changer "${config.name}"`,
       `config: ${options.configPath}; binary: ${options.binary}${prefix === "/" ? "" : `; prefix: ${prefix}`}`,
     ];
-    writeStdout(renderPlan(plan, header, prefix));
+    writeText(1, renderPlan(plan, header, prefix));
     return;
   }
   const outcomes = applyPlan(plan, { prefix, root });
-  writeStdout(renderOutcomes(outcomes, plan.notes));
+  writeText(1, renderOutcomes(outcomes, plan.notes));
 }
 
 /** What the Pool, the example Job and a rewrite of the Storage take from the Director's config. */
@@ -105,7 +110,7 @@ function checkOptions(options: GenerateOptions, configFile: string): void {
 export const command = defineCommand({
   name: "setup",
   summary:
-    "Print (or --write) the udev rule, autofs map, Bacula stanzas, work dir and key file of a changer.",
+    "Print (or --write) the udev rule, autofs map, Bacula stanzas, work dir and key file of a changer, and the man pages and bash completion.",
   options: {
     config: {
       type: "string",

@@ -1,7 +1,8 @@
 // `magchanger where -c CONF VOLUME [--json]`: which disk holds a volume, and whether it is in.
 import { formatLocation, whereIsVolume } from "../bacula/where.ts";
 import { CONFIG_OPTION, defineCommand, JSON_OPTION } from "./cli.ts";
-import { openChanger, writeStdout } from "./context.ts";
+import { writeJson, writeText } from "../system/fd-write.ts";
+import { openChanger } from "./context.ts";
 
 export interface WhereOptions {
   config: string;
@@ -11,11 +12,8 @@ export interface WhereOptions {
 
 export async function runWhere(opts: WhereOptions): Promise<void> {
   const location = await whereIsVolume(openChanger(opts.config), opts.volume);
-  writeStdout(
-    opts.json
-      ? `${JSON.stringify(location, null, 2)}\n`
-      : formatLocation(location),
-  );
+  if (opts.json) writeJson(location);
+  else writeText(1, formatLocation(location));
 }
 
 export const command = defineCommand({

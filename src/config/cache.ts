@@ -13,7 +13,21 @@ import { join } from "node:path";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readFdBounded, readTextBounded } from "../state/safe-fs.ts";
 import { build } from "../version.ts";
-import type { ConfigSyntax, LoadedConfig } from "./load.ts";
+import type { Config } from "./schema.ts";
+
+export type ConfigSyntax = "toml" | "vchanger-0.8" | "vchanger-1.0";
+
+/** A config as read (config/load.ts), from zod or from this cache. */
+export interface LoadedConfig {
+  config: Config;
+  syntax: ConfigSyntax;
+  /** vchanger keys that were mapped, defaulted or kept in [legacy]: for the log. */
+  notes: string[];
+  /** Identifies the exact file text this config was validated from. */
+  digest: string;
+  /** True when it came from the validated-config cache instead of zod. */
+  cached: boolean;
+}
 
 const FILE = "config.cache.json";
 

@@ -2,6 +2,7 @@
 // value commented with the vchanger line it came from. The TOML is read back before it is
 // returned, so what is printed is proven to load as the same Config the vchanger file gives.
 import { AppError, UsageError } from "../errors.ts";
+import { jsonText } from "../text.ts";
 import { parseConfigText, readConfigText } from "./load.ts";
 import { readConfigSource } from "./read.ts";
 import { type Config } from "./schema.ts";
@@ -162,8 +163,10 @@ function alignComments(rows: Row[]): string {
 }
 
 function tomlValue(value: unknown): string {
-  if (typeof value === "string")
-    return JSON.stringify(value).replaceAll("\u007f", "\\u007F");
+  // A JSON string is a TOML basic string; jsonText writes DEL, C1 and bidi controls as \u
+  // escapes too, so the printed TOML is both valid and safe on a terminal (fd-write.ts would
+  // otherwise make \xNN of them, which TOML does not know).
+  if (typeof value === "string") return jsonText(value);
   if (typeof value === "number" || typeof value === "boolean")
     return String(value);
   throw new AppError(`cannot write ${typeof value} as a TOML value`);

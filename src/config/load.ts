@@ -4,23 +4,17 @@
 // vchanger.conf (0.8 or 1.0 syntax), so a vchanger Changer Device keeps working unchanged.
 import { parse as parseToml, TomlError } from "smol-toml";
 import { ConfigError } from "../errors.ts";
-import { configDigest, rawWorkDir, readConfigCache } from "./cache.ts";
+import {
+  configDigest,
+  type LoadedConfig,
+  rawWorkDir,
+  readConfigCache,
+} from "./cache.ts";
 import { readConfigSource } from "./read.ts";
 import { type Config, configIssueMessage, getConfigSchema } from "./schema.ts";
 import { parseVchangerConfig } from "./vchanger.ts";
 
-export type ConfigSyntax = "toml" | "vchanger-0.8" | "vchanger-1.0";
-
-export interface LoadedConfig {
-  config: Config;
-  syntax: ConfigSyntax;
-  /** vchanger keys that were mapped, defaulted or kept in [legacy]: for the log. */
-  notes: string[];
-  /** Identifies the exact file text this config was validated from (config/cache.ts). */
-  digest: string;
-  /** True when it came from the validated-config cache instead of zod. */
-  cached: boolean;
-}
+export type { ConfigSyntax, LoadedConfig } from "./cache.ts";
 
 export interface ReadOptions {
   /** Accept a cached validation of this exact text (never while running as root). */

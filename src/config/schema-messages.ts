@@ -1,5 +1,6 @@
 // What each config key allows, said in the words of the file: zod alone would say "Invalid input".
 import { NOTIFY_ALLOWED } from "./notify-messages.ts";
+import { ROTATION_ALLOWED } from "./rotation-messages.ts";
 
 const ABSOLUTE = "an absolute path (starting with /)";
 /** What each key allows, for errors zod would only call "Invalid input" (a wrong type, a bound). */
@@ -46,7 +47,13 @@ const ALLOWED: Record<string, string> = {
   "legacy.automount_dir": ABSOLUTE,
   "legacy.bconsole_disabled": "true or false",
   ...NOTIFY_ALLOWED,
+  ...ROTATION_ALLOWED,
 };
+
+/** What the key allows ("magazine[].path", "bacula.timeout"), as errors and magchanger.toml(5) say it. */
+export function allowedFor(key: string): string | undefined {
+  return ALLOWED[key] ?? (key.startsWith("tools.") ? ABSOLUTE : undefined);
+}
 
 /** The zod error map for config files: every issue without its own message says what is allowed. */
 export function configIssueMessage(issue: {
@@ -58,8 +65,7 @@ export function configIssueMessage(issue: {
     .map((p) => (typeof p === "number" ? "[]" : `.${String(p)}`))
     .join("")
     .replace(/^\./, "");
-  const allowed =
-    ALLOWED[key] ?? (key.startsWith("tools.") ? ABSOLUTE : undefined);
+  const allowed = allowedFor(key);
   if (!allowed) return undefined;
   const got =
     issue.input === undefined

@@ -14,6 +14,7 @@ import {
   toolsSchema,
 } from "./schema-sections.ts";
 import { buildNotifySchema } from "./notify-schema.ts";
+import { buildRotationSchema } from "./rotation-schema.ts";
 
 // Built on first use, not at start-up: constructing these zod/mini schemas costs ~12 ms in the
 // compiled binary, and the changer hot path usually reuses a validated config (config/cache.ts).
@@ -34,6 +35,7 @@ export function buildSchemas() {
     automap: z.prefault(automapSchema(), {}),
     tools: z.prefault(toolsSchema(), {}),
     notify: z.optional(buildNotifySchema()),
+    rotation: z.optional(buildRotationSchema()),
     legacy: z.optional(legacy),
   });
   return { configSchema, magazineSchema: magazine, legacySchema: legacy };

@@ -2,6 +2,23 @@
 
 export type VchangerVersion = "0.8" | "1.0";
 
+/** The magchanger key a vchanger keyword sets (vchanger.ts's KEYS). */
+export type Target =
+  | "name"
+  | "work_dir"
+  | "log_file"
+  | "log_level"
+  | "user"
+  | "group"
+  | "drives"
+  | "bacula.bconsole"
+  | "bacula.config"
+  | "bacula.pool"
+  | "magazine"
+  | "legacy.slots_per_magazine"
+  | "legacy.magazine_bays"
+  | "legacy.automount_dir";
+
 export interface VchangerEntry {
   /** 1-based line of the keyword. */
   line: number;

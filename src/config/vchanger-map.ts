@@ -3,7 +3,7 @@
 // them (work_dir: Bacula's Archive Device points into it); elsewhere magchanger's apply.
 import { isAbsolute, join } from "node:path";
 import type { VchangerEntry, VchangerVersion } from "./vchanger-syntax.ts";
-import type { Target } from "./vchanger.ts";
+import type { Target } from "./vchanger-entry.ts";
 import {
   EntryReader,
   type Fail,

@@ -2,7 +2,7 @@
 // is remembered for errors and notes, and a bad value fails naming its line and keyword.
 import { isAbsolute } from "node:path";
 import type { VchangerEntry, VchangerVersion } from "./vchanger-syntax.ts";
-import type { Target } from "./vchanger.ts";
+import type { Target } from "./vchanger-entry.ts";
 
 /** Where a Config key came from: the vchanger line and keyword as written. */
 export interface Origin {

@@ -4,6 +4,7 @@
 import { ConfigError } from "../errors.ts";
 import { getConfigSchema } from "./schema.ts";
 import { mapEntries } from "./vchanger-map.ts";
+import type { Target } from "./vchanger-entry.ts";
 import type { Origin } from "./vchanger-reader.ts";
 import {
   keywordLines,
@@ -16,22 +17,6 @@ import {
 
 export type { Origin } from "./vchanger-reader.ts";
 export type { VchangerVersion } from "./vchanger-syntax.ts";
-
-export type Target =
-  | "name"
-  | "work_dir"
-  | "log_file"
-  | "log_level"
-  | "user"
-  | "group"
-  | "drives"
-  | "bacula.bconsole"
-  | "bacula.config"
-  | "bacula.pool"
-  | "magazine"
-  | "legacy.slots_per_magazine"
-  | "legacy.magazine_bays"
-  | "legacy.automount_dir";
 
 /** Every keyword by normalized spelling, as each version spells it (absent: not a key there). */
 export const KEYS: Record<

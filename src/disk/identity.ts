@@ -46,7 +46,7 @@ export interface VchangerOrigin {
 }
 
 /** magazine.json is a few hundred bytes; anything near this is not one. */
-const IDENTITY_MAX_BYTES = 16 * 1024;
+export const IDENTITY_MAX_BYTES = 16 * 1024;
 
 /** Volume numbers are four digits in a barcode (usbchanger1_0004_0008). */
 export const MAX_VOLUME = 9999;

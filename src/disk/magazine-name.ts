@@ -1,7 +1,6 @@
 // A magazine's human name ("Thursday"): stored in its identity, shown in every message as
 // `magazine 2 "Thursday" (label usbchanger1-thu, UUID ...)`, accepted where a bay or a number is.
 import type { EventMagazine } from "../events/types.ts";
-import type { MagazineIdentity } from "./identity.ts";
 
 export const MAX_NAME_LENGTH = 32;
 
@@ -37,9 +36,12 @@ export function sameName(
 }
 
 /** The fields every message names a magazine by. */
-export function magazineRef(
-  identity: Pick<MagazineIdentity, "number" | "uuid" | "name" | "label">,
-): EventMagazine {
+export function magazineRef(identity: {
+  number: number;
+  uuid: string;
+  name?: string | undefined;
+  label?: string | undefined;
+}): EventMagazine {
   return {
     number: identity.number,
     uuid: identity.uuid,

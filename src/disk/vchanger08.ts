@@ -18,7 +18,7 @@ import { printable, quoted } from "../text.ts";
 import { describeDiskRead } from "./identity.ts";
 
 /** index, loadedN and bayN hold one short line; a larger file is not vchanger's. */
-const LINE_FILE_MAX_BYTES = 4096;
+export const LINE_FILE_MAX_BYTES = 4096;
 
 /**
  * A one-line vchanger file, read as every file on a disk or in the run-as user's work dir is:

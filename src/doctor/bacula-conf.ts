@@ -42,7 +42,9 @@ export function checkSdDevices(ctx: DoctorContext, sdConf: string): Check[] {
       warn(
         "sd devices",
         `cannot read the storage daemon's config ${sdConf} (${resources}): its Archive Devices are not checked`,
-        "run doctor on the storage daemon's host, or give its config with --sd-config PATH",
+        resources === "EACCES"
+          ? `doctor reads it as the run-as user ${ctx.config.user}, as the storage daemon's own user would: let ${ctx.config.user} read it (Debian's bacula-sd.conf is bacula's), or give a readable copy with --sd-config PATH`
+          : "run doctor on the storage daemon's host, or give its config with --sd-config PATH",
       ),
     ];
   const mine = resources.filter(

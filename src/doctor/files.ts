@@ -1,38 +1,26 @@
 // Reading what is installed, for doctor's checks: a missing file is an answer, not an error.
-// doctor runs as root, so a read never blocks (a FIFO where a file should be) and is capped.
-import {
-  closeSync,
-  constants,
-  fstatSync,
-  openSync,
-  realpathSync,
-} from "node:fs";
-import { readFdBounded } from "../state/safe-fs.ts";
+// doctor runs as root, so a read never blocks and never opens a device (a FIFO or a node where a
+// file should be is looked at, not opened), is capped, and follows a link only where root alone
+// controls the path (these are root's paths, which may be links).
+import { realpathSync } from "node:fs";
+import { linksFollowable, readTextBounded } from "../state/safe-fs.ts";
 
 /** Far above any udev rule, autofs map or Bacula config. */
-const MAX_INSTALLED_BYTES = 4 * 1024 * 1024;
+export const MAX_INSTALLED_BYTES = 4 * 1024 * 1024;
 
 /**
- * The text of an installed file (links followed: these are root's paths, which may be links),
- * or undefined when it is missing, not a regular file, unreadable or larger than the cap.
+ * The text of an installed file, or undefined when it is missing, not a regular file, unreadable,
+ * larger than the cap or reached through a link others may have planted.
  */
 export function readIfExists(path: string): string | undefined {
-  let fd: number;
   try {
-    fd = openSync(
-      path,
-      constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY,
-    );
+    return readTextBounded(path, {
+      maxBytes: MAX_INSTALLED_BYTES,
+      singleLink: false,
+      followLinks: linksFollowable(path),
+    });
   } catch {
     return undefined;
-  }
-  try {
-    if (!fstatSync(fd).isFile()) return undefined;
-    return readFdBounded(fd, path, MAX_INSTALLED_BYTES).toString("utf8");
-  } catch {
-    return undefined;
-  } finally {
-    closeSync(fd);
   }
 }
 

@@ -22,7 +22,9 @@ export function summary(checks: Check[]): string {
   return `${failed} failed, ${warned} warning(s), ${checks.length - failed - warned} ok.`;
 }
 
-export function checksJson(checks: Check[]): string {
+/** What `doctor --json` prints (fd-write.ts's writeJson escapes it). */
+export function checksReport(checks: Check[]) {
   const failed = checks.filter((c) => c.status === "fail").length;
-  return `${JSON.stringify({ ok: failed === 0, failed, warnings: checks.filter((c) => c.status === "warn").length, checks }, null, 1)}\n`;
+  const warnings = checks.filter((c) => c.status === "warn").length;
+  return { ok: failed === 0, failed, warnings, checks };
 }

@@ -1,7 +1,13 @@
 // doctor: every check, in the order the chain is built (config, identity, state, disks, plumbing,
 // Bacula). Reads only: it writes nothing and changes no owner (a magazine on an autofs bay is
 // mounted by looking at it, as the changer itself would).
+// Started as root, it first does what needs root (the key, the installed files, the disks:
+// blkid, every disk file read bounded), then becomes the run-as user (becomeRunAsUser, as
+// refresh does) for what that user owns or controls: the work dir, the log, refresh.json, the
+// storage daemon's config with its @includes, bconsole. Whatever that user plants there (a FIFO,
+// a link to /dev/zero or to a root-only file) is then read with its rights, never root's.
 import { loadConfig } from "../config/load.ts";
+import type { Config } from "../config/schema.ts";
 import { UntrustedConfigError } from "../config/read.ts";
 import { ConfigError, errnoCode } from "../errors.ts";
 import { existsSync, statSync } from "node:fs";
@@ -12,7 +18,7 @@ import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { type HostKernel, realHostKernel } from "../system/kernel.ts";
 import { realSystem, type System } from "../system/system.ts";
 import { runAsGroups, type Who } from "./access.ts";
-import { type Check, fail } from "./check.ts";
+import { type Check, fail, warn } from "./check.ts";
 import type { DoctorContext } from "./context.ts";
 import { withHostKernel } from "./kernel.ts";
 import {
@@ -42,6 +48,11 @@ export interface DoctorOptions {
   /** The storage daemon's and the Director's configs; default: Debian's, below the prefix. */
   sdConfig?: string;
   dirConfig?: string;
+  /**
+   * Becomes the run-as user before the checks of what it owns (commands/doctor.ts drops
+   * privileges as root); throws when that is impossible. Default: stay as is (tests).
+   */
+  becomeRunAsUser?: (config: Config) => void;
 }
 
 export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
@@ -71,23 +82,60 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     sys: options.sys ?? realSystem(config.tools),
     configDir: options.configDir,
   };
+  const host = options.host ?? realHostKernel();
+  const asRoot = {
+    config: checkConfigFile(ctx),
+    identity: checkIdentity(ctx),
+    magazines: await checkMagazines(ctx),
+    key: checkKey(ctx),
+    binary: checkBinary(ctx),
+    udev: checkUdev(ctx),
+    units: checkRefreshUnits(ctx),
+    autofs: checkAutofs(ctx),
+    bacula: checkBacula(ctx),
+    bconsole: checkBconsole(ctx),
+  };
+  const asUser = await asRunAsUser(ctx, options);
   const checks = [
-    ...checkConfigFile(ctx),
-    ...checkIdentity(ctx),
-    ...checkWorkDir(ctx),
-    ...checkLog(ctx),
-    ...(await checkMagazines(ctx)),
-    ...checkKey(ctx),
-    ...checkBinary(ctx),
-    ...checkUdev(ctx),
-    ...checkRefreshUnits(ctx),
-    ...checkAutofs(ctx),
-    ...checkBacula(ctx),
-    ...baculaConfs(ctx, options),
-    ...checkBconsole(ctx),
-    ...(await liveBacula(ctx)),
+    ...asRoot.config,
+    ...asRoot.identity,
+    ...asUser.workDir,
+    ...asUser.log,
+    ...asRoot.magazines,
+    ...asRoot.key,
+    ...asRoot.binary,
+    ...asRoot.udev,
+    ...asRoot.units,
+    ...asRoot.autofs,
+    ...asRoot.bacula,
+    ...asUser.confs,
+    ...asRoot.bconsole,
+    ...asUser.live,
   ];
-  return withHostKernel(checks, config, options.host ?? realHostKernel());
+  return withHostKernel(checks, config, host);
+}
+
+/** The checks of what the run-as user owns, made as that user (see above). */
+async function asRunAsUser(ctx: DoctorContext, options: DoctorOptions) {
+  try {
+    options.becomeRunAsUser?.(ctx.config);
+  } catch (error) {
+    // The identity check names the missing user or group; nothing of theirs is read as root.
+    const why = `not checked: doctor cannot become the run-as user ${ctx.config.user}:${ctx.config.group} (${(error as Error).message ?? error}), and reads nothing that user owns as root`;
+    const fix = "fix the run-as user first";
+    return {
+      workDir: [warn("work dir", why, fix)],
+      log: [],
+      confs: [warn("sd devices", why, fix)],
+      live: [],
+    };
+  }
+  return {
+    workDir: checkWorkDir(ctx),
+    log: checkLog(ctx),
+    confs: baculaConfs(ctx, options),
+    live: await liveBacula(ctx),
+  };
 }
 
 function baculaConfs(ctx: DoctorContext, options: DoctorOptions): Check[] {

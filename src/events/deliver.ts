@@ -3,12 +3,18 @@
 // (events/deliver.lock), never the changer's: a slow notifier blocks no storage daemon call.
 //
 // Once per event, across kill -9: before the notifier starts, ID.attempt records the attempt
-// durably and ID.running is flock'ed; the notifier inherits that lock (fd 3), so it stays held
-// for as long as the notifier runs, even when the process delivering it died. The next delivery
-// reads the two: a lock still held means that notifier is still at work (wait for it, in order);
-// a "running" attempt whose lock is free means the notifier ended after its deliverer died, and
-// the event counts as delivered (the exit status died with the deliverer: it is not retried).
-// Success moves ID.json to sent/ (durably) before the attempt file is removed.
+// durably ("starting") with no ID.running left; the notifier is then started through flock
+// --no-fork (notifier.ts), which creates ID.running and holds its lock for as long as the
+// notifier runs, even when the process delivering it died. ID.running exists only once the
+// notifier was started, so the next delivery reads the two: a lock still held means that
+// notifier is still at work (wait for it, in order); a free lock means it ran and ended after
+// its deliverer died, and the event counts as delivered (the exit status died with the
+// deliverer: it is not retried); no ID.running means it never started: retried. The pid
+// recorded after the start ("running") cannot tell that: a deliverer killed between the start
+// and that record leaves "starting" for a notifier that did its work.
+// Success writes the event as delivered into sent/ID.json (durably), then removes ID.json and
+// the attempt file. The event is read and validated once (readEventFile): the notifier and sent/
+// get those validated fields, never the file again by path (notifier.ts).
 import {
   closeSync,
   existsSync,
@@ -25,7 +31,7 @@ import type { Log } from "../log.ts";
 import { syncDirectory, writeFileAtomic } from "../state/atomic.ts";
 import { tryLockExclusive } from "../state/lock.ts";
 import { readTextIfExists } from "../state/safe-fs.ts";
-import { runNotifier } from "./notifier.ts";
+import { eventText, runNotifier } from "./notifier.ts";
 import {
   ensureEventsDir,
   eventsDir,
@@ -37,6 +43,8 @@ import { type ChangerEvent, summarizeEvent } from "./types.ts";
 
 /** How many delivered events sent/ keeps (for status and for the curious). */
 const SENT_KEPT = 100;
+/** An attempt record is a state, two times, a count, a pid and a short error. */
+export const MAX_ATTEMPT_BYTES = 4096;
 const { O_RDWR, O_CREAT, O_NOFOLLOW, O_NOCTTY } = constants;
 
 export interface DeliveryOutcome {
@@ -111,6 +119,15 @@ async function deliverOne(
 ): Promise<string | undefined | typeof SET_ASIDE> {
   const attemptPath = join(dir, `${id}.attempt`);
   const runningPath = join(dir, `${id}.running`);
+  const eventPath = join(dir, `${id}.json`);
+  const event = readEventFile(eventPath);
+  if (!event) {
+    log.error(
+      `event ${id} is damaged or unreadable; set aside as ${id}.damaged`,
+    );
+    renameSync(eventPath, join(dir, `${id}.damaged`));
+    return SET_ASIDE;
+  }
   const previous = readAttempt(attemptPath);
   if (previous && previous.state !== "failed") {
     const verdict = earlierAttempt(config, previous, runningPath);
@@ -120,18 +137,9 @@ async function deliverOne(
       log.warn(
         `event ${id}: its delivery was interrupted while the notifier (pid ${previous.pid ?? "?"}) ran; the notifier has ended, so the event counts as delivered`,
       );
-      markSent(dir, id, attemptPath, runningPath);
+      markSent(dir, id, event);
       return undefined;
     }
-  }
-  const eventPath = join(dir, `${id}.json`);
-  const event = readEventFile(eventPath);
-  if (!event) {
-    log.error(
-      `event ${id} is damaged or unreadable; set aside as ${id}.damaged`,
-    );
-    renameSync(eventPath, join(dir, `${id}.damaged`));
-    return SET_ASIDE;
   }
   return notifyOnce(config, log, dir, id, event, previous?.failures ?? 0);
 }
@@ -147,44 +155,34 @@ async function notifyOnce(
 ): Promise<string | undefined> {
   const attemptPath = join(dir, `${id}.attempt`);
   const runningPath = join(dir, `${id}.running`);
+  // Gone before "starting" is durable (writeAttempt fsyncs the directory): from here on an
+  // ID.running is the started notifier's own.
   safeUnlink(runningPath);
-  const runningFd = openLockFile(runningPath);
-  try {
-    tryLockExclusive(runningFd);
-    const startedAt = Date.now();
-    writeAttempt(attemptPath, { state: "starting", startedAt, failures });
-    const result = await runNotifier(
-      config,
-      event,
-      id,
-      join(dir, `${id}.json`),
-      runningFd,
-      (pid) =>
-        writeAttempt(attemptPath, {
-          state: "running",
-          startedAt,
-          failures,
-          pid,
-        }),
-    );
-    if (result.ok) {
-      log.info(`event ${id} delivered: ${summarizeEvent(event, config.name)}`);
-      markSent(dir, id, attemptPath, runningPath);
-      return undefined;
-    }
+  const startedAt = Date.now();
+  writeAttempt(attemptPath, { state: "starting", startedAt, failures });
+  const result = await runNotifier(config, event, id, runningPath, (pid) =>
     writeAttempt(attemptPath, {
-      state: "failed",
+      state: "running",
       startedAt,
-      failures: failures + 1,
-      ...(result.error ? { error: result.error } : {}),
-    });
-    log.error(
-      `event ${id}: the notifier failed (attempt ${failures + 1}): ${result.error}; retried by the next refresh`,
-    );
-    return `the notifier failed: ${result.error}`;
-  } finally {
-    closeSync(runningFd);
+      failures,
+      pid,
+    }),
+  );
+  if (result.ok) {
+    log.info(`event ${id} delivered: ${summarizeEvent(event, config.name)}`);
+    markSent(dir, id, event);
+    return undefined;
   }
+  writeAttempt(attemptPath, {
+    state: "failed",
+    startedAt,
+    failures: failures + 1,
+    ...(result.error ? { error: result.error } : {}),
+  });
+  log.error(
+    `event ${id}: the notifier failed (attempt ${failures + 1}): ${result.error}; retried by the next refresh`,
+  );
+  return `the notifier failed: ${result.error}`;
 }
 
 /** What became of an attempt whose deliverer died: its notifier still runs, ended, or never began. */
@@ -198,18 +196,18 @@ function earlierAttempt(
     fd = openSync(runningPath, O_RDWR | O_NOFOLLOW | O_NOCTTY);
   } catch (error) {
     if (errnoCode(error) !== "ENOENT") throw error;
+    // No ID.running: the notifier never started (a recorded pid says otherwise: it did).
     return attempt.state === "running" ? "done" : "retry";
   }
   try {
     if (!tryLockExclusive(fd)) {
-      // A notifier past its timeout (or a daemon it left holding fd 3) is not waited for.
+      // A notifier past its timeout (or a daemon it left holding the lock) is not waited for.
       const overdue =
         Date.now() - attempt.startedAt > notifyTimeout(config) * 1000 + 10_000;
       return overdue ? "done" : "busy";
     }
-    // Free: a "starting" attempt never got its notifier going (or it ran and ended within the
-    // moment before its pid was recorded, which the notifier's own timing makes implausible).
-    return attempt.state === "running" ? "done" : "retry";
+    // Free: the notifier started (it made the file) and has ended, its pid recorded or not.
+    return "done";
   } finally {
     closeSync(fd);
   }
@@ -219,21 +217,17 @@ export function notifyTimeout(config: Config): number {
   return config.notify?.timeout ?? 60;
 }
 
-function markSent(
-  dir: string,
-  id: string,
-  attemptPath: string,
-  runningPath: string,
-): void {
-  renameSync(join(dir, `${id}.json`), join(dir, SENT_DIR, `${id}.json`));
-  syncDirectory(join(dir, SENT_DIR));
+/** sent/ keeps what the notifier got (not whatever ID.json holds by now); then the queue entry goes. */
+function markSent(dir: string, id: string, event: ChangerEvent): void {
+  writeFileAtomic(join(dir, SENT_DIR, `${id}.json`), eventText(event), 0o600);
+  safeUnlink(join(dir, `${id}.json`));
   syncDirectory(dir);
-  safeUnlink(attemptPath);
-  safeUnlink(runningPath);
+  safeUnlink(join(dir, `${id}.attempt`));
+  safeUnlink(join(dir, `${id}.running`));
 }
 
 function readAttempt(path: string): Attempt | undefined {
-  const text = readTextIfExists(path, { maxBytes: 4096 });
+  const text = readTextIfExists(path, { maxBytes: MAX_ATTEMPT_BYTES });
   if (text === undefined) return undefined;
   try {
     const value = JSON.parse(text) as Attempt;
@@ -269,9 +263,17 @@ function trimSent(sent: string): void {
     safeUnlink(join(sent, name));
 }
 
-/** A delivery killed after moving its event to sent/ leaves the attempt and lock files behind. */
+/**
+ * A delivery killed after moving its event to sent/ leaves the attempt and lock files behind;
+ * one killed while writing an attempt leaves writeFileAtomic's temp file. Attempts are written
+ * only under deliver.lock, which the caller holds: every such temp file is a dead delivery's.
+ */
 function removeStrayAttempts(dir: string): void {
   for (const name of readdirSync(dir)) {
+    if (/^\.\d{15}-\d{1,10}-\d{1,10}\.attempt\.tmp-\d+-\d+$/.test(name)) {
+      safeUnlink(join(dir, name));
+      continue;
+    }
     const m = /^(\d{15}-\d{1,10}-\d{1,10})\.(attempt|running)$/.exec(name);
     if (m && !existsSync(join(dir, `${m[1]}.json`)))
       safeUnlink(join(dir, name));

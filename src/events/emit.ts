@@ -11,6 +11,8 @@ import { enqueueEvent, ensureEventsDir, eventsDir } from "./queue.ts";
 
 /** The last refresh failure told: the timer's retries of one failure raise one event. */
 const LAST_FAILURE = "refresh-failed.last";
+/** One failure message (they are cut to a line). */
+export const MAX_LAST_FAILURE_BYTES = 8192;
 
 /** Queues state-write-failed when error is one; a failure to queue is only logged. */
 export function noteStateWriteFailure(
@@ -40,7 +42,10 @@ export function noteRefreshFailure(
   const message = error instanceof Error ? error.message : String(error);
   const last = join(eventsDir(workDir), LAST_FAILURE);
   try {
-    if (readTextIfExists(last, { maxBytes: 8192 }) === message) return;
+    if (
+      readTextIfExists(last, { maxBytes: MAX_LAST_FAILURE_BYTES }) === message
+    )
+      return;
     ensureEventsDir(eventsDir(workDir));
     writeFileAtomic(last, message, 0o600);
   } catch {

@@ -1,45 +1,74 @@
-// Runs the [notify] command for one event: argv from the config (no shell), the event's JSON
-// file as stdin, its summary in the environment, the delivery's lock as fd 3 (see deliver.ts),
-// a bounded run time (SIGTERM, then SIGKILL, to its whole process group), stderr kept for the
-// log.
-import { closeSync, constants, openSync } from "node:fs";
+// Runs the [notify] command for one event: argv from the config (no shell), the event as JSON on
+// stdin, its summary in the environment, a bounded run time (SIGTERM, then SIGKILL, to its whole
+// process group), stderr kept for the log. It is started through util-linux's flock --no-fork,
+// which creates ID.running, takes its lock and then becomes the notifier (execve, same pid): the
+// lock is held for exactly as long as the notifier runs, and the file exists from before the
+// notifier's first instruction, whoever dies when (see deliver.ts).
+// What it gets is the event deliver.ts validated, never the file opened again by path: the
+// run-as user owns events/ and could rename other bytes, or a FIFO, over it in between. Its
+// stdin is those validated fields as a buffer (Bun hands the child a pipe or an anonymous memory
+// file: nothing with a path), and every string it gets (argv, environment, stdin) passes the
+// output rule: controls escaped (text.ts printable, jsonText).
+import { accessSync, constants } from "node:fs";
 import type { Config } from "../config/schema.ts";
 import { toolEnvironment } from "../system/exec.ts";
-import { printable } from "../text.ts";
+import { jsonText, printable } from "../text.ts";
 import type { ChangerEvent } from "./types.ts";
 import { summarizeEvent } from "./types.ts";
 
 const MAX_STDERR = 2048;
+/** util-linux's flock(1), Essential on Debian; by absolute path like every tool. */
+export const FLOCK = "/usr/bin/flock";
 
 export interface NotifierResult {
   ok: boolean;
   error?: string;
 }
 
-export async function runNotifier(
+/** The event as the notifier gets it on stdin (and sent/ keeps it): one escaped JSON line. */
+export function eventText(event: ChangerEvent): string {
+  return `${jsonText(event)}\n`;
+}
+
+/** The notifier's argv and environment for event id, every value escaped. */
+export function notifierCall(
   config: Config,
   event: ChangerEvent,
   id: string,
-  eventPath: string,
-  lockFd: number,
-  onStarted: (pid: number) => void,
-): Promise<NotifierResult> {
+): { argv: string[]; env: Record<string, string> } {
   const summary = printable(summarizeEvent(event, config.name));
+  const kind = printable(event.kind);
   // {summary} and {kind} in an argument become the event's (one argv element each: no shell,
   // no splitting), so `mail -s "{summary}"` gets a subject without a wrapper script.
   const argv = (config.notify?.command ?? []).map((arg, i) =>
     i === 0
       ? arg
-      : arg.replaceAll("{summary}", summary).replaceAll("{kind}", event.kind),
+      : arg.replaceAll("{summary}", summary).replaceAll("{kind}", kind),
   );
   const env = {
     ...toolEnvironment(),
     MAGCHANGER_EVENT_SUMMARY: summary,
-    MAGCHANGER_EVENT_KIND: event.kind,
-    MAGCHANGER_EVENT_ID: id,
-    MAGCHANGER_CHANGER: config.name,
+    MAGCHANGER_EVENT_KIND: kind,
+    MAGCHANGER_EVENT_ID: printable(id),
+    MAGCHANGER_CHANGER: printable(config.name),
   };
-  const started = spawnNotifier(argv, env, eventPath, lockFd, config.source);
+  return { argv, env };
+}
+
+/**
+ * Runs the notifier for event id holding the lock of runningPath, which must not exist yet: it
+ * is created by the start of the notifier, never before (deliver.ts reads that as "started").
+ */
+export async function runNotifier(
+  config: Config,
+  event: ChangerEvent,
+  id: string,
+  runningPath: string,
+  onStarted: (pid: number) => void,
+): Promise<NotifierResult> {
+  const { argv, env } = notifierCall(config, event, id);
+  const stdin = Buffer.from(eventText(event));
+  const started = spawnNotifier(argv, env, stdin, runningPath, config.source);
   if ("error" in started) return { ok: false, error: started.error };
   onStarted(started.child.pid);
   const timeout = config.notify?.timeout ?? 60;
@@ -57,18 +86,37 @@ export async function runNotifier(
 
 type Notifier = Bun.Subprocess<number, "ignore", "pipe">;
 
-/** The notifier started with the event file on stdin and the delivery lock as fd 3. */
+/** The program is there to run: else the error to act on (fix), before anything starts. */
+function notRunnable(program: string, fix: string): string | undefined {
+  try {
+    accessSync(program, constants.X_OK);
+    return undefined;
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    return code === "ENOENT"
+      ? `${program} is not installed (not found); ${fix}`
+      : `cannot run ${program}: ${(error as Error).message}`;
+  }
+}
+
+/** The notifier started with the event on a pipe as stdin, through flock holding runningPath. */
 function spawnNotifier(
   argv: string[],
   env: Record<string, string>,
-  eventPath: string,
-  lockFd: number,
+  stdin: Buffer,
+  runningPath: string,
   source: string,
 ): { child: Notifier } | { error: string } {
-  const stdin = openSync(eventPath, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const [program = ""] = argv;
+  const why =
+    notRunnable(program, `fix notify.command in ${source}`) ??
+    notRunnable(FLOCK, "install util-linux, which has flock");
+  if (why) return { error: why };
   try {
-    const child = Bun.spawn(argv, {
-      stdio: [stdin, "ignore", "pipe", lockFd],
+    // "--" then the file: flock reads no option after it, so the notifier's own options pass.
+    const locked = [FLOCK, "--no-fork", "--nonblock", "--", runningPath];
+    const child = Bun.spawn([...locked, ...argv], {
+      stdio: [stdin, "ignore", "pipe"],
       // A process group of its own, so a timeout stops what it started too (mail's sendmail).
       detached: true,
       cwd: "/",
@@ -76,15 +124,7 @@ function spawnNotifier(
     }) as unknown as Notifier;
     return { child };
   } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    return {
-      error:
-        code === "ENOENT"
-          ? `${argv[0]} is not installed (not found); fix notify.command in ${source}`
-          : `cannot run ${argv[0]}: ${(error as Error).message}`,
-    };
-  } finally {
-    closeSync(stdin);
+    return { error: `cannot run ${program}: ${(error as Error).message}` };
   }
 }
 

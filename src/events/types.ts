@@ -1,5 +1,6 @@
 // What the changer tells the operator about: one event, queued durably in the work dir and
 // delivered later (by refresh and the timer) to the [notify] command, never from a changer call.
+import { formatBytes } from "../text.ts";
 
 /** A magazine as every message names it: `magazine 2 "Thursday" (label ..., UUID ...)`. */
 export interface EventMagazine {
@@ -7,6 +8,28 @@ export interface EventMagazine {
   name?: string;
   label?: string;
   uuid: string;
+}
+
+/** A magazine in the drawer with volumes Bacula may write in the pool a backup waits for. */
+export interface SpaceMagazine {
+  magazine: EventMagazine;
+  /** VolStatus Append (or Recycle: recycled, ready). */
+  appendable: number;
+  /** Full or Used, Recycle = yes, retention ended: Bacula's pruning frees them. */
+  recyclable: number;
+  purged: number;
+  /** Volumes the catalog does not know: refresh labels the blank ones into [bacula] pool. */
+  unlabeled: number;
+  /** The first few of their names (an event stays small). */
+  volumes: string[];
+  /** What the recyclable and purged ones hold now, written over when Bacula reuses them. */
+  reusableBytes: number;
+  /**
+   * Its free space for the run-as user, about: as a refresh last measured it (freeAt), less what
+   * the catalog says was written on its volumes since.
+   */
+  freeBytes?: number;
+  freeAt?: string;
 }
 
 export type ChangerEvent =
@@ -32,6 +55,33 @@ export type ChangerEvent =
       freeBytes: number;
       totalBytes: number;
       at: string;
+    }
+  | {
+      kind: "space-needed";
+      pool: string;
+      jobs: { jobid: number; name: string }[];
+      /** Empty: no magazine in the drawer holds one, a new disk is needed. */
+      magazines: SpaceMagazine[];
+      at: string;
+    }
+  | {
+      kind: "magazine-attached-too-long";
+      magazine: EventMagazine;
+      bay: number;
+      /** When it arrived; days: whole days since, at least limitDays. */
+      since: string;
+      days: number;
+      limitDays: number;
+      at: string;
+    }
+  | {
+      kind: "magazine-absent-too-long";
+      magazine: EventMagazine;
+      /** When it was noticed gone. */
+      since: string;
+      days: number;
+      limitDays: number;
+      at: string;
     };
 
 export type EventKind = ChangerEvent["kind"];
@@ -44,6 +94,9 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "state-write-failed",
   "refresh-failed",
   "magazine-nearly-full",
+  "space-needed",
+  "magazine-attached-too-long",
+  "magazine-absent-too-long",
 ];
 
 /** `magazine 2 "Thursday" (label usbchanger1-thu, UUID ...)`. */
@@ -71,7 +124,44 @@ export function summarizeEvent(event: ChangerEvent, changer: string): string {
         return `refresh failed: ${event.error}`;
       case "magazine-nearly-full":
         return `${describeMagazine(event.magazine)} is nearly full: ${event.freeBytes} of ${event.totalBytes} bytes free for the run-as user`;
+      case "space-needed":
+        return describeSpaceNeeded(event);
+      case "magazine-attached-too-long":
+        return `${describeMagazine(event.magazine)} has been attached in bay ${event.bay} for ${days(event.days)} (since ${event.since}; [rotation] max_days_attached = ${event.limitDays}): the offsite copy is getting old; swap in another disk`;
+      case "magazine-absent-too-long":
+        return `${describeMagazine(event.magazine)} has not been seen for ${days(event.days)} (removed ${event.since}; [rotation] max_days_absent = ${event.limitDays}): is it lost or forgotten?`;
     }
   })();
   return `${changer}: ${text}`;
+}
+
+const days = (n: number): string => `${n} ${n === 1 ? "day" : "days"}`;
+
+function describeSpaceNeeded(
+  event: Extract<ChangerEvent, { kind: "space-needed" }>,
+): string {
+  const jobs = event.jobs.map((j) => `${j.name} JobId ${j.jobid}`).join(", ");
+  const wants = `Bacula needs a volume with space in pool "${event.pool}"${jobs ? ` for ${jobs}` : ""}`;
+  if (event.magazines.length === 0)
+    return `${wants}, and no magazine in the drawer holds one: prepare a new disk (\`magchanger magazine init\`)`;
+  return `${wants}: attach ${event.magazines.map(describeSpaceMagazine).join("; or ")}`;
+}
+
+/** `magazine 3 "Tuesday" (...): 3 volumes it may use (2 recyclable, 1 purged; 25.0 MiB to reuse), about 40.0 MiB free`. */
+export function describeSpaceMagazine(m: SpaceMagazine): string {
+  const counts = [
+    [m.appendable, "appendable"],
+    [m.recyclable, "recyclable"],
+    [m.purged, "purged"],
+    [m.unlabeled, "new that refresh labels"],
+  ] as const;
+  const total = counts.reduce((sum, [n]) => sum + n, 0);
+  const kinds = counts
+    .filter(([n]) => n > 0)
+    .map(([n, what]) => `${n} ${what}`);
+  const reuse =
+    m.reusableBytes > 0 ? `; ${formatBytes(m.reusableBytes)} to reuse` : "";
+  const free =
+    m.freeBytes !== undefined ? `, about ${formatBytes(m.freeBytes)} free` : "";
+  return `${describeMagazine(m.magazine)}: ${total} ${total === 1 ? "volume" : "volumes"} it may use (${kinds.join(", ")}${reuse})${free}`;
 }

@@ -22,6 +22,36 @@ function isMagazine(v: unknown): boolean {
   );
 }
 
+const isOptional =
+  (check: (v: unknown) => boolean) =>
+  (v: unknown): boolean =>
+    v === undefined || check(v);
+
+const isListOf =
+  (check: (v: unknown) => boolean, max: number) =>
+  (v: unknown): boolean =>
+    Array.isArray(v) && v.length <= max && v.every(check);
+
+function isJob(v: unknown): boolean {
+  if (!v || typeof v !== "object") return false;
+  const j = v as Fields;
+  return isCount(j.jobid) && isString(j.name);
+}
+
+function isSpaceMagazine(v: unknown): boolean {
+  if (!v || typeof v !== "object") return false;
+  const m = v as Fields;
+  return (
+    isMagazine(m.magazine) &&
+    [m.appendable, m.recyclable, m.purged, m.unlabeled, m.reusableBytes].every(
+      isCount,
+    ) &&
+    isListOf(isString, 64)(m.volumes) &&
+    isOptional(isCount)(m.freeBytes) &&
+    isOptional(isString)(m.freeAt)
+  );
+}
+
 /** The fields each kind needs, besides kind and at, with their checks. */
 const FIELDS: Record<EventKind, Record<string, (v: unknown) => boolean>> = {
   "volume-needed": { volume: isString, slot: isCount, magazine: isMagazine },
@@ -34,6 +64,24 @@ const FIELDS: Record<EventKind, Record<string, (v: unknown) => boolean>> = {
     magazine: isMagazine,
     freeBytes: isCount,
     totalBytes: isCount,
+  },
+  "space-needed": {
+    pool: isString,
+    jobs: isListOf(isJob, 64),
+    magazines: isListOf(isSpaceMagazine, 64),
+  },
+  "magazine-attached-too-long": {
+    magazine: isMagazine,
+    bay: isCount,
+    since: isString,
+    days: isCount,
+    limitDays: isCount,
+  },
+  "magazine-absent-too-long": {
+    magazine: isMagazine,
+    since: isString,
+    days: isCount,
+    limitDays: isCount,
   },
 };
 

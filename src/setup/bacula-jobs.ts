@@ -2,7 +2,7 @@
 // `magchanger refresh` labels blank volumes into ([bacula] pool), and an example backup Job,
 // FileSet and restore Job that use it. They go into the same include as the Storage resource.
 import { baculaString as q } from "./bacula.ts";
-import type { GenerateOptions } from "./udev.ts";
+import type { GenerateOptions, JobsInput } from "./udev.ts";
 
 /** Where the example restore job puts files: below it, each file's original absolute path. */
 export const EXAMPLE_RESTORE_WHERE = "/var/tmp/bacula-restores";
@@ -15,15 +15,6 @@ export function exampleJobName(name: string): string {
 
 export function restoreJobName(name: string): string {
   return `${name}-restore`;
-}
-
-export interface JobsInput {
-  /** The Director's config as read (bacula/director.ts), when setup could read it. */
-  director:
-    | { file: string; clients: string[]; pools: string[]; messages: string[] }
-    | undefined;
-  /** The Client the example backs up; undefined: the example is written commented out. */
-  client: string | undefined;
 }
 
 /** The Pool (unless the Director has it already) and the example; "" when no pool is set. */

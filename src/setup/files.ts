@@ -13,7 +13,6 @@ import {
   lstatSync,
   mkdirSync,
   openSync,
-  readFileSync,
   readlinkSync,
   type Stats,
 } from "node:fs";
@@ -26,7 +25,14 @@ import {
   refuseUntrustedLinks,
 } from "../state/owned-dir.ts";
 import { openAppendNoFollow } from "../state/safe-create.ts";
-import { unsafe, untrustedComponent } from "../state/safe-fs.ts";
+import {
+  readFileBounded,
+  unsafe,
+  untrustedComponent,
+} from "../state/safe-fs.ts";
+
+/** The largest file setup backs up: far above any config it replaces. */
+const MAX_BACKUP_BYTES = 4 * 1024 * 1024;
 
 /**
  * Why root must not edit this daemon config, or undefined. Every directory on the way and every
@@ -118,7 +124,11 @@ export function backup(path: string, content?: Buffer): string {
   } else {
     writeFileReplacing(
       target,
-      content ?? readFileSync(path),
+      content ??
+        readFileBounded(path, {
+          maxBytes: MAX_BACKUP_BYTES,
+          singleLink: false,
+        }),
       stats.mode & 0o7777,
       {
         uid: stats.uid,

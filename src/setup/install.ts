@@ -2,13 +2,7 @@
 // only when it differs, a directory or log made when missing, an include line appended once, the
 // LUKS key made once. apply.ts checks every piece before any of these runs.
 import { randomBytes } from "node:crypto";
-import {
-  existsSync,
-  readFileSync,
-  readlinkSync,
-  realpathSync,
-  statSync,
-} from "node:fs";
+import { existsSync, readlinkSync, realpathSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { ConfigError, describeErrno } from "../errors.ts";
 import { replaceSymlink } from "../state/atomic.ts";
@@ -54,7 +48,13 @@ export function install(
 ): Result {
   switch (piece.kind) {
     case "file":
-      return installFile(path, piece.content, piece.mode, owner);
+      return installFile(
+        path,
+        piece.content,
+        piece.mode,
+        owner,
+        piece.backup !== false,
+      );
     case "symlink":
       return installSymlink(path, piece.target);
     case "dir":
@@ -142,14 +142,28 @@ function installKey(
   };
 }
 
+/** Whether path holds exactly content: read no further than content's length (bounded, no link). */
+function holds(path: string, content: string): boolean {
+  const wanted = Buffer.from(content);
+  try {
+    return readFileBounded(path, {
+      maxBytes: wanted.length,
+      singleLink: false,
+    }).equals(wanted);
+  } catch {
+    return false; // larger, or no longer a plain file: replaced (after a backup)
+  }
+}
+
 function installFile(
   path: string,
   content: string,
   mode: number,
   owner: Ownership | undefined,
+  keepOld: boolean,
 ): Result {
   const stats = lstatOrUndefined(path);
-  if (stats?.isFile() && readFileSync(path, "utf8") === content) {
+  if (stats?.isFile() && holds(path, content)) {
     const changed = [
       owner && chownIfNeeded(path, owner) ? "owner" : "",
       chmodIfNeeded(path, mode) ? "mode" : "",
@@ -159,8 +173,9 @@ function installFile(
       : { status: "unchanged" };
   }
   makeDir(dirname(path), 0o755);
-  const saved = stats ? backup(path) : undefined;
+  const saved = stats && keepOld ? backup(path) : undefined;
   writeFileReplacing(path, content, mode, owner);
+  if (stats && !saved) return { status: "changed" };
   return saved ? { status: "changed", backup: saved } : { status: "created" };
 }
 

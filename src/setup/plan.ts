@@ -1,5 +1,6 @@
 // Everything setup installs, as plain data: the printed form and --write both walk this list.
 import { notifyNotes } from "./notify.ts";
+import { monitoringNotes } from "./monitoring.ts";
 import { dirname } from "node:path";
 import { configStem, isUnitInstance } from "../system/systemd.ts";
 import { autofsMasterEntry } from "./autofs.ts";
@@ -35,6 +36,8 @@ export type Piece =
       shown?: string;
       mode: number;
       group?: string;
+      /** false: no FILE.magchanger-bak of a replaced one (generated files: man pages). */
+      backup?: false;
       what: string;
     }
   | { kind: "symlink"; path: string; target: string; what: string }
@@ -86,8 +89,10 @@ export function planSetup(o: GenerateOptions): SetupPlan {
     ...refreshPieces(o, notes),
     ...baculaPieces(o, paths),
     ...statePieces(o.config),
+    ...docPieces(o, notes),
   ];
   notes.push(...notifyNotes(o.config, o.configPath));
+  notes.push(...monitoringNotes(o));
   notes.push(...nextSteps(o, paths.dirStanza, paths.sdMain));
   return { pieces, notes };
 }
@@ -221,6 +226,31 @@ function statePieces(config: Config): Piece[] {
       what: "changer log (owned by the run-as user, appended to by root helpers)",
     },
   ];
+}
+
+/** The man pages and the bash completion the build baked into the binary. */
+function docPieces(o: GenerateOptions, notes: string[]): Piece[] {
+  if (!o.docs) {
+    notes.push(
+      "this magchanger runs from source: the man pages and the bash completion are installed by the built binary (bun run build; magchanger setup --write)",
+    );
+    return [];
+  }
+  return Object.entries(o.docs).map(([path, content]) => {
+    const page = /\/man(\d)\/(.+)\.\d$/.exec(path);
+    return {
+      kind: "file",
+      path,
+      content,
+      // Generated from this binary's own declarations: the dry run names them, no roff dump.
+      shown: `(${content.split("\n").length - 1} lines, generated from the command declarations when this binary was built)`,
+      mode: 0o644,
+      backup: false,
+      what: page
+        ? `manual page ${page[2]}(${page[1]})`
+        : "bash completion of commands, options and config files",
+    };
+  });
 }
 
 /** The refresh units unlock queues and the timer's retry; the templates are shared by every changer. */

@@ -1,6 +1,15 @@
 // The udev rule that replaces the seed's `ACTION=="add",BUS=="usb",KERNEL=="sd?1",RUN+=...`.
 import type { Config } from "../config/schema.ts";
-import type { JobsInput } from "./bacula-jobs.ts";
+
+/** What the Pool and example Job need of the Director's config (setup/bacula-jobs.ts). */
+export interface JobsInput {
+  /** The Director's config as read (bacula/director.ts), when setup could read it. */
+  director:
+    | { file: string; clients: string[]; pools: string[]; messages: string[] }
+    | undefined;
+  /** The Client the example backs up; undefined: the example is written commented out. */
+  client: string | undefined;
+}
 
 export interface GenerateOptions {
   config: Config;
@@ -14,6 +23,8 @@ export interface GenerateOptions {
   jobs?: JobsInput;
   /** The Storage's Address and Password as the admin filled them in: kept by a rewrite. */
   filled?: { address?: string; password?: string };
+  /** Man pages and completion by install path (the build's: commands/installed-docs.ts). */
+  docs?: Record<string, string>;
 }
 
 export function generatedBy(o: GenerateOptions, comment = "#"): string {

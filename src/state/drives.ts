@@ -9,7 +9,7 @@ import { readStateText } from "./read-state.ts";
 import { BARCODE, crc32Hex, MAX_SLOT } from "./registry-text.ts";
 
 /** 64 drives of a few hundred bytes each: anything larger is not ours. */
-const MAX_DRIVES_BYTES = 64 * 1024;
+export const MAX_DRIVES_BYTES = 64 * 1024;
 
 export interface LoadedDrive {
   slot: number;

@@ -25,7 +25,7 @@ export {
 export type { SlotLookup } from "./registry-lookup.ts";
 
 /** A registry of 100,000 volumes is ~6 MiB; anything over this cap is not one of ours. */
-const MAX_REGISTRY_BYTES = 64 * 1024 * 1024;
+export const MAX_REGISTRY_BYTES = 64 * 1024 * 1024;
 
 export function registryPath(workDir: string): string {
   return join(workDir, "slots");

@@ -53,6 +53,13 @@ export interface ReadOptions {
   owners?: readonly number[];
   /** Refuse a file with other hard links (default true). */
   singleLink?: boolean;
+  /**
+   * Follow a symbolic link (default false). What it leads to must still be a regular file, seen
+   * before it is opened (a FIFO or a device node is never opened) and checked again on the fd.
+   * Only for paths whose links root alone controls (untrustedComponent), or for reads done after
+   * the drop to the run-as user (links lead only where it may read anyway).
+   */
+  followLinks?: boolean;
 }
 
 /** stat through links, or undefined when the path leads nowhere (or cannot be looked at). */
@@ -96,12 +103,16 @@ function openRegularForRead(
   options: ReadOptions,
   attempt = 0,
 ): { fd: number; stats: Stats } {
-  const seen = lstatSync(path);
+  const follow = options.followLinks === true;
+  const seen = follow ? statSync(path) : lstatSync(path);
   if (seen.isSymbolicLink())
     throw unsafe(path, "ELOOP", "a symbolic link; not followed");
   if (!seen.isFile())
     throw unsafe(path, "ENOTREG", `not a regular file: ${kindOf(seen)}`);
-  const fd = openSync(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY);
+  const fd = openSync(
+    path,
+    O_RDONLY | O_NONBLOCK | O_NOCTTY | (follow ? 0 : O_NOFOLLOW),
+  );
   let stats: Stats;
   try {
     stats = fstatSync(fd);
@@ -259,6 +270,19 @@ export function untrustedComponent(
     at = at === "/" ? `/${next}` : `${at}/${next}`;
   }
   return undefined;
+}
+
+/**
+ * Whether a read may follow links on the way to path (ReadOptions.followLinks): not as root,
+ * unless root alone controls the whole path, every link on it included.
+ */
+export function linksFollowable(path: string): boolean {
+  if (process.geteuid?.() !== 0) return true;
+  try {
+    return untrustedComponent(path) === undefined;
+  } catch {
+    return false;
+  }
 }
 
 /**

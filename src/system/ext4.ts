@@ -2,19 +2,44 @@
 // prints as "Reserved block count"). statfs alone cannot tell them apart: bfree - bavail also
 // counts ext4's own reserve for delayed allocation (2% or 4096 clusters), which stays after
 // `tune2fs -m 0`.
-import { closeSync, openSync, readSync, statfsSync, statSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  openSync,
+  readSync,
+  statfsSync,
+  statSync,
+} from "node:fs";
 import { majorMinorOf, type MountEntry } from "./mounts.ts";
 
 const SUPERBLOCK_OFFSET = 1024;
 const EXT_MAGIC = 0xef53;
 const INCOMPAT_64BIT = 0x80;
 
-/** Root-reserved bytes of the ext filesystem on device, or undefined when it cannot be read. */
-export function ext4ReservedBytes(device: string): number | undefined {
-  const sb = Buffer.alloc(1024);
+/** The superblock's size: the most read from a device. */
+export const SUPERBLOCK_BYTES = 1024;
+
+/**
+ * Root-reserved bytes of the ext filesystem on device, or undefined when it cannot be read. Only
+ * the block device the mount table gives for that very mount (majorMinor) is opened: a mount's
+ * source is text, and opening another device node can be an action in itself.
+ */
+export function ext4ReservedBytes(
+  device: string,
+  majorMinor: string,
+): number | undefined {
+  const sb = Buffer.alloc(SUPERBLOCK_BYTES);
+  const isTheDevice = (s: { rdev: number; isBlockDevice(): boolean }) =>
+    s.isBlockDevice() && majorMinorOf(s.rdev) === majorMinor;
   let fd: number | undefined;
   try {
-    fd = openSync(device, "r");
+    if (!isTheDevice(statSync(device))) return undefined;
+    fd = openSync(
+      device,
+      constants.O_RDONLY | constants.O_NONBLOCK | constants.O_NOCTTY,
+    );
+    if (!isTheDevice(fstatSync(fd))) return undefined;
     if (readSync(fd, sb, 0, sb.length, SUPERBLOCK_OFFSET) !== sb.length)
       return undefined;
   } catch {
@@ -22,6 +47,11 @@ export function ext4ReservedBytes(device: string): number | undefined {
   } finally {
     if (fd !== undefined) closeSync(fd);
   }
+  return superblockReservedBytes(sb);
+}
+
+/** Root-reserved bytes an ext superblock records, or undefined when sb is none. */
+export function superblockReservedBytes(sb: Buffer): number | undefined {
   if (sb.readUInt16LE(0x38) !== EXT_MAGIC) return undefined;
   const blockSize = 1024 * 2 ** sb.readUInt32LE(0x18);
   const high =
@@ -80,7 +110,7 @@ export function filesystemSpace(
       ? 0
       : // Only a real ext filesystem's device: a FUSE mount may name any source.
         ((isExt && device?.startsWith("/dev/")
-          ? ext4ReservedBytes(device)
+          ? ext4ReservedBytes(device, majorMinor)
           : undefined) ??
         estimatedReservedBytes(
           Number(fs.blocks),

@@ -81,15 +81,35 @@ describe("parseStorageStatus (real 9.6.7 outputs)", () => {
     }
   });
 
-  test("a backup that filled the disk: blocked-mount without a wanted volume, its job on drive 1", () => {
+  test("a backup that filled the disk: blocked-mount without a wanted volume, the pool it waits for, its job on drive 1", () => {
     const status = parseStorageStatus(fixture("blocked-append"));
     expect(status[1]).toEqual({
       drive: 1,
       device: "mc-changer-drive1",
       state: "blocked-mount",
+      wantedPool: "mc-pool",
       jobs: [{ jobid: 4, name: "mc-backup" }],
     });
     expect(status[0]?.state).toBe("idle");
+  });
+
+  test("the pool of a wait for any appendable volume keeps its spaces; a block without a Pool line has none", () => {
+    const device = (n: number, lines: string) =>
+      `Device File: "d${n}" (/w/drive${n}) is not open.\n${lines}   Drive ${n} is not loaded.\n==\n`;
+    const text = `Device status:\n\n${device(
+      0,
+      "   Device is BLOCKED waiting to create a volume for:\n       Pool:        Off Site 2\n       Media type:  File\n",
+    )}\n${device(1, "   Device is BLOCKED waiting for media.\n")}====\n`;
+    expect(parseStorageStatus(text)).toEqual([
+      {
+        drive: 0,
+        device: "d0",
+        state: "blocked-mount",
+        wantedPool: "Off Site 2",
+        jobs: [],
+      },
+      { drive: 1, device: "d1", state: "blocked-mount", jobs: [] },
+    ]);
   });
 
   test("an operator's unmount is not a wait to resume; a mounted volume is read from its block", () => {

@@ -8,7 +8,9 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statfsSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -20,6 +22,7 @@ import {
   noteMagazines,
   readKnownMagazines,
 } from "../../src/changer/known-magazines.ts";
+import { spaceMeter } from "../../src/changer/measure-space.ts";
 import { validateConfig } from "../../src/config/load.ts";
 import type { MagazineStatus } from "../../src/disk/discover.ts";
 import type { MagazineIdentity } from "../../src/disk/identity.ts";
@@ -117,6 +120,74 @@ describe("noteMagazines", () => {
       attached: false,
       attachedAt: at(1).toISOString(),
       removedAt: at(3).toISOString(),
+    });
+  });
+
+  test("the space of an attached magazine is recorded, so it is known while the disk is in the drawer", () => {
+    // Its volume files' bytes go with it (a link is no volume file: not followed, not counted).
+    writeFileSync(join(work, "k_0001_0001"), Buffer.alloc(1000));
+    symlinkSync("/etc/passwd", join(work, "k_0001_0002"));
+    const mounted = {
+      ...inBay(A),
+      mountPoint: work,
+      volumes: ["k_0001_0001", "k_0001_0002", "k_0001_0003"],
+    } as MagazineStatus;
+    noteMagazines(
+      ctx,
+      { registry: registry(), magazines: [mounted] },
+      at(1),
+      spaceMeter(ctx.sys, at(1)),
+    );
+    const space = readKnownMagazines(work).get(A.uuid)?.space;
+    const fs = statfsSync(work);
+    expect(space).toEqual({
+      availableBytes: expect.any(Number),
+      totalBytes: expect.any(Number),
+      volumeBytes: 1000,
+      at: at(1).toISOString(),
+    });
+    expect(space?.totalBytes).toBeLessThanOrEqual(
+      Number(fs.blocks) * Number(fs.bsize),
+    );
+    expect(space?.availableBytes).toBeGreaterThan(0);
+    // Once per stay: later refreshes of the same stay neither measure nor write (the catalog
+    // says what Bacula wrote since), whatever the disk's free space does meanwhile.
+    const written = statSync(knownMagazinesPath(work)).mtimeMs;
+    writeFileSync(join(work, "k_0001_0001"), Buffer.alloc(64 * 1024));
+    let measured = 0;
+    noteMagazines(
+      ctx,
+      { registry: registry(), magazines: [mounted] },
+      at(2),
+      (status) => {
+        measured += 1;
+        return spaceMeter(ctx.sys, at(2))(status);
+      },
+    );
+    expect(measured).toBe(0);
+    expect(statSync(knownMagazinesPath(work)).mtimeMs).toBe(written);
+    noteMagazines(ctx, view(), at(2)); // to the drawer: the last figures stay
+    expect(readKnownMagazines(work).get(A.uuid)?.space?.at).toBe(
+      at(1).toISOString(),
+    );
+    // A planted figure that is no byte count is dropped, the rest of the entry kept.
+    writeFileSync(
+      knownMagazinesPath(work),
+      JSON.stringify({
+        magazines: [
+          {
+            uuid: A.uuid,
+            number: 1,
+            attached: false,
+            space: { availableBytes: -1, totalBytes: 5, at: "x" },
+          },
+        ],
+      }),
+    );
+    expect(readKnownMagazines(work).get(A.uuid)).toEqual({
+      uuid: A.uuid,
+      number: 1,
+      attached: false,
     });
   });
 

@@ -33,8 +33,10 @@ describe("what the protocol path loads", () => {
     expect(heavy(graph)).toEqual([]);
   });
 
-  test("the vchanger form loads exactly what changer loads", () => {
-    expect(loads(FORM)).toEqual(loads(CHANGER));
+  test("the vchanger form loads exactly what changer loads, and its own option declarations", () => {
+    expect(loads(FORM)).toEqual(
+      [...loads(CHANGER), join(SRC, "commands/vchanger/options.ts")].sort(),
+    );
     expect(heavy(importGraph(FORM, new Set(), false))).toEqual([]);
   });
 
@@ -66,6 +68,36 @@ describe("what the protocol path loads", () => {
     expect(importGraph(join(SRC, "config/schema-zod.ts")).has("zod/mini")).toBe(
       true,
     );
+  });
+
+  test("neither form loads the rotation schedule or the space-needed work (issue 21): refresh and status do", () => {
+    const issue21 = [
+      "changer/rotation.ts",
+      "changer/rotation-events.ts",
+      "changer/measure-space.ts",
+      "bacula/space-needed.ts",
+      "bacula/space-wanted.ts",
+      "bacula/catalog.ts",
+    ].map((m) => join(SRC, m));
+    // changer not even on demand (a failed load's volume-needed record reads magazines.json
+    // only); the vchanger form not until an extension (REFRESH) is asked for.
+    const onDemand = importGraph(CHANGER);
+    expect(issue21.filter((m) => onDemand.has(m))).toEqual([]);
+    for (const entry of [CHANGER, FORM]) {
+      const graph = importGraph(entry, new Set(), false);
+      expect(issue21.filter((m) => graph.has(m))).toEqual([]);
+      // [rotation]'s schema comes with the others, on first validation only.
+      expect(
+        importGraph(entry, new Set(), false).has(
+          join(SRC, "config/rotation-schema.ts"),
+        ),
+      ).toBe(false);
+    }
+    const refresh = importGraph(join(SRC, "commands/refresh.ts"));
+    const status = importGraph(join(SRC, "commands/status.ts"));
+    expect(issue21.filter((m) => !refresh.has(m))).toEqual([]);
+    expect(status.has(join(SRC, "bacula/space-needed.ts"))).toBe(true);
+    expect(status.has(join(SRC, "changer/rotation.ts"))).toBe(true);
   });
 
   test("the check itself sees bconsole and consola where they are", () => {

@@ -23,8 +23,9 @@ import {
 import {
   estimatedReservedBytes,
   ext4ReservedBytes,
+  superblockReservedBytes,
 } from "../../src/system/ext4.ts";
-import { checksJson, formatChecks } from "../../src/doctor/report.ts";
+import { checksReport, formatChecks } from "../../src/doctor/report.ts";
 import { skipUnless } from "../helpers/capabilities.ts";
 import { groupNameOf } from "../../src/system/identity.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
@@ -110,16 +111,22 @@ describe("reserved blocks", () => {
     sb.writeUInt32LE(1234, 0x08); // s_r_blocks_count_lo
     sb.writeUInt32LE(2, 0x18); // s_log_block_size: 4096-byte blocks
     sb.writeUInt16LE(0xef53, 0x38);
-    writeFileSync(image, data);
-    expect(ext4ReservedBytes(image)).toBe(1234 * 4096);
+    expect(superblockReservedBytes(sb)).toBe(1234 * 4096);
     sb.writeUInt32LE(0x80, 0x60); // INCOMPAT_64BIT
     sb.writeUInt32LE(1, 0x154);
-    writeFileSync(image, data);
-    expect(ext4ReservedBytes(image)).toBe((2 ** 32 + 1234) * 4096);
+    expect(superblockReservedBytes(sb)).toBe((2 ** 32 + 1234) * 4096);
     sb.writeUInt16LE(0, 0x38);
+    expect(superblockReservedBytes(sb)).toBeUndefined();
+  });
+
+  test("only the mount's own block device is opened: a regular file or another node named as its source is not", () => {
+    const image = join(dir, "sb-file.img");
+    const data = Buffer.alloc(4096);
+    data.writeUInt16LE(0xef53, 1024 + 0x38);
     writeFileSync(image, data);
-    expect(ext4ReservedBytes(image)).toBeUndefined();
-    expect(ext4ReservedBytes(join(dir, "missing"))).toBeUndefined();
+    expect(ext4ReservedBytes(image, "7:0")).toBeUndefined();
+    expect(ext4ReservedBytes("/dev/null", "1:3")).toBeUndefined();
+    expect(ext4ReservedBytes(join(dir, "missing"), "7:0")).toBeUndefined();
   });
 
   test("without the superblock, ext4's own 2% reserve is not mistaken for root's", () => {
@@ -157,7 +164,7 @@ describe("report", () => {
     );
   });
   test("JSON carries the verdict and every check", () => {
-    expect(JSON.parse(checksJson(checks))).toEqual({
+    expect(checksReport(checks)).toEqual({
       ok: false,
       failed: 1,
       warnings: 0,

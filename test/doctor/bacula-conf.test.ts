@@ -77,6 +77,25 @@ describe("the SD's config", () => {
     expect(directive(r[3]!, "drive index")).toBe("1");
   });
 
+  test("an @include naming a FIFO, /dev/zero or a file over the cap is skipped at once: never opened, never read", () => {
+    const sub = join(dir, "planted");
+    mkdirSync(sub, { recursive: true });
+    Bun.spawnSync(["mkfifo", join(sub, "fifo")]);
+    writeFileSync(join(sub, "huge"), "");
+    Bun.spawnSync(["truncate", "-s", "1G", join(sub, "huge")]);
+    const sd = join(sub, "bacula-sd.conf");
+    writeFileSync(
+      sd,
+      `Storage { Name = sd }\n@${join(sub, "fifo")}\n@/dev/zero\n@${join(sub, "huge")}\nDirector {\n  Name = dir\n}\n`,
+    );
+    const started = Date.now();
+    expect(readBaculaConf(sd).map((r) => r.type)).toEqual([
+      "storage",
+      "director",
+    ]);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
   test("a Device through an @include with Archive Device WORK_DIR/0 FAILs with the line to set", () => {
     const sub = join(dir, "bacula");
     mkdirSync(sub, { recursive: true });

@@ -138,6 +138,45 @@ describe.skipIf(skipUnless(["root"], "doctor"))("doctor", () => {
     expect(formatChecks(checks)).toMatch(/^OK {4}config: /);
   });
 
+  test("what needs root is checked before it becomes the run-as user, what that user owns after; the order printed stays the chain's", async () => {
+    const calls: string[] = [];
+    const hook = (when: string) => () => calls.push(when);
+    const checks = await runDoctor({
+      configFile: w.conf,
+      prefix: w.prefix,
+      binary: BIN,
+      configDir: "/etc/magchanger",
+      host: fakeHost(),
+      becomeRunAsUser: hook("drop"),
+    });
+    expect(calls).toEqual(["drop"]);
+    const names = checks.map((c) => c.name);
+    expect(names.indexOf("work dir")).toBeLessThan(names.indexOf("bay 1"));
+    expect(names.indexOf("key file")).toBeLessThan(names.indexOf("sd devices"));
+    expect(names.indexOf("sd devices")).toBeLessThan(names.indexOf("director"));
+  });
+
+  test("when it cannot become the run-as user, nothing that user owns is read: those checks say why", async () => {
+    const checks = await runDoctor({
+      configFile: w.conf,
+      prefix: w.prefix,
+      binary: BIN,
+      configDir: "/etc/magchanger",
+      host: fakeHost(),
+      becomeRunAsUser: () => {
+        throw new Error("setuid failed");
+      },
+    });
+    const [work] = named(checks, "work dir");
+    expect(work).toMatchObject({ status: "warn" });
+    expect(work?.message).toBe(
+      "not checked: doctor cannot become the run-as user root:root (setuid failed), and reads nothing that user owns as root",
+    );
+    expect(named(checks, "labels")).toEqual([]);
+    expect(named(checks, "director")).toEqual([]);
+    expect(named(checks, "key file")[0]?.status).toBe("ok");
+  });
+
   test("an invalid config is one FAIL naming the key", async () => {
     writeFileSync(
       w.conf,

@@ -29,6 +29,26 @@ describe("magchanger config import", () => {
     expect(readFileSync(file, "utf8")).toBe(SEED_08);
   });
 
+  test("a value with C1 or bidi controls is printed as TOML \\u escapes: nothing raw, and it reads back the same", async () => {
+    const logfile = "/var/log/v\u009b[2J\u202e\u007f.log";
+    const file = write(
+      "controls.conf",
+      SEED_08.replace(
+        'logfile = "/var/lib/bacula/usbchanger1.log"',
+        `logfile = "${logfile}"`,
+      ),
+    );
+    const result = await runBinary(["config", "import", file]);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout).toContain(
+      'log_file = "/var/log/v\\u009b[2J\\u202e\\u007f.log"',
+    );
+    expect(result.stdout).not.toMatch(/[\u007f-\u009f\u202e]/);
+    const back = write("controls.toml", result.stdout);
+    const { parse } = await import("smol-toml");
+    expect(parse(readFileSync(back, "utf8")).log_file).toBe(logfile);
+  });
+
   test("an unknown key: exit 3, one line naming the file, the line and the keys, nothing on stdout", async () => {
     const file = write("bad.conf", `${SEED_08}colour = red\n`);
     const result = await runBinary(["config", "import", file]);

@@ -62,8 +62,11 @@ describe.skipIf(skipUnless(["loop"], SUITE))(SUITE, () => {
         `^ {2}warning: [\\d.]+ MiB are reserved for root, which magtest cannot use; run \`tune2fs -m 0 ${disk.device}\`$`,
       ),
     );
-    // init recorded when each disk arrived (WORK_DIR/magazines.json): the block's last line.
-    expect(lines[4]).toMatch(/^ {2}attached since \d{4}-\d\d-\d\dT[\d:.]+Z$/);
+    // init recorded when each disk arrived (WORK_DIR/magazines.json): the block's last line,
+    // with how long ago.
+    expect(lines[4]).toMatch(
+      /^ {2}attached since \d{4}-\d\d-\d\dT[\d:.]+Z \(less than a day\)$/,
+    );
     expect(lines[5]).toMatch(
       new RegExp(
         `^bay 2 ${bay2}: magazine 2 \\(UUID [0-9a-f-]{36}\\), 2 volumes, slots 4\\.\\.5$`,

@@ -93,7 +93,15 @@ describe.skipIf(SKIP !== undefined)(
       });
       fakes.setMapping(mapper(), "(null)");
       fakes.realUmount();
-      return { env: { ...BASE_ENV, MAGCHANGER_CONFIG_DIR: confDir }, dir };
+      // The fake mapping's sysfs (its dm UUID says cryptsetup made it), as the kernel's would be.
+      return {
+        env: {
+          ...BASE_ENV,
+          MAGCHANGER_CONFIG_DIR: confDir,
+          MAGCHANGER_SYSFS_ROOT: join(fakes.dir, "sys"),
+        },
+        dir,
+      };
     }
 
     /** The attacker's directory with a major-0 mount whose source names the mapper. */

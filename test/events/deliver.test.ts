@@ -250,17 +250,45 @@ test("kill -9 of the delivering process while its notifier runs: that event is d
 test("kill -9 between recording an attempt and starting the notifier: the event is delivered (once) by the next delivery", async () => {
   const { workDir, notifier, config } = setup();
   const id = enqueueEvent(workDir, volumeNeeded("v1")) as string;
-  // What deliver.ts leaves when killed right after writing the attempt: "starting", no lock held.
+  // What deliver.ts leaves when killed right after writing the attempt: "starting", and no
+  // .running file (only the notifier's start makes one).
   writeFileSync(
     join(eventsDir(workDir), `${id}.attempt`),
     `${JSON.stringify({ state: "starting", startedAt: Date.now(), failures: 0 })}\n`,
   );
-  writeFileSync(join(eventsDir(workDir), `${id}.running`), "");
   expect(await deliverEvents(config, memoryLog())).toEqual({
     delivered: 1,
     pending: 0,
   });
   expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([id]);
+});
+
+test("kill -9 after the notifier started but before its pid was recorded: once it has ended, the event is not delivered again", async () => {
+  const { workDir, notifier, config } = setup();
+  const [first, second] = ["v1", "v2"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  ) as string[];
+  // What a delivery killed between starting the notifier and recording its pid leaves: the
+  // attempt still "starting", and the .running file the started notifier's lock is on, free
+  // again because the notifier (its only holder) has ended. It did its work: not again.
+  writeFileSync(
+    join(eventsDir(workDir), `${first}.attempt`),
+    `${JSON.stringify({ state: "starting", startedAt: Date.now(), failures: 0 })}\n`,
+  );
+  writeFileSync(join(eventsDir(workDir), `${first}.running`), "");
+  const log = memoryLog();
+  expect(await deliverEvents(config, log)).toEqual({
+    delivered: 2,
+    pending: 0,
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([
+    second,
+  ]);
+  expect(
+    log.lines.some((l) =>
+      l.includes(`event ${first}: its delivery was interrupted`),
+    ),
+  ).toBe(true);
 });
 
 test("kill -9 after the notifier ended but before the event was moved to sent/: it is not delivered again", async () => {
@@ -309,6 +337,22 @@ test("{summary} and {kind} in a notify argument become the event's, as one argum
   expect(readFileSync(args, "utf8")).toBe(
     '[-s][magchanger: evtest: Bacula needs volume v1; rm -rf / (slot 3): attach magazine 2 "Thursday" (UUID 0b7f-1234)][volume-needed][root]\n',
   );
+});
+
+test("kill -9 while an attempt was being written: its temp file is removed by the next delivery, the event sent once", async () => {
+  const { workDir, notifier, config } = setup();
+  const id = enqueueEvent(workDir, volumeNeeded("v1")) as string;
+  const events = eventsDir(workDir);
+  // What writeFileAtomic leaves when its writer dies before the rename (attempts are written
+  // only under deliver.lock, so one found by the lock's holder is a dead delivery's).
+  const temp = join(events, `.${id}.attempt.tmp-2147483-1`);
+  writeFileSync(temp, '{"state":"run');
+  expect(await deliverEvents(config, memoryLog())).toEqual({
+    delivered: 1,
+    pending: 0,
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([id]);
+  expect(readdirSync(events).sort()).toEqual(["deliver.lock", "sent"]);
 });
 
 test("kill -9 after the event moved to sent/ but before its attempt file went: the leftovers are removed, nothing is sent again", async () => {

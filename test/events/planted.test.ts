@@ -29,6 +29,41 @@ afterAll(() => {
 const magazine = { number: 2, name: "Thursday", uuid: "0b7f-1234" };
 const at = "2026-12-02T00:00:00.000Z";
 const valid = { kind: "volume-needed", volume: "v1", slot: 3, magazine, at };
+const spaceMagazine = {
+  magazine,
+  appendable: 0,
+  recyclable: 2,
+  purged: 1,
+  unlabeled: 0,
+  volumes: ["v1", "v2", "v3"],
+  reusableBytes: 1024,
+  freeBytes: 2048,
+  freeAt: at,
+};
+const spaceNeeded = {
+  kind: "space-needed",
+  pool: "Off Site",
+  jobs: [{ jobid: 5, name: "backup" }],
+  magazines: [spaceMagazine],
+  at,
+};
+const attachedTooLong = {
+  kind: "magazine-attached-too-long",
+  magazine,
+  bay: 1,
+  since: at,
+  days: 8,
+  limitDays: 7,
+  at,
+};
+const absentTooLong = {
+  kind: "magazine-absent-too-long",
+  magazine,
+  since: at,
+  days: 31,
+  limitDays: 30,
+  at,
+};
 
 /** Planted event files, in queue order, each with what makes it no event. */
 const PLANTED: [string, unknown][] = [
@@ -62,6 +97,25 @@ const PLANTED: [string, unknown][] = [
     { ...valid, magazine: { ...magazine, name: 5 } },
   ],
   ["no time", { kind: "refresh-failed", error: "e" }],
+  [
+    "a space-needed magazine count that is no number",
+    { ...spaceNeeded, magazines: [{ ...spaceMagazine, recyclable: "2" }] },
+  ],
+  [
+    "a space-needed volume name that is no string",
+    { ...spaceNeeded, magazines: [{ ...spaceMagazine, volumes: [7] }] },
+  ],
+  ["space-needed without a pool", { ...spaceNeeded, pool: undefined }],
+  [
+    "space-needed with a job that is no job",
+    { ...spaceNeeded, jobs: [{ jobid: "1", name: "b" }] },
+  ],
+  [
+    "space-needed with a last-seen time that is no string",
+    { ...spaceNeeded, magazines: [{ ...spaceMagazine, freeAt: 1 }] },
+  ],
+  ["too many days that are no number", { ...attachedTooLong, days: "8\n-x" }],
+  ["absent too long without its limit", { ...absentTooLong, limitDays: -1 }],
 ];
 
 test("planted events with an unknown kind or badly typed fields are set aside as .damaged, never handed to the notifier", async () => {
@@ -119,6 +173,16 @@ test("every event the changer queues itself still reads back", () => {
     { kind: "state-write-failed", path: "/w/slots", error: "ENOSPC", at },
     { kind: "refresh-failed", error: "bconsole timed out", at },
     { kind: "magazine-nearly-full", magazine, freeBytes: 1, totalBytes: 2, at },
+    spaceNeeded,
+    { ...spaceNeeded, jobs: [], magazines: [] },
+    {
+      ...spaceNeeded,
+      magazines: [
+        { ...spaceMagazine, freeBytes: undefined, freeAt: undefined },
+      ],
+    },
+    attachedTooLong,
+    absentTooLong,
   ];
   for (const event of kinds) {
     writeFileSync(file, JSON.stringify(event));

@@ -46,6 +46,11 @@ const PACKAGES: Record<string, string> = {
   "qemu-img": "qemu-utils",
   mmdebstrap: "mmdebstrap",
   mke2fs: "e2fsprogs",
+  promtool: "prometheus",
+  man: "man-db",
+  lexgrog: "man-db",
+  groff: "groff-base",
+  bash: "bash",
 };
 
 export type Capability =

@@ -76,3 +76,85 @@ export function violations(edges: Edge[], rules: Rules = RULES): string[] {
   }
   return out;
 }
+
+/**
+ * Each import cycle between files as one line, "a.ts -> b.ts -> a.ts": the files of every
+ * strongly connected component of more than one file (or a file importing itself), the cycle
+ * shown as a path through them from the first in sort order.
+ */
+export function fileCycles(edges: Edge[]): string[] {
+  const next = new Map<string, string[]>();
+  for (const { from, to } of edges) {
+    const list = next.get(from) ?? [];
+    if (!list.includes(to)) list.push(to);
+    next.set(from, list);
+  }
+  const nodes = [...new Set(edges.flatMap((e) => [e.from, e.to]))].sort();
+  // Tarjan's strongly connected components.
+  const index = new Map<string, number>();
+  const low = new Map<string, number>();
+  const stack: string[] = [];
+  const onStack = new Set<string>();
+  const components: string[][] = [];
+  let counter = 0;
+  const visit = (v: string): void => {
+    index.set(v, counter);
+    low.set(v, counter);
+    counter += 1;
+    stack.push(v);
+    onStack.add(v);
+    for (const w of (next.get(v) ?? []).sort()) {
+      if (!index.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v) as number, low.get(w) as number));
+      } else if (onStack.has(w))
+        low.set(v, Math.min(low.get(v) as number, index.get(w) as number));
+    }
+    if (low.get(v) !== index.get(v)) return;
+    const component: string[] = [];
+    let w: string;
+    do {
+      w = stack.pop() as string;
+      onStack.delete(w);
+      component.push(w);
+    } while (w !== v);
+    components.push(component.sort());
+  };
+  for (const v of nodes) if (!index.has(v)) visit(v);
+  return components
+    .filter(
+      (c) =>
+        c.length > 1 ||
+        (next.get(c[0] as string) ?? []).includes(c[0] as string),
+    )
+    .map((c) => {
+      const path = cyclePath(c, next);
+      const more = c.filter((f) => !path.includes(f));
+      return `${path.join(" -> ")}${more.length ? ` (with ${more.join(", ")})` : ""}`;
+    })
+    .sort();
+}
+
+/** A shortest way from the component's first file back to itself, inside the component. */
+function cyclePath(component: string[], next: Map<string, string[]>): string[] {
+  const start = component[0] as string;
+  const inside = new Set(component);
+  const previous = new Map<string, string>();
+  const queue = [start];
+  while (queue.length) {
+    const v = queue.shift() as string;
+    for (const w of (next.get(v) ?? []).sort()) {
+      if (!inside.has(w)) continue;
+      if (w === start) {
+        const path = [start];
+        for (let at = v; at !== start; at = previous.get(at) as string)
+          path.splice(1, 0, at);
+        return [...path, start];
+      }
+      if (previous.has(w)) continue;
+      previous.set(w, v);
+      queue.push(w);
+    }
+  }
+  return [start, start];
+}

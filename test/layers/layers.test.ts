@@ -6,7 +6,14 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { SRC } from "../helpers/imports.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
-import { type Edge, importEdges, RULES, unitOf, violations } from "./graph.ts";
+import {
+  type Edge,
+  fileCycles,
+  importEdges,
+  RULES,
+  unitOf,
+  violations,
+} from "./graph.ts";
 
 const README = resolve(import.meta.dir, "../../README.md");
 
@@ -15,6 +22,10 @@ describe("the import graph of src/", () => {
     const edges = importEdges(SRC);
     expect(edges.length).toBeGreaterThan(100);
     expect(violations(edges)).toEqual([]);
+  });
+
+  test("has no import cycle between files (move what both need into a file below them)", () => {
+    expect(fileCycles(importEdges(SRC))).toEqual([]);
   });
 
   test("every folder and file of src/ is on a floor", () => {
@@ -77,6 +88,31 @@ describe("the layer checker", () => {
         edge("changer/moves.ts", "changer/context.ts"),
         edge("main.ts", "commands/changer.ts"),
         edge("commands/doctor.ts", "text.ts"),
+      ]),
+    ).toEqual([]);
+  });
+
+  test("finds file cycles of two, three and one file, and passes a graph without one", () => {
+    expect(
+      fileCycles([
+        edge("a/x.ts", "a/y.ts"),
+        edge("a/y.ts", "a/x.ts"),
+        edge("b/1.ts", "b/2.ts"),
+        edge("b/2.ts", "b/3.ts"),
+        edge("b/3.ts", "b/1.ts"),
+        edge("b/3.ts", "a/x.ts"),
+        edge("c.ts", "c.ts"),
+      ]),
+    ).toEqual([
+      "a/x.ts -> a/y.ts -> a/x.ts",
+      "b/1.ts -> b/2.ts -> b/3.ts -> b/1.ts",
+      "c.ts -> c.ts",
+    ]);
+    expect(
+      fileCycles([
+        edge("a.ts", "b.ts"),
+        edge("b.ts", "c.ts"),
+        edge("a.ts", "c.ts"),
       ]),
     ).toEqual([]);
   });

@@ -16,6 +16,7 @@ import {
   openAppendNoFollow,
 } from "../../src/state/safe-create.ts";
 import {
+  linksFollowable,
   readTextBounded,
   readTextIfExists,
   untrustedComponent,
@@ -75,6 +76,38 @@ describe("bounded, no-follow reads", () => {
     expect(codeOf(() => readTextBounded(join(dir, "d")))).toBe("ENOTREG");
     expect(readTextIfExists(join(dir, "nothing"))).toBeUndefined();
   });
+});
+
+describe("reads that follow links (followLinks)", () => {
+  test("a link to a regular file is read; a link to a FIFO or a device is refused without opening it", () => {
+    writeFileSync(join(dir, "target"), "through");
+    symlinkSync(join(dir, "target"), join(dir, "to-file"));
+    expect(readTextBounded(join(dir, "to-file"), { followLinks: true })).toBe(
+      "through",
+    );
+    spawnSync(["mkfifo", join(dir, "fifo2")]);
+    symlinkSync(join(dir, "fifo2"), join(dir, "to-fifo"));
+    symlinkSync("/dev/zero", join(dir, "to-zero"));
+    const started = Date.now();
+    for (const link of ["to-fifo", "to-zero"])
+      expect(
+        codeOf(() => readTextBounded(join(dir, link), { followLinks: true })),
+      ).toBe("ENOTREG");
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+
+  test.skipIf(skipUnless(["root"], "linksFollowable as root"))(
+    "as root, links are followed only where root alone controls the path",
+    () => {
+      const open = join(dir, "world-writable");
+      mkdirSync(open);
+      chmodSync(open, 0o777);
+      writeFileSync(join(open, "f"), "x");
+      expect(linksFollowable(join(open, "f"))).toBe(false);
+      expect(linksFollowable("/etc/passwd")).toBe(true);
+      expect(linksFollowable(join(dir, "missing", "f"))).toBe(false);
+    },
+  );
 });
 
 describe("creating without following", () => {

@@ -17,8 +17,9 @@ import { readIndex } from "../../disk/vchanger08.ts";
 import { AppError, UsageError } from "../../errors.ts";
 import { createFileLog } from "../../log.ts";
 import { realSystem } from "../../system/system.ts";
-import { openChanger, type RunAsOverride, writeStdout } from "../context.ts";
-import type { Extension, VchangerParsed } from "./form.ts";
+import { writeText } from "../../system/fd-write.ts";
+import { openChanger, type RunAsOverride } from "../context.ts";
+import type { Extension, VchangerParsed } from "./options.ts";
 
 export interface ExtensionCall {
   config: string;
@@ -38,7 +39,8 @@ export async function runExtension(
     case "createvols":
       return createVols(call);
     case "refresh":
-      return writeStdout(
+      return writeText(
+        1,
         await refreshAndReport(openChanger(call.config, call.runAs), {
           force: call.parsed.options.force,
           ifPending: false,
@@ -63,7 +65,7 @@ export function formatListMags(reports: MagazineReport[]): string {
 async function listMags(ctx: ChangerContext): Promise<void> {
   // A scan first, as vchanger's did: it adopts and registers what is attached now.
   await withLock(ctx, () => scanChanger(ctx));
-  writeStdout(formatListMags(await magazineReports(ctx)));
+  writeText(1, formatListMags(await magazineReports(ctx)));
 }
 
 function count(value: string | undefined, what: string): number {
@@ -117,12 +119,13 @@ async function createVols(call: ExtensionCall): Promise<void> {
   // A scan first, as vchanger's did: a vchanger magazine there is adopted before it grows.
   await withLock(ctx, () => scanChanger(ctx));
   const result = await createVolumes(ctx, ndx + 1, volumes);
-  writeStdout(
+  writeText(
+    1,
     result.created.map((e) => `creating label '${e.barcode}'\n`).join("") +
       `Created ${result.created.length} volume files on magazine ${ndx}\n`,
   );
   // vchanger then ran `update slots` and `label barcodes` itself: so does this form.
-  writeStdout(await refreshAndReport(ctx, { force: false, ifPending: false }));
+  writeText(1, await refreshAndReport(ctx, { force: false, ifPending: false }));
 }
 
 /** INITMAG's own refusals: a magazine already there (maybe adopted from vchanger just now). */
@@ -170,7 +173,8 @@ async function initMag(call: ExtensionCall): Promise<void> {
     warn: () => {},
     check: (ctx, mountPoint) => notYetAMagazine(ctx, bay, mountPoint),
   });
-  writeStdout(
+  writeText(
+    1,
     `created magazine ${result.identity.number} in bay ${bay} [${result.mountPoint}]\n`,
   );
 }

@@ -7,24 +7,23 @@
 // bconsole) are loaded only when one is asked for.
 import { UsageError } from "../../errors.ts";
 import { defineCommand } from "../cli.ts";
-import type { Parsed } from "../cli-parse.ts";
 import { openChanger, type RunAsOverride } from "../context.ts";
 import {
   isProtocolCommand,
   PROTOCOL_COMMANDS,
   runProtocol,
 } from "../protocol.ts";
+import {
+  EXTENSIONS,
+  type Extension,
+  OPTIONS,
+  type VchangerParsed,
+} from "./options.ts";
 
 export const FORM =
   "magchanger [-u USER] [-g GROUP] CONFIG COMMAND [SLOT] [DEVICE] [DRIVE]";
 
-export const EXTENSIONS = [
-  "listmags",
-  "createvols",
-  "refresh",
-  "initmag",
-] as const;
-export type Extension = (typeof EXTENSIONS)[number];
+export { EXTENSIONS } from "./options.ts";
 
 /** The options of one extension only, and which (vchanger refuses them with any other). */
 export const EXTENSION_OPTIONS = {
@@ -33,17 +32,6 @@ export const EXTENSION_OPTIONS = {
   magnum: "initmag",
   force: "refresh",
 } as const;
-
-const OPTIONS = {
-  user: { type: "string", short: "u", description: "run as USER" },
-  group: { type: "string", short: "g", description: "run as GROUP" },
-  label: { type: "string", short: "l", description: "CREATEVOLS label" },
-  pool: { type: "string", description: "CREATEVOLS pool" },
-  magnum: { type: "string", short: "m", description: "INITMAG number" },
-  force: { type: "boolean", description: "REFRESH even if unchanged" },
-} as const;
-
-export type VchangerParsed = Parsed<typeof OPTIONS>;
 
 export const command = defineCommand({
   name: "",

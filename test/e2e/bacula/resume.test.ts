@@ -27,6 +27,7 @@ import {
   CHANGER_SCENARIO,
   type Disk,
   startChangerBacula,
+  magchanger,
   magchangerOk,
   makeDisk,
   writeChangerToml,
@@ -288,6 +289,13 @@ command = ["${notifier}", "${recordFile}"]
     expect(status.drives[blocked.drive as number].bacula.state).toBe(
       "blocked-mount",
     );
+    // The Nagios/Icinga check of the same wait, against the real storage daemon: CRITICAL.
+    const check = await magchanger(["check", "-c", conf]);
+    expect(check.exitCode).toBe(2);
+    expect(check.stdout.split("\n")[0]).toStartWith(
+      `MAGCHANGER CRITICAL - mc-restore JobId ${restore} on drive ${blocked.drive} waits for ${blocked.wantedVolume}: attach magazine 2 "Monday"`,
+    );
+    expect(check.stdout.split("\n")[0]).toContain("'waiting_jobs'=1;;;0");
     const located = await magchangerOk([
       "where",
       "-c",
