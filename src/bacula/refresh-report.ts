@@ -63,6 +63,7 @@ export function refreshReport(
   if (unlabeled > 0) lines.push(`WARN: ${unlabeledAdvice(config, unlabeled)}`);
   if (outcome.withData.length > 0)
     lines.push(`WARN: ${withDataAdvice(config, outcome.withData)}`);
+  lines.push(...outcome.damaged);
   for (const r of outcome.resumed) {
     const jobs = r.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
     const what = r.volume

@@ -7,9 +7,18 @@ import { statSync } from "node:fs";
 import { quoteName, runBconsole, slotRanges } from "./bconsole.ts";
 import {
   blockedDevices,
+  catalogVolumes,
   listedVolumes,
   type WaitingDevice,
 } from "./catalog.ts";
+import {
+  actOnDamage,
+  pulledInUse,
+  shortVolumes,
+  type VolumePlace,
+  volumePlaces,
+} from "./damage.ts";
+import { parseStorageStatus } from "./sd-status.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { noteMagazines } from "../changer/known-magazines.ts";
 import { spaceMeter } from "../changer/measure-space.ts";
@@ -47,6 +56,8 @@ export interface RefreshOutcome {
   waiting: WaitingDevice[];
   /** Mounts sent for drives blocked waiting for a volume now in the changer (resume.ts). */
   resumed: ResumeMount[];
+  /** Volumes found untrustworthy this time (damage.ts), one line each with what to do. */
+  damaged: string[];
 }
 
 export async function refreshBacula(
@@ -70,7 +81,8 @@ export async function refreshBacula(
     .filter((b) => !known.has(b));
   const unlabeled = unknown.filter((b) => plan.blank.has(b));
   const withData = unknown.filter((b) => !plan.blank.has(b));
-  // Before the pending mark is cleared: a failed mount is retried by the next refresh.
+  // Before the pending mark is cleared: a failed cancel or mount is retried by the next refresh.
+  const damaged = await noteDamage(ctx, plan, output, catalog);
   const resumed = await resumeAfterUpdate(ctx, output, plan.present, catalog);
   await withLock(ctx, () => recordTold(ctx, plan, { unlabeled, withData }));
   ctx.log.info(`refresh: Bacula updated in ${Math.round(ms)} ms`);
@@ -82,7 +94,30 @@ export async function refreshBacula(
     withData,
     waiting: waiting.filter((w) => !resumed.some((r) => r.drive === w.drive)),
     resumed,
+    damaged,
   };
+}
+
+/**
+ * A disk pulled while a job used one of its volumes, or a volume back with fewer bytes than the
+ * catalog counts: cancelled, marked Error, told (damage.ts).
+ */
+async function noteDamage(
+  ctx: ChangerContext,
+  plan: Plan,
+  statusOutput: string,
+  catalogOutput: string,
+): Promise<string[]> {
+  const at = new Date().toISOString();
+  const catalog = catalogVolumes(catalogOutput);
+  return actOnDamage(
+    ctx,
+    [
+      ...pulledInUse(parseStorageStatus(statusOutput), plan.places, at),
+      ...shortVolumes(catalog, plan.places, at),
+    ],
+    catalog,
+  );
 }
 
 /** `update slots`, the catalog's volumes, then `label barcodes` for the blank ones it lacks. */
@@ -184,6 +219,7 @@ function idle(reason: string, last: UnknownVolumes): RefreshOutcome {
     withData: last.withData ?? [],
     waiting: [],
     resumed: [],
+    damaged: [],
   };
 }
 
@@ -192,6 +228,8 @@ interface Plan {
   present: { slot: number; barcode: string }[];
   /** Barcodes whose volume file is still empty: never labeled, safe to label. */
   blank: Set<string>;
+  /** Every volume of the registry: its magazine, and its file when attached. */
+  places: Map<string, VolumePlace>;
   reason: string;
 }
 
@@ -234,6 +272,7 @@ async function planUpdate(
     pending,
     present,
     blank,
+    places: volumePlaces(view, ctx.config.work_dir),
     reason: state.pending
       ? "a previous update did not finish"
       : digest !== state.told

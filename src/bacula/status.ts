@@ -28,6 +28,8 @@ import {
   waitedVolumes,
 } from "./waiting.ts";
 
+import { type DamagedVolume, describeDamage, readDamaged } from "./damage.ts";
+
 export interface ChangerStatus {
   changer: string;
   bays: MagazineReport[];
@@ -44,6 +46,8 @@ export interface ChangerStatus {
   /** Backups waiting for any volume with space in a pool, and the disks that hold one. */
   space: SpaceWait[];
   pull: PullSafety[];
+  /** Volumes refresh found untrustworthy (a disk pulled while in use, lost writes). */
+  damaged: DamagedVolume[];
 }
 
 export async function changerStatus(
@@ -89,6 +93,7 @@ export async function changerStatus(
     waiting,
     space,
     pull: pullSafetyOfBays(ctx.config, bays, ctx.sys.mounts(), state),
+    damaged: [...readDamaged(ctx.config.work_dir).values()],
   };
 }
 
@@ -139,6 +144,7 @@ export function formatStatus(s: ChangerStatus): string {
       : []),
     ...s.waiting.map(describeWait),
     ...s.space.map(describeSpaceWait),
+    ...s.damaged.map(describeDamage),
     ...s.pull.map((p) => `bay ${p.bay}: ${p.text}`),
   ];
   return `${formatReports(s.bays)}${formatDrawer(s.drawer)}${lines.map(printable).join("\n")}\n`;

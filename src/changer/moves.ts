@@ -26,6 +26,9 @@ import {
   withLock,
 } from "./operations.ts";
 
+/** At most this much in a volume file means no job wrote to it (a label is 64 KiB at most). */
+const UNWRITTEN_BYTES = 64 * 1024;
+
 function emptySlot(slot: number, why: string): AppError {
   // Bareos retries a load whose output contains exactly this phrase.
   return new AppError(`Source Element Address ${slot} is Empty (${why})`);
@@ -127,9 +130,12 @@ async function volumeFile(
     );
   }
   const target = volumeTarget(mountPoint, entry.magazine, entry.barcode);
+  let size: number;
   try {
-    if (!statSync(target).isFile())
+    const stats = statSync(target);
+    if (!stats.isFile())
       throw emptySlot(slot, `${entry.barcode} is not a regular file`);
+    size = stats.size;
   } catch (error) {
     if (error instanceof AppError) throw error;
     throw emptySlot(
@@ -137,6 +143,19 @@ async function volumeFile(
       `volume ${entry.barcode} is missing from magazine ${number ?? "?"} (${errnoCode(error)})`,
     );
   }
+  // Only a volume no job wrote to pays for the look (loaded here, as the discovery above).
+  const full =
+    size <= UNWRITTEN_BYTES
+      ? (await import("./full-magazine.ts")).noRoomFor(
+          mountPoint,
+          ctx.sys.mounts(),
+          ctx.config.user,
+        )
+      : undefined;
+  if (full)
+    throw new AppError(
+      `cannot load slot ${slot} (${entry.barcode}, never written) from magazine ${number ?? "?"} at ${mountPoint}: ${full}`,
+    );
   return target;
 }
 

@@ -12,6 +12,7 @@ import { MAX_KNOWN_MAGAZINES_BYTES } from "../changer/known-magazines.ts";
 import { MAX_NOTICED_BYTES } from "../changer/bay-events.ts";
 import { MAX_ROTATION_TOLD_BYTES } from "../changer/rotation-events.ts";
 import { MAX_DAEMON_CONFIG_BYTES } from "../bacula/conf.ts";
+import { MAX_DAMAGED_BYTES } from "../bacula/damage.ts";
 import { MAX_REFRESH_STATE_BYTES } from "../bacula/refresh-state.ts";
 import { MAX_SPACE_WANTED_BYTES } from "../bacula/space-wanted.ts";
 import { MAX_WANTED_BYTES } from "../bacula/waiting.ts";
@@ -179,6 +180,14 @@ export const ROOT_READS: readonly RootRead[] = [
     asRoot: [],
     afterDrop: ["refresh", "refresh --if-pending", "status"],
     cap: MAX_WANTED_BYTES,
+  },
+  {
+    path: "WORK_DIR/damaged.json",
+    controller: "run-as user",
+    how: `${BOUNDED}; volume names and what was recorded of them, printed escaped`,
+    asRoot: [],
+    afterDrop: ["refresh", "status", "doctor"],
+    cap: MAX_DAMAGED_BYTES,
   },
   {
     path: "WORK_DIR/space-wanted.json",

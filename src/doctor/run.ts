@@ -14,6 +14,7 @@ import { existsSync, statSync } from "node:fs";
 import { installPaths, livePath, underPrefix } from "../config/layout.ts";
 import { checkSdDevices, checkSdPassword } from "./bacula-conf.ts";
 import { checkDirector, checkUnlabeled } from "./bacula-live.ts";
+import { describeDamage, readDamaged } from "../bacula/damage.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { type HostKernel, realHostKernel } from "../system/kernel.ts";
 import { realSystem, type System } from "../system/system.ts";
@@ -100,6 +101,7 @@ export async function runDoctor(options: DoctorOptions): Promise<Check[]> {
     ...asRoot.config,
     ...asRoot.identity,
     ...asUser.workDir,
+    ...asUser.damaged,
     ...asUser.log,
     ...asRoot.magazines,
     ...asRoot.key,
@@ -125,6 +127,7 @@ async function asRunAsUser(ctx: DoctorContext, options: DoctorOptions) {
     const fix = "fix the run-as user first";
     return {
       workDir: [warn("work dir", why, fix)],
+      damaged: [],
       log: [],
       confs: [warn("sd devices", why, fix)],
       live: [],
@@ -132,10 +135,22 @@ async function asRunAsUser(ctx: DoctorContext, options: DoctorOptions) {
   }
   return {
     workDir: checkWorkDir(ctx),
+    damaged: checkDamaged(ctx),
     log: checkLog(ctx),
     confs: baculaConfs(ctx, options),
     live: await liveBacula(ctx),
   };
+}
+
+/** Volumes refresh found untrustworthy (bacula/damage.ts), read from the run-as user's work dir. */
+function checkDamaged(ctx: DoctorContext): Check[] {
+  return [...readDamaged(ctx.config.work_dir).values()].map((d) =>
+    warn(
+      "damaged volume",
+      describeDamage(d),
+      `run the job(s) again; to reuse ${d.volume}, erasing it: delete volume=${d.volume} yes in bconsole, truncate -s 0 its file, magchanger refresh`,
+    ),
+  );
 }
 
 function baculaConfs(ctx: DoctorContext, options: DoctorOptions): Check[] {

@@ -75,6 +75,18 @@ export type ChangerEvent =
       at: string;
     }
   | {
+      /** A volume that cannot be trusted (bacula/damage.ts): marked Error in the catalog. */
+      kind: "volume-damaged";
+      volume: string;
+      magazine: EventMagazine;
+      /** pulled-in-use: its disk left while a job used it; short: its file lost writes. */
+      cause: "pulled-in-use" | "short";
+      jobs: { jobid: number; name: string }[];
+      fileBytes?: number;
+      catalogBytes?: number;
+      at: string;
+    }
+  | {
       kind: "magazine-absent-too-long";
       magazine: EventMagazine;
       /** When it was noticed gone. */
@@ -97,6 +109,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "space-needed",
   "magazine-attached-too-long",
   "magazine-absent-too-long",
+  "volume-damaged",
 ];
 
 /** `magazine 2 "Thursday" (label usbchanger1-thu, UUID ...)`. */
@@ -130,12 +143,27 @@ export function summarizeEvent(event: ChangerEvent, changer: string): string {
         return `${describeMagazine(event.magazine)} has been attached in bay ${event.bay} for ${days(event.days)} (since ${event.since}; [rotation] max_days_attached = ${event.limitDays}): the offsite copy is getting old; swap in another disk`;
       case "magazine-absent-too-long":
         return `${describeMagazine(event.magazine)} has not been seen for ${days(event.days)} (removed ${event.since}; [rotation] max_days_absent = ${event.limitDays}): is it lost or forgotten?`;
+      case "volume-damaged":
+        return describeVolumeDamage(event);
     }
   })();
   return `${changer}: ${text}`;
 }
 
 const days = (n: number): string => `${n} ${n === 1 ? "day" : "days"}`;
+
+/** One line with what to do: the event's summary, and status, doctor and refresh print it too. */
+export function describeVolumeDamage(
+  d: Omit<Extract<ChangerEvent, { kind: "volume-damaged" }>, "kind" | "at">,
+): string {
+  const on = `${d.volume} on magazine ${d.magazine.number}${d.magazine.name ? ` "${d.magazine.name}"` : ""}`;
+  const jobs = d.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
+  const why =
+    d.cause === "pulled-in-use"
+      ? `its disk was pulled while ${jobs || "a job"} used it, which was cancelled: run it again`
+      : `its file holds ${d.fileBytes ?? "?"} of the ${d.catalogBytes ?? "?"} bytes Bacula's catalog counts (writes lost: the disk was pulled or the power cut while it was written): run the jobs that wrote it again`;
+  return `volume ${on} cannot be trusted: ${why}; it is marked Error in Bacula (to reuse it, erasing it: delete volume=${d.volume} yes in bconsole, truncate -s 0 its file, magchanger refresh)`;
+}
 
 function describeSpaceNeeded(
   event: Extract<ChangerEvent, { kind: "space-needed" }>,

@@ -77,6 +77,14 @@ const FIELDS: Record<EventKind, Record<string, (v: unknown) => boolean>> = {
     days: isCount,
     limitDays: isCount,
   },
+  "volume-damaged": {
+    volume: isString,
+    magazine: isMagazine,
+    cause: (v) => v === "pulled-in-use" || v === "short",
+    jobs: isListOf(isJob, 64),
+    fileBytes: isOptional(isCount),
+    catalogBytes: isOptional(isCount),
+  },
   "magazine-absent-too-long": {
     magazine: isMagazine,
     since: isString,

@@ -1,0 +1,140 @@
+// Which volumes refresh stops trusting: a disk pulled while the storage daemon used one of its
+// volumes (seen on a real kernel: the SD wrote on into the dead filesystem's page cache and the
+// job ended "Backup OK"), and a volume whose file is shorter than the catalog's count.
+import { afterAll, expect, test } from "bun:test";
+import { truncateSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { CatalogVolume } from "../../src/bacula/catalog.ts";
+import {
+  pulledInUse,
+  shortVolumes,
+  type VolumePlace,
+} from "../../src/bacula/damage.ts";
+import type { DriveStatus } from "../../src/bacula/sd-status.ts";
+import { describeVolumeDamage } from "../../src/events/types.ts";
+import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
+
+const dir = makeTempDir("damage");
+afterAll(() => removeTempDir(dir));
+const AT = "2026-12-07T19:04:40.000Z";
+const monday = { number: 1, name: "Monday", uuid: "u-1" };
+const tuesday = { number: 2, name: "Tuesday", uuid: "u-2" };
+
+function places(files: Record<string, string | undefined>) {
+  const map = new Map<string, VolumePlace>();
+  for (const [volume, file] of Object.entries(files))
+    map.set(volume, {
+      magazine: volume.includes("_0001_") ? monday : tuesday,
+      ...(file ? { file } : {}),
+    });
+  return map;
+}
+
+const drive = (d: Partial<DriveStatus>): DriveStatus => ({
+  drive: 0,
+  device: "usbchanger1-drive-0",
+  state: "idle",
+  jobs: [],
+  ...d,
+});
+
+test("a volume the SD writes whose disk is gone is pulled in use, with its jobs", () => {
+  const found = pulledInUse(
+    [
+      drive({
+        state: "writing",
+        volume: "c_0001_0004",
+        jobs: [{ jobid: 7, name: "fault-big" }],
+      }),
+      drive({ drive: 1, state: "mounted", volume: "c_0002_0001" }),
+    ],
+    places({ c_0001_0004: undefined, c_0002_0001: undefined }),
+    AT,
+  );
+  expect(found).toEqual([
+    {
+      volume: "c_0001_0004",
+      magazine: monday,
+      cause: "pulled-in-use",
+      jobs: [{ jobid: 7, name: "fault-big" }],
+      at: AT,
+    },
+  ]);
+});
+
+test("a volume in use on an attached disk, or of no magazine of ours, is not", () => {
+  const file = join(dir, "attached");
+  writeFileSync(file, "x");
+  expect(
+    pulledInUse(
+      [
+        drive({ state: "writing", volume: "c_0001_0001" }),
+        drive({ drive: 1, state: "reading", volume: "other_0001" }),
+      ],
+      places({ c_0001_0001: file }),
+      AT,
+    ),
+  ).toEqual([]);
+});
+
+test("an appendable or full volume whose file is shorter than the catalog's count is short; purged or shorter-by-design ones are not", () => {
+  const short = join(dir, "short");
+  writeFileSync(short, "");
+  truncateSync(short, 243);
+  const whole = join(dir, "whole");
+  writeFileSync(whole, "");
+  truncateSync(whole, 5000);
+  const catalog: CatalogVolume[] = [
+    vol("c_0001_0004", "Full", 112_960_755),
+    vol("c_0001_0003", "Append", 5000),
+    vol("c_0001_0002", "Purged", 112_960_755),
+    vol("c_0002_0001", "Append", 9999),
+  ];
+  expect(
+    shortVolumes(
+      catalog,
+      places({
+        c_0001_0004: short,
+        c_0001_0003: whole,
+        c_0001_0002: short,
+        c_0002_0001: undefined,
+      }),
+      AT,
+    ),
+  ).toEqual([
+    {
+      volume: "c_0001_0004",
+      magazine: monday,
+      cause: "short",
+      jobs: [],
+      fileBytes: 243,
+      catalogBytes: 112_960_755,
+      at: AT,
+    },
+  ]);
+});
+
+test("the line for the operator names the volume, the disk, the jobs and the fix", () => {
+  expect(
+    describeVolumeDamage({
+      volume: "c_0001_0004",
+      magazine: monday,
+      cause: "pulled-in-use",
+      jobs: [{ jobid: 7, name: "fault-big" }],
+    }),
+  ).toBe(
+    'volume c_0001_0004 on magazine 1 "Monday" cannot be trusted: its disk was pulled while fault-big (JobId 7) used it, which was cancelled: run it again; it is marked Error in Bacula (to reuse it, erasing it: delete volume=c_0001_0004 yes in bconsole, truncate -s 0 its file, magchanger refresh)',
+  );
+});
+
+function vol(name: string, status: string, bytes: number): CatalogVolume {
+  return {
+    name,
+    pool: "p",
+    status,
+    enabled: true,
+    bytes,
+    recycle: true,
+    inChanger: true,
+  };
+}
