@@ -17,6 +17,7 @@ import {
   loadTrustedConfig,
 } from "../config/discover.ts";
 import { queueRefresh } from "../unlock/trigger.ts";
+import { tellRefusal } from "../unlock/refused.ts";
 import { markWaiting, openIfWaiting } from "../unlock/waiting-disks.ts";
 import {
   mappingHasFilesystem,
@@ -207,7 +208,8 @@ export async function runUnlock(
       // open this disk then (the timer's retry within 15 min at the latest).
       markWaiting(name, toOpen, deps);
       await queueRefresh(config, deps);
-    }
+    } else if (error instanceof AppError && toOpen !== undefined)
+      await tellRefusal(config, toOpen, error.message, deps, fileLog);
     throw error;
   } finally {
     log.close();

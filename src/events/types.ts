@@ -75,6 +75,13 @@ export type ChangerEvent =
       at: string;
     }
   | {
+      /** A LUKS USB disk unlock could not open (unlock/refused.ts): the reason names the fix. */
+      kind: "disk-refused";
+      device: string;
+      reason: string;
+      at: string;
+    }
+  | {
       /** A volume that cannot be trusted (bacula/damage.ts): marked Error in the catalog. */
       kind: "volume-damaged";
       volume: string;
@@ -110,6 +117,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "magazine-attached-too-long",
   "magazine-absent-too-long",
   "volume-damaged",
+  "disk-refused",
 ];
 
 /** `magazine 2 "Thursday" (label usbchanger1-thu, UUID ...)`. */
@@ -145,6 +153,8 @@ export function summarizeEvent(event: ChangerEvent, changer: string): string {
         return `${describeMagazine(event.magazine)} has not been seen for ${days(event.days)} (removed ${event.since}; [rotation] max_days_absent = ${event.limitDays}): is it lost or forgotten?`;
       case "volume-damaged":
         return describeVolumeDamage(event);
+      case "disk-refused":
+        return `the disk plugged in as ${event.device} was not opened: ${event.reason}`;
     }
   })();
   return `${changer}: ${text}`;

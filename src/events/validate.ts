@@ -77,6 +77,7 @@ const FIELDS: Record<EventKind, Record<string, (v: unknown) => boolean>> = {
     days: isCount,
     limitDays: isCount,
   },
+  "disk-refused": { device: isString, reason: isString },
   "volume-damaged": {
     volume: isString,
     magazine: isMagazine,

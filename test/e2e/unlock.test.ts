@@ -277,16 +277,20 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       expect(systemctlCalls()).toEqual([QUEUE, QUEUE, QUEUE]);
     });
 
-    test("not queued when unlock refuses the device or cryptsetup fails", async () => {
+    // A disk udev matched but unlock could not open is told (disk-refused): the refresh queued
+    // delivers it. Arguments refused before any config is read queue nothing.
+    test("a bad argument queues nothing; a disk unlock cannot open queues the refresh that tells it, with one line for udev", async () => {
       bootSystemd();
       const refused = await runBinary(["unlock", "/dev/null"], { env: env() });
       expect(refused.exitCode).toBe(2);
+      expect(systemctlCalls()).toEqual([]);
       fakes.failNext("open", 5, "Device is busy.");
       const busy = await runBinary(["unlock", disk.device, mapper()], {
         env: udev("add"),
       });
       expect(busy.exitCode).toBe(8);
-      expect(systemctlCalls()).toEqual([]);
+      expect(busy.stderr.trimEnd().split("\n")).toHaveLength(1);
+      expect(systemctlCalls()).toEqual([QUEUE]);
     });
 
     test("without systemd as PID 1 nothing is queued, and udev sees no extra line", async () => {
