@@ -11,8 +11,9 @@ export interface BconsoleResult {
 }
 
 /** Lines in bconsole's output that mean a command did not do its job. */
+// `update volume=V volstatus=Error` answers "New Volume status is: Error": no failure.
 const FAILURE =
-  /^(?:.*\bERR=|Error:|.*: ERROR|Failed to connect|Director authorization problem|.* not found\.?$|.*Invalid (?:storage|pool|command)|Could not (?:open|connect)).*/im;
+  /^(?!New Volume status is: )(?:.*\bERR=|Error:|.*: ERROR|Failed to connect|Director authorization problem|.* not found\.?$|.*Invalid (?:storage|pool|command)|Could not (?:open|connect)).*/im;
 
 /**
  * A resource name in a console command. Bacula's console splits arguments on spaces unless they

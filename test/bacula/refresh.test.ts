@@ -1,5 +1,6 @@
 // refresh against fake bconsole executables: the failure modes (missing, failing, slow, huge
 // output, killed mid-way) are what these simulate. The real Director is in test/e2e/bacula.
+import { runBconsole } from "../../src/bacula/bconsole.ts";
 import { afterAll, beforeEach, describe, expect, test } from "bun:test";
 import {
   chmodSync,
@@ -104,6 +105,26 @@ describe("refresh", () => {
     const retry = context(fakeBconsole("true"));
     expect((await refreshBacula(retry, { force: false })).reason).toBe(
       "a previous update did not finish",
+    );
+  });
+
+  // refresh marks a damaged volume with `update volume=V volstatus=Error`; seen in the VM suite:
+  // its answer was taken for a failure and the refresh failed.
+  test("bconsole's answer to setting a volume's status to Error is no failure", async () => {
+    const ctx = context(fakeBconsole('echo "New Volume status is: Error"'));
+    const result = await runBconsole(
+      ctx.config,
+      ['update volume="c_0001_0001" volstatus=Error'],
+      ctx.sys.exec,
+    );
+    expect(result.output).toContain("New Volume status is: Error");
+    const failing = context(
+      fakeBconsole('echo "Error: the catalog is locked"'),
+    );
+    await expect(
+      runBconsole(failing.config, ["update slots"], failing.sys.exec),
+    ).rejects.toThrow(
+      "bconsole reported a failure: Error: the catalog is locked",
     );
   });
 

@@ -5,8 +5,8 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { skipUnless } from "../helpers/capabilities.ts";
 import { seededRandom } from "../helpers/random.ts";
-import { CONF, Guest } from "./guest.ts";
-import { addBigJob, prepareDisk, prepareHost } from "./host.ts";
+import { BAY, CONF, Guest } from "./guest.ts";
+import { addBigJob, BIG_JOB, prepareDisk, prepareHost } from "./host.ts";
 import {
   expectSlotsKept,
   installWorkload,
@@ -46,6 +46,12 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
     return guest.diskNode(id);
   }
 
+  /** Disk A in and unlocked, whatever the test before left (each scenario starts from there). */
+  async function withDiskA(): Promise<void> {
+    if (!vm.isPlugged("diskA")) await plug("diskA");
+    await guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
+  }
+
   async function ejectAndPull(id: string): Promise<void> {
     const r = await guest.magchanger(["eject", "-c", CONF]);
     expect(r.exitCode, r.stderr).toBe(0);
@@ -77,6 +83,7 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
       await ejectAndPull("diskB");
       await plug("diskA");
       await guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
+      await installWorkload(guest);
       const refresh = await guest.magchanger(["refresh", "-c", CONF]);
       expect(refresh.exitCode, refresh.stderr).toBe(0);
       note(`host and two disks set up in ${ms(Date.now() - started)}`);
@@ -90,10 +97,266 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
     await vm?.destroy();
   });
 
+  /** The events the recording notifier got since from lines (kind and the event's fields). */
+  async function notified(from: number): Promise<Record<string, unknown>[]> {
+    const text = (await vm.must(["cat", NOTIFY_LOG])).stdout;
+    return text
+      .split("\n")
+      .slice(from)
+      .filter((l) => l.includes("{"))
+      .map(
+        (l) => JSON.parse(l.slice(l.indexOf("{"))) as Record<string, unknown>,
+      );
+  }
+  const notifiedCount = async () =>
+    (await vm.must(["cat", NOTIFY_LOG])).stdout.split("\n").length - 1;
+
+  test(
+    "a disk yanked while Bacula writes to it: the job ends in error, its volume is marked Error and told, the chain releases the dead mount and mapping, slots stay; replugged, the next backup works and restores",
+    guarded(async () => {
+      const before = registryMap((await vm.must(["cat", REGISTRY])).stdout);
+      const told = await notifiedCount();
+      const job = await guest.runJob(`run job="${BIG_JOB}" yes`);
+      await vm.until(
+        "the backup writes 30 MB to disk A",
+        `[ "$(du -sm ${BAY} | cut -f1)" -ge 30 ]`,
+        300_000,
+        500,
+      );
+      const pulled = await guest.now();
+      await vm.unplug("diskA");
+      const status = await guest.waitJob(job, 300_000);
+      note(
+        `yank while writing: JobId ${job} ended ${status} ${ms((await guest.now()) - pulled)} after the pull`,
+      );
+      expect(["A", "E", "f"]).toContain(status);
+      const volumes = await guest.sql(
+        `select m.VolumeName, m.VolStatus from JobMedia j join Media m on m.MediaId=j.MediaId where j.JobId=${job}`,
+      );
+      for (const [, volStatus] of volumes) expect(volStatus).toBe("Error");
+      await guest.waitMapping(
+        false,
+        "the mapping of the pulled disk goes",
+        120_000,
+      );
+      await guest.waitUnmounted("its dead mount goes", 60_000);
+      expectSlotsKept(
+        before,
+        registryMap((await vm.must(["cat", REGISTRY])).stdout),
+      );
+      const list = await guest.magchanger(["changer", CONF, "list"]);
+      expect(list.exitCode, list.stderr).toBe(0);
+      expect(list.stdout).not.toContain("usbchanger1_0001_");
+      const loaded = await guest.magchanger([
+        "changer",
+        CONF,
+        "loaded",
+        "0",
+        "/var/lib/magchanger/usbchanger1/drive0",
+        "0",
+      ]);
+      expect(loaded.stdout).toBe("0\n");
+      // The refresh the pull queued records it after its bconsole call (the cancel ends the job).
+      await vm.until(
+        "refresh records the damaged volume",
+        "grep -q pulled-in-use /var/lib/magchanger/usbchanger1/damaged.json",
+        120_000,
+        1000,
+      );
+      const statusOut = (await guest.magchanger(["status", "-c", CONF])).stdout;
+      expect(statusOut).toMatch(
+        /volume usbchanger1_0001_\d+ on magazine 1 "Monday" cannot be trusted: its disk was pulled while/,
+      );
+      const doctor = (await guest.magchanger(["doctor", "-c", CONF])).stdout;
+      expect(doctor).toMatch(
+        /^WARN +damaged volume: volume usbchanger1_0001_\d+ on magazine 1 "Monday"/m,
+      );
+      await vm.until(
+        "the refresh delivers",
+        `grep -q volume-damaged ${NOTIFY_LOG}`,
+        120_000,
+        1000,
+      );
+      const events = (await notified(told)).filter(
+        (e) => e.kind === "volume-damaged",
+      );
+      expect(events.length, JSON.stringify(events)).toBe(1);
+      expect(events[0]).toMatchObject({
+        cause: "pulled-in-use",
+        magazine: { number: 1, name: "Monday" },
+        jobs: [{ jobid: job }],
+      });
+
+      const at = await guest.now();
+      await plug("diskA");
+      await guest.waitMapping(true, "udev opens disk A again", UNLOCK_MS);
+      await vm.until(
+        "disk A is listed again",
+        `magchanger changer ${CONF} list | grep -q usbchanger1_0001_`,
+        120_000,
+        1000,
+      );
+      note(
+        `replug after the yank: listed again after ${ms((await guest.now()) - at)}, no command typed`,
+      );
+      expectSlotsKept(
+        before,
+        registryMap((await vm.must(["cat", REGISTRY])).stdout),
+      );
+      const next = await guest.runJob('run job="usbchanger1-example" yes');
+      expect(await guest.waitJob(next, 600_000)).toBe("T");
+      const restore = await guest.runJob(
+        `restore restorejob="usbchanger1-restore" jobid=${next} where=/var/tmp/after-yank all done yes`,
+      );
+      expect(await guest.waitJob(restore, 600_000)).toBe("T");
+      expect(await guest.tree("/var/tmp/after-yank/usr/sbin")).toBe(
+        await guest.tree("/usr/sbin"),
+      );
+    }),
+    1_200_000,
+  );
+
+  test(
+    "the same disk pulled while mounted and idle and replugged before autofs expires: unlocked and mounted again with no command typed, no volume damaged",
+    guarded(async () => {
+      await withDiskA();
+      expect((await guest.touchBay()).exitCode).toBe(0);
+      expect(await guest.bayMount()).toBeDefined();
+      await vm.unplug("diskA");
+      await Bun.sleep(1500);
+      const at = await guest.now();
+      await plug("diskA");
+      await vm.until(
+        "disk A mounted again on access",
+        `ls -- ${BAY} | grep -q usbchanger1_0001_0001`,
+        180_000,
+        1000,
+      );
+      note(
+        `pulled mounted, replugged 1.5 s later: usable again after ${ms((await guest.now()) - at)}`,
+      );
+      const damaged = await vm.sh(
+        "cat /var/lib/magchanger/usbchanger1/damaged.json 2>/dev/null",
+      );
+      expect(damaged.stdout).not.toMatch(/"cause":"short"/);
+    }),
+    600_000,
+  );
+
+  test(
+    "yanked between the changer's load and Bacula's open: loaded says 0, the state parses, and with the disk back the drive holds the slot again",
+    guarded(async () => {
+      await withDiskA();
+      const drive0 = "/var/lib/magchanger/usbchanger1/drive0";
+      const load = await guest.magchanger([
+        "changer",
+        CONF,
+        "load",
+        "2",
+        drive0,
+        "0",
+      ]);
+      expect(load.exitCode, load.stderr).toBe(0);
+      await vm.unplug("diskA");
+      await guest.waitMapping(false, "the mapping goes", 60_000);
+      expect(
+        (await guest.magchanger(["changer", CONF, "loaded", "0", drive0, "0"]))
+          .stdout,
+      ).toBe("0\n");
+      expect((await guest.magchanger(["changer", CONF, "list"])).exitCode).toBe(
+        0,
+      );
+      await plug("diskA");
+      await guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
+      await vm.until(
+        "the drive holds slot 2 again",
+        `[ "$(magchanger changer ${CONF} loaded 0 ${drive0} 0)" = 2 ]`,
+        120_000,
+        1000,
+      );
+      const unload = await guest.magchanger([
+        "changer",
+        CONF,
+        "unload",
+        "2",
+        drive0,
+        "0",
+      ]);
+      expect(unload.exitCode, unload.stderr).toBe(0);
+    }),
+    600_000,
+  );
+
+  test(
+    "a plain USB stick is left alone without a word; disk A then comes in as sdb and works",
+    guarded(async () => {
+      await withDiskA();
+      await ejectAndPull("diskA");
+      const lines = (await guest.logLines()).length;
+      const stick = await plug("stick");
+      await vm.mustSh(`mkfs.ext4 -q -L stick ${stick}`);
+      await Bun.sleep(3000);
+      expect(await guest.dmNames()).toEqual([]);
+      expect((await guest.logLines()).slice(lines)).toEqual([]);
+      const a = await plug("diskA");
+      expect(a).not.toBe(stick);
+      await guest.waitMapping(true, `udev opens disk A as ${a}`, UNLOCK_MS);
+      await vm.until(
+        "disk A mounted on access",
+        `ls -- ${BAY} | grep -q usbchanger1_0001_0001`,
+        120_000,
+        1000,
+      );
+      note(
+        `disk A replugged as ${a} (the stick holds ${stick}): unlocked and mounted`,
+      );
+      await ejectAndPull("diskA");
+      await vm.unplug("stick");
+    }),
+    600_000,
+  );
+
+  test(
+    "a LUKS disk the key does not open: one log line, one disk-refused event, nothing opened",
+    guarded(async () => {
+      const told = await notifiedCount();
+      const lines = (await guest.logLines()).length;
+      const node = await plug("foreign");
+      await vm.mustSh(
+        `head -c 64 /dev/urandom > /root/other.key
+echo 'type=83' | sfdisk -q ${node}
+cryptsetup luksFormat --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file /root/other.key ${node}1
+udevadm settle`,
+        { timeoutMs: 300_000 },
+      );
+      await vm.until(
+        "the refusal is delivered",
+        `grep -q disk-refused ${NOTIFY_LOG}`,
+        120_000,
+        1000,
+      );
+      expect(await guest.dmNames()).toEqual([]);
+      const errors = (await guest.logLines())
+        .slice(lines)
+        .filter((l) => / error: /.test(l));
+      expect(errors.length, errors.join("\n")).toBeGreaterThanOrEqual(1);
+      expect(errors[0]).toContain(
+        `wrong key: /etc/magchanger/luks.key does not unlock ${node}1`,
+      );
+      const refused = (await notified(told)).filter(
+        (e) => e.kind === "disk-refused",
+      );
+      expect(refused.length).toBeGreaterThanOrEqual(1);
+      expect(refused[0]).toMatchObject({ device: `${node}1` });
+      await vm.unplug("foreign");
+    }),
+    600_000,
+  );
+
   test(
     `power cuts at ${CUTS} seeded moments of the changer's state writes: every state file parses, no slot lost or renumbered, no event lost or delivered twice, the next backup works`,
     guarded(async () => {
-      await installWorkload(guest);
+      await withDiskA();
       const kinds = new Map<string, number>();
       for (let cut = 1; cut <= CUTS; cut++) {
         const before = registryMap((await vm.must(["cat", REGISTRY])).stdout);

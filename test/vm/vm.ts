@@ -269,6 +269,10 @@ export class Vm {
     this.plugged.add(id);
   }
 
+  isPlugged(id: string): boolean {
+    return this.plugged.has(id);
+  }
+
   /** Pulls the USB disk id out, with no warning to the guest (a yank: device_del). */
   async unplug(id: string): Promise<void> {
     if (!this.qmp) throw new VmError("the guest is not running");
