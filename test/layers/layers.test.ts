@@ -71,7 +71,7 @@ describe("the layer checker", () => {
   test("fails an edge past a unit's reach, though it runs down", () => {
     expect(violations([edge("unlock/unlock.ts", "disk/discover.ts")])).toEqual([
       expect.stringContaining(
-        "unlock/ may not import disk/ (past its reach (config/))",
+        "unlock/ may not import disk/ (past its reach (events/))",
       ),
     ]);
     expect(violations([edge("unlock/unlock.ts", "config/schema.ts")])).toEqual(
