@@ -257,7 +257,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       expect(opened.exitCode).toBe(0);
       expect(systemctlCalls()).toEqual([QUEUE]);
       const calls = fakes.calls().map((c) => c.slice(0, 2).join(" "));
-      expect(calls.indexOf("systemctl start")).toBeGreaterThan(
+      expect(calls.indexOf("systemctl restart")).toBeGreaterThan(
         calls.indexOf("cryptsetup open"),
       );
       expect(opened.stderr.trimEnd().split("\n").at(-1)).toBe(
