@@ -1,0 +1,100 @@
+// Releasing a mapping whose disk went: lazily unmount what is still mounted from it (where this
+// process reaches the host's mount table, and only by a path root alone controls), then close it,
+// or have the kernel remove it once its last holder lets go.
+import { readFileSync } from "node:fs";
+import { describeErrno } from "../errors.ts";
+import { mountPathRisk } from "../state/safe-fs.ts";
+import type { Cryptsetup } from "../system/cryptsetup.ts";
+import { lastLines } from "../text.ts";
+import { mountsOfMapping, mountsUnreachable } from "./mounts.ts";
+import type { UnlockDeps } from "./unlock.ts";
+
+const UMOUNT_TIMEOUT_MS = 15_000;
+
+/**
+ * Lazily unmounts what is mounted from /dev/mapper/name (where this process can reach the host's
+ * mount table), then closes it; if it is still held, asks the kernel to remove it when the last
+ * holder lets go. Says on the log what it did and what it could not do.
+ */
+export async function releaseMapping(
+  crypt: Cryptsetup,
+  umount: string,
+  name: string,
+  deps: UnlockDeps,
+): Promise<"closed" | "deferred" | "busy"> {
+  const { log } = deps;
+  await unmountMapping(umount, name, deps);
+  const closed = await crypt.close(name);
+  if (closed !== "busy") {
+    log.info(
+      closed === "closed"
+        ? `closed /dev/mapper/${name}`
+        : `/dev/mapper/${name} was already gone`,
+    );
+    return "closed";
+  }
+  const deferred = await crypt.close(name, { deferred: true });
+  if (deferred === "busy") {
+    log.warn(
+      `/dev/mapper/${name} is still in use and could not be marked for deferred removal`,
+    );
+    return "busy";
+  }
+  if (deferred === "not-active") {
+    log.info(`/dev/mapper/${name} went away`);
+    return "closed";
+  }
+  log.warn(
+    `/dev/mapper/${name} is still in use; the kernel removes it when its last user (a mount) lets go`,
+  );
+  return "deferred";
+}
+
+/** `umount -l` of every mount of /dev/mapper/name, where this process reaches the host's mounts. */
+async function unmountMapping(
+  umount: string,
+  name: string,
+  deps: UnlockDeps,
+): Promise<void> {
+  const { log } = deps;
+  const mountinfoPath = deps.mountinfoPath ?? "/proc/self/mountinfo";
+  let mountinfo = "";
+  try {
+    mountinfo = readFileSync(mountinfoPath, "utf8");
+  } catch (error) {
+    log.warn(
+      `cannot read ${mountinfoPath}: ${describeErrno(error)}; not unmounting anything`,
+    );
+  }
+  const mounts = mountsOfMapping(mountinfo, name, deps.sysRoot);
+  const unreachable =
+    mounts.length > 0 ? mountsUnreachable(deps.env) : undefined;
+  for (const mount of mounts) {
+    if (unreachable) {
+      log.warn(
+        `not unmounting ${mount.mountPoint}: unmounting from ${unreachable} would not reach the host; autofs expiry or umount -l ${mount.mountPoint} as root releases it`,
+      );
+      continue;
+    }
+    // umount(8) resolves the path again: a directory on the way that someone else may change
+    // could turn it into another mount point. Detaching the outer mount takes its submounts too.
+    const why = mountPathRisk(mount.mountPoint);
+    if (why) {
+      log.warn(
+        `not unmounting ${mount.mountPoint}: ${why}, so its path could lead elsewhere by the time umount runs; autofs expiry or umount -l ${mount.mountPoint} as root (after checking it) releases it`,
+      );
+      continue;
+    }
+    const result = await deps.exec([umount, "-l", "--", mount.mountPoint], {
+      timeoutMs: UMOUNT_TIMEOUT_MS,
+    });
+    if (result.exitCode === 0)
+      log.info(
+        `lazily unmounted ${mount.mountPoint} (was /dev/mapper/${name})`,
+      );
+    else
+      log.warn(
+        `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLines(result.stderr) || `umount exit ${result.exitCode}`}`,
+      );
+  }
+}
