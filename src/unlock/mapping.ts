@@ -2,8 +2,9 @@
 // (the dm UUID cryptsetup set for that very name), or someone else's device never to be touched;
 // whether its disk is gone; whether it sits on the disk udev just removed.
 import { basename } from "node:path";
-import type { AutofsBay } from "../config/layout.ts";
+import { type AutofsBay, luksMappers } from "../config/layout.ts";
 import type { Config } from "../config/schema.ts";
+import { AppError } from "../errors.ts";
 import type { MappingStatus } from "../system/cryptsetup.ts";
 import { classifyMapping, type DmMapping, isOrphaned } from "../system/dm.ts";
 import { isBlockDevice } from "./device.ts";
@@ -90,4 +91,17 @@ export function onRemovedDisk(
   }
   if (status.device === removedDevice) return "present";
   return !status.device || !isBlockDevice(status.device) ? "gone" : undefined;
+}
+
+/** ownMapping, with someone else's device refused (a command naming that one mapping). */
+export function ownedOrRefuse(
+  config: Config,
+  name: string,
+  status: MappingStatus,
+  sysRoot?: string,
+): DmMapping | undefined {
+  const mapper = luksMappers(config).find((m) => m.name === name) ?? { name };
+  const owned = ownMapping(name, status, mapperKey(config, mapper), sysRoot);
+  if (!owned.own) throw new AppError(owned.refusal);
+  return owned.kernel;
 }

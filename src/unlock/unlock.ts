@@ -11,7 +11,7 @@ import { AppError } from "../errors.ts";
 import type { Log } from "../log.ts";
 import type { Exec } from "../system/exec.ts";
 import { cryptsetup, type MappingStatus } from "../system/cryptsetup.ts";
-import { type DmMapping, dmMapping, hasBlockSysfs } from "../system/dm.ts";
+import type { DmMapping } from "../system/dm.ts";
 import { isBlockDevice, sameBlockDevice } from "./device.ts";
 import { checkKeyFile } from "./keyfile.ts";
 import {
@@ -19,9 +19,16 @@ import {
   diskGone,
   mapperKey,
   onRemovedDisk,
+  ownedOrRefuse,
   ownMapping,
 } from "./mapping.ts";
 import { releaseMapping } from "./release.ts";
+
+export {
+  type ReleaseOutcome,
+  releaseStaleMapping,
+  releaseStaleMappings,
+} from "./release.ts";
 
 export interface UnlockDeps {
   exec: Exec;
@@ -237,7 +244,7 @@ async function removeByName(
     log.info(`/dev/mapper/${name} is not open; nothing to close`);
     return "not-open";
   }
-  ownedOrRefuse(config, name, status, deps);
+  ownedOrRefuse(config, name, status, deps.sysRoot);
   const release = await releaseMapping(crypt, config.tools.umount, name, deps);
   if (release === "busy") {
     throw new AppError(
@@ -245,23 +252,6 @@ async function removeByName(
     );
   }
   return release;
-}
-
-function ownedOrRefuse(
-  config: Config,
-  name: string,
-  status: MappingStatus,
-  deps: UnlockDeps,
-): DmMapping | undefined {
-  const mapper = luksMappers(config).find((m) => m.name === name) ?? { name };
-  const owned = ownMapping(
-    name,
-    status,
-    mapperKey(config, mapper),
-    deps.sysRoot,
-  );
-  if (!owned.own) throw new AppError(owned.refusal);
-  return owned.kernel;
 }
 
 /**
@@ -292,70 +282,4 @@ export async function mappingHasFilesystem(
   );
   // 2: nothing recognized. Anything else unexpected: assume a filesystem (tell Bacula, as before).
   return !(result.exitCode === 2 && result.stdout.trim() === "");
-}
-
-export type ReleaseOutcome = "closed" | "deferred" | "not-open" | "attached";
-
-/**
- * The clean-up the udev sandbox cannot finish, run as root by the refresh units (outside udev):
- * when /dev/mapper/name is this changer's LUKS mapping and the kernel says its disk is gone, the
- * dead mounts of it are lazily unmounted and it is closed, or marked for removal once the last
- * file open on it is closed (a job that was writing when the disk was pulled). A mapping whose
- * disk is attached is never touched.
- */
-export async function releaseStaleMapping(
-  config: Config,
-  name: string,
-  deps: UnlockDeps,
-): Promise<ReleaseOutcome> {
-  const { log } = deps;
-  // sysfs first: the timer runs this every 15 min, and nothing is open most of the time.
-  if (!dmMapping(name, deps.sysRoot) && hasBlockSysfs(deps.sysRoot)) {
-    log.debug(`/dev/mapper/${name} is not open; nothing to release`);
-    return "not-open";
-  }
-  const crypt = cryptsetup(config.tools.cryptsetup, deps.exec);
-  const status = await crypt.status(name);
-  if (!status.active) {
-    log.debug(`/dev/mapper/${name} is not open; nothing to release`);
-    return "not-open";
-  }
-  const kernel = ownedOrRefuse(config, name, status, deps);
-  if (!diskGone(status, kernel)) {
-    log.debug(`/dev/mapper/${name} is open on an attached disk; left alone`);
-    return "attached";
-  }
-  log.warn(
-    `/dev/mapper/${name} is a stale mapping of ${describeGone(status, kernel)}; releasing it`,
-  );
-  const release = await releaseMapping(crypt, config.tools.umount, name, deps);
-  if (release === "busy")
-    throw new AppError(
-      `cannot close /dev/mapper/${name}, whose disk is gone: it is still in use and cannot be marked for removal; find its user with \`fuser -vm /dev/mapper/${name}\`, stop it, then run magchanger unlock --release-stale ${name}`,
-    );
-  return release;
-}
-
-/**
- * releaseStaleMapping for each of this changer's mapping names: one that cannot be released does
- * not keep the others from it; the first such failure is thrown once all were tried.
- */
-export async function releaseStaleMappings(
-  config: Config,
-  deps: UnlockDeps,
-): Promise<{ name: string; outcome: ReleaseOutcome }[]> {
-  const done: { name: string; outcome: ReleaseOutcome }[] = [];
-  let failure: unknown;
-  for (const { name } of luksMappers(config)) {
-    try {
-      done.push({
-        name,
-        outcome: await releaseStaleMapping(config, name, deps),
-      });
-    } catch (error) {
-      failure ??= error;
-    }
-  }
-  if (failure !== undefined) throw failure;
-  return done;
 }
