@@ -93,7 +93,13 @@ describe.skipIf(SKIP !== undefined)(
       });
       fakes.setMapping(mapper(), "(null)");
       fakes.realUmount();
-      return { env: { ...BASE_ENV, MAGCHANGER_CONFIG_DIR: confDir }, dir };
+      // The fake cryptsetup shows its mapping in that sysfs, as the kernel would (fakes.ts).
+      const env = {
+        ...BASE_ENV,
+        MAGCHANGER_CONFIG_DIR: confDir,
+        MAGCHANGER_SYSFS_ROOT: join(fakes.dir, "sys"),
+      };
+      return { env, dir };
     }
 
     /** The attacker's directory with a major-0 mount whose source names the mapper. */
