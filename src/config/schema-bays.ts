@@ -3,7 +3,7 @@
 // /dev/mapper name and one would be refused), and a mapper anywhere else would name a mapping
 // nothing mounts. Checked on the schema's output, so every default is applied.
 import { basename, dirname, resolve } from "node:path";
-import { type BayLayoutInput, keyBay } from "./layout.ts";
+import { type BayLayoutInput, keyBay } from "./bays.ts";
 
 export interface BayIssue {
   path: (string | number)[];

@@ -12,7 +12,7 @@ import { dmMapping, hasBlockSysfs } from "../system/dm.ts";
 import { lastLines } from "../text.ts";
 import { describeGone, diskGone, ownedOrRefuse } from "./mapping.ts";
 import { mountsOfMapping, mountsUnreachable } from "./mounts.ts";
-import type { UnlockDeps } from "./unlock.ts";
+import type { UnlockDeps } from "./deps.ts";
 
 const UMOUNT_TIMEOUT_MS = 15_000;
 

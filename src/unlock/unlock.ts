@@ -8,11 +8,10 @@
 import { type AutofsBay, luksMappers } from "../config/layout.ts";
 import type { Config } from "../config/schema.ts";
 import { AppError } from "../errors.ts";
-import type { Log } from "../log.ts";
-import type { Exec } from "../system/exec.ts";
 import { cryptsetup, type MappingStatus } from "../system/cryptsetup.ts";
 import type { DmMapping } from "../system/dm.ts";
 import { isBlockDevice, sameBlockDevice } from "./device.ts";
+import type { UnlockDeps } from "./deps.ts";
 import { checkKeyFile } from "./keyfile.ts";
 import {
   describeGone,
@@ -24,20 +23,12 @@ import {
 } from "./mapping.ts";
 import { releaseMapping } from "./release.ts";
 
+export type { UnlockDeps } from "./deps.ts";
 export {
   type ReleaseOutcome,
   releaseStaleMapping,
   releaseStaleMappings,
 } from "./release.ts";
-
-export interface UnlockDeps {
-  exec: Exec;
-  log: Log;
-  env: Record<string, string | undefined>;
-  /** The mount table to search; /proc/self/mountinfo unless a test says otherwise. */
-  mountinfoPath?: string;
-  sysRoot?: string;
-}
 
 export type UnlockOutcome = "opened" | "already-open";
 export type RemoveOutcome = "closed" | "deferred" | "not-open" | "left-alone";
