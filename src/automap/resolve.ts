@@ -2,6 +2,7 @@
 // non-empty line and exit 0; anything else makes the access fail with ENOENT, which is what an
 // unknown key or an absent disk should do. Devices are found through /dev/mapper (the disk
 // unlock opened) or blkid, never /dev/disk/by-label alone: those links exist only where udev runs.
+import { autofsBays } from "../config/layout.ts";
 import type { Config } from "../config/schema.ts";
 import { AppError } from "../errors.ts";
 
@@ -20,9 +21,10 @@ const MAP_DEVICE = /^\/dev(\/[A-Za-z0-9_][A-Za-z0-9_.:+@=-]*)+$/;
 /** Unknown key or absent disk: exit 1, nothing on stdout. */
 export class NoMapEntryError extends AppError {}
 
-/** The keys config answers: automap.key, then each [[magazine]] label and uuid. */
+/** The keys config answers: each autofs bay's (automap.key first), then each [[magazine]] label and uuid. */
 export function automapKeys(config: Config): string[] {
   const keys = [config.automap.key];
+  for (const bay of autofsBays(config).slice(1)) keys.push(bay.key);
   for (const magazine of config.magazine) {
     if (magazine.label !== undefined) keys.push(magazine.label);
     if (magazine.uuid !== undefined) keys.push(magazine.uuid);
@@ -83,6 +85,17 @@ async function findDevice(
     }
     throw new NoMapEntryError(
       `automap: no disk for "${key}": ${tried.join(", ")}; attach (and unlock) the disk, then retry`,
+    );
+  }
+  // A further bay's disk is the one unlock opened under its mapper; nothing else is looked for.
+  const bay = autofsBays(config)
+    .slice(1)
+    .find((b) => b.key === key);
+  if (bay) {
+    const mapper = `/dev/mapper/${bay.mapper}`;
+    if (deps.isBlockDevice(mapper)) return mapper;
+    throw new NoMapEntryError(
+      `automap: no disk for "${key}": ${mapper} is not open; attach the disk (udev unlocks it), then retry`,
     );
   }
   for (const magazine of config.magazine) {

@@ -22,10 +22,12 @@ export async function ejectAsRoot(options: {
   const { config } = readConfigFile(options.config, { useCache: false });
   // Only the safe way (as unlock): never through a link the run-as user planted in the log dir.
   const file = openChangerLogAsRoot(config, config.name);
+  const sysRoot = process.env.MAGCHANGER_SYSFS_ROOT;
   const ctx: ChangerContext = {
     config,
     log: teeToStderr(file, "warn"),
-    sys: realSystem(config.tools),
+    // Where /sys is: tests hand in a tree of their own, as they do to unlock.
+    sys: { ...realSystem(config.tools), ...(sysRoot ? { sysRoot } : {}) },
   };
   const timeoutMs = (config.bacula.timeout + config.lock_timeout + 60) * 1000;
   try {

@@ -9,7 +9,7 @@
 // mapping; tell Bacula (refresh: update slots). A race with a job that starts in between ends in
 // "busy" at the unmount, never in a pulled disk under a job.
 import { basename, resolve } from "node:path";
-import { autofsBay } from "../config/layout.ts";
+import { autofsBays } from "../config/layout.ts";
 import { classifyMapping } from "../system/dm.ts";
 import { quoteName, runBconsole } from "./bconsole.ts";
 import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
@@ -192,10 +192,11 @@ async function unmount(
 }
 
 /**
- * The disk of the autofs bay may be open (udev unlocked it) without being mounted (autofs expired
- * it, or it was never accessed). Pulled like that, the kernel keeps a stale mapping under the
- * changer's luks.mapper (seen on a real kernel), so eject closes it: only when the kernel says it
- * is a LUKS mapping cryptsetup made under that name, and not while anything holds it.
+ * The disk of an autofs bay may be open (udev unlocked it) without being mounted (autofs expired
+ * it, or it was never accessed). Pulled like that, the kernel keeps a stale mapping under that
+ * bay's mapping name (seen on a real kernel), so eject closes it: that bay's name only
+ * (luks.mapper, or its own mapper), only when the kernel says it is a LUKS mapping cryptsetup
+ * made under that name, and not while anything holds it.
  */
 async function closeUnmountedMapping(
   ctx: ChangerContext,
@@ -203,11 +204,11 @@ async function closeUnmountedMapping(
   where: string,
 ): Promise<string[]> {
   const { config, sys, log } = ctx;
-  const automap = autofsBay(config);
-  if (!config.automap.luks || !automap || bay.spec.path === undefined)
-    return [];
-  if (resolve(bay.spec.path) !== automap.path) return [];
-  const mapper = config.luks.mapper;
+  if (!config.automap.luks || bay.spec.path === undefined) return [];
+  const path = resolve(bay.spec.path);
+  const automap = autofsBays(config).find((b) => b.path === path);
+  if (!automap) return [];
+  const mapper = automap.mapper;
   const kernel = classifyMapping(mapper, sys.sysRoot);
   if (kernel.kind !== "luks") return [];
   const closed = await cryptsetup(config.tools.cryptsetup, sys.exec).close(

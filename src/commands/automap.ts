@@ -57,7 +57,7 @@ export const command = defineCommand({
   description: [
     "Prints the autofs map entry for KEY, e.g.",
     "  -fstype=auto,rw,nodev,nosuid,noexec,noatime :/dev/mapper/bacula",
-    'KEY is [automap] key (default "magazine"): the unlocked LUKS disk /dev/mapper/<luks.mapper>, else the filesystem with [automap] label or uuid (found with blkid); or the label or uuid of a [[magazine]]. autofs master entry:',
+    'KEY is [automap] key (default "magazine"): the unlocked LUKS disk /dev/mapper/<luks.mapper>, else the filesystem with [automap] label or uuid (found with blkid); or the last component of a further bay below the same mount dir: /dev/mapper/<its mapper>; or the label or uuid of a [[magazine]]. autofs master entry:',
     "  /mnt/usbchanger1  program:/etc/auto.usbchanger1  --timeout=10",
     "Config: -c CONF; through a link named auto.CHANGER, $MAGCHANGER_CONFIG_DIR/CHANGER.toml (default /etc/magchanger/CHANGER.toml); otherwise the config in that directory that answers KEY. stdout is autofs's: this help goes to stderr.",
   ],

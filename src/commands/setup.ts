@@ -7,7 +7,7 @@ import { loadConfig } from "../config/load.ts";
 import { UsageError } from "../errors.ts";
 import { applyPlan } from "../setup/apply.ts";
 import {
-  autofsBay,
+  autofsBays,
   checkSafePath,
   installPaths,
   livePath,
@@ -98,8 +98,7 @@ function checkOptions(options: GenerateOptions, configFile: string): void {
     throw new UsageError(
       `--media-type ${JSON.stringify(options.mediaType)}: use letters, digits and _.- only`,
     );
-  const bay = autofsBay(options.config);
-  if (bay)
+  for (const bay of autofsBays(options.config))
     checkSafePath(
       bay.path,
       `magazine path (bay in ${configFile})`,

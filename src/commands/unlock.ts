@@ -19,9 +19,11 @@ import {
 import { queueRefresh } from "../unlock/trigger.ts";
 import { tellRefusal } from "../unlock/refused.ts";
 import { markWaiting, openIfWaiting } from "../unlock/waiting-disks.ts";
+import { luksMappers } from "../config/layout.ts";
 import {
   mappingHasFilesystem,
   releaseStaleMapping,
+  releaseStaleMappings,
   removeMapping,
   StaleMappingBusyError,
   unlockDevice,
@@ -123,22 +125,24 @@ export const command = defineCommand({
     {
       name: "NAME",
       optional: true,
-      description: "the mapping's name (default: luks.mapper)",
+      description:
+        "luks.mapper (default), or with --remove/--release-stale and no DEVICE the one mapping to close: luks.mapper or a bay's mapper",
     },
   ],
   description: [
     "For a udev rule such as",
     '  ACTION=="add|change", SUBSYSTEM=="block", ENV{ID_FS_TYPE}=="crypto_LUKS", \\\n    RUN+="/usr/local/bin/magchanger unlock /dev/%k bacula"',
-    "With ACTION=remove in the environment, or --remove, it closes /dev/mapper/NAME instead (unless NAME lives on another disk that is still attached). An already open mapping of the same disk is success; a stale one of a pulled disk is cleaned up.",
+    "A changer with several autofs bays (a [[magazine]] path with its own mapper) has one mapping name per bay: the disk is opened under the first of luks.mapper and the bays' mappers that is free, or whose disk is gone (that stale mapping is cleaned up first); when every bay holds an attached disk it is refused. An already open mapping of the same disk is success.",
+    "With ACTION=remove in the environment, or --remove, it closes the mapping whose disk is DEVICE instead, and leaves every other mapping alone; without DEVICE, /dev/mapper/NAME.",
     "Then it queues `systemctl restart --no-block magchanger-refresh@STEM.service` (STEM: the config's file name without .toml; the unit `setup` installs runs `magchanger refresh`), so Bacula is told without holding up udev. That is skipped (a log line) without systemd or the unit, and its failure is only a warning.",
-    "With --release-stale (run by the refresh units setup installs, outside udev's sandbox, which forbids unmounting) it closes /dev/mapper/NAME only if the kernel says its disk is gone: what is still mounted from it is lazily unmounted, and a mapping still held by an open file is marked for removal once that file is closed. A mapping whose disk is attached is left alone.",
-    "Config: -c CONF, or the file in $MAGCHANGER_CONFIG_DIR (default /etc/magchanger) whose luks.mapper is NAME (without NAME: the only config there). $MAGCHANGER_SYSTEMD_ROOT (tests) is where /run/systemd/system and the unit are looked for, $MAGCHANGER_SYSFS_ROOT (tests) where /sys is.",
+    "With --release-stale (run by the refresh units setup installs, outside udev's sandbox, which forbids unmounting) it closes each of the changer's mappings (or /dev/mapper/NAME) only if the kernel says its disk is gone: what is still mounted from it is lazily unmounted, and a mapping still held by an open file is marked for removal once that file is closed. A mapping whose disk is attached is left alone.",
+    "Config: -c CONF, or the file in $MAGCHANGER_CONFIG_DIR (default /etc/magchanger) whose luks.mapper (or a bay's mapper) is NAME (without NAME: the only config there). $MAGCHANGER_SYSTEMD_ROOT (tests) is where /run/systemd/system and the unit are looked for, $MAGCHANGER_SYSFS_ROOT (tests) where /sys is.",
   ],
   exitStatus: [
     [0, "opened, already open, closed or nothing to do"],
     [
       1,
-      "refused (not LUKS, UUID not allowed, key file permissions, mapping held by another disk)",
+      "refused (not LUKS, UUID not allowed, key file permissions, every bay holds another disk)",
     ],
     2,
     3,
@@ -182,19 +186,24 @@ export async function runUnlock(
   try {
     if (parsed.releaseStale) {
       // Run by the refresh units, which then tell Bacula themselves: nothing to queue.
-      // A disk plugged in while the stale mapping held the name could not be opened by udev.
-      const released = await releaseStaleMapping(config, name, deps);
-      if (released === "closed" || released === "not-open")
-        await openIfWaiting(config, name, deps);
+      // A disk plugged in while a stale mapping held the names could not be opened by udev.
+      const released =
+        parsed.name === undefined
+          ? await releaseStaleMappings(config, deps)
+          : [{ name, outcome: await releaseStaleMapping(config, name, deps) }];
+      if (
+        released.some((r) => r.outcome === "closed" || r.outcome === "not-open")
+      )
+        await openIfWaiting(config, config.luks.mapper, deps);
       return;
     }
     if (toOpen === undefined)
       await removeMapping(config, name, parsed.device, deps);
     else {
-      await unlockDevice(config, toOpen, name, deps);
-      if (!(await mappingHasFilesystem(config, name, deps))) {
+      const opened = await unlockDevice(config, toOpen, deps);
+      if (!(await mappingHasFilesystem(config, opened.name, deps))) {
         log.info(
-          `/dev/mapper/${name} holds no filesystem yet (a disk being prepared: mkfs.ext4 -m 0 -L LABEL /dev/mapper/${name}, then magchanger magazine init); Bacula is not told`,
+          `/dev/mapper/${opened.name} holds no filesystem yet (a disk being prepared: mkfs.ext4 -m 0 -L LABEL /dev/mapper/${opened.name}, then magchanger magazine init); Bacula is not told`,
         );
         return;
       }
@@ -216,10 +225,14 @@ export async function runUnlock(
   }
 }
 
+/** NAME names the changer (udev passes luks.mapper); with --remove and no DEVICE, the mapping. */
 function mapperName(config: Config, given: string | undefined): string {
-  if (given !== undefined && given !== config.luks.mapper) {
+  const names = luksMappers(config).map((m) => m.name);
+  if (given !== undefined && !names.includes(given)) {
     throw new ConfigError(
-      `unlock: NAME "${given}" differs from luks.mapper = "${config.luks.mapper}" in ${config.source}; automap mounts /dev/mapper/${config.luks.mapper}, so use that name (or change luks.mapper)`,
+      names.length === 1
+        ? `unlock: NAME "${given}" differs from luks.mapper = "${config.luks.mapper}" in ${config.source}; automap mounts /dev/mapper/${config.luks.mapper}, so use that name (or change luks.mapper)`
+        : `unlock: NAME "${given}" is none of the mapping names of ${config.source} (${names.join(", ")}: luks.mapper and each bay's mapper); automap mounts only those, so use one of them`,
     );
   }
   return given ?? config.luks.mapper;

@@ -3,6 +3,7 @@
 // config names the programs they run, so as root a config must be root's alone (config/read.ts).
 import { readdirSync } from "node:fs";
 import { join } from "node:path";
+import { luksMappers } from "./layout.ts";
 import { loadConfig } from "./load.ts";
 import type { Config } from "./schema.ts";
 import { ConfigError, describeErrno } from "../errors.ts";
@@ -57,7 +58,7 @@ export function scanConfigs(dir: string): ConfigScan {
 }
 
 /**
- * The config of the changer whose luks.mapper is name (udev passes the name: `unlock /dev/%k
+ * The config of the changer whose luks.mapper (or a bay's mapper) is name (udev passes the name: `unlock /dev/%k
  * bacula`). Without a name, the only config in dir.
  */
 export function findConfigForMapper(
@@ -75,7 +76,10 @@ export function findConfigForMapper(
         : `${configs.length} changer configs in ${dir}: name the mapper (unlock DEVICE NAME) or pass -c CONF`,
     );
   }
-  const matches = configs.filter((config) => config.luks.mapper === name);
+  // A bay's mapper too: a name two changers use would make each open the other's disks.
+  const matches = configs.filter((config) =>
+    luksMappers(config).some((m) => m.name === name),
+  );
   const [match] = matches;
   if (matches.length === 1 && match) return match;
   if (matches.length === 0) {
@@ -84,6 +88,6 @@ export function findConfigForMapper(
     );
   }
   throw new ConfigError(
-    `several configs in ${dir} have luks.mapper = "${name}" (${matches.map((c) => c.source).join(", ")}); give each changer its own mapper or pass -c CONF`,
+    `several configs in ${dir} use the mapping name "${name}" (${matches.map((c) => c.source).join(", ")}); give each changer its own luks.mapper and bay mappers, or pass -c CONF`,
   );
 }

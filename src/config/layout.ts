@@ -1,9 +1,18 @@
 // Where setup installs each piece, as the running system sees it (setup --prefix DIR writes the
 // same paths below DIR). doctor reads the same places, so the two never disagree.
-import { dirname, join, relative, resolve } from "node:path";
-import type { Config } from "./schema.ts";
+import { join, relative, resolve } from "node:path";
 import { UsageError } from "../errors.ts";
 import { configStem } from "../system/systemd.ts";
+
+// The bays live in bays.ts, which imports nothing of config/: the schema checks them too.
+export {
+  type AutofsBay,
+  autofsBay,
+  autofsBays,
+  type BayLayoutInput,
+  keyBay,
+  luksMappers,
+} from "./bays.ts";
 
 export interface InstallPaths {
   /** 90-: after 60-persistent-storage.rules, which sets the ID_FS_* properties the rule matches. */
@@ -31,19 +40,6 @@ export function installPaths(name: string, configPath: string): InstallPaths {
     dirStanza: `/etc/bacula/magchanger-${name}-dir.conf`,
     dirMain: "/etc/bacula/bacula-dir.conf",
   };
-}
-
-/** The bay autofs manages: the first [[magazine]] path whose last component is automap.key. */
-export function autofsBay(
-  config: Config,
-): { mountDir: string; key: string; path: string } | undefined {
-  for (const spec of config.magazine) {
-    if (spec.path === undefined) continue;
-    const path = resolve(spec.path);
-    if (path !== "/" && path.split("/").pop() === config.automap.key)
-      return { mountDir: dirname(path), key: config.automap.key, path };
-  }
-  return undefined;
 }
 
 /** path below prefix ("/" = the live system). */

@@ -23,6 +23,8 @@ export const CONFIG_KEY_DOCS: Record<string, string> = {
   "magazine[].uuid":
     "One specific filesystem, by its UUID (found with blkid and the mount table).",
   "magazine[].label": "One specific filesystem, by its label.",
+  "magazine[].mapper":
+    "A further autofs bay's own LUKS mapping name (/dev/mapper/NAME): unlock opens a second disk plugged in while the first bay holds one under the first free bay's name, and autofs mounts it at this bay (its last path component is its autofs key).",
   "magazine[].allow_unmounted":
     "A plain directory rather than a mounted disk: no check that a filesystem is mounted there.",
   bacula:

@@ -20,6 +20,7 @@ const ALLOWED: Record<string, string> = {
   "magazine[].uuid": "a filesystem UUID in quotes",
   "magazine[].label": "a filesystem label in quotes",
   "magazine[].allow_unmounted": "true or false",
+  "magazine[].mapper": "a device-mapper name in quotes",
   bacula: "a [bacula] table",
   "bacula.bconsole": ABSOLUTE,
   "bacula.config": ABSOLUTE,

@@ -45,6 +45,13 @@ export function magazineSchema() {
       uuid: z.optional(filesystemUuid("uuid")),
       label: z.optional(filesystemLabel("label")),
       allow_unmounted: z._default(flag("allow_unmounted"), false),
+      // A further autofs bay's own /dev/mapper name (schema-bays.ts checks where it may be).
+      mapper: z.optional(
+        pattern(
+          MAPPER_PATTERN,
+          "mapper must be a device-mapper name: 1..64 of [A-Za-z0-9_.+-], starting with a letter or digit",
+        ),
+      ),
     })
     .check(
       z.refine(

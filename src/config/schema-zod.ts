@@ -15,13 +15,14 @@ import {
 } from "./schema-sections.ts";
 import { buildNotifySchema } from "./notify-schema.ts";
 import { buildRotationSchema } from "./rotation-schema.ts";
+import { bayIssues } from "./schema-bays.ts";
 
 // Built on first use, not at start-up: constructing these zod/mini schemas costs ~12 ms in the
 // compiled binary, and the changer hot path usually reuses a validated config (config/cache.ts).
 export function buildSchemas() {
   const magazine = magazineSchema();
   const legacy = legacySchema();
-  const configSchema = z.strictObject({
+  const fields = z.strictObject({
     ...topLevelKeys(),
     magazine: z.array(magazine).check(
       z.minLength(1, { error: "at least one [[magazine]] is required" }),
@@ -38,6 +39,13 @@ export function buildSchemas() {
     rotation: z.optional(buildRotationSchema()),
     legacy: z.optional(legacy),
   });
+  // Checked on the output, every default applied: where each bay is and what it is opened as.
+  const configSchema = fields.check(
+    z.superRefine((config, ctx) => {
+      for (const issue of bayIssues(config))
+        ctx.addIssue({ code: "custom", input: config, ...issue });
+    }),
+  );
   return { configSchema, magazineSchema: magazine, legacySchema: legacy };
 }
 

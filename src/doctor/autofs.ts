@@ -2,6 +2,7 @@
 import { existsSync } from "node:fs";
 import {
   autofsBay,
+  autofsBays,
   type InstallPaths,
   installPaths,
   underPrefix,
@@ -47,10 +48,18 @@ export function checkAutofs(ctx: DoctorContext): Check[] {
     checks.push(
       ok(
         "autofs map",
-        `${masterFile} mounts ${bay.path} through ${paths.autofsMap} -> ${ctx.binary}`,
+        `${masterFile} mounts ${baysMounted(ctx)} through ${paths.autofsMap} -> ${ctx.binary}`,
       ),
     );
   return checks;
+}
+
+/** Each bay autofs mounts, with the mapping it mounts there when the disks are LUKS. */
+function baysMounted(ctx: DoctorContext): string {
+  const bays = autofsBays(ctx.config);
+  return ctx.config.automap.luks
+    ? bays.map((b) => `${b.path} (/dev/mapper/${b.mapper})`).join(", ")
+    : bays.map((b) => b.path).join(", ");
 }
 
 /** The auto.master.d entry: there, mounting the bay's directory with our map, as generated. */

@@ -4,7 +4,7 @@ import { statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { AppError, errnoCode } from "../errors.ts";
 import { groupNameOf, lookupGroup, lookupUser } from "../system/identity.ts";
-import { underPrefix } from "../config/layout.ts";
+import { luksMappers, underPrefix } from "../config/layout.ts";
 import { scanConfigs } from "../config/discover.ts";
 import { checkKeyFile } from "../unlock/keyfile.ts";
 import { statOrUndefined } from "../state/safe-fs.ts";
@@ -57,15 +57,34 @@ export function checkConfigFile(ctx: DoctorContext): Check[] {
       ),
     );
   } else {
+    // Every mapping name of a changer (luks.mapper and its bays'): the kernel's dm UUID names
+    // the mapping, not the changer, so one name in two changers is one mapping to both.
+    const mine = luksMappers(config).map((m) => m.name);
     const others = scanConfigs(dir).configs.filter(
-      (c) => c.source !== configFile && c.luks.mapper === config.luks.mapper,
+      (c) =>
+        c.source !== configFile &&
+        luksMappers(c).some((m) => mine.includes(m.name)),
     );
     if (others.length) {
+      const shared = [
+        ...new Set(
+          others.flatMap((c) =>
+            luksMappers(c)
+              .map((m) => m.name)
+              .filter((n) => mine.includes(n)),
+          ),
+        ),
+      ];
+      const same =
+        shared.length === 1 &&
+        others.every((c) => c.luks.mapper === config.luks.mapper)
+          ? `luks.mapper = "${config.luks.mapper}"`
+          : `the mapping name ${shared.map((n) => `"${n}"`).join(", ")}`;
       checks.push(
         fail(
           "mapper name",
-          `${others.map((c) => c.source).join(", ")} also use luks.mapper = "${config.luks.mapper}": udev's unlock cannot tell the changers apart`,
-          `give each changer its own [luks] mapper in ${configFile}`,
+          `${others.map((c) => c.source).join(", ")} also use ${same}: udev's unlock cannot tell the changers apart`,
+          `give each changer its own [luks] mapper and [[magazine]] mappers in ${configFile}`,
         ),
       );
     }

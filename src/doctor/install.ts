@@ -6,6 +6,7 @@ import { PLACEHOLDER, sdStanza } from "../setup/bacula.ts";
 import {
   type InstallPaths,
   installPaths,
+  luksMappers,
   underPrefix,
 } from "../config/layout.ts";
 import { type GenerateOptions, udevRule } from "../setup/udev.ts";
@@ -78,9 +79,12 @@ function checkRule(ctx: DoctorContext, file: string, text: string): Check {
       `${file} runs this binary but differs from what setup generates (edited by hand, or the config changed)`,
       setupCommand(ctx),
     );
+  const bays = luksMappers(ctx.config);
   return ok(
     "udev rule",
-    `${file} opens LUKS disks as /dev/mapper/${mapper} with ${runs[0]?.[1]}`,
+    bays.length === 1
+      ? `${file} opens LUKS disks as /dev/mapper/${mapper} with ${runs[0]?.[1]}`
+      : `${file} opens LUKS disks with ${runs[0]?.[1]} as the first free of ${bays.map((m) => `/dev/mapper/${m.name} (bay ${m.bay?.bay})`).join(", ")}`,
   );
 }
 

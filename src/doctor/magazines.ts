@@ -3,7 +3,7 @@
 // ext4 reserves 5% for root by default, so `df` as root shows space while bacula gets ENOSPC.
 import { type MagazineStatus, probeAll } from "../disk/discover.ts";
 import { formatBytes } from "../text.ts";
-import { autofsBay } from "../config/layout.ts";
+import { autofsBays } from "../config/layout.ts";
 import { denied, ownershipFix, R, W, X } from "./access.ts";
 import { filesystemSpace } from "../system/ext4.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
@@ -35,11 +35,12 @@ function absentBay(
   const message = `${status.where}: magazine absent: ${reason}`;
   const conf = ctx.configFile;
   if (NOT_THERE.test(reason)) {
-    const bay = autofsBay(ctx.config);
-    const fix =
-      bay && bay.path === status.mountPoint
-        ? `attach a magazine disk; if one is attached, \`ls ${bay.path}\` should mount it through autofs: see the udev and autofs checks`
-        : `attach the disk and mount it at ${status.mountPoint ?? status.where}`;
+    const bay = autofsBays(ctx.config).find(
+      (b) => b.path === status.mountPoint,
+    );
+    const fix = bay
+      ? `attach a magazine disk; if one is attached, \`ls ${bay.path}\` should mount it through autofs: see the udev and autofs checks`
+      : `attach the disk and mount it at ${status.mountPoint ?? status.where}`;
     // A rotation leaves bays empty on purpose; only a changer with no magazine at all is broken.
     return anyPresent
       ? warn(name, message, fix)

@@ -1,6 +1,6 @@
 // What setup tells the admin to do after --write, in order, as commands to paste: the notes
 // printed after the pieces, up to a first backup and restore when setup wrote the example Job.
-import { autofsBay } from "../config/layout.ts";
+import { autofsBay, luksMappers } from "../config/layout.ts";
 import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
 import { PLACEHOLDER } from "./bacula.ts";
 import {
@@ -36,7 +36,7 @@ export function nextSteps(
           `enable the refresh safety net (it retries a Bacula update that failed): systemctl enable --now ${refreshUnit(stem, "timer")}`,
         ]
       : []),
-    `prepare each disk (this erases it): ${filesystem}; magchanger magazine init -c ${configPath} ${bay} --volumes 10; magchanger refresh -c ${configPath} (${labeling(o)})`,
+    `prepare each disk (this erases it)${several(config)}: ${filesystem}; magchanger magazine init -c ${configPath} ${bay} --volumes 10; magchanger refresh -c ${configPath} (${labeling(o)})`,
     `check the whole chain: magchanger doctor -c ${configPath}`,
     ...firstBackup(o),
   ];
@@ -58,4 +58,15 @@ function firstBackup(o: GenerateOptions): string[] {
   return [
     `a first backup and restore, in bconsole: run job="${job}" yes; wait; restore restorejob="${restoreJobName(name)}" fileset="${job}" select current all done yes; wait (files land below ${EXAMPLE_RESTORE_WHERE})`,
   ];
+}
+
+/**
+ * With several bays a disk goes to the first free mapping name: prepared while another disk of
+ * this changer is open, it would not be /dev/mapper/<luks.mapper>, and mkfs there would erase
+ * the other disk.
+ */
+function several(config: GenerateOptions["config"]): string {
+  return config.automap.luks && luksMappers(config).length > 1
+    ? `, with no other disk of this changer plugged in (else udev opens it under the next bay's mapper, and the mkfs below would erase the disk in bay 1)`
+    : "";
 }

@@ -1,42 +1,34 @@
 // Opening a LUKS disk for a changer, and closing the mapping of a disk that was pulled. This
 // replaces the seed's unlock-luks script: udev repeats add/change events, so an open mapping of
 // the same disk is success; a mapping left behind by a pulled disk (the kernel keeps it while
-// something holds it) is cleaned up before the new disk is opened under the same name.
+// something holds it) is cleaned up before a new disk is opened under that name. A changer with
+// several autofs bays has one mapping name per bay (luksMappers): a disk goes to the first name
+// that is free or stale, and each pulled disk's mapping is found by the kernel's link to it.
 // Reachable from udev: nothing here may need bun:ffi or mount syscalls of its own.
-import { readFileSync } from "node:fs";
-import { basename } from "node:path";
+import { type AutofsBay, luksMappers } from "../config/layout.ts";
 import type { Config } from "../config/schema.ts";
-import { AppError, describeErrno } from "../errors.ts";
-import type { Log } from "../log.ts";
-import { mountPathRisk } from "../state/safe-fs.ts";
-import type { Exec } from "../system/exec.ts";
-import {
-  type Cryptsetup,
-  cryptsetup,
-  type MappingStatus,
-} from "../system/cryptsetup.ts";
-import {
-  classifyMapping,
-  type DmMapping,
-  dmMapping,
-  hasBlockSysfs,
-  isOrphaned,
-} from "../system/dm.ts";
+import { AppError } from "../errors.ts";
+import { cryptsetup, type MappingStatus } from "../system/cryptsetup.ts";
+import type { DmMapping } from "../system/dm.ts";
 import { isBlockDevice, sameBlockDevice } from "./device.ts";
+import type { UnlockDeps } from "./deps.ts";
 import { checkKeyFile } from "./keyfile.ts";
-import { mountsOfMapping, mountsUnreachable } from "./mounts.ts";
-import { lastLines } from "../text.ts";
+import {
+  describeGone,
+  diskGone,
+  mapperKey,
+  onRemovedDisk,
+  ownedOrRefuse,
+  ownMapping,
+} from "./mapping.ts";
+import { releaseMapping } from "./release.ts";
 
-const UMOUNT_TIMEOUT_MS = 15_000;
-
-export interface UnlockDeps {
-  exec: Exec;
-  log: Log;
-  env: Record<string, string | undefined>;
-  /** The mount table to search; /proc/self/mountinfo unless a test says otherwise. */
-  mountinfoPath?: string;
-  sysRoot?: string;
-}
+export type { UnlockDeps } from "./deps.ts";
+export {
+  type ReleaseOutcome,
+  releaseStaleMapping,
+  releaseStaleMappings,
+} from "./release.ts";
 
 export type UnlockOutcome = "opened" | "already-open";
 
@@ -44,13 +36,32 @@ export type UnlockOutcome = "opened" | "already-open";
 export class StaleMappingBusyError extends AppError {}
 export type RemoveOutcome = "closed" | "deferred" | "not-open" | "left-alone";
 
-/** Opens device (a validated block device path) as /dev/mapper/name with the config's key file. */
+export interface Unlocked {
+  outcome: UnlockOutcome;
+  /** The /dev/mapper name the disk is open under. */
+  name: string;
+}
+
+type Mapper = { name: string; bay?: AutofsBay };
+
+/** One of the changer's names as found before choosing where the disk goes. */
+type Survey = Mapper &
+  (
+    | { state: "free" }
+    | { state: "foreign"; refusal: string }
+    | { state: "held"; device: string }
+    | { state: "stale"; status: MappingStatus; kernel: DmMapping | undefined }
+  );
+
+/**
+ * Opens device (a validated block device path) with the config's key file under the first of
+ * the changer's mapping names that is free, or whose disk is gone (released first).
+ */
 export async function unlockDevice(
   config: Config,
   device: string,
-  name: string,
   deps: UnlockDeps,
-): Promise<UnlockOutcome> {
+): Promise<Unlocked> {
   const { log } = deps;
   checkKeyFile(config.luks.key_file, config.source);
   const crypt = cryptsetup(config.tools.cryptsetup, deps.exec);
@@ -66,49 +77,158 @@ export async function unlockDevice(
       `${device} has LUKS UUID ${uuid}, which is not in luks.allowed_uuids of ${config.source}; add it there to use this disk`,
     );
   }
-  const status = await crypt.status(name);
-  if (status.active) {
-    const kernel = ownMapping(name, status, deps.sysRoot);
-    const gone = diskGone(status, kernel);
+  const mappers = luksMappers(config);
+  const survey: Survey[] = [];
+  for (const mapper of mappers) {
+    const { name } = mapper;
+    const status = await crypt.status(name);
+    if (!status.active) {
+      survey.push({ ...mapper, state: "free" });
+      continue;
+    }
+    const owned = ownMapping(
+      name,
+      status,
+      mapperKey(config, mapper),
+      deps.sysRoot,
+    );
+    if (!owned.own) {
+      survey.push({ ...mapper, state: "foreign", refusal: owned.refusal });
+      continue;
+    }
+    const gone = diskGone(status, owned.kernel);
     if (!gone && status.device && sameBlockDevice(status.device, device)) {
       log.info(
         `/dev/mapper/${name} is already open on ${device} (LUKS UUID ${uuid}); nothing to do`,
       );
-      return "already-open";
+      return { outcome: "already-open", name };
     }
-    if (!gone && status.device && isBlockDevice(status.device)) {
-      throw new AppError(
-        `/dev/mapper/${name} is already open on ${status.device}, which is still attached; not touching it. Detach that disk (or run magchanger unlock --remove ${name}) first, or give this changer its own luks.mapper`,
-      );
-    }
-    log.warn(
-      `/dev/mapper/${name} is a stale mapping of ${describeGone(status, kernel)}; cleaning it up`,
-    );
-    const release = await releaseMapping(
-      crypt,
-      config.tools.umount,
-      name,
-      deps,
-    );
-    if (release !== "closed") {
-      throw new StaleMappingBusyError(
-        `cannot open ${device} as /dev/mapper/${name}: the stale mapping is still in use${release === "deferred" ? " (marked for removal once its last mount goes)" : ""}; the refresh units release it (magchanger unlock --release-stale) once nothing holds it (a job writing when its disk was pulled ends in error); then replug the disk or run magchanger unlock ${device} ${name}`,
-      );
-    }
+    if (!gone && status.device && isBlockDevice(status.device))
+      survey.push({ ...mapper, state: "held", device: status.device });
+    else
+      survey.push({ ...mapper, state: "stale", status, kernel: owned.kernel });
   }
-  await crypt.open(device, name, config.luks.key_file);
-  log.info(`opened ${device} (LUKS UUID ${uuid}) as /dev/mapper/${name}`);
-  return "opened";
+  const inBay = (m: Mapper) =>
+    mappers.length > 1 && m.bay ? ` (bay ${m.bay.bay}, ${m.bay.path})` : "";
+  let stillHeld: string | undefined;
+  for (const candidate of survey) {
+    const { name } = candidate;
+    if (candidate.state === "stale") {
+      log.warn(
+        `/dev/mapper/${name} is a stale mapping of ${describeGone(candidate.status, candidate.kernel)}; cleaning it up`,
+      );
+      const release = await releaseMapping(
+        crypt,
+        config.tools.umount,
+        name,
+        deps,
+      );
+      if (release !== "closed") {
+        stillHeld ??= `cannot open ${device} as /dev/mapper/${name}: the stale mapping is still in use${release === "deferred" ? " (marked for removal once its last mount goes)" : ""}; the refresh units release it (magchanger unlock --release-stale) once nothing holds it (a job writing when its disk was pulled ends in error); then replug the disk or run magchanger unlock ${device} ${config.luks.mapper}`;
+        continue;
+      }
+    } else if (candidate.state !== "free") continue;
+    await crypt.open(device, name, config.luks.key_file);
+    log.info(
+      `opened ${device} (LUKS UUID ${uuid}) as /dev/mapper/${name}${inBay(candidate)}`,
+    );
+    return { outcome: "opened", name };
+  }
+  if (stillHeld) throw new StaleMappingBusyError(stillHeld);
+  const foreign = survey.find((s) => s.state === "foreign");
+  if (foreign?.state === "foreign") throw new AppError(foreign.refusal);
+  throw new AppError(everyBayHeld(config, device, survey, inBay));
+}
+
+/** Every name holds an attached disk: which, and what the operator does about it. */
+function everyBayHeld(
+  config: Config,
+  device: string,
+  survey: Survey[],
+  inBay: (m: Mapper) => string,
+): string {
+  const held = survey.flatMap((s) => (s.state === "held" ? [s] : []));
+  const [only] = held;
+  if (held.length === 1 && only)
+    return `/dev/mapper/${only.name} is already open on ${only.device}, which is still attached; not touching it. Detach that disk (or run magchanger unlock --remove ${only.name}) first, or give this changer its own luks.mapper`;
+  const each = held.map(
+    (s, i) =>
+      `/dev/mapper/${s.name}${i === 0 ? " is open" : ""} on ${s.device}${inBay(s)}`,
+  );
+  return `every bay of changer ${config.name} holds a disk: ${each.join(", ")}; not opening ${device}: eject one (magchanger eject -c ${config.source} BAY) and unplug it, then plug this disk in again`;
 }
 
 /**
- * Closes /dev/mapper/name after its disk was pulled. With removedDevice (udev's DEVNAME), a
- * mapping that lives on another, still attached disk is left alone.
+ * Closes /dev/mapper/name after its disk was pulled. With removedDevice (udev's DEVNAME), the
+ * mapping among all of this changer's names whose disk is that device is closed, and every
+ * other mapping is left alone.
  */
 export async function removeMapping(
   config: Config,
   name: string,
   removedDevice: string | undefined,
+  deps: UnlockDeps,
+): Promise<RemoveOutcome> {
+  if (removedDevice === undefined) return removeByName(config, name, deps);
+  const { log } = deps;
+  const crypt = cryptsetup(config.tools.cryptsetup, deps.exec);
+  const mappers = luksMappers(config);
+  const open: { name: string; on: "gone" | "present" | undefined }[] = [];
+  for (const mapper of mappers) {
+    const status = await crypt.status(mapper.name);
+    if (!status.active) continue;
+    const owned = ownMapping(
+      mapper.name,
+      status,
+      mapperKey(config, mapper),
+      deps.sysRoot,
+    );
+    if (!owned.own) {
+      log.warn(`${owned.refusal}; left alone`);
+      open.push({ name: mapper.name, on: undefined });
+      continue;
+    }
+    const on = onRemovedDisk(status, owned.kernel, removedDevice);
+    if (!on)
+      log.info(
+        `/dev/mapper/${mapper.name} is open on ${status.device ?? describeGone(status, owned.kernel)}, not on the removed ${removedDevice}; left alone`,
+      );
+    open.push({ name: mapper.name, on });
+  }
+  if (open.length === 0) {
+    log.info(
+      mappers.length === 1
+        ? `/dev/mapper/${name} is not open; nothing to close`
+        : `no mapping of changer ${config.name} is open (${mappers.map((m) => `/dev/mapper/${m.name}`).join(", ")}); nothing to close`,
+    );
+    return "not-open";
+  }
+  // A disk plugged in since may carry the removed one's number: then only the gone one is its.
+  const anyGone = open.some((o) => o.on === "gone");
+  const targets = open.filter(
+    (o) => o.on === "gone" || (o.on === "present" && !anyGone),
+  );
+  let outcome: RemoveOutcome = "left-alone";
+  for (const target of targets) {
+    const release = await releaseMapping(
+      crypt,
+      config.tools.umount,
+      target.name,
+      deps,
+    );
+    if (release === "busy")
+      throw new AppError(
+        `cannot close /dev/mapper/${target.name}: it is still in use; unmount it and run magchanger unlock --remove ${target.name} again`,
+      );
+    if (outcome !== "deferred") outcome = release;
+  }
+  return outcome;
+}
+
+/** `unlock --remove [NAME]` without a device: close that one mapping, whatever disk it is on. */
+async function removeByName(
+  config: Config,
+  name: string,
   deps: UnlockDeps,
 ): Promise<RemoveOutcome> {
   const { log } = deps;
@@ -118,13 +238,7 @@ export async function removeMapping(
     log.info(`/dev/mapper/${name} is not open; nothing to close`);
     return "not-open";
   }
-  const kernel = ownMapping(name, status, deps.sysRoot);
-  if (removedDevice && onAnotherDisk(status, kernel, removedDevice)) {
-    log.info(
-      `/dev/mapper/${name} is open on ${status.device}, not on the removed ${removedDevice}; left alone`,
-    );
-    return "left-alone";
-  }
+  ownedOrRefuse(config, name, status, deps.sysRoot);
   const release = await releaseMapping(crypt, config.tools.umount, name, deps);
   if (release === "busy") {
     throw new AppError(
@@ -162,197 +276,4 @@ export async function mappingHasFilesystem(
   );
   // 2: nothing recognized. Anything else unexpected: assume a filesystem (tell Bacula, as before).
   return !(result.exitCode === 2 && result.stdout.trim() === "");
-}
-
-export type ReleaseOutcome = "closed" | "deferred" | "not-open" | "attached";
-
-/**
- * The clean-up the udev sandbox cannot finish, run as root by the refresh units (outside udev):
- * when /dev/mapper/name is this changer's LUKS mapping and the kernel says its disk is gone, the
- * dead mounts of it are lazily unmounted and it is closed, or marked for removal once the last
- * file open on it is closed (a job that was writing when the disk was pulled). A mapping whose
- * disk is attached is never touched.
- */
-export async function releaseStaleMapping(
-  config: Config,
-  name: string,
-  deps: UnlockDeps,
-): Promise<ReleaseOutcome> {
-  const { log } = deps;
-  // sysfs first: the timer runs this every 15 min, and nothing is open most of the time.
-  if (!dmMapping(name, deps.sysRoot) && hasBlockSysfs(deps.sysRoot)) {
-    log.debug(`/dev/mapper/${name} is not open; nothing to release`);
-    return "not-open";
-  }
-  const crypt = cryptsetup(config.tools.cryptsetup, deps.exec);
-  const status = await crypt.status(name);
-  if (!status.active) {
-    log.debug(`/dev/mapper/${name} is not open; nothing to release`);
-    return "not-open";
-  }
-  const kernel = ownMapping(name, status, deps.sysRoot);
-  if (!diskGone(status, kernel)) {
-    log.debug(`/dev/mapper/${name} is open on an attached disk; left alone`);
-    return "attached";
-  }
-  log.warn(
-    `/dev/mapper/${name} is a stale mapping of ${describeGone(status, kernel)}; releasing it`,
-  );
-  const release = await releaseMapping(crypt, config.tools.umount, name, deps);
-  if (release === "busy")
-    throw new AppError(
-      `cannot close /dev/mapper/${name}, whose disk is gone: it is still in use and cannot be marked for removal; find its user with \`fuser -vm /dev/mapper/${name}\`, stop it, then run magchanger unlock --release-stale ${name}`,
-    );
-  return release;
-}
-
-/**
- * Lazily unmounts what is mounted from /dev/mapper/name (where this process can reach the host's
- * mount table), then closes it; if it is still held, asks the kernel to remove it when the last
- * holder lets go. Says on the log what it did and what it could not do.
- */
-async function releaseMapping(
-  crypt: Cryptsetup,
-  umount: string,
-  name: string,
-  deps: UnlockDeps,
-): Promise<"closed" | "deferred" | "busy"> {
-  const { log } = deps;
-  await unmountMapping(umount, name, deps);
-  const closed = await crypt.close(name);
-  if (closed !== "busy") {
-    log.info(
-      closed === "closed"
-        ? `closed /dev/mapper/${name}`
-        : `/dev/mapper/${name} was already gone`,
-    );
-    return "closed";
-  }
-  const deferred = await crypt.close(name, { deferred: true });
-  if (deferred === "busy") {
-    log.warn(
-      `/dev/mapper/${name} is still in use and could not be marked for deferred removal`,
-    );
-    return "busy";
-  }
-  if (deferred === "not-active") {
-    log.info(`/dev/mapper/${name} went away`);
-    return "closed";
-  }
-  log.warn(
-    `/dev/mapper/${name} is still in use; the kernel removes it when its last user (a mount) lets go`,
-  );
-  return "deferred";
-}
-
-/** `umount -l` of every mount of /dev/mapper/name, where this process reaches the host's mounts. */
-async function unmountMapping(
-  umount: string,
-  name: string,
-  deps: UnlockDeps,
-): Promise<void> {
-  const { log } = deps;
-  const mountinfoPath = deps.mountinfoPath ?? "/proc/self/mountinfo";
-  let mountinfo = "";
-  try {
-    mountinfo = readFileSync(mountinfoPath, "utf8");
-  } catch (error) {
-    log.warn(
-      `cannot read ${mountinfoPath}: ${describeErrno(error)}; not unmounting anything`,
-    );
-  }
-  const mounts = mountsOfMapping(mountinfo, name, deps.sysRoot);
-  const unreachable =
-    mounts.length > 0 ? mountsUnreachable(deps.env) : undefined;
-  for (const mount of mounts) {
-    if (unreachable) {
-      log.warn(
-        `not unmounting ${mount.mountPoint}: unmounting from ${unreachable} would not reach the host; autofs expiry or umount -l ${mount.mountPoint} as root releases it`,
-      );
-      continue;
-    }
-    // umount(8) resolves the path again: a directory on the way that someone else may change
-    // could turn it into another mount point. Detaching the outer mount takes its submounts too.
-    const why = mountPathRisk(mount.mountPoint);
-    if (why) {
-      log.warn(
-        `not unmounting ${mount.mountPoint}: ${why}, so its path could lead elsewhere by the time umount runs; autofs expiry or umount -l ${mount.mountPoint} as root (after checking it) releases it`,
-      );
-      continue;
-    }
-    const result = await deps.exec([umount, "-l", "--", mount.mountPoint], {
-      timeoutMs: UMOUNT_TIMEOUT_MS,
-    });
-    if (result.exitCode === 0)
-      log.info(
-        `lazily unmounted ${mount.mountPoint} (was /dev/mapper/${name})`,
-      );
-    else
-      log.warn(
-        `could not unmount ${mount.mountPoint}: ${result.timedOut ? "umount timed out" : lastLines(result.stderr) || `umount exit ${result.exitCode}`}`,
-      );
-  }
-}
-
-/**
- * The kernel's facts about /dev/mapper/name when it is a LUKS mapping cryptsetup made (its dm
- * UUID says so, whatever cryptsetup status prints for a pulled disk); anything else of that
- * name (LVM, plain dm-crypt) is someone else's and refused. Without sysfs, cryptsetup's type.
- */
-function ownMapping(
-  name: string,
-  status: MappingStatus,
-  sysRoot?: string,
-): DmMapping | undefined {
-  const kernel = classifyMapping(name, sysRoot);
-  if (kernel.kind === "luks") return kernel.mapping;
-  if (kernel.kind === "foreign")
-    throw new AppError(
-      `/dev/mapper/${name} exists but is not a LUKS mapping made by cryptsetup (device-mapper UUID ${JSON.stringify(kernel.uuid.slice(0, 80))}); not touching it: give this changer another luks.mapper`,
-    );
-  if (!/^LUKS\d*$/.test(status.type)) {
-    throw new AppError(
-      `/dev/mapper/${name} exists but is not a LUKS mapping (type ${status.type}); not touching it: give this changer another luks.mapper`,
-    );
-  }
-  return undefined;
-}
-
-/**
- * Its disk was pulled: the kernel's link to the device below dangles. A disk plugged in since
- * may have been given the pulled one's number, so cryptsetup's device path alone could name it.
- */
-function diskGone(
-  status: MappingStatus,
-  kernel: DmMapping | undefined,
-): boolean {
-  if (kernel && kernel.below.length > 0) return isOrphaned(kernel);
-  return !status.device || !isBlockDevice(status.device);
-}
-
-function describeGone(
-  status: MappingStatus,
-  kernel: DmMapping | undefined,
-): string {
-  const below = kernel?.below.map((b) => b.name).join(", ");
-  return below
-    ? `${below}, which is gone`
-    : (status.device ?? "a disk that is gone");
-}
-
-/** The mapping lives on a disk that is still attached and is not the removed one. */
-function onAnotherDisk(
-  status: MappingStatus,
-  kernel: DmMapping | undefined,
-  removedDevice: string,
-): boolean {
-  if (kernel && kernel.below.length > 0) {
-    const removed = basename(removedDevice);
-    return !kernel.below.some((b) => b.name === removed) && !isOrphaned(kernel);
-  }
-  return (
-    status.device !== undefined &&
-    status.device !== removedDevice &&
-    isBlockDevice(status.device)
-  );
 }

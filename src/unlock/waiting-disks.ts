@@ -49,7 +49,7 @@ export async function openWaitingDisk(
     const device = `/dev/${entry}`;
     if (!isBlockDevice(device) || !(await crypt.isLuks(device))) continue;
     try {
-      await unlockDevice(config, device, name, deps);
+      await unlockDevice(config, device, deps);
       deps.log.info(
         `${device} was plugged in while the stale mapping held /dev/mapper/${name}: opened it now`,
       );

@@ -129,6 +129,49 @@ describe("map entry", () => {
     );
   });
 
+  test("several bays: each bay's key answers with its own mapping, and an unknown key lists them all", async () => {
+    const c = config(
+      "",
+      '[[magazine]]\npath = "/mnt/usb1/magazine2"\nmapper = "bacula2"\n[[magazine]]\npath = "/mnt/usb1/east"\nmapper = "bacula-east"\n',
+    );
+    const both = deps({
+      mapper: [
+        "/dev/mapper/bacula",
+        "/dev/mapper/bacula2",
+        "/dev/mapper/bacula-east",
+      ],
+    });
+    expect(await mapEntry(c, "magazine", both)).toBe(
+      "-fstype=auto,rw,nodev,nosuid,noexec,noatime :/dev/mapper/bacula",
+    );
+    expect(await mapEntry(c, "magazine2", both)).toBe(
+      "-fstype=auto,rw,nodev,nosuid,noexec,noatime :/dev/mapper/bacula2",
+    );
+    expect(await mapEntry(c, "east", both)).toEndWith(
+      " :/dev/mapper/bacula-east",
+    );
+    const unknown = await mapEntry(c, "magazine3", both).catch((e) => e);
+    expect(unknown.message).toBe(
+      'automap: unknown key "magazine3"; /etc/magchanger/usb1.toml answers "magazine", "magazine2", "east"',
+    );
+  });
+
+  test("several bays: a bay whose disk is not unlocked gives no entry, naming its own mapping", async () => {
+    const c = config(
+      "",
+      '[[magazine]]\npath = "/mnt/usb1/magazine2"\nmapper = "bacula2"\n',
+    );
+    const error = await mapEntry(
+      c,
+      "magazine2",
+      deps({ mapper: ["/dev/mapper/bacula"] }),
+    ).catch((e) => e);
+    expect(error).toBeInstanceOf(NoMapEntryError);
+    expect(error.message).toBe(
+      'automap: no disk for "magazine2": /dev/mapper/bacula2 is not open; attach the disk (udev unlocks it), then retry',
+    );
+  });
+
   test("a device blkid reports with characters autofs would misparse is refused", async () => {
     const error = await mapEntry(
       config('[automap]\nluks = false\nlabel = "L"\n'),

@@ -18,14 +18,20 @@ const SUITE = "config discovery for unlock";
 describe.skipIf(skipUnless(["root"], SUITE))(SUITE, () => {
   let dir: string;
   let confDir: string;
-  const add = (file: string, name: string, mapper: string) => {
+  const add = (
+    file: string,
+    name: string,
+    mapper: string,
+    bays: { key: string; mapper: string }[] = [],
+  ) => {
     const fakes = createFakeTools(join(dir, `tools-${name}`));
     return writeConfig(join(confDir, file), {
-      dir,
+      dir: join(dir, name),
       name,
       mapper,
       keyFile: "/etc/magchanger/luks.key",
       tools: fakes,
+      bays,
     });
   };
 
@@ -65,7 +71,20 @@ describe.skipIf(skipUnless(["root"], SUITE))(SUITE, () => {
     );
     add("usb2.toml", "usb2", "bacula");
     expect(() => findConfigForMapper("bacula", confDir)).toThrow(
-      `several configs in ${confDir} have luks.mapper = "bacula" (${confDir}/usb1.toml, ${confDir}/usb2.toml); give each changer its own mapper or pass -c CONF`,
+      `several configs in ${confDir} use the mapping name "bacula" (${confDir}/usb1.toml, ${confDir}/usb2.toml); give each changer its own luks.mapper and bay mappers, or pass -c CONF`,
+    );
+  });
+
+  // The kernel's dm UUID names the mapping, not the changer: one name in two changers would let
+  // each take the other's disk for its own.
+  test("a bay's mapper names its changer too, and a name two changers use is refused", () => {
+    add("usb1.toml", "usb1", "bacula", [
+      { key: "magazine2", mapper: "bacula2" },
+    ]);
+    expect(findConfigForMapper("bacula2", confDir).name).toBe("usb1");
+    add("usb2.toml", "usb2", "bacula2");
+    expect(() => findConfigForMapper("bacula2", confDir)).toThrow(
+      `several configs in ${confDir} use the mapping name "bacula2" (${confDir}/usb1.toml, ${confDir}/usb2.toml); give each changer its own luks.mapper and bay mappers, or pass -c CONF`,
     );
   });
 

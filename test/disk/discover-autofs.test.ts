@@ -105,3 +105,38 @@ test("a drive link's target below the bay is not resolved while no disk is unloc
     noDiskUnlocked(config, join(dir, "elsewhere/vol"), sys),
   ).toBeUndefined();
 });
+
+// Each autofs bay has its own mapping: bay 2 holds no disk while only bay 1's is open.
+test("several bays: each is judged by its own mapping", () => {
+  const bay2 = join(mountDir, "magazine2");
+  const two = parseConfigText(
+    `name = "af"\nwork_dir = "${join(dir, "work")}"\nlog_file = "${join(dir, "af.log")}"\nuser = "root"\ngroup = "root"\n[[magazine]]\npath = "${bay}"\n[[magazine]]\npath = "${bay2}"\nmapper = "afmap2"\n[luks]\nmapper = "afmap"\n`,
+    join(dir, "af2.toml"),
+  );
+  const onlyFirst = system(
+    [autofs],
+    sysfs("first", { uuid: LUKS, gone: false }),
+  );
+  expect(noDiskUnlocked(two, bay, onlyFirst)).toBeUndefined();
+  expect(noDiskUnlocked(two, `${bay2}/af_0002_0001`, onlyFirst)).toBe(
+    "no disk is unlocked (/dev/mapper/afmap2 is not open); plug a magazine in (udev unlocks it)",
+  );
+  const root = sysfs("second");
+  const d = join(root, "block/dm-3");
+  mkdirSync(join(d, "dm"), { recursive: true });
+  mkdirSync(join(d, "slaves"));
+  writeFileSync(join(d, "dm/name"), "afmap2\n");
+  writeFileSync(
+    join(d, "dm/uuid"),
+    "CRYPT-LUKS2-0b7f3c9e0a1b4c2d8e9f00112233aabb-afmap2\n",
+  );
+  writeFileSync(join(d, "dev"), "253:3\n");
+  symlinkSync(join(root, "gone/sdy1"), join(d, "slaves/sdy1"));
+  const onlySecondGone = system([autofs], root);
+  expect(noDiskUnlocked(two, bay, onlySecondGone)).toStartWith(
+    "no disk is unlocked (/dev/mapper/afmap is not open)",
+  );
+  expect(noDiskUnlocked(two, bay2, onlySecondGone)).toStartWith(
+    "the disk of /dev/mapper/afmap2 is gone (pulled without eject)",
+  );
+});

@@ -104,7 +104,7 @@ const PLAIN_READERS: Record<string, string> = {
   "system/mounts.ts": "/proc/self/mountinfo: the kernel's",
   "system/dm.ts":
     "/sys/block/dm-*: a mapping's name, dev, dm UUID and the devices below it: the kernel's",
-  "unlock/unlock.ts": "/proc/self/mountinfo: the kernel's",
+  "unlock/release.ts": "/proc/self/mountinfo: the kernel's",
   "bacula/eject-target.ts": "/sys/dev/block/*/dm/name: the kernel's",
 };
 

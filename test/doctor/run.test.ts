@@ -297,6 +297,44 @@ describe.skipIf(skipUnless(["root"], "doctor"))("doctor", () => {
     });
   });
 
+  test("two bays: the autofs and udev checks name each bay's mapping; a bay's name another changer uses fails", async () => {
+    // Bay 2 holds no disk: a WARN (a rotation leaves bays empty), not a FAIL.
+    const bay2 = join(w.dir, "mnt/magazine2");
+    const text = `${configText(w)}[[magazine]]\npath = "${bay2}"\nmapper = "bacula2"\n`;
+    writeFileSync(w.conf, text);
+    applyPlan(
+      planSetup({
+        config: parseConfigText(text, w.conf),
+        configPath: "/etc/magchanger/c1.toml",
+        binary: BIN,
+        mediaType: "c1",
+      }),
+      { prefix: w.prefix, root: true },
+    );
+    const checks = await doctor(w);
+    expect(failures(checks)).toEqual([]);
+    expect(named(checks, "bay 2")[0]?.fix).toBe(
+      `attach a magazine disk; if one is attached, \`ls ${bay2}\` should mount it through autofs: see the udev and autofs checks`,
+    );
+    expect(named(checks, "autofs map")[0]?.message).toBe(
+      `${w.prefix}/etc/auto.master.d/magchanger-c1.autofs mounts ${w.bay} (/dev/mapper/bacula), ${bay2} (/dev/mapper/bacula2) through /etc/auto.c1 -> ${BIN}`,
+    );
+    expect(named(checks, "udev rule")[0]?.message).toBe(
+      `${w.prefix}/etc/udev/rules.d/90-magchanger-c1.rules opens LUKS disks with ${BIN} as the first free of /dev/mapper/bacula (bay 1), /dev/mapper/bacula2 (bay 2)`,
+    );
+    writeFileSync(
+      join(w.prefix, "etc/magchanger/c2.toml"),
+      configText({ dir: w.dir, bay: w.bay })
+        .replace('name = "c1"', 'name = "c2"')
+        .replace("[luks]\n", '[luks]\nmapper = "bacula2"\n'),
+    );
+    const [check] = named(await doctor(w), "mapper name");
+    expect(check?.status).toBe("fail");
+    expect(check?.message).toBe(
+      `${w.prefix}/etc/magchanger/c2.toml also use the mapping name "bacula2": udev's unlock cannot tell the changers apart`,
+    );
+  });
+
   test("two changers sharing one mapper name fail", async () => {
     writeFileSync(
       join(w.prefix, "etc/magchanger/c2.toml"),

@@ -161,7 +161,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   });
 
   test("udev remove event (ACTION=remove) closes the mapping of the pulled disk", async () => {
-    fakes.setMapping(mapper(), "(null)");
+    fakes.setMapping(mapper(), "(null)", "sdzz1");
     const result = await runBinary(["unlock", "/dev/sdzz1", mapper()], {
       env: udev("remove", { DEVNAME: "/dev/sdzz1" }),
     });

@@ -80,6 +80,33 @@ describe("autofs", () => {
     });
   });
 
+  test("two bays: still one master line for the mount dir, its comment names both keys and mappings; the udev rule is unchanged", () => {
+    const two = options(
+      "",
+      'path = "/mnt/usbchanger1/magazine"\n[[magazine]]\npath = "/mnt/usbchanger1/magazine2"\nmapper = "bacula2"',
+    );
+    const entry = autofsMasterEntry(two) as string;
+    expect(ruleLines(entry)).toEqual([
+      "/mnt/usbchanger1 program:/etc/auto.usbchanger1 --timeout=10 --negative-timeout=5",
+    ]);
+    expect(entry).toContain(
+      `# magchanger changer "usbchanger1": mount each attached disk at its bay (/mnt/usbchanger1/magazine, /mnt/usbchanger1/magazine2) when it is\n`,
+    );
+    expect(entry).toContain(
+      `lookups of "magazine", "magazine2" (\`automap KEY\`) with the mount entry of the disk\n# attached in that bay now (/dev/mapper/bacula, /dev/mapper/bacula2).\n`,
+    );
+    expect(udevRule(two)).toBe(udevRule(options()));
+    // A disk prepared while bay 1's is open would get bay 2's name: mkfs on bay 1's would erase it.
+    const prepare = (o: GenerateOptions) =>
+      planSetup(o).notes.find((n) => n.startsWith("prepare each disk"));
+    expect(prepare(two)).toStartWith(
+      "prepare each disk (this erases it), with no other disk of this changer plugged in (else udev opens it under the next bay's mapper, and the mkfs below would erase the disk in bay 1): echo 'type=83'",
+    );
+    expect(prepare(options())).toStartWith(
+      "prepare each disk (this erases it): echo 'type=83'",
+    );
+  });
+
   test("no entry when no bay path ends in automap.key", () => {
     const o = options("", 'label = "offsite2"');
     expect(autofsBay(o.config)).toBeUndefined();

@@ -106,9 +106,12 @@ export interface FakeTools {
   calls(): string[][];
   /**
    * Pretend /dev/mapper/name is open on device ("(null)": its disk is gone), and show it in the
-   * fake sysfs below DIR/sys as the kernel does (dm UUID, a link to the device below).
+   * fake sysfs below DIR/sys as the kernel does (its own dm-N, dm UUID, a link to the device
+   * below). gone: the kernel name of a pulled disk (default sdz1).
    */
-  setMapping(name: string, device: string): void;
+  setMapping(name: string, device: string, gone?: string): void;
+  /** The fake sysfs directory of /dev/mapper/name (DIR/sys/block/dm-N). */
+  dmDir(name: string): string;
   mapping(name: string): string | undefined;
   /** Pretend /dev/mapper/name is some other device-mapper device (LVM): status says type n/a. */
   setForeign(name: string): void;
@@ -128,9 +131,11 @@ const CRYPTSETUP = `#!/bin/bash
 D=__DIR__
 { printf '%s\\t' cryptsetup "$@"; printf '\\n'; } >> "$D/calls"
 # The kernel's view of the mapping (name, dm UUID, the device below) as sysfs shows it.
+# Each mapping is its own dm-N (the first free N), remembered in $D/dm.NAME.
 sysfs() {
-  local dm="$D/sys/block/dm-0"; rm -rf "$dm"; mkdir -p "$dm/dm" "$dm/slaves"
-  echo "$1" > "$dm/dm/name"; echo 253:0 > "$dm/dev"
+  local n=0; while [ -e "$D/sys/block/dm-$n" ]; do n=$((n+1)); done
+  local dm="$D/sys/block/dm-$n"; mkdir -p "$dm/dm" "$dm/slaves"; echo "$n" > "$D/dm.$1"
+  echo "$1" > "$dm/dm/name"; echo "253:$n" > "$dm/dev"
   echo "CRYPT-LUKS2-$(echo "$3" | tr -d - | tr A-F a-f)-$1" > "$dm/dm/uuid"
   if [ "$2" = "(null)" ]; then ln -s /sys/devices/pci0000:00/0000:00:02.0/usb2/2-1/host2/block/sdz/sdz1 "$dm/slaves/sdz1"
   else ln -s "$(realpath "/sys/class/block/$(basename "$(realpath "$2")")")" "$dm/slaves/$(basename "$(realpath "$2")")"; fi
@@ -169,7 +174,7 @@ case $action in
       [ -n "$deferred" ] && { touch "$D/deferred.$1"; exit 0; }
       echo "Device $1 is still in use." >&2; exit 5
     fi
-    rm -f "$D/maps/$1"; rm -rf "$D/sys/block/dm-0"; exit 0 ;;
+    rm -f "$D/maps/$1"; [ -f "$D/dm.$1" ] && rm -rf "$D/sys/block/dm-$(cat "$D/dm.$1")"; rm -f "$D/dm.$1"; exit 0 ;;
 esac
 echo "fake cryptsetup: unexpected action $action" >&2; exit 1
 `;
@@ -211,6 +216,29 @@ export function createFakeTools(dir: string): FakeTools {
     });
     return path;
   };
+  // The dm-N of a mapping: the one it has, else the first free N (as the fake cryptsetup picks).
+  const dmDir = (name: string) => {
+    const record = join(dir, `dm.${name}`);
+    if (existsSync(record))
+      return join(
+        dir,
+        "sys/block",
+        `dm-${readFileSync(record, "utf8").trim()}`,
+      );
+    let n = 0;
+    while (existsSync(join(dir, "sys/block", `dm-${n}`))) n += 1;
+    writeFileSync(record, `${n}\n`);
+    return join(dir, "sys/block", `dm-${n}`);
+  };
+  /** A fresh sysfs entry for name: its dm-N, dm/name and dev (253:N); the caller adds the rest. */
+  const newDmDir = (name: string) => {
+    const dm = dmDir(name);
+    rmSync(dm, { recursive: true, force: true });
+    mkdirSync(join(dm, "dm"), { recursive: true });
+    writeFileSync(join(dm, "dm/name"), `${name}\n`);
+    writeFileSync(join(dm, "dev"), `253:${basename(dm).slice(3)}\n`);
+    return dm;
+  };
   const tools: FakeTools = {
     dir,
     cryptsetup: write("cryptsetup", CRYPTSETUP),
@@ -225,14 +253,10 @@ export function createFakeTools(dir: string): FakeTools {
         .filter(Boolean)
         .map((line) => line.replace(/\t$/, "").split("\t"));
     },
-    setMapping(name, device) {
+    setMapping(name, device, gone = "sdz1") {
       writeFileSync(join(dir, "maps", name), `${device}\n`);
-      const dm = join(dir, "sys/block/dm-0");
-      rmSync(dm, { recursive: true, force: true });
-      mkdirSync(join(dm, "dm"), { recursive: true });
+      const dm = newDmDir(name);
       mkdirSync(join(dm, "slaves"));
-      writeFileSync(join(dm, "dm/name"), `${name}\n`);
-      writeFileSync(join(dm, "dev"), "253:0\n");
       writeFileSync(
         join(dm, "dm/uuid"),
         `CRYPT-LUKS2-0b7f3c9e0a1b4c2d8e9f00112233aabb-${name}\n`,
@@ -242,7 +266,7 @@ export function createFakeTools(dir: string): FakeTools {
         device === "(null)" || !existsSync(device)
           ? undefined
           : realpathSync(device);
-      const below = real ? basename(real) : "sdz1";
+      const below = real ? basename(real) : gone;
       symlinkSync(
         real && existsSync(`/sys/class/block/${below}`)
           ? realpathSync(`/sys/class/block/${below}`)
@@ -254,14 +278,11 @@ export function createFakeTools(dir: string): FakeTools {
       const path = join(dir, "maps", name);
       return existsSync(path) ? readFileSync(path, "utf8").trim() : undefined;
     },
+    dmDir,
     setForeign(name) {
       writeFileSync(join(dir, "maps", name), "(null)\n");
       writeFileSync(join(dir, `foreign.${name}`), "");
-      const dm = join(dir, "sys/block/dm-0");
-      rmSync(dm, { recursive: true, force: true });
-      mkdirSync(join(dm, "dm"), { recursive: true });
-      writeFileSync(join(dm, "dm/name"), `${name}\n`);
-      writeFileSync(join(dm, "dev"), "253:0\n");
+      const dm = newDmDir(name);
       writeFileSync(
         join(dm, "dm/uuid"),
         "LVM-Xk3fTq0PqE3mYw2Vg9cH1sZr7uJd4nB6aC8eF5hG2iK1lM0oN9pQ7rS6tU5vW4xY\n",
@@ -297,6 +318,8 @@ export interface TestConfigSpec {
   allowedUuids?: string[];
   logFile?: string;
   extra?: string;
+  /** Further autofs bays below DIR/mnt: [[magazine]] path DIR/mnt/KEY with mapper. */
+  bays?: { key: string; mapper: string }[];
 }
 
 /** The TOML text of a changer config for unlock/automap tests (root:root, no run-as switch). */
@@ -312,6 +335,11 @@ export function configText(spec: TestConfigSpec): string {
     spec.extra ?? "",
     "[[magazine]]",
     `path = "${join(spec.dir, "mnt", "magazine")}"`,
+    ...(spec.bays ?? []).flatMap((bay) => [
+      "[[magazine]]",
+      `path = "${join(spec.dir, "mnt", bay.key)}"`,
+      `mapper = "${bay.mapper}"`,
+    ]),
     "[luks]",
     `key_file = "${spec.keyFile}"`,
     `mapper = "${spec.mapper}"`,

@@ -103,7 +103,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   const opens = () => fakes.calls().filter((c) => c[1] === "open");
 
   test("opens a LUKS disk with --key-file PATH; the key itself is never in argv or the log", async () => {
-    expect(await unlockDevice(config, luks.device, mapper(), deps)).toBe(
+    expect((await unlockDevice(config, luks.device, deps)).outcome).toBe(
       "opened",
     );
     expect(opens()).toEqual([
@@ -128,8 +128,8 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   });
 
   test("a repeated event for the same disk is success and opens nothing", async () => {
-    await unlockDevice(config, luks.device, mapper(), deps);
-    expect(await unlockDevice(config, luks.device, mapper(), deps)).toBe(
+    await unlockDevice(config, luks.device, deps);
+    expect((await unlockDevice(config, luks.device, deps)).outcome).toBe(
       "already-open",
     );
     expect(opens()).toHaveLength(1);
@@ -139,9 +139,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   test("a wrong key fails with exit 8 and says which key file does not open which disk", async () => {
     const wrong = writeKeyFile(join(fakes.dir, "wrong.key"), "not-the-key");
     const other = { ...config, luks: { ...config.luks, key_file: wrong } };
-    const error = await unlockDevice(other, luks.device, mapper(), deps).catch(
-      (e) => e,
-    );
+    const error = await unlockDevice(other, luks.device, deps).catch((e) => e);
     expect(error).toBeInstanceOf(ToolError);
     expect(error.exitCode).toBe(8);
     expect(error.message).toStartWith(
@@ -156,9 +154,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       5,
       "Cannot use device /dev/loop9 which is in use (already mapped or mounted).",
     );
-    const error = await unlockDevice(config, luks.device, mapper(), deps).catch(
-      (e) => e,
-    );
+    const error = await unlockDevice(config, luks.device, deps).catch((e) => e);
     expect(error).toBeInstanceOf(ToolError);
     expect(error.message).toStartWith(
       `cannot open ${luks.device} as /dev/mapper/${mapper()}: the name exists already or ${luks.device} is busy`,
@@ -168,25 +164,20 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   test("out of memory (exit 3) and unknown codes name cryptsetup's meaning and its message", async () => {
     fakes.failNext("open", 3, "Not enough available memory to open a keyslot.");
     expect(
-      (await unlockDevice(config, luks.device, mapper(), deps).catch((e) => e))
-        .message,
+      (await unlockDevice(config, luks.device, deps).catch((e) => e)).message,
     ).toStartWith("cryptsetup ran out of memory");
     fakes.failNext("open", 1, "Invalid argument.");
     expect(
-      (await unlockDevice(config, luks.device, mapper(), deps).catch((e) => e))
-        .message,
+      (await unlockDevice(config, luks.device, deps).catch((e) => e)).message,
     ).toBe(
       `${fakes.cryptsetup} open ${luks.device} failed with exit 1 (wrong parameters): Invalid argument.`,
     );
   });
 
   test("a disk that is not LUKS is refused before anything is opened", async () => {
-    const error = await unlockDevice(
-      config,
-      plain.device,
-      mapper(),
-      deps,
-    ).catch((e) => e);
+    const error = await unlockDevice(config, plain.device, deps).catch(
+      (e) => e,
+    );
     expect(error).toBeInstanceOf(AppError);
     expect(error.message).toStartWith(`${plain.device} is not a LUKS device`);
     expect(fakes.calls().map((c) => c[1])).toEqual(["isLuks"]);
@@ -200,9 +191,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
         allowed_uuids: ["00000000-0000-4000-8000-000000000000"],
       },
     };
-    const error = await unlockDevice(strict, luks.device, mapper(), deps).catch(
-      (e) => e,
-    );
+    const error = await unlockDevice(strict, luks.device, deps).catch((e) => e);
     expect(error.message).toBe(
       `${luks.device} has LUKS UUID ${uuid}, which is not in luks.allowed_uuids of ${config.source}; add it there to use this disk`,
     );
@@ -211,7 +200,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       ...config,
       luks: { ...config.luks, allowed_uuids: [uuid.toUpperCase()] },
     };
-    expect(await unlockDevice(listed, luks.device, mapper(), deps)).toBe(
+    expect((await unlockDevice(listed, luks.device, deps)).outcome).toBe(
       "opened",
     );
   });
@@ -219,9 +208,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
   test("a key file that group/other can read is refused before any tool runs", async () => {
     const loose = writeKeyFile(join(fakes.dir, "loose.key"), SECRET, 0o644);
     const other = { ...config, luks: { ...config.luks, key_file: loose } };
-    const error = await unlockDevice(other, luks.device, mapper(), deps).catch(
-      (e) => e,
-    );
+    const error = await unlockDevice(other, luks.device, deps).catch((e) => e);
     expect(error.message).toBe(
       `refusing key file ${loose}: mode 0644 lets group/other at the key; run: chmod 0400 ${loose}`,
     );
@@ -237,7 +224,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       mountinfo,
       `22 1 0:20 / / rw - ext4 /dev/vda rw\n40 22 253:0 / ${at} rw,nodev - ext4 /dev/mapper/${mapper()} rw\n`,
     );
-    expect(await unlockDevice(config, luks.device, mapper(), deps)).toBe(
+    expect((await unlockDevice(config, luks.device, deps)).outcome).toBe(
       "opened",
     );
     expect(fakes.calls().map((c) => c.slice(0, 3).join(" "))).toEqual([
@@ -273,9 +260,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       mountinfo,
       `22 1 0:20 / / rw - ext4 /dev/vda rw\n40 22 253:0 / ${at} rw,nodev - ext4 /dev/mapper/${mapper()} rw\n`,
     );
-    const error = await unlockDevice(config, luks.device, mapper(), deps).catch(
-      (e) => e,
-    );
+    const error = await unlockDevice(config, luks.device, deps).catch((e) => e);
     expect(error.message).toStartWith(
       `cannot open ${luks.device} as /dev/mapper/${mapper()}: the stale mapping is still in use (marked for removal once its last mount goes)`,
     );
@@ -302,9 +287,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
         DEVNAME: luks.device,
       },
     };
-    const error = await unlockDevice(config, luks.device, mapper(), udev).catch(
-      (e) => e,
-    );
+    const error = await unlockDevice(config, luks.device, udev).catch((e) => e);
     expect(error.message).toStartWith(
       `cannot open ${luks.device} as /dev/mapper/${mapper()}: the stale mapping is still in use (marked for removal once its last mount goes)`,
     );
@@ -326,8 +309,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     fakes.setForeign(mapper());
     const message = `/dev/mapper/${mapper()} exists but is not a LUKS mapping made by cryptsetup (device-mapper UUID "LVM-Xk3fTq0PqE3mYw2Vg9cH1sZr7uJd4nB6aC8eF5hG2iK1lM0oN9pQ7rS6tU5vW4xY"); not touching it: give this changer another luks.mapper`;
     expect(
-      (await unlockDevice(config, luks.device, mapper(), deps).catch((e) => e))
-        .message,
+      (await unlockDevice(config, luks.device, deps).catch((e) => e)).message,
     ).toBe(message);
     expect(
       (await removeMapping(config, mapper(), undefined, deps).catch((e) => e))
@@ -350,7 +332,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     const link = join(fakes.dir, "sys/block/dm-0/slaves", below);
     rmSync(link);
     symlinkSync(`/sys/devices/pci0000:00/usb2/2-1/block/sdz/${below}`, link);
-    expect(await unlockDevice(config, luks.device, mapper(), deps)).toBe(
+    expect((await unlockDevice(config, luks.device, deps)).outcome).toBe(
       "opened",
     );
     expect(
@@ -363,9 +345,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
 
   test("a mapping held by another disk that is still attached is left alone", async () => {
     fakes.setMapping(mapper(), plain.device);
-    const error = await unlockDevice(config, luks.device, mapper(), deps).catch(
-      (e) => e,
-    );
+    const error = await unlockDevice(config, luks.device, deps).catch((e) => e);
     expect(error.message).toStartWith(
       `/dev/mapper/${mapper()} is already open on ${plain.device}, which is still attached; not touching it.`,
     );
@@ -381,9 +361,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
       1,
       "Cannot initialize device-mapper. Is dm_mod kernel module loaded?",
     );
-    const error = await unlockDevice(config, luks.device, mapper(), deps).catch(
-      (e) => e,
-    );
+    const error = await unlockDevice(config, luks.device, deps).catch((e) => e);
     expect(error.message).toBe(
       `${fakes.cryptsetup} status ${mapper()} failed with exit 1 (wrong parameters): Cannot initialize device-mapper. Is dm_mod kernel module loaded?`,
     );
@@ -392,7 +370,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
 
   describe("remove", () => {
     test("closes the mapping of the removed disk", async () => {
-      fakes.setMapping(mapper(), "(null)");
+      fakes.setMapping(mapper(), "(null)", "sdb1");
       expect(await removeMapping(config, mapper(), "/dev/sdb1", deps)).toBe(
         "closed",
       );
@@ -415,7 +393,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     });
 
     test("still mounted from udev's sandbox: deferred removal, reported", async () => {
-      fakes.setMapping(mapper(), "(null)");
+      fakes.setMapping(mapper(), "(null)", "sdb1");
       fakes.setBusy(mapper(), "/mnt/usb1/magazine");
       writeFileSync(
         mountinfo,
