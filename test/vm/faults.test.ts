@@ -6,7 +6,13 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { skipUnless } from "../helpers/capabilities.ts";
 import { seededRandom } from "../helpers/random.ts";
 import { BAY, CONF, Guest } from "./guest.ts";
-import { addBigJob, BIG_JOB, prepareDisk, prepareHost } from "./host.ts";
+import {
+  addBigJob,
+  addSecondPoolJob,
+  BIG_JOB,
+  prepareDisk,
+  prepareHost,
+} from "./host.ts";
 import {
   expectSlotsKept,
   installWorkload,
@@ -360,6 +366,70 @@ udevadm settle`,
       await vm.unplug("foreign");
     }),
     600_000,
+  );
+
+  test(
+    "two magazines in two bays at once, each its own mapping, two drives writing at the same time; each bay ejects alone",
+    guarded(async () => {
+      if (vm.isPlugged("diskA")) await ejectAndPull("diskA");
+      // A second bay under the same autofs dir with its own mapping, and a pool of its own so
+      // that Bacula writes the two jobs on two drives (one pool would share one volume).
+      await vm.mustSh(`printf '\\n[[magazine]]\\npath = "${BAY}2"\\nmapper = "bacula2"\\n' >> ${CONF}
+magchanger setup -c ${CONF} --write >/dev/null`);
+      await addSecondPoolJob(guest);
+      const a = await plug("diskA");
+      await guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
+      const b = await plug("diskB");
+      await vm.until(
+        "udev opens disk B as bacula2",
+        "grep -qx bacula2 /sys/block/dm-*/dm/name",
+        UNLOCK_MS,
+      );
+      expect((await guest.dmNames()).sort()).toEqual(["bacula", "bacula2"]);
+      const refresh = await guest.magchanger(["refresh", "-c", CONF]);
+      expect(refresh.exitCode, refresh.stderr).toBe(0);
+      const list = (await guest.magchanger(["changer", CONF, "list"])).stdout;
+      expect(list).toContain(":usbchanger1_0001_0001\n");
+      expect(list).toContain(":usbchanger1_0002_0001\n");
+      note(
+        `two bays: disk A (${a}) as /dev/mapper/bacula, disk B (${b}) as /dev/mapper/bacula2`,
+      );
+      await guest.bconsole(
+        [1, 2, 3, 4].map(
+          (n) =>
+            `update volume=usbchanger1_0002_000${n} pool=usbchanger1-pool2`,
+        ),
+      );
+      const one = await guest.runJob(`run job="${BIG_JOB}" yes`);
+      const two = await guest.runJob('run job="fault-two" yes');
+      await vm.until(
+        "both drives write at once",
+        `echo 'status storage="usbchanger1"' | bconsole | grep -c '^Writing:' | grep -qx 2`,
+        300_000,
+        1000,
+      );
+      expect(await guest.waitJob(one, 900_000)).toBe("T");
+      expect(await guest.waitJob(two, 900_000)).toBe("T");
+      expect(
+        (await guest.jobVolumes(one)).every((v) =>
+          v.startsWith("usbchanger1_0001_"),
+        ),
+      ).toBe(true);
+      expect(
+        (await guest.jobVolumes(two)).every((v) =>
+          v.startsWith("usbchanger1_0002_"),
+        ),
+      ).toBe(true);
+      const eject = await guest.magchanger(["eject", "-c", CONF, "2"]);
+      expect(eject.exitCode, eject.stderr).toBe(0);
+      expect(eject.stdout).toEndWith('safe to unplug "Tuesday"\n');
+      expect(await guest.dmNames()).toEqual(["bacula"]);
+      await vm.unplug("diskB");
+      expect(
+        (await guest.magchanger(["changer", CONF, "list"])).stdout,
+      ).toContain(":usbchanger1_0001_0001\n");
+    }),
+    1_800_000,
   );
 
   test(

@@ -81,3 +81,34 @@ echo reload | bconsole >/dev/null`,
     { timeoutMs: 300_000 },
   );
 }
+
+/** A second pool, and a job like BIG_JOB writing to it: two drives write at once only for two pools. */
+export async function addSecondPoolJob(guest: Guest): Promise<void> {
+  await guest.vm.mustSh(
+    `client=$(awk '/^Client *\\{/{c=1} c && /Name *=/{sub(/.*Name *= *"?/, ""); sub(/"?[ ]*$/, ""); print; exit}' /etc/bacula/bacula-dir.conf)
+cat >> /etc/bacula/magchanger-faults-dir.conf <<EOF
+Pool {
+  Name = "usbchanger1-pool2"
+  Pool Type = Backup
+  Storage = "usbchanger1"
+  Recycle = yes
+  AutoPrune = yes
+  Volume Retention = 365 days
+}
+Job {
+  Name = "fault-two"
+  Type = Backup
+  Level = Full
+  Client = "$client"
+  FileSet = "${BIG_JOB}"
+  Schedule = "WeeklyCycle"
+  Storage = "usbchanger1"
+  Pool = "usbchanger1-pool2"
+  Messages = Standard
+  Priority = 10
+  Write Bootstrap = "/var/lib/bacula/%c-two.bsr"
+}
+EOF
+echo reload | bconsole >/dev/null`,
+  );
+}
