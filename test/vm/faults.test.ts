@@ -23,6 +23,7 @@ import {
   STAGE,
   startWorkload,
 } from "./power.ts";
+import { diskPreparation } from "./readme.ts";
 import { ms } from "./story.ts";
 import { Vm } from "./vm.ts";
 
@@ -430,6 +431,60 @@ magchanger setup -c ${CONF} --write >/dev/null`);
       ).toContain(":usbchanger1_0001_0001\n");
     }),
     1_800_000,
+  );
+
+  test(
+    "the seed's trap on the real chain: a disk whose ext4 keeps 5% for root, full for bacula: the load fails naming the reserve and tune2fs -m 0, and Bacula's job log says so",
+    guarded(async () => {
+      for (const id of ["diskA", "diskB"])
+        if (vm.isPlugged(id)) await ejectAndPull(id);
+      const node = await plug("reserved");
+      // The README's preparation but for mkfs's default reserve (the how-to's bug).
+      for (const line of diskPreparation())
+        await vm.mustSh(
+          line.replaceAll("/dev/sdX", node).replace(" -m 0 ", " "),
+          {
+            timeoutMs: 300_000,
+          },
+        );
+      const init = await guest.magchanger([
+        "magazine",
+        "init",
+        "-c",
+        CONF,
+        "1",
+        "--volumes",
+        "2",
+        "--name",
+        "Reserved",
+      ]);
+      expect(init.exitCode, init.stderr).toBe(0);
+      await guest.magchanger(["refresh", "-c", CONF]);
+      await vm.mustSh(
+        `setpriv --reuid=bacula --regid=tape --init-groups dd if=/dev/zero of=${BAY}/filler bs=4096 2>/dev/null || true`,
+        { timeoutMs: 600_000 },
+      );
+      const job = await guest.runJob('run job="usbchanger1-example" yes');
+      await vm.until(
+        "the job log names the reserve",
+        `echo messages | bconsole | grep -q 'tune2fs -m 0'`,
+        300_000,
+        2000,
+      );
+      const log = await guest.logLines();
+      expect(
+        log.some((l) =>
+          /cannot load slot \d+ \(usbchanger1_\d+_\d+, never written\) .*reserved for root, which bacula cannot use; run `tune2fs -m 0 \/dev\/mapper\/bacula`/.test(
+            l,
+          ),
+        ),
+      ).toBe(true);
+      await guest.bconsole([`cancel jobid=${job} yes`]);
+      await guest.waitJob(job, 120_000);
+      await vm.mustSh(`rm -f ${BAY}/filler`);
+      await ejectAndPull("reserved");
+    }),
+    900_000,
   );
 
   test(

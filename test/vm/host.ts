@@ -109,6 +109,9 @@ Job {
   Write Bootstrap = "/var/lib/bacula/%c-two.bsr"
 }
 EOF
+# A Client runs one job at a time unless told otherwise (Bacula's default, and Debian's config).
+grep -q 'Maximum Concurrent Jobs = 4 # magvm' /etc/bacula/bacula-dir.conf ||
+  sed -i '/^Client {/a\\  Maximum Concurrent Jobs = 4 # magvm' /etc/bacula/bacula-dir.conf
 echo reload | bconsole >/dev/null`,
   );
 }
