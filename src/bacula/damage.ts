@@ -55,6 +55,9 @@ export function pulledInUse(
   const found = new Map<string, DamagedVolume>();
   for (const d of status) {
     if (!d.volume) continue;
+    // A job BLOCKED waiting for the volume it names (a restore, or an append the Director gave a
+    // volume of a disk in the drawer) has not opened it: its disk is away by design, not pulled.
+    if (d.state === "blocked-mount" && d.wantedVolume === d.volume) continue;
     const active =
       d.state === "writing" || d.state === "reading" || d.jobs.length > 0;
     const place = places.get(d.volume);

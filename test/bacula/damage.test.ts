@@ -2,7 +2,7 @@
 // volumes (seen on a real kernel: the SD wrote on into the dead filesystem's page cache and the
 // job ended "Backup OK"), and a volume whose file is shorter than the catalog's count.
 import { afterAll, expect, test } from "bun:test";
-import { truncateSync, writeFileSync } from "node:fs";
+import { readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CatalogVolume } from "../../src/bacula/catalog.ts";
 import {
@@ -10,7 +10,10 @@ import {
   shortVolumes,
   type VolumePlace,
 } from "../../src/bacula/damage.ts";
-import type { DriveStatus } from "../../src/bacula/sd-status.ts";
+import {
+  type DriveStatus,
+  parseStorageStatus,
+} from "../../src/bacula/sd-status.ts";
 import { describeVolumeDamage } from "../../src/events/types.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
@@ -60,6 +63,40 @@ test("a volume the SD writes whose disk is gone is pulled in use, with its jobs"
       at: AT,
     },
   ]);
+});
+
+test("a job BLOCKED waiting for the volume of a disk in the drawer does not use it: nothing is damaged", () => {
+  // Real 9.6.7 output: a restore waits for mccap_0002_0006 (its disk in the drawer); the SD lists
+  // it under Running Jobs with that Volume, and the device is not open.
+  const status = parseStorageStatus(
+    readFileSync(
+      join(import.meta.dir, "fixtures", "sd-status-blocked-mount.txt"),
+      "utf8",
+    ),
+  );
+  expect(status[0]).toMatchObject({
+    state: "blocked-mount",
+    volume: "mccap_0002_0006",
+    wantedVolume: "mccap_0002_0006",
+  });
+  expect(
+    pulledInUse(status, places({ mccap_0002_0006: undefined }), AT),
+  ).toEqual([]);
+  // A backup that wrote a volume of the pulled disk and now waits for another one still did.
+  expect(
+    pulledInUse(
+      [
+        drive({
+          state: "blocked-mount",
+          volume: "c_0001_0004",
+          wantedVolume: "c_0002_0001",
+          jobs: [{ jobid: 7, name: "fault-big" }],
+        }),
+      ],
+      places({ c_0001_0004: undefined, c_0002_0001: undefined }),
+      AT,
+    ).map((d) => d.volume),
+  ).toEqual(["c_0001_0004"]);
 });
 
 test("a volume in use on an attached disk, or of no magazine of ours, is not", () => {
