@@ -18,7 +18,7 @@ import { magazineRef } from "../disk/magazine-name.ts";
 import { enqueueEvent } from "../events/queue.ts";
 import { describeVolumeDamage, type EventMagazine } from "../events/types.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
-import { readTextIfExists } from "../state/safe-fs.ts";
+import { lstatIfExists, readTextIfExists } from "../state/safe-fs.ts";
 import { quoteName, runBconsole } from "./bconsole.ts";
 import type { CatalogVolume } from "./catalog.ts";
 import type { DriveJob, DriveStatus } from "./sd-status.ts";
@@ -175,11 +175,9 @@ export function readDamaged(workDir: string): Map<string, DamagedVolume> {
 
 function writeDamaged(ctx: ChangerContext, record: Map<string, DamagedVolume>) {
   const path = join(ctx.config.work_dir, FILE);
-  if (
-    record.size === 0 &&
-    readTextIfExists(path, { maxBytes: 2 }) === undefined
-  )
-    return;
+  // Nothing to record and no record yet: no file. One that emptied is written as [] (reading it
+  // to find out whether it exists failed with EFBIG for any record that held a volume).
+  if (record.size === 0 && lstatIfExists(path) === undefined) return;
   writeFileAtomic(path, `${JSON.stringify([...record.values()])}\n`, 0o640);
 }
 

@@ -2,10 +2,11 @@
 // volumes (seen on a real kernel: the SD wrote on into the dead filesystem's page cache and the
 // job ended "Backup OK"), and a volume whose file is shorter than the catalog's count.
 import { afterAll, expect, test } from "bun:test";
-import { readFileSync, truncateSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CatalogVolume } from "../../src/bacula/catalog.ts";
 import {
+  actOnDamage,
   pulledInUse,
   shortVolumes,
   type VolumePlace,
@@ -14,7 +15,11 @@ import {
   type DriveStatus,
   parseStorageStatus,
 } from "../../src/bacula/sd-status.ts";
+import type { ChangerContext } from "../../src/changer/context.ts";
+import { validateConfig } from "../../src/config/load.ts";
 import { describeVolumeDamage } from "../../src/events/types.ts";
+import { nullLog } from "../../src/log.ts";
+import { realSystem } from "../../src/system/system.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
 const dir = makeTempDir("damage");
@@ -149,6 +154,36 @@ test("an appendable or full volume whose file is shorter than the catalog's coun
       at: AT,
     },
   ]);
+});
+
+test("a recorded volume the catalog no longer holds as Error leaves the record, emptying it", async () => {
+  const workDir = join(dir, "emptied");
+  mkdirSync(workDir);
+  const config = validateConfig(
+    { name: "c", work_dir: workDir, magazine: [{ path: join(dir, "bay") }] },
+    "test.toml",
+  );
+  const ctx: ChangerContext = {
+    config,
+    log: nullLog,
+    sys: realSystem(config.tools),
+  };
+  const damaged = {
+    volume: "c_0001_0004",
+    magazine: monday,
+    cause: "short",
+    jobs: [],
+    at: AT,
+  };
+  writeFileSync(
+    join(workDir, "damaged.json"),
+    `${JSON.stringify([damaged])}\n`,
+  );
+  // The operator deleted and relabeled it: Append again, nothing found this time.
+  expect(await actOnDamage(ctx, [], [vol("c_0001_0004", "Append", 0)])).toEqual(
+    [],
+  );
+  expect(readFileSync(join(workDir, "damaged.json"), "utf8")).toBe("[]\n");
 });
 
 test("the line for the operator names the volume, the disk, the jobs and the fix", () => {
