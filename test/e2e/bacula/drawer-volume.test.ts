@@ -183,7 +183,8 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
       );
     expect(seen.errors).toEqual([]);
     const blocked = seen.drive as DriveStatus;
-    expect(tuesday).toContain(blocked.wantedVolume);
+    const wanted = blocked.wantedVolume ?? "";
+    expect(tuesday).toContain(wanted);
     console.info(
       `drawer volume: mc-backup JobId ${job} blocked on drive ${blocked.drive} waiting for ${blocked.wantedVolume}`,
     );
@@ -197,6 +198,19 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
     expect(told.map((r) => [r.event.volume, r.event.magazine?.name])).toEqual([
       [blocked.wantedVolume, "Tuesday"],
     ]);
+
+    // A refresh while Tuesday is still in the drawer (another disk's event, or by hand): the job
+    // waits for its volume, it does not use it; nothing is cancelled or marked Error.
+    const idle = await magchangerOk(["refresh", "-c", conf, "--force"]);
+    expect(idle.stdout).not.toContain("resumed");
+    expect(idle.stdout).not.toContain("WARN");
+    expect(await errorVolumes()).toEqual([]);
+    expect(
+      (await storageStatus()).find((d) => d.drive === blocked.drive),
+    ).toMatchObject({
+      state: "blocked-mount",
+      wantedVolume: blocked.wantedVolume,
+    });
 
     // The operator brings Tuesday; the unit's refresh tells Bacula and wakes the job.
     await swapTo("B");
@@ -212,7 +226,7 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
     expect(volumes.filter((v) => v.startsWith(`${NAME}_0002_`))).toHaveLength(
       2,
     );
-    expect(volumes).toContain(blocked.wantedVolume);
+    expect(volumes).toContain(wanted);
     expect(log).not.toContain("in Error in Catalog");
     expect(await errorVolumes()).toEqual([]);
     expect(changerLogLines(logFile, "error")).toEqual([]);
