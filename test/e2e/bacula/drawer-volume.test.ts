@@ -7,7 +7,13 @@
 // (9.6.7: "No slot defined in catalog", "Marking Volume ... in Error in Catalog"). This kernel has
 // neither autofs nor device-mapper: scratch.mount/unmount stand in for udev + unlock + autofs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { chownSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import {
+  chownSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import {
   type DriveStatus,
@@ -231,4 +237,39 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
     expect(await errorVolumes()).toEqual([]);
     expect(changerLogLines(logFile, "error")).toEqual([]);
   }, 420_000);
+
+  test("a Purged volume of the drawer disk the Director recycles is waited for by name too, then recycled and written", async () => {
+    // After the first test Tuesday is in, its first volume written. Purged (its job forgotten)
+    // with Recycle = yes, the Director may recycle it; its second volume is closed (Used),
+    // Monday's are Full.
+    const purged = `${NAME}_0001_0001`;
+    await bacula.bconsole(
+      `update volume=${purged} recycle=yes\npurge volume=${purged} yes`,
+    );
+    await bacula.bconsole(`update volume=${NAME}_0001_0002 volstatus=Used`);
+    expect(
+      (await bacula.volumes()).find((v) => v.name === purged)?.status,
+    ).toBe("Purged");
+    await swapTo("A");
+    await magchangerOk(["refresh", "-c", conf]);
+    // The purge forgot the first Full too: this one is small enough for the recycled volume.
+    rmSync(dataDir, { recursive: true });
+    generateTree(dataDir, 2 * 1000 * 1000);
+    const job = await bacula.runBackup("Full");
+    const seen = await blockedOrError(job);
+    expect(seen.errors).toEqual([]);
+    expect(seen.drive?.wantedVolume).toBe(purged);
+
+    await swapTo("B");
+    const resumed = await magchangerOk(["refresh", "-c", conf]);
+    expect(resumed.stdout).toContain(
+      `mc-backup (JobId ${job}) waited for volume "${purged}"`,
+    );
+    const result = await bacula.waitJob(job, { stuckMs: 120_000 });
+    expect(result).toMatchObject({ status: "T", ok: true });
+    const log = (await bacula.jobLog(job)).join("\n");
+    expect(log).toContain(`Recycled volume "${purged}"`);
+    expect(/Volume name\(s\):\s+(\S*)/.exec(log)?.[1]).toBe(purged);
+    expect(await errorVolumes()).toEqual([]);
+  }, 300_000);
 });
