@@ -11,9 +11,10 @@ export interface BconsoleResult {
 }
 
 /** Lines in bconsole's output that mean a command did not do its job. */
-// `update volume=V volstatus=Error` answers "New Volume status is: Error": no failure.
 const FAILURE =
-  /^(?!New Volume status is: )(?:.*\bERR=|Error:|.*: ERROR|Failed to connect|Director authorization problem|.* not found\.?$|.*Invalid (?:storage|pool|command)|Could not (?:open|connect)).*/im;
+  /^(?:.*\bERR=|Error:|Failed to connect|Director authorization problem|.* not found\.?$|.*Invalid (?:storage|pool|command)|Could not (?:open|connect)).*/im;
+/** Upper case only: `update volume=V volstatus=Error` answers `New Volume status is: Error`. */
+const UPPER_FAILURE = /^.*: ERROR\b.*/m;
 
 /**
  * A resource name in a console command. Bacula's console splits arguments on spaces unless they
@@ -45,7 +46,7 @@ export async function runBconsole(
       `bconsole exited with ${result.exitCode}: ${lastLines(output, 2) || "no output"}; check ${bconsoleConfig} and that the Director is running`,
     );
   }
-  const failure = FAILURE.exec(output);
+  const failure = FAILURE.exec(output) ?? UPPER_FAILURE.exec(output);
   if (failure) {
     const line = failure[0].trim().slice(0, 300);
     throw new ToolError(

@@ -18,7 +18,7 @@ import { magazineRef } from "../disk/magazine-name.ts";
 import { enqueueEvent } from "../events/queue.ts";
 import { describeVolumeDamage, type EventMagazine } from "../events/types.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
-import { readTextIfExists } from "../state/safe-fs.ts";
+import { lstatIfExists, readTextIfExists } from "../state/safe-fs.ts";
 import { quoteName, runBconsole } from "./bconsole.ts";
 import type { CatalogVolume } from "./catalog.ts";
 import type { DriveJob, DriveStatus } from "./sd-status.ts";
@@ -55,6 +55,9 @@ export function pulledInUse(
   const found = new Map<string, DamagedVolume>();
   for (const d of status) {
     if (!d.volume) continue;
+    // A job BLOCKED waiting for the volume it names (a restore, or an append the Director gave a
+    // volume of a disk in the drawer) has not opened it: its disk is away by design, not pulled.
+    if (d.state === "blocked-mount" && d.wantedVolume === d.volume) continue;
     const active =
       d.state === "writing" || d.state === "reading" || d.jobs.length > 0;
     const place = places.get(d.volume);
@@ -172,11 +175,9 @@ export function readDamaged(workDir: string): Map<string, DamagedVolume> {
 
 function writeDamaged(ctx: ChangerContext, record: Map<string, DamagedVolume>) {
   const path = join(ctx.config.work_dir, FILE);
-  if (
-    record.size === 0 &&
-    readTextIfExists(path, { maxBytes: 2 }) === undefined
-  )
-    return;
+  // Nothing to record and no record yet: no file. One that emptied is written as [] (reading it
+  // to find out whether it exists failed with EFBIG for any record that held a volume).
+  if (record.size === 0 && lstatIfExists(path) === undefined) return;
   writeFileAtomic(path, `${JSON.stringify([...record.values()])}\n`, 0o640);
 }
 

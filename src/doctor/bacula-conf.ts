@@ -81,9 +81,28 @@ export function checkSdDevices(ctx: DoctorContext, sdConf: string): Check[] {
         );
         continue;
       }
-      checks.push(checkDrive(ctx, device));
+      checks.push(checkDrive(ctx, device), ...checkRemovable(device));
     }
   return checks;
+}
+
+/**
+ * `Removable Media = no` (vchanger's how-to and earlier magchanger setups wrote it): when a backup
+ * fills the attached disk, the Director may pick a volume of a disk in the drawer, and such a SD
+ * cannot open it and marks the good volume Error (9.6.7, mount.c); with yes it waits for it by
+ * name. Bacula's default is yes, so only an explicit no is reported.
+ */
+function checkRemovable(device: BaculaResource): Check[] {
+  const value = directive(device, "Removable Media");
+  if (value === undefined || !/^(no|false)$/i.test(value)) return [];
+  const name = directive(device, "Name") ?? "?";
+  return [
+    warn(
+      "sd devices",
+      `Device "${name}" in ${device.file} has Removable Media = ${value}: when a backup fills the attached disk and the Director picks a volume of a disk in the drawer, the storage daemon marks that good volume Error instead of waiting for its disk`,
+      `set Removable Media = yes in Device "${name}" (\`magchanger setup --write\` rewrites the stanza it wrote), then systemctl restart bacula-sd when no job runs`,
+    ),
+  ];
 }
 
 function checkDrive(ctx: DoctorContext, device: BaculaResource): Check {

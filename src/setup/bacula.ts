@@ -37,7 +37,9 @@ Device {
   Media Type = ${baculaString(o.mediaType)}
   # A link magchanger points at the loaded volume (into /dev/null while the drive is empty).
   Archive Device = ${baculaString(driveLinkPath(config.work_dir, i))}
-  Removable Media = no
+  # Its volumes live on disks that come and go: a volume of a disk in the drawer is waited for by
+  # name (the operator is told which disk), never marked Error because it could not be opened.
+  Removable Media = yes
   Random Access = yes
   Automatic Mount = yes
   # Volumes are labeled with their barcodes (\`label barcodes\`); a SD that labels by itself could

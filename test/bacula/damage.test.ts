@@ -2,16 +2,24 @@
 // volumes (seen on a real kernel: the SD wrote on into the dead filesystem's page cache and the
 // job ended "Backup OK"), and a volume whose file is shorter than the catalog's count.
 import { afterAll, expect, test } from "bun:test";
-import { truncateSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CatalogVolume } from "../../src/bacula/catalog.ts";
 import {
+  actOnDamage,
   pulledInUse,
   shortVolumes,
   type VolumePlace,
 } from "../../src/bacula/damage.ts";
-import type { DriveStatus } from "../../src/bacula/sd-status.ts";
+import {
+  type DriveStatus,
+  parseStorageStatus,
+} from "../../src/bacula/sd-status.ts";
+import type { ChangerContext } from "../../src/changer/context.ts";
+import { validateConfig } from "../../src/config/load.ts";
 import { describeVolumeDamage } from "../../src/events/types.ts";
+import { nullLog } from "../../src/log.ts";
+import { realSystem } from "../../src/system/system.ts";
 import { makeTempDir, removeTempDir } from "../helpers/tmp.ts";
 
 const dir = makeTempDir("damage");
@@ -60,6 +68,40 @@ test("a volume the SD writes whose disk is gone is pulled in use, with its jobs"
       at: AT,
     },
   ]);
+});
+
+test("a job BLOCKED waiting for the volume of a disk in the drawer does not use it: nothing is damaged", () => {
+  // Real 9.6.7 output: a restore waits for mccap_0002_0006 (its disk in the drawer); the SD lists
+  // it under Running Jobs with that Volume, and the device is not open.
+  const status = parseStorageStatus(
+    readFileSync(
+      join(import.meta.dir, "fixtures", "sd-status-blocked-mount.txt"),
+      "utf8",
+    ),
+  );
+  expect(status[0]).toMatchObject({
+    state: "blocked-mount",
+    volume: "mccap_0002_0006",
+    wantedVolume: "mccap_0002_0006",
+  });
+  expect(
+    pulledInUse(status, places({ mccap_0002_0006: undefined }), AT),
+  ).toEqual([]);
+  // A backup that wrote a volume of the pulled disk and now waits for another one still did.
+  expect(
+    pulledInUse(
+      [
+        drive({
+          state: "blocked-mount",
+          volume: "c_0001_0004",
+          wantedVolume: "c_0002_0001",
+          jobs: [{ jobid: 7, name: "fault-big" }],
+        }),
+      ],
+      places({ c_0001_0004: undefined, c_0002_0001: undefined }),
+      AT,
+    ).map((d) => d.volume),
+  ).toEqual(["c_0001_0004"]);
 });
 
 test("a volume in use on an attached disk, or of no magazine of ours, is not", () => {
@@ -112,6 +154,36 @@ test("an appendable or full volume whose file is shorter than the catalog's coun
       at: AT,
     },
   ]);
+});
+
+test("a recorded volume the catalog no longer holds as Error leaves the record, emptying it", async () => {
+  const workDir = join(dir, "emptied");
+  mkdirSync(workDir);
+  const config = validateConfig(
+    { name: "c", work_dir: workDir, magazine: [{ path: join(dir, "bay") }] },
+    "test.toml",
+  );
+  const ctx: ChangerContext = {
+    config,
+    log: nullLog,
+    sys: realSystem(config.tools),
+  };
+  const damaged = {
+    volume: "c_0001_0004",
+    magazine: monday,
+    cause: "short",
+    jobs: [],
+    at: AT,
+  };
+  writeFileSync(
+    join(workDir, "damaged.json"),
+    `${JSON.stringify([damaged])}\n`,
+  );
+  // The operator deleted and relabeled it: Append again, nothing found this time.
+  expect(await actOnDamage(ctx, [], [vol("c_0001_0004", "Append", 0)])).toEqual(
+    [],
+  );
+  expect(readFileSync(join(workDir, "damaged.json"), "utf8")).toBe("[]\n");
 });
 
 test("the line for the operator names the volume, the disk, the jobs and the fix", () => {

@@ -147,6 +147,37 @@ describe("the SD's config", () => {
     ).toEqual(["ok"]);
   });
 
+  test("a Device with Removable Media = no (vchanger's how-to, earlier setups) is a WARN with the line to set; yes or none is not", () => {
+    const sd = join(dir, "removable-sd.conf");
+    writeFileSync(
+      sd,
+      `Autochanger {\n  Name = usb1\n  Device = usb1-drive0, usb1-drive1, usb1-drive2\n  Changer Device = ${CONF}\n}\n` +
+        `Device {\n  Name = usb1-drive0\n  DriveIndex = 0\n  ArchiveDevice = /var/lib/magchanger/usb1/drive0\n  RemovableMedia = no;\n}\n` +
+        `Device {\n  Name = usb1-drive1\n  Drive Index = 1\n  Archive Device = /var/lib/magchanger/usb1/drive1\n  Removable Media = yes\n}\n`,
+    );
+    const checks = checkSdDevices(context(), sd);
+    expect(checks.filter((c) => c.status !== "ok")).toEqual([
+      {
+        status: "warn",
+        name: "sd devices",
+        message: `Device "usb1-drive0" in ${sd} has Removable Media = no: when a backup fills the attached disk and the Director picks a volume of a disk in the drawer, the storage daemon marks that good volume Error instead of waiting for its disk`,
+        fix: 'set Removable Media = yes in Device "usb1-drive0" (`magchanger setup --write` rewrites the stanza it wrote), then systemctl restart bacula-sd when no job runs',
+      },
+      {
+        status: "fail",
+        name: "sd devices",
+        message: `Autochanger "usb1" in ${sd} names Device "usb1-drive2", which is not defined`,
+        fix: `define Device "usb1-drive2" in ${sd}, then systemctl restart bacula-sd`,
+      },
+    ]);
+    // Bacula's default is yes: a Device without the directive is not reported.
+    writeFileSync(
+      sd,
+      `Autochanger {\n  Name = usb1\n  Device = usb1-drive0\n  Changer Device = ${CONF}\n}\nDevice {\n  Name = usb1-drive0\n  Archive Device = /var/lib/magchanger/usb1/drive0\n}\n`,
+    );
+    expect(checkSdDevices(context(), sd).map((c) => c.status)).toEqual(["ok"]);
+  });
+
   test("no Autochanger for this config is a WARN naming the Changer Device to set", () => {
     const sd = join(dir, "plain-sd.conf");
     writeFileSync(sd, DEVICES);

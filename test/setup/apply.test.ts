@@ -122,6 +122,28 @@ describe("setup --write", () => {
     expect(readFileSync(`${rule}.magchanger-bak.2`, "utf8")).toBe(previous);
   });
 
+  test("an SD stanza an earlier setup wrote with Removable Media = no is rewritten with yes, the old one kept as .magchanger-bak", () => {
+    const stanza = join(prefix, "etc/bacula/magchanger-c1-sd.conf");
+    const current = planSetup(options()).pieces.find(
+      (p) => p.path === "/etc/bacula/magchanger-c1-sd.conf",
+    );
+    if (current?.kind !== "file") throw new Error("no SD stanza planned");
+    expect(current.content).toContain("  Removable Media = yes\n");
+    const earlier = current.content.replace(
+      "  Removable Media = yes\n",
+      "  Removable Media = no\n",
+    );
+    mkdirSync(join(prefix, "etc/bacula"), { recursive: true });
+    writeFileSync(stanza, earlier);
+    expect(write().find((o) => o.path === stanza)).toMatchObject({
+      status: "changed",
+      backup: `${stanza}.magchanger-bak`,
+    });
+    expect(readFileSync(stanza, "utf8")).toBe(current.content);
+    expect(readFileSync(`${stanza}.magchanger-bak`, "utf8")).toBe(earlier);
+    expect(write().find((o) => o.path === stanza)?.status).toBe("unchanged");
+  });
+
   test("the include line is appended once to an existing daemon config, keeping its mode", () => {
     const sd = join(prefix, "etc/bacula/bacula-sd.conf");
     mkdirSync(join(prefix, "etc/bacula"), { recursive: true });

@@ -139,7 +139,8 @@ describe("Bacula stanzas", () => {
       for (const line of [
         "Autochanger = yes",
         "Device Type = File",
-        "Removable Media = no",
+        // A volume of a disk in the drawer is waited for by name, never marked Error (9.6.7).
+        "Removable Media = yes",
         "Random Access = yes",
         "Label Media = no",
         "Automatic Mount = yes",

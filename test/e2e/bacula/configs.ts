@@ -142,6 +142,7 @@ function fileDevice(
   name: string,
   c: ConfigInput,
   archiveDevice: string,
+  removable: boolean,
   extra: string,
 ): string {
   return `Device {
@@ -150,7 +151,7 @@ function fileDevice(
   Media Type = ${q(c.mediaType)}
   Archive Device = ${q(archiveDevice)}
   Random Access = yes
-  Removable Media = no
+  Removable Media = ${removable ? "yes" : "no"}
   Automatic Mount = yes
   Always Open = no
 ${extra}}
@@ -179,6 +180,7 @@ ${s.drives
       driveNames[i] ?? "",
       c,
       archive,
+      true,
       `  Autochanger = yes\n  Drive Index = ${i}\n  Label Media = ${s.labelMedia ? "yes" : "no"}\n${wait}${s.driveExtras?.[i] ? `  ${s.driveExtras[i]}\n` : ""}`,
     ),
   )
@@ -188,6 +190,7 @@ ${s.drives
       n.sdDevice,
       c,
       c.storage.archiveDevice,
+      false,
       "  Label Media = yes\n",
     );
   }

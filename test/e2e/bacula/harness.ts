@@ -34,7 +34,9 @@
  *   `Label Format` so the Director creates volumes itself (else the job waits for an operator).
  * - Autochanger: SD `Autochanger { Device = drives; Changer Command; Changer Device }`, each
  *   drive `Autochanger = yes`, `Drive Index = i`, `Maximum Changer Wait` (a Device directive),
- *   `Label Media = no` (volumes get labeled by `label barcodes`); the Director's Storage says
+ *   `Label Media = no` (volumes get labeled by `label barcodes`), `Removable Media = yes` as setup
+ *   writes it (a volume not in the changer is waited for by name; with `no` the SD marks a volume
+ *   it cannot open Error: drawer-volume.test.ts); the Director's Storage says
  *   `Autochanger = yes` and `Device = <Autochanger name>`. `Media Type` must be equal in the
  *   Director's Storage and every SD Device.
  * - `run job=J level=Full yes` prints `Job queued. JobId=N`; `wait jobid=N` blocks until the job

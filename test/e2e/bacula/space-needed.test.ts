@@ -148,9 +148,9 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
   test("the timer names Tuesday, in the drawer with recyclable volumes, once; attached, it takes the rest of the backup", async () => {
     // Tuesday gets a first backup, then its volumes are done with: Used, Recycle = yes, retention
     // over. The harness's Pool has AutoPrune = no, so the Director leaves them as they are while
-    // the disk is in the drawer. (With AutoPrune = yes it prunes and recycles one there itself,
-    // and the SD, whose Device says Removable Media = no, marks it Error when its open fails: seen
-    // on 9.6.7.)
+    // the disk is in the drawer and the job waits for any volume with space. (With AutoPrune = yes
+    // it prunes and recycles one there itself and hands it to the SD, which, its Devices saying
+    // Removable Media = yes, waits for it by name like the Append one of drawer-volume.test.ts.)
     await swapTo("B");
     await magchangerOk([
       "magazine",
