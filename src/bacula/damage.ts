@@ -123,16 +123,23 @@ export async function actOnDamage(
   const fresh = found.filter(
     (d) => !record.has(d.volume) && !inError.has(d.volume),
   );
-  const commands = [
+  const cancels = [
     ...new Set(
       fresh.flatMap((d) => d.jobs.map((j) => `cancel jobid=${j.jobid} yes`)),
     ),
-    ...fresh.map((d) => `update volume=${quoteName(d.volume)} volstatus=Error`),
   ];
-  if (commands.length > 0) {
-    for (const c of commands) ctx.log.warn(`refresh: running bconsole: ${c}`);
-    await runBconsole(ctx.config, commands, ctx.sys.exec);
-  }
+  const marks = fresh.map(
+    (d) => `update volume=${quoteName(d.volume)} volstatus=Error`,
+  );
+  for (const c of [...cancels, ...marks])
+    ctx.log.warn(`refresh: running bconsole: ${c}`);
+  if (cancels.length > 0)
+    await runBconsole(ctx.config, cancels, ctx.sys.exec).catch((error) => {
+      // The job may have ended in between (`3904 Job N not found.`): the volume is marked anyway.
+      if (!/ not found\.?/.test((error as Error).message)) throw error;
+      ctx.log.info(`refresh: ${(error as Error).message}`);
+    });
+  if (marks.length > 0) await runBconsole(ctx.config, marks, ctx.sys.exec);
   const lines: string[] = [];
   for (const d of fresh) {
     record.set(d.volume, d);

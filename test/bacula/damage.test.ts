@@ -2,12 +2,19 @@
 // volumes (seen on a real kernel: the SD wrote on into the dead filesystem's page cache and the
 // job ended "Backup OK"), and a volume whose file is shorter than the catalog's count.
 import { afterAll, expect, test } from "bun:test";
-import { mkdirSync, readFileSync, truncateSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  mkdirSync,
+  readFileSync,
+  truncateSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { CatalogVolume } from "../../src/bacula/catalog.ts";
 import {
   actOnDamage,
   pulledInUse,
+  readDamaged,
   shortVolumes,
   type VolumePlace,
 } from "../../src/bacula/damage.ts";
@@ -17,6 +24,7 @@ import {
 } from "../../src/bacula/sd-status.ts";
 import type { ChangerContext } from "../../src/changer/context.ts";
 import { validateConfig } from "../../src/config/load.ts";
+import { pendingEventIds } from "../../src/events/queue.ts";
 import { describeVolumeDamage } from "../../src/events/types.ts";
 import { nullLog } from "../../src/log.ts";
 import { realSystem } from "../../src/system/system.ts";
@@ -210,3 +218,41 @@ function vol(name: string, status: string, bytes: number): CatalogVolume {
     inChanger: true,
   };
 }
+
+// The job may end between refresh reading the SD and its cancel: bconsole then answers
+// `3904 Job N not found.`, which must not stop the volume being marked and recorded.
+test("a cancel of a job that already ended still marks, records and tells the volume", async () => {
+  const work = join(dir, "act-work");
+  mkdirSync(work, { recursive: true });
+  const bconsole = join(dir, "bconsole-gone-job");
+  writeFileSync(
+    bconsole,
+    `#!/bin/bash\ncat >> '${dir}/act-stdin'\nif grep -q '^cancel' '${dir}/act-stdin' && ! grep -q '^update' '${dir}/act-stdin'; then echo '3904 Job 7 not found.'; fi\n`,
+  );
+  chmodSync(bconsole, 0o755);
+  const config = validateConfig(
+    {
+      name: "c",
+      work_dir: work,
+      log_level: "off",
+      magazine: [{ path: join(dir, "bay"), allow_unmounted: true }],
+      bacula: { bconsole, config: "/etc/bacula/x.conf", timeout: 5 },
+    },
+    "test.toml",
+  );
+  const ctx = { config, log: nullLog, sys: realSystem(config.tools) };
+  const damage = {
+    volume: "c_0001_0004",
+    magazine: monday,
+    cause: "pulled-in-use" as const,
+    jobs: [{ jobid: 7, name: "fault-big" }],
+    at: AT,
+  };
+  const lines = await actOnDamage(ctx, [damage], []);
+  expect(lines).toEqual([`WARN: ${describeVolumeDamage(damage)}`]);
+  expect(readFileSync(join(dir, "act-stdin"), "utf8")).toContain(
+    'update volume="c_0001_0004" volstatus=Error',
+  );
+  expect([...readDamaged(work).keys()]).toEqual(["c_0001_0004"]);
+  expect(pendingEventIds(work)).toHaveLength(1);
+});
