@@ -227,7 +227,7 @@ test("a cancel of a job that already ended still marks, records and tells the vo
   const bconsole = join(dir, "bconsole-gone-job");
   writeFileSync(
     bconsole,
-    `#!/bin/bash\ncat >> '${dir}/act-stdin'\nif grep -q '^cancel' '${dir}/act-stdin' && ! grep -q '^update' '${dir}/act-stdin'; then echo '3904 Job 7 not found.'; fi\n`,
+    `#!/bin/bash\nin=$(cat); printf '%s\\n' "$in" >> '${dir}/act-stdin'\nif grep -q '^cancel' <<<"$in"; then echo '3904 Job 7 not found.'; fi\n`,
   );
   chmodSync(bconsole, 0o755);
   const config = validateConfig(
