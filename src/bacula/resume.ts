@@ -94,12 +94,19 @@ export async function resumeAfterUpdate(
   catalogOutput: string,
 ): Promise<ResumeMount[]> {
   const status = parseStorageStatus(statusOutput);
-  noteWaitingVolumes(ctx, waitedVolumes(ctx, status));
+  const waits = waitedVolumes(ctx, status);
+  noteWaitingVolumes(ctx, waits);
   // No device in the answer: the SD was not read, and no wait may count as ended.
   if (status.length > 0)
     noteSpaceWaits(
       ctx,
       spaceWaits(ctx, appendWaits(status), catalogVolumes(catalogOutput)),
     );
-  return resumeWaitingJobs(ctx, { status, present, changed: true });
+  // A volume on a disk with no room for the run-as user: a mount would only meet ENOSPC again.
+  const full = new Set(waits.filter((w) => w.noRoom).map((w) => w.volume));
+  return resumeWaitingJobs(ctx, {
+    status,
+    present: present.filter((v) => !full.has(v.barcode)),
+    changed: true,
+  });
 }

@@ -5,7 +5,8 @@
 // WORK_DIR/wanted.json lists the volumes already told and still waited for, so a wait is told
 // once however often it is read, and again only after it ended and a new one began.
 import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
+import { noRoomFor } from "../changer/full-magazine.ts";
 import { readKnownMagazines } from "../changer/known-magazines.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { magazineRef } from "../disk/magazine-name.ts";
@@ -33,6 +34,11 @@ export interface WaitedVolume {
   magazine?: EventMagazine;
   /** The magazine is in a bay now (the wait ends at the next refresh). */
   attached: boolean;
+  /**
+   * Attached, but its filesystem has no room left for the run-as user (the seed's trap: root's
+   * reserve): the SD hit ENOSPC on the volume and waits; a mount would only hit it again.
+   */
+  noRoom?: string;
 }
 
 /** One line per volume waited for: far more than any SD has drives. */
@@ -82,11 +88,14 @@ export function waitedVolumes(
     const entry = registry.byBarcode.get(volume);
     const k = entry ? known.get(entry.magazine) : undefined;
     const number = entry ? registry.magazines.get(entry.magazine) : undefined;
+    const attached = k?.attached ?? false;
+    const noRoom = attached ? roomProblem(ctx, k?.bay) : undefined;
     return {
       volume,
       drive: d.drive,
       jobs: d.jobs,
-      attached: k?.attached ?? false,
+      attached,
+      ...(noRoom ? { noRoom } : {}),
       ...(entry
         ? {
             slot: entry.slot,
@@ -99,6 +108,20 @@ export function waitedVolumes(
         : {}),
     };
   });
+}
+
+/** Why the bay's mounted filesystem has no room for the run-as user; nothing is mounted by it. */
+function roomProblem(
+  ctx: ChangerContext,
+  bay: number | undefined,
+): string | undefined {
+  const path = bay ? ctx.config.magazine[bay - 1]?.path : undefined;
+  if (!path) return undefined;
+  const mounts = ctx.sys.mounts();
+  const at = resolve(path);
+  if (!mounts.some((m) => m.mountPoint === at && m.fsType !== "autofs"))
+    return undefined;
+  return noRoomFor(at, mounts, ctx.config.user);
 }
 
 /**
@@ -154,13 +177,29 @@ export function noteWaitingVolumes(
     const next: Wanted = { volumes: {}, ended: {} };
     for (const w of waits) {
       if (!w.magazine || w.slot === undefined) continue;
-      if (w.attached) continue; // in a bay: refresh resumes it
+      // In a bay: refresh resumes it, unless its disk has no room for the run-as user.
+      if (w.attached && !w.noRoom) continue;
       const since = told.volumes[w.volume];
       if (since) {
         next.volumes[w.volume] = since;
         continue;
       }
       next.volumes[w.volume] = now.toISOString();
+      if (w.noRoom) {
+        enqueueEvent(
+          workDir,
+          {
+            kind: "magazine-full",
+            volume: w.volume,
+            magazine: w.magazine,
+            jobs: w.jobs,
+            detail: w.noRoom,
+            at: now.toISOString(),
+          },
+          ctx.log,
+        );
+        continue;
+      }
       if (alreadyQueued(workDir, w.volume, now, told.ended[w.volume])) continue;
       enqueueEvent(
         workDir,

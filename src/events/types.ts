@@ -75,6 +75,18 @@ export type ChangerEvent =
       at: string;
     }
   | {
+      /**
+       * A job waits on a volume of an attached disk whose filesystem has no room left for the
+       * run-as user (the seed's trap: root's reserve); detail says why and the fix.
+       */
+      kind: "magazine-full";
+      volume: string;
+      magazine: EventMagazine;
+      jobs: { jobid: number; name: string }[];
+      detail: string;
+      at: string;
+    }
+  | {
       /** A LUKS USB disk unlock could not open (unlock/refused.ts): the reason names the fix. */
       kind: "disk-refused";
       device: string;
@@ -118,6 +130,7 @@ export const EVENT_KINDS: readonly EventKind[] = [
   "magazine-absent-too-long",
   "volume-damaged",
   "disk-refused",
+  "magazine-full",
 ];
 
 /** `magazine 2 "Thursday" (label usbchanger1-thu, UUID ...)`. */
@@ -153,6 +166,8 @@ export function summarizeEvent(event: ChangerEvent, changer: string): string {
         return `${describeMagazine(event.magazine)} has not been seen for ${days(event.days)} (removed ${event.since}; [rotation] max_days_absent = ${event.limitDays}): is it lost or forgotten?`;
       case "volume-damaged":
         return describeVolumeDamage(event);
+      case "magazine-full":
+        return `${event.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ") || "a job"} waits on ${event.volume} of ${describeMagazine(event.magazine)}, whose ${event.detail.replace(/^its /, "")}; then run magchanger refresh (the job continues)`;
       case "disk-refused":
         return `the disk plugged in as ${event.device} was not opened: ${event.reason}`;
     }

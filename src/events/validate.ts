@@ -78,6 +78,12 @@ const FIELDS: Record<EventKind, Record<string, (v: unknown) => boolean>> = {
     limitDays: isCount,
   },
   "disk-refused": { device: isString, reason: isString },
+  "magazine-full": {
+    volume: isString,
+    magazine: isMagazine,
+    jobs: isListOf(isJob, 64),
+    detail: isString,
+  },
   "volume-damaged": {
     volume: isString,
     magazine: isMagazine,

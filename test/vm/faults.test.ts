@@ -434,18 +434,17 @@ magchanger setup -c ${CONF} --write >/dev/null`);
   );
 
   test(
-    "the seed's trap on the real chain: a disk whose ext4 keeps 5% for root, full for bacula: the load fails naming the reserve and tune2fs -m 0, and Bacula's job log says so",
+    "the seed's trap on the real chain: a disk whose ext4 keeps 5% for root is full for bacula; the backup's wait is explained with tune2fs -m 0 and told, and after it refresh lets the job write on",
     guarded(async () => {
       for (const id of ["diskA", "diskB"])
         if (vm.isPlugged(id)) await ejectAndPull(id);
+      const told = await notifiedCount();
       const node = await plug("reserved");
       // The README's preparation but for mkfs's default reserve (the how-to's bug).
       for (const line of diskPreparation())
         await vm.mustSh(
           line.replaceAll("/dev/sdX", node).replace(" -m 0 ", " "),
-          {
-            timeoutMs: 300_000,
-          },
+          { timeoutMs: 300_000 },
         );
       const init = await guest.magchanger([
         "magazine",
@@ -459,29 +458,51 @@ magchanger setup -c ${CONF} --write >/dev/null`);
         "Reserved",
       ]);
       expect(init.exitCode, init.stderr).toBe(0);
-      await guest.magchanger(["refresh", "-c", CONF]);
+      expect((await guest.magchanger(["refresh", "-c", CONF])).exitCode).toBe(
+        0,
+      );
+      // What bacula may still write, filled (a .txt file is no volume).
       await vm.mustSh(
-        `setpriv --reuid=bacula --regid=tape --init-groups dd if=/dev/zero of=${BAY}/filler bs=4096 2>/dev/null || true`,
+        `setpriv --reuid=bacula --regid=tape --init-groups dd if=/dev/zero of=${BAY}/filler.txt bs=4096 2>/dev/null || true`,
         { timeoutMs: 600_000 },
       );
       const job = await guest.runJob('run job="usbchanger1-example" yes');
       await vm.until(
-        "the job log names the reserve",
-        `echo messages | bconsole | grep -q 'tune2fs -m 0'`,
+        "the backup waits",
+        `echo 'status storage="usbchanger1"' | bconsole | grep -q 'BLOCKED waiting for mount'`,
         300_000,
         2000,
       );
-      const log = await guest.logLines();
-      expect(
-        log.some((l) =>
-          /cannot load slot \d+ \(usbchanger1_\d+_\d+, never written\) .*reserved for root, which bacula cannot use; run `tune2fs -m 0 \/dev\/mapper\/bacula`/.test(
-            l,
-          ),
+      const status = (await guest.magchanger(["status", "-c", CONF])).stdout;
+      expect(status).toMatch(
+        new RegExp(
+          `usbchanger1-example JobId ${job} waits for usbchanger1_\\d+_\\d+ \\(slot \\d+\\) on magazine \\d+ "Reserved" .*, which is attached but its filesystem has .* left for bacula: the last .* are reserved for root, which bacula cannot use; run \`tune2fs -m 0 /dev/mapper/bacula\``,
         ),
-      ).toBe(true);
+      );
+      // The timer's run tells it (with [notify] set it reads what the SD waits for).
+      await guest.magchanger(["refresh", "-c", CONF, "--if-pending"]);
+      const full = (await notified(told)).filter(
+        (e) => e.kind === "magazine-full",
+      );
+      expect(full.length, JSON.stringify(full)).toBe(1);
+      expect(String(full[0]?.detail)).toContain(
+        "tune2fs -m 0 /dev/mapper/bacula",
+      );
+      await vm.mustSh("tune2fs -m 0 /dev/mapper/bacula >/dev/null");
+      const refresh = await guest.magchanger(["refresh", "-c", CONF]);
+      expect(refresh.stdout).toMatch(
+        /^resumed drive \d: usbchanger1-example \(JobId \d+\)/m,
+      );
+      await vm.until(
+        "the job writes into what root's reserve was",
+        // A million bytes or more in its running count (two comma groups).
+        `echo 'status storage="usbchanger1"' | bconsole | grep -Eq 'Bytes=[0-9]{1,3}(,[0-9]{3}){2,} '`,
+        300_000,
+        2000,
+      );
       await guest.bconsole([`cancel jobid=${job} yes`]);
       await guest.waitJob(job, 120_000);
-      await vm.mustSh(`rm -f ${BAY}/filler`);
+      await vm.mustSh(`rm -f ${BAY}/filler.txt`);
       await ejectAndPull("reserved");
     }),
     900_000,
