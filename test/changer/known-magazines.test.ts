@@ -281,4 +281,28 @@ describe("noteWaitingVolumes", () => {
     noteWaitingVolumes(ctx, waitedVolumes(ctx, blocked), at(2));
     expect(needed()).toEqual([]);
   });
+
+  // Seen on a real kernel: the SD met ENOSPC on a loaded volume of a disk whose ext4 keeps its
+  // last blocks for root, and waited for a mount of that volume for ever, untold.
+  test("a wait on a disk in a bay with no room for the run-as user is told once, with the fix", () => {
+    writeRegistry(work, registry());
+    noteMagazines(ctx, view(A), at(1));
+    const noRoom =
+      "its filesystem has 0 B left for bacula: the last 11.9 MiB are reserved for root, which bacula cannot use; run `tune2fs -m 0 /dev/mapper/bacula` (or free space, or attach another magazine)";
+    const waits = waitedVolumes(ctx, blocked).map((w) => ({ ...w, noRoom }));
+    expect(waits[0]).toMatchObject({ attached: true });
+    noteWaitingVolumes(ctx, waits, at(2));
+    noteWaitingVolumes(ctx, waits, at(3));
+    const full = events().filter((e) => e.kind === "magazine-full");
+    expect(full).toMatchObject([
+      {
+        kind: "magazine-full",
+        volume: "k_0001_0001",
+        magazine: { number: 1, uuid: A.uuid },
+        jobs: [{ jobid: 7, name: "restore" }],
+        detail: noRoom,
+      },
+    ]);
+    expect(needed()).toEqual([]);
+  });
 });
