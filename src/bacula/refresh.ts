@@ -4,7 +4,9 @@
 // after it succeeded, makes a failed or killed refresh repeat on the next run.
 import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
-import { quoteName, runBconsole, slotRanges } from "./bconsole.ts";
+import { join } from "node:path";
+import { quoteName, runBconsole } from "./bconsole.ts";
+import { labelCommands, labelSlots } from "./refresh-label.ts";
 import {
   blockedDevices,
   catalogVolumes,
@@ -24,7 +26,7 @@ import { noteMagazines } from "../changer/known-magazines.ts";
 import { spaceMeter } from "../changer/measure-space.ts";
 import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
 import { noteWaitsFromStorage } from "./waiting.ts";
-import { scanChanger, withLock } from "../changer/operations.ts";
+import { ensureWorkDir, scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
 import { volumeTarget } from "../disk/identity.ts";
 import { readRegistry, writeRegistry } from "../state/registry.ts";
@@ -70,6 +72,34 @@ export async function refreshBacula(
     await noteWaitsFromStorage(ctx);
     return idle("no Bacula update is pending", {});
   }
+  // One refresh at a time (the unit a plug restarts, the timer's, one by hand): two at once label
+  // the same volumes twice and tell the same damage twice (seen in the VM suite). Not the
+  // changer lock, which the storage daemon's calls need while bconsole runs.
+  const refreshLock = await acquireRefreshLock(ctx);
+  try {
+    return await refreshHoldingLock(ctx, options);
+  } finally {
+    refreshLock.release();
+  }
+}
+
+async function acquireRefreshLock(ctx: ChangerContext) {
+  const { acquireFileLock } = await import("../state/lock.ts");
+  const { config } = ctx;
+  ensureWorkDir(ctx);
+  const seconds = 2 * config.lock_timeout + config.bacula.timeout + 60;
+  return acquireFileLock(
+    join(config.work_dir, "refresh.lock"),
+    seconds,
+    (path) =>
+      `another refresh of changer ${config.name} held ${path} for more than ${seconds} s; find it with \`fuser -v ${path}\``,
+  );
+}
+
+async function refreshHoldingLock(
+  ctx: ChangerContext,
+  options: RefreshOptions,
+): Promise<RefreshOutcome> {
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
   if (!plan) return idle("Bacula already has the current view", readState(ctx));
   const { commands, known, waiting, ms, output, catalog } = await tellBacula(
@@ -156,41 +186,6 @@ async function tellBacula(ctx: ChangerContext, plan: Plan) {
     // The catalog after labeling: a fresh disk's volumes are appendable now.
     catalog: `${first.output}\n${second?.output ?? ""}`,
   };
-}
-
-/**
- * `label barcodes` for the slots. Bacula 9.6.7 mangles a pool name with a space after the
- * first volume of one command (`Pool "Off\x01Site" resource not found`, seen on the real
- * Director): such a pool gets one command per slot.
- */
-function labelCommands(
-  storage: string,
-  pool: string,
-  drive: number,
-  slots: number[],
-): string[] {
-  const groups = /\s/.test(pool) ? slots.map((s) => [s]) : [slots];
-  return groups.map(
-    (g) =>
-      `label barcodes storage=${storage} pool=${quoteName(pool)} drive=${drive} slots=${slotRanges(g)}`,
-  );
-}
-
-/** Runs the label commands (each confirmed), then lists the catalog again. */
-async function labelSlots(ctx: ChangerContext, labeling: string[]) {
-  for (const c of labeling) ctx.log.info(`refresh: running bconsole: ${c}`);
-  const result = await runBconsole(
-    ctx.config,
-    [...labeling.flatMap((c) => [c, "yes"]), "list volumes"],
-    ctx.sys.exec,
-  );
-  ctx.log.debug(`refresh: label barcodes said: ${result.output.slice(-4000)}`);
-  // Bacula reports a volume it could not label and carries on: say it in the log.
-  const failed =
-    /^(?:3999 |Label command failed|Pool ".*" resource not found).*$/gm;
-  for (const line of result.output.match(failed) ?? [])
-    ctx.log.warn(`refresh: label barcodes: ${line}`);
-  return result;
 }
 
 /** After a successful update, under the lock: what Bacula now knows. */

@@ -238,6 +238,14 @@ export const ROOT_READS: readonly RootRead[] = [
     cap: MAX_LAST_FAILURE_BYTES,
   },
   {
+    path: "WORK_DIR/refresh.lock",
+    controller: "run-as user",
+    how: "opened without following a link or blocking, the run-as user's own, never read",
+    asRoot: [],
+    afterDrop: ["refresh"],
+    cap: 0,
+  },
+  {
     path: "WORK_DIR/lock",
     controller: "run-as user",
     how: "opened without following a link or blocking, the run-as user's own, never read",

@@ -183,6 +183,9 @@ export function describeVolumeDamage(
 ): string {
   const on = `${d.volume} on magazine ${d.magazine.number}${d.magazine.name ? ` "${d.magazine.name}"` : ""}`;
   const jobs = d.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
+  // A label is far below 64 KiB: such a volume held no backup, only its label was lost.
+  if (d.cause === "short" && (d.catalogBytes ?? Infinity) <= 64 * 1024)
+    return `volume ${on} lost its label (its file holds ${d.fileBytes ?? "?"} of the ${d.catalogBytes} bytes Bacula's catalog counts; the disk was pulled or the power cut right after it was labeled, and no backup was on it): it is marked Error in Bacula; to use it again: delete volume=${d.volume} yes in bconsole, truncate -s 0 its file, magchanger refresh (which labels it)`;
   const why =
     d.cause === "pulled-in-use"
       ? `its disk was pulled while ${jobs || "a job"} used it, which was cancelled: run it again`

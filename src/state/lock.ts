@@ -5,7 +5,7 @@
 // (systemd-udevd's MemoryDenyWriteExecute sandbox).
 import { dlopen, FFIType, read } from "bun:ffi";
 import { closeSync, constants, fchmodSync, fstatSync, openSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import {
   AppError,
   describeErrno,
@@ -124,7 +124,21 @@ export function acquireLock(
   timeoutSeconds: number,
   changerName: string,
 ): ChangerLock {
-  const path = lockPath(workDir);
+  return acquireFileLock(
+    lockPath(workDir),
+    timeoutSeconds,
+    (path) =>
+      `changer ${changerName} is busy: another magchanger held ${path} for more than ${timeoutSeconds} s; ` +
+      `find it with \`fuser -v ${path}\` or raise lock_timeout`,
+  );
+}
+
+/** An exclusive flock on path (made the caller's, 0600, never through a link), bounded. */
+export function acquireFileLock(
+  path: string,
+  timeoutSeconds: number,
+  busy: (path: string) => string,
+): ChangerLock {
   const fd = openLockFile(path);
   const { flock, errno } = loadLibc();
   const deadline = performance.now() + timeoutSeconds * 1000;
@@ -135,15 +149,12 @@ export function acquireLock(
     if (code !== EWOULDBLOCK && code !== EINTR) {
       closeSync(fd);
       throw new AppError(
-        `cannot lock ${path}: flock failed with errno ${code}; check the filesystem of ${workDir} (dmesg)`,
+        `cannot lock ${path}: flock failed with errno ${code}; check the filesystem of ${dirname(path)} (dmesg)`,
       );
     }
     if (performance.now() >= deadline) {
       closeSync(fd);
-      throw new LockTimeoutError(
-        `changer ${changerName} is busy: another magchanger held ${path} for more than ${timeoutSeconds} s; ` +
-          `find it with \`fuser -v ${path}\` or raise lock_timeout`,
-      );
+      throw new LockTimeoutError(busy(path));
     }
     Bun.sleepSync(pause);
     pause = Math.min(pause * 2, 25);

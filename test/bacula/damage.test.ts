@@ -256,3 +256,18 @@ test("a cancel of a job that already ended still marks, records and tells the vo
   expect([...readDamaged(work).keys()]).toEqual(["c_0001_0004"]);
   expect(pendingEventIds(work)).toHaveLength(1);
 });
+
+test("a volume that lost only its label is told so, with the way to label it again", () => {
+  expect(
+    describeVolumeDamage({
+      volume: "c_0001_0011",
+      magazine: monday,
+      cause: "short",
+      jobs: [],
+      fileBytes: 0,
+      catalogBytes: 242,
+    }),
+  ).toBe(
+    'volume c_0001_0011 on magazine 1 "Monday" lost its label (its file holds 0 of the 242 bytes Bacula\'s catalog counts; the disk was pulled or the power cut right after it was labeled, and no backup was on it): it is marked Error in Bacula; to use it again: delete volume=c_0001_0011 yes in bconsole, truncate -s 0 its file, magchanger refresh (which labels it)',
+  );
+});

@@ -168,3 +168,42 @@ test("magazine init --label runs update slots and label barcodes for exactly the
     rmSync(d, { recursive: true, force: true });
   }
 });
+
+// Seen in the VM suite: the refresh a plug restarts and one run by hand at the same moment both
+// labeled the same new volume and both told the same damaged volumes.
+test("two refreshes at once: the second waits for the first, then has nothing to do", async () => {
+  const d = join(dir, "two");
+  mkdirSync(join(d, "bay"), { recursive: true });
+  const bconsole = join(d, "bconsole");
+  writeFileSync(
+    bconsole,
+    `#!/bin/bash\nif grep -q '^update slots' ; then sleep 1; echo run >> ${d}/updates; fi\n`,
+  );
+  chmodSync(bconsole, 0o755);
+  const conf = join(d, "c.toml");
+  writeFileSync(
+    conf,
+    `name = "c"\nwork_dir = "${d}/work"\nlog_file = "${d}/log"\nuser = "root"\ngroup = "root"\n[[magazine]]\npath = "${d}/bay"\nallow_unmounted = true\n[bacula]\nbconsole = "${bconsole}"\ntimeout = 20\n`,
+  );
+  expect(
+    run(["magazine", "init", "-c", conf, "1", "--volumes", "2"]).code,
+  ).toBe(0);
+  const start = () =>
+    Bun.spawn([binary, "refresh", "-c", conf], {
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+  const first = start();
+  await Bun.sleep(300);
+  const second = start();
+  const outs = await Promise.all(
+    [first, second].map((p) => new Response(p.stdout).text()),
+  );
+  expect(outs[0]).toStartWith(
+    "Bacula updated (the volumes in the changer changed)",
+  );
+  expect(outs[1]).toStartWith(
+    "nothing to do: Bacula already has the current view",
+  );
+  expect(readFileSync(join(d, "updates"), "utf8")).toBe("run\n");
+});

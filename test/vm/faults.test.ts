@@ -59,8 +59,15 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
     await guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
   }
 
+  /** The magazine names the disks get; eject names the one to pull (two bays may be full). */
+  const NAMES: Record<string, string> = {
+    diskA: "Monday",
+    diskB: "Tuesday",
+    reserved: "Reserved",
+  };
+
   async function ejectAndPull(id: string): Promise<void> {
-    const r = await guest.magchanger(["eject", "-c", CONF]);
+    const r = await guest.magchanger(["eject", "-c", CONF, NAMES[id] ?? "1"]);
     expect(r.exitCode, r.stderr).toBe(0);
     await vm.unplug(id);
   }
