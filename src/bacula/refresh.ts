@@ -28,6 +28,7 @@ import { type ResumeMount, resumeAfterUpdate } from "./resume.ts";
 import { noteWaitsFromStorage } from "./waiting.ts";
 import { ensureWorkDir, scanChanger, withLock } from "../changer/operations.ts";
 import { formatList } from "../changer/protocol.ts";
+import { awaitUnlockedBays } from "../disk/bay-wait.ts";
 import { volumeTarget } from "../disk/identity.ts";
 import { readRegistry, writeRegistry } from "../state/registry.ts";
 import {
@@ -100,6 +101,7 @@ async function refreshHoldingLock(
   ctx: ChangerContext,
   options: RefreshOptions,
 ): Promise<RefreshOutcome> {
+  await awaitUnlockedBays(ctx.config, ctx.sys, ctx.log);
   const plan = await withLock(ctx, () => planUpdate(ctx, options.force));
   if (!plan) return idle("Bacula already has the current view", readState(ctx));
   const { commands, known, waiting, ms, output, catalog } = await tellBacula(

@@ -276,11 +276,7 @@ printf '\n[notify]\ncommand = ["/usr/local/bin/record-event"]\n' >> ${CONF}`);
 
   /** 7. Pulled without eject: mounted, then after expiry; the next disks still work. */
   async pullsWithoutEject(): Promise<void> {
-    await this.plug("A");
-    await this.guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
-    expect((await this.guest.touchBay()).stdout).toContain(
-      "usbchanger1_0001_0001",
-    );
+    await this.reappears("A", "usbchanger1_0001_0001");
     expect(await this.guest.bayMount()).toBeDefined();
     const pulled = await this.guest.now();
     await this.vm.unplug("diskA");
