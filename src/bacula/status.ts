@@ -118,7 +118,7 @@ function describeWait(w: WaitedVolume): string {
     return `${who} for ${w.volume}, which is no volume of this changer`;
   const disk = describeMagazine(w.magazine);
   if (w.noRoom)
-    return `${who} for ${w.volume} (slot ${w.slot}) on ${disk}, which is attached but ${w.noRoom}; then \`magchanger refresh\` lets it continue`;
+    return `${who} for ${w.volume} (slot ${w.slot}) on ${disk}, which is attached but ${w.noRoom}; then \`magchanger refresh --force\` lets it continue`;
   return w.attached
     ? `${who} for ${w.volume} (slot ${w.slot}) on ${disk}, which is attached: \`magchanger refresh\` lets it continue`
     : `${who} for ${w.volume} (slot ${w.slot}): attach ${disk}; the job continues by itself after the refresh that follows`;

@@ -167,7 +167,7 @@ export function summarizeEvent(event: ChangerEvent, changer: string): string {
       case "volume-damaged":
         return describeVolumeDamage(event);
       case "magazine-full":
-        return `${event.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ") || "a job"} waits on ${event.volume} of ${describeMagazine(event.magazine)}, whose ${event.detail.replace(/^its /, "")}; then run magchanger refresh (the job continues)`;
+        return `${event.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ") || "a job"} waits on ${event.volume} of ${describeMagazine(event.magazine)}, whose ${event.detail.replace(/^its /, "")}; then run magchanger refresh --force (the job continues)`;
       case "disk-refused":
         return `the disk plugged in as ${event.device} was not opened: ${event.reason}`;
     }

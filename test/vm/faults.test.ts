@@ -501,7 +501,13 @@ magchanger setup -c ${CONF} --write >/dev/null`);
         "tune2fs -m 0 /dev/mapper/bacula",
       );
       await vm.mustSh("tune2fs -m 0 /dev/mapper/bacula >/dev/null");
-      const refresh = await guest.magchanger(["refresh", "-c", CONF]);
+      // Nothing changed in the changer: --force has refresh ask the SD and wake the job.
+      const refresh = await guest.magchanger([
+        "refresh",
+        "-c",
+        CONF,
+        "--force",
+      ]);
       expect(refresh.stdout).toMatch(
         /^resumed drive \d: usbchanger1-example \(JobId \d+\)/m,
       );
@@ -590,7 +596,7 @@ async function eventIds(guest: Guest): Promise<Set<string>> {
   return new Set(
     r.stdout
       .split("\n")
-      .map((l) => /^(\S+)\.json$/.exec(l.trim())?.[1])
+      .map((l) => /^(\d{15}-\d+-\d+)\.json$/.exec(l.trim())?.[1])
       .filter((id): id is string => id !== undefined),
   );
 }
