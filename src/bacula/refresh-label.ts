@@ -36,3 +36,23 @@ export async function labelSlots(ctx: ChangerContext, labeling: string[]) {
     ctx.log.warn(`refresh: label barcodes: ${line}`);
   return result;
 }
+
+/**
+ * The labels Bacula just wrote, on the disk now: ext4 writes a new file's data out only after
+ * ~30 s, and a disk pulled before then came back with empty volume files the catalog counts as
+ * labeled (seen in the VM suite: a yank 20 s after refresh labeled them).
+ */
+export async function syncBays(
+  ctx: ChangerContext,
+  mounts: string[],
+): Promise<void> {
+  for (const mount of mounts) {
+    const r = await ctx.sys.exec(["sync", "-f", "--", mount], {
+      timeoutMs: 60_000,
+    });
+    if (r.exitCode !== 0)
+      ctx.log.warn(
+        `refresh: sync -f ${mount} failed (exit ${r.exitCode}); the new labels reach the disk within ~30 s`,
+      );
+  }
+}

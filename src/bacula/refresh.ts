@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import { quoteName, runBconsole } from "./bconsole.ts";
-import { labelCommands, labelSlots } from "./refresh-label.ts";
+import { labelCommands, labelSlots, syncBays } from "./refresh-label.ts";
 import {
   blockedDevices,
   catalogVolumes,
@@ -179,6 +179,7 @@ async function tellBacula(ctx: ChangerContext, plan: Plan) {
   const labeling =
     pool && label.length > 0 ? labelCommands(storage, pool, drive, label) : [];
   const second = labeling.length ? await labelSlots(ctx, labeling) : undefined;
+  if (second) await syncBays(ctx, plan.mounts);
   return {
     commands: [update, ...labeling],
     known: second ? listedVolumes(second.output) : listed,
@@ -227,6 +228,8 @@ interface Plan {
   blank: Set<string>;
   /** Every volume of the registry: its magazine, and its file when attached. */
   places: Map<string, VolumePlace>;
+  /** Where the attached magazines are mounted. */
+  mounts: string[];
   reason: string;
 }
 
@@ -270,6 +273,9 @@ async function planUpdate(
     present,
     blank,
     places: volumePlaces(view, ctx.config.work_dir),
+    mounts: [...view.present.values()]
+      .map((m) => m.mountPoint)
+      .filter((m): m is string => m !== undefined),
     reason: state.pending
       ? "a previous update did not finish"
       : digest !== state.told
