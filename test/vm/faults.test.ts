@@ -23,7 +23,6 @@ import {
   STAGE,
   startWorkload,
 } from "./power.ts";
-import { diskPreparation } from "./readme.ts";
 import { ms } from "./story.ts";
 import { Vm } from "./vm.ts";
 
@@ -461,23 +460,10 @@ magchanger setup -c ${CONF} --write >/dev/null`);
       const told = await notifiedCount();
       const node = await plug("reserved");
       // The README's preparation but for mkfs's default reserve (the how-to's bug).
-      for (const line of diskPreparation())
-        await vm.mustSh(
-          line.replaceAll("/dev/sdX", node).replace(" -m 0 ", " "),
-          { timeoutMs: 300_000 },
-        );
-      const init = await guest.magchanger([
-        "magazine",
-        "init",
-        "-c",
-        CONF,
-        "1",
-        "--volumes",
-        "2",
-        "--name",
-        "Reserved",
-      ]);
-      expect(init.exitCode, init.stderr).toBe(0);
+      await prepareDisk(guest, node, "Reserved", {
+        volumes: 2,
+        keepReserve: true,
+      });
       expect((await guest.magchanger(["refresh", "-c", CONF])).exitCode).toBe(
         0,
       );

@@ -12,19 +12,20 @@ export async function prepareHost(guest: Guest): Promise<void> {
   });
 }
 
-/** The README's lines for one disk (label changed when asked), then magazine init. */
+/**
+ * The README's lines for one disk, then magazine init. keepReserve: mkfs's default 5% for root
+ * instead of the README's -m 0 (the how-to's bug).
+ */
 export async function prepareDisk(
   guest: Guest,
   node: string,
   name: string,
-  options: { label?: string; volumes?: number } = {},
+  options: { volumes?: number; keepReserve?: boolean } = {},
 ): Promise<string> {
   for (const line of diskPreparation()) {
     const text = line.replaceAll("/dev/sdX", node);
     await guest.vm.mustSh(
-      options.label
-        ? text.replace("-L usbchanger1 ", `-L ${options.label} `)
-        : text,
+      options.keepReserve ? text.replace(" -m 0 ", " ") : text,
       { timeoutMs: 300_000 },
     );
   }
@@ -44,6 +45,8 @@ export async function prepareDisk(
 }
 
 export const BIG_JOB = "fault-big";
+/** Shell: the Director's (Debian's only) Client, as $client. */
+const CLIENT = `client=$(awk '/^Client *\\{/{c=1} c && /Name *=/{sub(/.*Name *= *"?/, ""); sub(/"?[ ]*$/, ""); print; exit}' /etc/bacula/bacula-dir.conf)`;
 export const BIG_DATA = "/var/tmp/fault-data";
 
 /**
@@ -53,7 +56,7 @@ export const BIG_DATA = "/var/tmp/fault-data";
 export async function addBigJob(guest: Guest, sizeMiB: number): Promise<void> {
   await guest.vm.mustSh(
     `mkdir -p ${BIG_DATA} && head -c ${sizeMiB}M /dev/urandom > ${BIG_DATA}/random.bin
-client=$(awk '/^Client *\\{/{c=1} c && /Name *=/{sub(/.*Name *= *"?/, ""); sub(/"?[ ]*$/, ""); print; exit}' /etc/bacula/bacula-dir.conf)
+${CLIENT}
 cat > /etc/bacula/magchanger-faults-dir.conf <<EOF
 FileSet {
   Name = "${BIG_JOB}"
@@ -85,7 +88,7 @@ echo reload | bconsole >/dev/null`,
 /** A second pool, and a job like BIG_JOB writing to it: two drives write at once only for two pools. */
 export async function addSecondPoolJob(guest: Guest): Promise<void> {
   await guest.vm.mustSh(
-    `client=$(awk '/^Client *\\{/{c=1} c && /Name *=/{sub(/.*Name *= *"?/, ""); sub(/"?[ ]*$/, ""); print; exit}' /etc/bacula/bacula-dir.conf)
+    `${CLIENT}
 cat >> /etc/bacula/magchanger-faults-dir.conf <<EOF
 Pool {
   Name = "usbchanger1-pool2"

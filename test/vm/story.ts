@@ -5,7 +5,8 @@
 // fails loudly otherwise; say() is what the operator would see, note() a figure worth keeping.
 import { expect } from "bun:test";
 import { BAY, CONF, Guest } from "./guest.ts";
-import { diskPreparation, runReadme } from "./readme.ts";
+import { prepareDisk } from "./host.ts";
+import { runReadme } from "./readme.ts";
 import { Vm } from "./vm.ts";
 
 const NOTIFIED = "/var/tmp/magchanger-events.jsonl";
@@ -138,25 +139,12 @@ export class SeedStory {
   async secondDisk(): Promise<void> {
     await this.ejectAndPull("A", "Monday");
     const { node } = await this.plug("B");
-    for (const line of diskPreparation())
-      await this.vm.mustSh(line.replaceAll("/dev/sdX", node), {
-        timeoutMs: 300_000,
-      });
-    const init = await this.guest.magchanger([
-      "magazine",
-      "init",
-      "-c",
-      CONF,
-      "1",
-      "--volumes",
-      "10",
-      "--name",
-      "Tuesday",
-    ]);
-    expect(init.exitCode, init.stderr).toBe(0);
-    expect(init.stdout).toStartWith('magazine 2 "Tuesday" ');
+    const init = await prepareDisk(this.guest, node, "Tuesday", {
+      volumes: 10,
+    });
+    expect(init).toStartWith('magazine 2 "Tuesday" ');
     this.say(
-      `disk B prepared as the README says (sfdisk, luksFormat, udevadm trigger, mkfs.ext4): ${init.stdout.split("\n")[0]}`,
+      `disk B prepared as the README says (sfdisk, luksFormat, udevadm trigger, mkfs.ext4): ${init.split("\n")[0]}`,
     );
     const refresh = await this.guest.magchanger(["refresh", "-c", CONF]);
     expect(refresh.exitCode, refresh.stderr).toBe(0);
