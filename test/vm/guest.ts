@@ -171,7 +171,8 @@ export class Guest {
         `echo "== dmsetup"; dmsetup info -c; echo "== mounts"; grep -e usbchanger1 -e mapper /proc/self/mounts
 echo "== ${LOG}"; tail -n 60 ${LOG}
 echo "== journal (magchanger units, udev, autofs)"; journalctl -b -o short-precise --no-pager -n 80 -u 'magchanger-*' -u systemd-udevd -u autofs
-echo "== kernel"; dmesg | tail -n 25`,
+echo "== kernel"; dmesg | tail -n 25
+echo "== bacula"; printf 'status dir\nstatus storage="usbchanger1"\nmessages\nquit\n' | timeout 60 bconsole 2>&1 | tail -n 120`,
         { timeoutMs: 60_000 },
       )
       .catch((e: Error) => ({ stdout: "", stderr: e.message }));

@@ -80,12 +80,17 @@ Job {
 }
 EOF
 grep -q magchanger-faults-dir.conf /etc/bacula/bacula-dir.conf || echo "@/etc/bacula/magchanger-faults-dir.conf" >> /etc/bacula/bacula-dir.conf
+bacula-dir -t -c /etc/bacula/bacula-dir.conf
 echo reload | bconsole >/dev/null`,
     { timeoutMs: 300_000 },
   );
 }
 
-/** A second pool, and a job like BIG_JOB writing to it: two drives write at once only for two pools. */
+/**
+ * A second pool, and two jobs like BIG_JOB, one in each pool (two drives write at once only for
+ * two pools), each held to 8 MB/s: unthrottled, the guest writes 150 MiB in 3 to 6 s, too short
+ * for a status poll to see both drives writing.
+ */
 export async function addSecondPoolJob(guest: Guest): Promise<void> {
   await guest.vm.mustSh(
     `${CLIENT}
@@ -99,6 +104,20 @@ Pool {
   Volume Retention = 365 days
 }
 Job {
+  Name = "fault-one"
+  Type = Backup
+  Level = Full
+  Client = "$client"
+  FileSet = "${BIG_JOB}"
+  Schedule = "WeeklyCycle"
+  Storage = "usbchanger1"
+  Pool = "usbchanger1-pool"
+  Messages = Standard
+  Priority = 10
+  Maximum Bandwidth = 8 mb/s
+  Write Bootstrap = "/var/lib/bacula/%c-one.bsr"
+}
+Job {
   Name = "fault-two"
   Type = Backup
   Level = Full
@@ -109,12 +128,14 @@ Job {
   Pool = "usbchanger1-pool2"
   Messages = Standard
   Priority = 10
+  Maximum Bandwidth = 8 mb/s
   Write Bootstrap = "/var/lib/bacula/%c-two.bsr"
 }
 EOF
 # A Client runs one job at a time unless told otherwise (Bacula's default, and Debian's config).
 grep -q 'Maximum Concurrent Jobs = 4 # magvm' /etc/bacula/bacula-dir.conf ||
   sed -i '/^Client {/a\\  Maximum Concurrent Jobs = 4 # magvm' /etc/bacula/bacula-dir.conf
+bacula-dir -t -c /etc/bacula/bacula-dir.conf
 echo reload | bconsole >/dev/null`,
   );
 }
