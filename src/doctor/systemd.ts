@@ -12,6 +12,7 @@ import {
   refreshSeconds,
   refreshService,
   refreshTimer,
+  REFRESH_STOP_TIMEOUT_S,
   REFRESH_TIMEOUT_S,
   RETRY_SERVICE_PATH,
   retryService,
@@ -157,7 +158,9 @@ function checkDropIn(ctx: DoctorContext, service: Service): Check | undefined {
     return undefined;
   return warn(
     service.name,
-    `${dropInFile} is missing or outdated: a refresh of this changer may take ${refreshSeconds(ctx.config)} s (lock_timeout twice and [bacula] timeout), the template allows ${REFRESH_TIMEOUT_S} s`,
+    refreshSeconds(ctx.config) > REFRESH_TIMEOUT_S
+      ? `${dropInFile} is missing or outdated: a refresh of this changer may take ${refreshSeconds(ctx.config)} s (lock_timeout twice and [bacula] timeout), the template allows ${REFRESH_TIMEOUT_S} s`
+      : `${dropInFile} is missing or outdated: a stopped refresh's notifier may run ${ctx.config.notify?.timeout} s ([notify] timeout), the template waits ${REFRESH_STOP_TIMEOUT_S} s before it kills it`,
     setupCommand(ctx),
   );
 }

@@ -13,7 +13,13 @@
 // recorded after the start ("running") cannot tell that: a deliverer killed between the start
 // and that record leaves "starting" for a notifier that did its work.
 // Success writes the event as delivered into sent/ID.json (durably), then removes ID.json and
-// the attempt file. The event is read and validated once (readEventFile): the notifier and sent/
+// the attempt file.
+// A SIGTERM while a notifier runs (systemd stopping the refresh unit, which unlock restarts on
+// every plug: KillMode=mixed signals the refresh alone, then SIGKILLs what is left of the unit)
+// waits for that notifier and records its event before exiting 143; the rest stay queued. Exiting
+// at once would leave the notifier to that SIGKILL before it did its work, and the next delivery
+// would count its event as delivered (seen in the VM: an event lost on every second plug). At
+// any other moment during a delivery a SIGTERM exits at once, as the default action would. The event is read and validated once (readEventFile): the notifier and sent/
 // get those validated fields, never the file again by path (notifier.ts).
 import {
   closeSync,
@@ -78,6 +84,7 @@ export async function deliverEvents(
     };
   ensureEventsDir(dir);
   const lockFd = openLockFile(join(dir, "deliver.lock"));
+  process.on("SIGTERM", onTerm);
   try {
     if (!tryLockExclusive(lockFd))
       return {
@@ -91,6 +98,12 @@ export async function deliverEvents(
     const queued = pendingEventIds(config.work_dir);
     for (const [i, id] of queued.entries()) {
       const outcome = await deliverOne(config, log, dir, id);
+      if (terminated) {
+        log.warn(
+          `stopped (SIGTERM) once the notifier of event ${id} had ended; ${pendingEventIds(config.work_dir).length} event(s) left for the next delivery`,
+        );
+        process.exit(TERM_EXIT);
+      }
       if (outcome === SET_ASIDE) continue;
       if (outcome)
         return { delivered, pending: queued.length - i, stopped: outcome };
@@ -100,8 +113,21 @@ export async function deliverEvents(
     removeStrayAttempts(dir);
     return { delivered, pending: 0 };
   } finally {
+    process.off("SIGTERM", onTerm);
     closeSync(lockFd);
   }
+}
+
+/** 128 + SIGTERM, what the default action would have made of it. */
+const TERM_EXIT = 143;
+/** A notifier of this process runs (from its spawn to its end, with no await in between). */
+let notifierRunning = false;
+/** A SIGTERM came while it ran. */
+let terminated = false;
+
+function onTerm(): void {
+  if (!notifierRunning) process.exit(TERM_EXIT);
+  terminated = true;
 }
 
 /** A damaged event moved out of the queue: neither delivered nor pending. */
@@ -160,6 +186,7 @@ async function notifyOnce(
   safeUnlink(runningPath);
   const startedAt = Date.now();
   writeAttempt(attemptPath, { state: "starting", startedAt, failures });
+  notifierRunning = true;
   const result = await runNotifier(config, event, id, runningPath, (pid) =>
     writeAttempt(attemptPath, {
       state: "running",
@@ -167,7 +194,9 @@ async function notifyOnce(
       failures,
       pid,
     }),
-  );
+  ).finally(() => {
+    notifierRunning = false;
+  });
   if (result.ok) {
     log.info(`event ${id} delivered: ${summarizeEvent(event, config.name)}`);
     markSent(dir, id, event);

@@ -22,6 +22,17 @@ import { type GenerateOptions, generatedBy } from "./udev.ts";
 export const REFRESH_TIMEOUT_S = 600;
 
 /**
+ * The template's stop timeout: what a notifier with the default [notify] timeout (60 s) may
+ * still need when the refresh that started it is stopped (KillMode=mixed, see serviceBody).
+ */
+export const REFRESH_STOP_TIMEOUT_S = 90;
+
+/** How long a stopped refresh's notifier may go on: its timeout, its 5 s SIGKILL grace, and a margin. */
+export function refreshStopSeconds(config: Config): number {
+  return Math.ceil((config.notify?.timeout ?? 60) + 30);
+}
+
+/**
  * The longest a refresh of config may take: the changer lock twice (scan, then recording what
  * Bacula was told), bconsole in between, and a minute for scanning and start-up.
  */
@@ -61,6 +72,11 @@ ${header(binary)}${serviceBody("retry a pending Bacula update of changer %i", bi
 // LUKS mapping stay until something outside udev releases them, and until then no disk opens
 // under that name. Only a mapping whose disk the kernel says is gone is touched; "-": a failure
 // there must not keep Bacula from being told.
+// KillMode=mixed: unlock restarts the refresh on every plug, and a stop signals only the refresh
+// itself, which lets a running notifier end and records its event before it exits
+// (events/deliver.ts); systemd SIGKILLs what is left once it has. Under the default
+// control-group mode the notifier got SIGTERM too, and the next delivery, which counts a started
+// notifier that has ended as delivered, counted an event the notifier never sent.
 // No User=/Group=: the template serves every changer, each with its own run-as user. The
 // service starts refresh as root, which reads only the root-owned config (config/read.ts refuses
 // any other) and switches to the config's user and group, supplementary groups included (so
@@ -76,6 +92,8 @@ Type=oneshot
 ExecStartPre=-${binary} unlock --release-stale -c ${DEFAULT_CONFIG_DIR}/%i.toml
 ExecStart=${binary} ${command} -c ${DEFAULT_CONFIG_DIR}/%i.toml
 TimeoutStartSec=${REFRESH_TIMEOUT_S}
+KillMode=mixed
+TimeoutStopSec=${REFRESH_STOP_TIMEOUT_S}
 `;
 }
 
@@ -109,18 +127,30 @@ export function refreshDropInPath(
   return `${SYSTEMD_UNIT_DIR}/${unit}.d/magchanger-timeout.conf`;
 }
 
-/** This changer's start timeout, when the templates' is too short for it (both services). */
+/** This changer's start and stop timeouts, when the templates' are too short for it (both services). */
 export function refreshDropIn(o: GenerateOptions): string | undefined {
   const { config } = o;
   const seconds = refreshSeconds(config);
-  if (seconds <= REFRESH_TIMEOUT_S || !isUnitInstance(configStem(o.configPath)))
+  const stop = refreshStopSeconds(config);
+  const longStart = seconds > REFRESH_TIMEOUT_S;
+  const longStop = stop > REFRESH_STOP_TIMEOUT_S;
+  if (!(longStart || longStop) || !isUnitInstance(configStem(o.configPath)))
     return undefined;
-  return `# magchanger changer "${config.name}": refresh may wait 2 x lock_timeout (${config.lock_timeout} s) for the
-# changer lock and [bacula] timeout (${config.bacula.timeout} s) for bconsole: more than the template's ${REFRESH_TIMEOUT_S} s.
+  const why = [
+    longStart
+      ? `# refresh may wait 2 x lock_timeout (${config.lock_timeout} s) for the changer lock and [bacula] timeout
+# (${config.bacula.timeout} s) for bconsole: more than the template's ${REFRESH_TIMEOUT_S} s to start.`
+      : undefined,
+    longStop
+      ? `# a stopped refresh's notifier may run its [notify] timeout (${config.notify?.timeout} s) to the end:
+# more than the template's ${REFRESH_STOP_TIMEOUT_S} s to stop.`
+      : undefined,
+  ].filter((l) => l !== undefined);
+  return `# magchanger changer "${config.name}":
+${why.join("\n")}
 ${generatedBy(o)}
 [Service]
-TimeoutStartSec=${seconds}
-`;
+${longStart ? `TimeoutStartSec=${seconds}\n` : ""}${longStop ? `TimeoutStopSec=${stop}\n` : ""}`;
 }
 
 export const REFRESH_SERVICE_PATH = `${SYSTEMD_UNIT_DIR}/${REFRESH_SERVICE_TEMPLATE}`;

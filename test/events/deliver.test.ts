@@ -247,6 +247,58 @@ test("kill -9 of the delivering process while its notifier runs: that event is d
   ).toEqual([]);
 });
 
+test("SIGTERM of the delivering process while its notifier runs (systemd's stop of the refresh unit): it waits for the notifier, records its event as sent, leaves the rest queued and exits 143", async () => {
+  const { workDir, notifier, command, config } = setup();
+  const ids = ["v1", "v2"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  ) as string[];
+  writeFileSync(join(notifier.gate, "block"), "");
+  const gate = join(notifier.gate, "gate");
+  Bun.spawnSync(["mkfifo", gate]);
+  const child = Bun.spawn(
+    [
+      process.execPath,
+      join(import.meta.dir, "deliver-child.ts"),
+      workDir,
+      ...command,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  children.push(child);
+  const started = join(notifier.gate, `started-${ids[0]}`);
+  await until("the notifier to start", () => existsSync(started));
+  const notifierPid = Number(readFileSync(started, "utf8"));
+  // systemd (KillMode=mixed) signals the refresh alone, and SIGKILLs what is left of the unit
+  // once it has exited: had it exited now, the notifier would die before it did its work, and the
+  // next delivery would count the event as delivered.
+  child.kill("SIGTERM");
+  await Bun.sleep(500);
+  expect(child.signalCode).toBeNull();
+  expect(child.exitCode).toBeNull();
+  rmSync(join(notifier.gate, "block"));
+  writeFileSync(gate, "go\n");
+  await child.exited;
+  // What systemd does next: SIGKILL to whatever of the unit still runs.
+  try {
+    process.kill(-notifierPid, "SIGKILL");
+  } catch {} // ESRCH: nothing left, as it should be
+  expect(child.signalCode).toBeNull();
+  expect(child.exitCode).toBe(143);
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([
+    ids[0],
+  ]);
+  expect(pendingEventIds(workDir)).toEqual([ids[1] as string]);
+  expect(readdirSync(join(eventsDir(workDir), "sent"))).toEqual([
+    `${ids[0]}.json`,
+  ]);
+  expect(processesWith(gate)).toEqual([]);
+  expect(await deliverEvents(config, memoryLog())).toEqual({
+    delivered: 1,
+    pending: 0,
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual(ids);
+});
+
 test("kill -9 between recording an attempt and starting the notifier: the event is delivered (once) by the next delivery", async () => {
   const { workDir, notifier, config } = setup();
   const id = enqueueEvent(workDir, volumeNeeded("v1")) as string;

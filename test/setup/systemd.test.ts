@@ -48,6 +48,8 @@ describe("refresh units", () => {
       "ExecStartPre=-/usr/local/bin/magchanger unlock --release-stale -c /etc/magchanger/%i.toml",
       "ExecStart=/usr/local/bin/magchanger refresh -c /etc/magchanger/%i.toml",
       "TimeoutStartSec=600",
+      "KillMode=mixed",
+      "TimeoutStopSec=90",
     ]);
   });
 
@@ -61,6 +63,8 @@ describe("refresh units", () => {
       "ExecStartPre=-/usr/local/bin/magchanger unlock --release-stale -c /etc/magchanger/%i.toml",
       "ExecStart=/usr/local/bin/magchanger refresh --if-pending -c /etc/magchanger/%i.toml",
       "TimeoutStartSec=600",
+      "KillMode=mixed",
+      "TimeoutStopSec=90",
     ]);
   });
 
@@ -127,6 +131,27 @@ describe("refresh units", () => {
         ],
       ],
     );
+  });
+
+  test("a changer whose notifier may outlast the template's stop timeout gets a drop-in with its own", () => {
+    expect(
+      refreshDropIn(options('[notify]\ncommand = ["/bin/true"]\ntimeout = 60')),
+    ).toBeUndefined();
+    const slowNotifier = options(
+      '[notify]\ncommand = ["/bin/true"]\ntimeout = 300',
+    );
+    expect(keyLines(refreshDropIn(slowNotifier) as string)).toEqual([
+      "[Service]",
+      "TimeoutStopSec=330",
+    ]);
+    const both = options(
+      'lock_timeout = 300\n[bacula]\ntimeout = 900\n[notify]\ncommand = ["/bin/true"]\ntimeout = 300',
+    );
+    expect(keyLines(refreshDropIn(both) as string)).toEqual([
+      "[Service]",
+      "TimeoutStartSec=1560",
+      "TimeoutStopSec=330",
+    ]);
   });
 
   test("a config file name systemd cannot take as an instance gets a note, not a unit", () => {

@@ -19,6 +19,7 @@ import {
   interrupted,
   NOTIFY_LOG,
   REGISTRY,
+  SLOW_NOTIFY,
   registryMap,
   STAGE,
   startWorkload,
@@ -354,8 +355,11 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
   test(
     "a LUKS disk the key does not open: one log line, one disk-refused event, nothing opened",
     guarded(async () => {
+      // With disk A in the bay, unlock would refuse the disk for the busy name before any key.
+      if (vm.isPlugged("diskA")) await ejectAndPull("diskA");
       const told = await notifiedCount();
       const lines = (await guest.logLines()).length;
+      const open = await guest.dmNames();
       const node = await plug("foreign");
       await vm.mustSh(
         `head -c 64 /dev/urandom > /root/other.key
@@ -370,7 +374,7 @@ udevadm settle`,
         120_000,
         1000,
       );
-      expect(await guest.dmNames()).toEqual([]);
+      expect(await guest.dmNames()).toEqual(open);
       const errors = (await guest.logLines())
         .slice(lines)
         .filter((l) => / error: /.test(l));
@@ -383,6 +387,52 @@ udevadm settle`,
       );
       expect(refused.length).toBeGreaterThanOrEqual(1);
       expect(refused[0]).toMatchObject({ device: `${node}1` });
+      expect(await undelivered(guest)).toEqual([]);
+      await vm.unplug("foreign");
+    }),
+    600_000,
+  );
+
+  test(
+    "the next plug restarts the refresh while its notifier runs: the notifier finishes, and every event counted delivered reached it, once",
+    guarded(async () => {
+      if (vm.isPlugged("foreign")) await vm.unplug("foreign");
+      const node = await plug("foreign");
+      // The previous test's disk, LUKS with a key the changer does not hold (made here when run alone).
+      await vm.mustSh(
+        `cryptsetup isLuks ${node}1 2>/dev/null || {
+head -c 64 /dev/urandom > /root/other.key
+echo 'type=83' | sfdisk -q ${node}
+cryptsetup luksFormat --batch-mode --pbkdf pbkdf2 --pbkdf-force-iterations 1000 --key-file /root/other.key ${node}1
+udevadm settle; }`,
+        { timeoutMs: 300_000 },
+      );
+      const idle = `! systemctl -q is-active magchanger-refresh@usbchanger1.service && ! ls ${EVENTS}/*.json >/dev/null 2>&1`;
+      await vm.until("nothing queued", idle, 120_000, 500);
+      const sent = await sentIds(guest);
+      await vm.mustSh(`echo 8 > ${SLOW_NOTIFY}`);
+      try {
+        // Each change event runs unlock, which queues a disk-refused event and restarts the
+        // refresh unit (systemctl restart --no-block): the second lands while the first
+        // refresh's notifier sleeps.
+        await vm.mustSh(`udevadm trigger --settle --action=change ${node}1`);
+        await vm.until(
+          "the notifier runs",
+          `ls ${EVENTS}/*.running >/dev/null 2>&1`,
+          60_000,
+          200,
+        );
+        await vm.mustSh(`udevadm trigger --settle --action=change ${node}1`);
+        await vm.until("every event delivered", idle, 180_000, 1000);
+      } finally {
+        await vm.mustSh(`rm -f ${SLOW_NOTIFY}`);
+      }
+      const fresh = [...(await sentIds(guest))].filter((id) => !sent.has(id));
+      expect(fresh.length).toBeGreaterThanOrEqual(2);
+      const notifiedNow = await notifiedIds(guest);
+      for (const id of fresh)
+        expect(notifiedNow.get(id), `event ${id}`).toBe(1);
+      expect(await undelivered(guest)).toEqual([]);
       await vm.unplug("foreign");
     }),
     600_000,
@@ -420,7 +470,7 @@ magchanger setup -c ${CONF} --write >/dev/null`);
             `update volume=usbchanger1_0002_000${n} pool=usbchanger1-pool2`,
         ),
       );
-      const one = await guest.runJob(`run job="${BIG_JOB}" yes`);
+      const one = await guest.runJob('run job="fault-one" yes');
       const two = await guest.runJob('run job="fault-two" yes');
       await vm.until(
         "both drives write at once",
@@ -581,6 +631,25 @@ magchanger setup -c ${CONF} --write >/dev/null`);
     60 * 60_000,
   );
 });
+
+const EVENTS = "/var/lib/magchanger/usbchanger1/events";
+
+/** Ids of the events in sent/: delivered, as far as the changer knows. */
+async function sentIds(guest: Guest): Promise<Set<string>> {
+  const r = await guest.vm.sh(`ls -1 ${EVENTS}/sent 2>/dev/null`);
+  return new Set(
+    r.stdout
+      .split("\n")
+      .map((l) => /^(\d{15}-\d+-\d+)\.json$/.exec(l.trim())?.[1])
+      .filter((id): id is string => id !== undefined),
+  );
+}
+
+/** Events in sent/ the recording notifier never got (set up before the suite's first event). */
+async function undelivered(guest: Guest): Promise<string[]> {
+  const notifiedNow = await notifiedIds(guest);
+  return [...(await sentIds(guest))].filter((id) => !notifiedNow.has(id));
+}
 
 /** Ids of the events queued (pending or delivered) in the work dir. */
 async function eventIds(guest: Guest): Promise<Set<string>> {

@@ -9,6 +9,8 @@ import { CONF, type Guest } from "./guest.ts";
 /** The recording notifier: one line per call (event id, then the event), fsync'ed. */
 export const NOTIFY_LOG = "/var/tmp/magvm-notified";
 export const STAGE = "/var/tmp/magvm-stage";
+/** While this file exists, the recording notifier sleeps the seconds it holds before recording. */
+export const SLOW_NOTIFY = "/run/magvm-slow-notify";
 
 const WORKLOAD = `#!/bin/bash
 # Harness only (test/vm/power.ts): the changer's state writes, in a seeded order, until killed.
@@ -36,6 +38,8 @@ done
 const NOTIFIER = `#!/bin/sh
 # Harness only: record the event with its id, durably, and say so on the serial console.
 echo "MAGVM-NOTIFY start $MAGCHANGER_EVENT_ID" > /dev/ttyS0
+# A notifier that takes its time (a mail server slow to answer), while the test asks for it.
+[ -r ${SLOW_NOTIFY} ] && sleep "$(head -c 8 ${SLOW_NOTIFY})"
 { printf '%s ' "$MAGCHANGER_EVENT_ID"; tr -d '\\n'; echo; } >> ${NOTIFY_LOG}
 sync ${NOTIFY_LOG}
 echo "MAGVM-NOTIFY end $MAGCHANGER_EVENT_ID" > /dev/ttyS0
