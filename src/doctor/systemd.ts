@@ -10,6 +10,7 @@ import {
   refreshDropIn,
   refreshDropInPath,
   refreshSeconds,
+  refreshStopSeconds,
   refreshService,
   refreshTimer,
   REFRESH_STOP_TIMEOUT_S,
@@ -158,9 +159,16 @@ function checkDropIn(ctx: DoctorContext, service: Service): Check | undefined {
     return undefined;
   return warn(
     service.name,
-    refreshSeconds(ctx.config) > REFRESH_TIMEOUT_S
-      ? `${dropInFile} is missing or outdated: a refresh of this changer may take ${refreshSeconds(ctx.config)} s (lock_timeout twice and [bacula] timeout), the template allows ${REFRESH_TIMEOUT_S} s`
-      : `${dropInFile} is missing or outdated: a stopped refresh's notifier may run ${ctx.config.notify?.timeout} s ([notify] timeout), the template waits ${REFRESH_STOP_TIMEOUT_S} s before it kills it`,
+    `${dropInFile} is missing or outdated: ${[
+      refreshSeconds(ctx.config) > REFRESH_TIMEOUT_S
+        ? `a refresh of this changer may take ${refreshSeconds(ctx.config)} s (lock_timeout twice and [bacula] timeout), the template allows ${REFRESH_TIMEOUT_S} s`
+        : undefined,
+      refreshStopSeconds(ctx.config) > REFRESH_STOP_TIMEOUT_S
+        ? `a stopped refresh's notifier may run ${ctx.config.notify?.timeout} s ([notify] timeout), the template waits ${REFRESH_STOP_TIMEOUT_S} s before it kills it`
+        : undefined,
+    ]
+      .filter((why) => why !== undefined)
+      .join("; ")}`,
     setupCommand(ctx),
   );
 }

@@ -13,14 +13,17 @@
 // recorded after the start ("running") cannot tell that: a deliverer killed between the start
 // and that record leaves "starting" for a notifier that did its work.
 // Success writes the event as delivered into sent/ID.json (durably), then removes ID.json and
-// the attempt file.
+// the attempt file. The event is read and validated once (readEventFile): the notifier and sent/
+// get those validated fields, never the file again by path (notifier.ts).
+//
 // A SIGTERM while a notifier runs (systemd stopping the refresh unit, which unlock restarts on
 // every plug: KillMode=mixed signals the refresh alone, then SIGKILLs what is left of the unit)
 // waits for that notifier and records its event before exiting 143; the rest stay queued. Exiting
 // at once would leave the notifier to that SIGKILL before it did its work, and the next delivery
-// would count its event as delivered (seen in the VM: an event lost on every second plug). At
-// any other moment during a delivery a SIGTERM exits at once, as the default action would. The event is read and validated once (readEventFile): the notifier and sent/
-// get those validated fields, never the file again by path (notifier.ts).
+// would count its event as delivered (seen in the VM: a second plug while the first plug's
+// notifier ran). At any other moment a SIGTERM exits at once: Bun runs a signal handler only
+// between event-loop turns, so one turn is yielded before each notifier starts and before the
+// handler is removed, where a SIGTERM that came meanwhile exits with no notifier running.
 import {
   closeSync,
   existsSync,
@@ -113,6 +116,7 @@ export async function deliverEvents(
     removeStrayAttempts(dir);
     return { delivered, pending: 0 };
   } finally {
+    await nextTurn();
     process.off("SIGTERM", onTerm);
     closeSync(lockFd);
   }
@@ -124,6 +128,11 @@ const TERM_EXIT = 143;
 let notifierRunning = false;
 /** A SIGTERM came while it ran. */
 let terminated = false;
+
+/** One event-loop turn: a SIGTERM that came during synchronous work is handled here. */
+function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
 
 function onTerm(): void {
   if (!notifierRunning) process.exit(TERM_EXIT);
@@ -179,6 +188,7 @@ async function notifyOnce(
   event: ChangerEvent,
   failures: number,
 ): Promise<string | undefined> {
+  await nextTurn();
   const attemptPath = join(dir, `${id}.attempt`);
   const runningPath = join(dir, `${id}.running`);
   // Gone before "starting" is durable (writeAttempt fsyncs the directory): from here on an
