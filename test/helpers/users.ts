@@ -31,10 +31,14 @@ function lookup(name: string): TestUser | undefined {
   };
 }
 
+/** The users this test run created, removed by removeCreatedTestUsers (test/preload.ts). */
+const created = new Set<string>();
+
 /** The test user, created (as a system user without home or shell) when missing. Needs root. */
 export function ensureTestUser(name = TEST_USER): TestUser {
   const existing = lookup(name);
   if (existing) return existing;
+  created.add(name);
   tool(
     [
       "useradd",
@@ -51,7 +55,25 @@ export function ensureTestUser(name = TEST_USER): TestUser {
       okCodes: [0, 9],
     },
   );
-  const created = lookup(name);
-  if (!created) throw new Error(`useradd ${name} did not create the user`);
-  return created;
+  const user = lookup(name);
+  if (!user) throw new Error(`useradd ${name} did not create the user`);
+  return user;
+}
+
+/**
+ * userdel of every user ensureTestUser created in this run (its user group goes with it); a
+ * user that still runs a process is named, not killed. A user that was there before the run stays.
+ */
+export function removeCreatedTestUsers(): void {
+  for (const name of created) {
+    const r = Bun.spawnSync(["userdel", "--", name], {
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    if (r.exitCode === 0 || r.exitCode === 6) created.delete(name);
+    else
+      console.warn(
+        `test user ${name} left behind: userdel exit ${r.exitCode}: ${r.stderr.toString().trim()}`,
+      );
+  }
 }
