@@ -1,14 +1,24 @@
 // Temp dirs for end-to-end tests, under the run's MAGCHANGER_TEST_ROOT (test/preload.ts). They
 // are world-traversable (0755) so a changer that dropped to an unprivileged user can reach its
 // config, magazines and work dir.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, mkdirSync, mkdtempSync, rmdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 export function testRoot(): string {
-  const root = (process.env.MAGCHANGER_TEST_ROOT ??= mkdtempSync(
-    join(tmpdir(), "magchanger-test-"),
-  ));
+  let root = process.env.MAGCHANGER_TEST_ROOT;
+  if (!root) {
+    // A script outside `bun test` (the demos, a helper process): no preload removes this root,
+    // so it goes when the process exits, if whatever used it was removed (never rm -r here).
+    const made = mkdtempSync(join(tmpdir(), "magchanger-test-"));
+    process.env.MAGCHANGER_TEST_ROOT = made;
+    process.on("exit", () => {
+      try {
+        rmdirSync(made);
+      } catch {} // not empty: left for inspection
+    });
+    root = made;
+  }
   mkdirSync(root, { recursive: true });
   chmodSync(root, 0o755);
   return root;
