@@ -182,11 +182,16 @@ test("enqueueEvent never throws: an unwritable work dir is logged and the event 
   ]);
 });
 
-test("kill -9 of the delivering process while its notifier runs: that event is delivered exactly once and the rest follow in order", async () => {
-  const { workDir, notifier, command, config } = setup();
-  const ids = ["v1", "v2", "v3"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  ) as string[];
+/**
+ * A delivering process (deliver-child.ts) whose notifier for the first event, firstId, has
+ * started and is held at its gate (a FIFO: write to it, after removing "block", to let it go on).
+ */
+async function deliveringChild(
+  workDir: string,
+  notifier: ReturnType<typeof writeNotifier>,
+  command: string[],
+  firstId: string,
+) {
   writeFileSync(join(notifier.gate, "block"), "");
   const gate = join(notifier.gate, "gate");
   Bun.spawnSync(["mkfifo", gate]);
@@ -200,8 +205,22 @@ test("kill -9 of the delivering process while its notifier runs: that event is d
     { stdout: "pipe", stderr: "pipe" },
   );
   children.push(child);
-  const started = join(notifier.gate, `started-${ids[0]}`);
+  const started = join(notifier.gate, `started-${firstId}`);
   await until("the notifier to start", () => existsSync(started));
+  return { gate, child, started };
+}
+
+test("kill -9 of the delivering process while its notifier runs: that event is delivered exactly once and the rest follow in order", async () => {
+  const { workDir, notifier, command, config } = setup();
+  const ids = ["v1", "v2", "v3"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  ) as string[];
+  const { gate, child, started } = await deliveringChild(
+    workDir,
+    notifier,
+    command,
+    ids[0] as string,
+  );
   child.kill("SIGKILL");
   expect(await child.exited).not.toBe(0);
   expect(child.signalCode).toBe("SIGKILL");
@@ -252,21 +271,12 @@ test("SIGTERM of the delivering process while its notifier runs (systemd's stop 
   const ids = ["v1", "v2"].map((v) =>
     enqueueEvent(workDir, volumeNeeded(v)),
   ) as string[];
-  writeFileSync(join(notifier.gate, "block"), "");
-  const gate = join(notifier.gate, "gate");
-  Bun.spawnSync(["mkfifo", gate]);
-  const child = Bun.spawn(
-    [
-      process.execPath,
-      join(import.meta.dir, "deliver-child.ts"),
-      workDir,
-      ...command,
-    ],
-    { stdout: "pipe", stderr: "pipe" },
+  const { gate, child, started } = await deliveringChild(
+    workDir,
+    notifier,
+    command,
+    ids[0] as string,
   );
-  children.push(child);
-  const started = join(notifier.gate, `started-${ids[0]}`);
-  await until("the notifier to start", () => existsSync(started));
   const notifierPid = Number(readFileSync(started, "utf8"));
   // systemd (KillMode=mixed) signals the refresh alone, and SIGKILLs what is left of the unit
   // once it has exited: had it exited now, the notifier would die before it did its work, and the

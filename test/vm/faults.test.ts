@@ -5,7 +5,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { skipUnless } from "../helpers/capabilities.ts";
 import { seededRandom } from "../helpers/random.ts";
-import { BAY, CONF, Guest } from "./guest.ts";
+import { BAY, CONF, Guest, UNLOCK_MS } from "./guest.ts";
 import {
   addBigJob,
   addSecondPoolJob,
@@ -18,6 +18,7 @@ import {
   installWorkload,
   interrupted,
   NOTIFY_LOG,
+  notifierRecord,
   REGISTRY,
   SLOW_NOTIFY,
   registryMap,
@@ -30,7 +31,6 @@ import { Vm } from "./vm.ts";
 const SUITE = "faults of removable disks on a real kernel (QEMU guest)";
 /** CI runs a few; MAGCHANGER_POWER_CUTS=30 is the documented larger run. */
 const CUTS = Number(process.env.MAGCHANGER_POWER_CUTS ?? 3);
-const UNLOCK_MS = 90_000;
 
 describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
   let vm: Vm;
@@ -105,8 +105,7 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
       await ejectAndPull("diskA");
       await prepareDisk(guest, await plug("diskB"), "Tuesday");
       await ejectAndPull("diskB");
-      await plug("diskA");
-      await guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
+      await withDiskA();
       await installWorkload(guest);
       const refresh = await guest.magchanger(["refresh", "-c", CONF]);
       expect(refresh.exitCode, refresh.stderr).toBe(0);
@@ -122,18 +121,9 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
   });
 
   /** The events the recording notifier got since from lines (kind and the event's fields). */
-  async function notified(from: number): Promise<Record<string, unknown>[]> {
-    const text = (await vm.must(["cat", NOTIFY_LOG])).stdout;
-    return text
-      .split("\n")
-      .slice(from)
-      .filter((l) => l.includes("{"))
-      .map(
-        (l) => JSON.parse(l.slice(l.indexOf("{"))) as Record<string, unknown>,
-      );
-  }
-  const notifiedCount = async () =>
-    (await vm.must(["cat", NOTIFY_LOG])).stdout.split("\n").length - 1;
+  const notified = async (from: number) =>
+    (await notifierRecord(guest)).slice(from).map((r) => r.event);
+  const notifiedCount = async () => (await notifierRecord(guest)).length;
 
   test(
     "a disk yanked while Bacula writes to it: the job ends in error, its volume is marked Error and told, the chain releases the dead mount and mapping, slots stay; replugged, the next backup works and restores",
@@ -293,8 +283,7 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
       expect((await guest.magchanger(["changer", CONF, "list"])).exitCode).toBe(
         0,
       );
-      await plug("diskA");
-      await guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
+      await withDiskA();
       await vm.until(
         "the drive holds slot 2 again",
         `[ "$(magchanger changer ${CONF} loaded 0 ${drive0} 0)" = 2 ]`,
@@ -319,7 +308,7 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
     guarded(async () => {
       await withDiskA();
       await ejectAndPull("diskA");
-      const lines = (await guest.logLines()).length;
+      const lines = await guest.logLength();
       const since = Math.floor((await guest.now()) / 1000);
       const stick = await plug("stick");
       await vm.mustSh(`mkfs.ext4 -q -L stick ${stick}`);
@@ -358,7 +347,7 @@ describe.skipIf(skipUnless(["vm"], SUITE))(SUITE, () => {
       // With disk A in the bay, unlock would refuse the disk for the busy name before any key.
       if (vm.isPlugged("diskA")) await ejectAndPull("diskA");
       const told = await notifiedCount();
-      const lines = (await guest.logLines()).length;
+      const lines = await guest.logLength();
       const open = await guest.dmNames();
       const node = await plug("foreign");
       await vm.mustSh(
@@ -387,7 +376,9 @@ udevadm settle`,
       );
       expect(refused.length).toBeGreaterThanOrEqual(1);
       expect(refused[0]).toMatchObject({ device: `${node}1` });
-      expect(await undelivered(guest)).toEqual([]);
+      expect(
+        undelivered(await sentIds(guest), await notifiedIds(guest)),
+      ).toEqual([]);
       await vm.unplug("foreign");
     }),
     600_000,
@@ -427,12 +418,13 @@ udevadm settle; }`,
       } finally {
         await vm.mustSh(`rm -f ${SLOW_NOTIFY}`);
       }
-      const fresh = [...(await sentIds(guest))].filter((id) => !sent.has(id));
+      const sentNow = await sentIds(guest);
+      const fresh = [...sentNow].filter((id) => !sent.has(id));
       expect(fresh.length).toBeGreaterThanOrEqual(2);
       const notifiedNow = await notifiedIds(guest);
       for (const id of fresh)
         expect(notifiedNow.get(id), `event ${id}`).toBe(1);
-      expect(await undelivered(guest)).toEqual([]);
+      expect(undelivered(sentNow, notifiedNow)).toEqual([]);
       await vm.unplug("foreign");
     }),
     600_000,
@@ -582,16 +574,15 @@ magchanger setup -c ${CONF} --write >/dev/null`);
         await Bun.sleep(delay);
         // Events queued or delivered by now must all reach the notifier once.
         const queued = await eventIds(guest);
-        const console = vm.consoleText();
+        const serial = vm.consoleText();
         await vm.powerCut();
-        const what = interrupted(console);
+        const what = interrupted(serial);
         const kind = what.op.replace(/^#\d+ /, "").replace(/ .*/, "");
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
         const bootStarted = Date.now();
         await vm.boot();
         await vm.must(["chmod", "0666", "/dev/ttyS0"]);
-        await plug("diskA");
-        await guest.waitMapping(true, "udev opens disk A", UNLOCK_MS);
+        await withDiskA();
         const list = await guest.magchanger(["changer", CONF, "list"]);
         expect(
           list.exitCode,
@@ -603,10 +594,12 @@ magchanger setup -c ${CONF} --write >/dev/null`);
         );
         const refresh = await guest.magchanger(["refresh", "-c", CONF]);
         expect(refresh.exitCode, `cut ${cut}: ${refresh.stderr}`).toBe(0);
-        const notified = await notifiedIds(guest);
+        const notifiedNow = await notifiedIds(guest);
         for (const id of queued)
-          expect(notified.has(id), `event ${id} lost (cut ${cut})`).toBe(true);
-        for (const [id, times] of notified)
+          expect(notifiedNow.has(id), `event ${id} lost (cut ${cut})`).toBe(
+            true,
+          );
+        for (const [id, times] of notifiedNow)
           if (id !== what.notifying)
             expect(times, `event ${id} delivered ${times} times`).toBe(1);
         const setup = await guest.magchanger([
@@ -634,27 +627,13 @@ magchanger setup -c ${CONF} --write >/dev/null`);
 
 const EVENTS = "/var/lib/magchanger/usbchanger1/events";
 
-/** Ids of the events in sent/: delivered, as far as the changer knows. */
-async function sentIds(guest: Guest): Promise<Set<string>> {
-  const r = await guest.vm.sh(`ls -1 ${EVENTS}/sent 2>/dev/null`);
-  return new Set(
-    r.stdout
-      .split("\n")
-      .map((l) => /^(\d{15}-\d+-\d+)\.json$/.exec(l.trim())?.[1])
-      .filter((id): id is string => id !== undefined),
-  );
-}
-
-/** Events in sent/ the recording notifier never got (set up before the suite's first event). */
-async function undelivered(guest: Guest): Promise<string[]> {
-  const notifiedNow = await notifiedIds(guest);
-  return [...(await sentIds(guest))].filter((id) => !notifiedNow.has(id));
-}
-
-/** Ids of the events queued (pending or delivered) in the work dir. */
-async function eventIds(guest: Guest): Promise<Set<string>> {
+/** Ids of the event files in the events dirs given (the queue is ".", delivered ones "sent"). */
+async function eventIds(
+  guest: Guest,
+  dirs: string[] = [".", "sent"],
+): Promise<Set<string>> {
   const r = await guest.vm.sh(
-    "cd /var/lib/magchanger/usbchanger1/events 2>/dev/null && ls -1 . sent 2>/dev/null",
+    `cd ${EVENTS} 2>/dev/null && ls -1 ${dirs.join(" ")} 2>/dev/null`,
   );
   return new Set(
     r.stdout
@@ -663,14 +642,22 @@ async function eventIds(guest: Guest): Promise<Set<string>> {
       .filter((id): id is string => id !== undefined),
   );
 }
+
+/** Ids of the events in sent/: delivered, as far as the changer knows. */
+const sentIds = (guest: Guest) => eventIds(guest, ["sent"]);
 
 /** How many times the recording notifier was called for each event id. */
 async function notifiedIds(guest: Guest): Promise<Map<string, number>> {
-  const text = (await guest.vm.must(["cat", NOTIFY_LOG])).stdout;
   const counts = new Map<string, number>();
-  for (const line of text.split("\n")) {
-    const id = line.split(" ")[0];
-    if (id) counts.set(id, (counts.get(id) ?? 0) + 1);
-  }
+  for (const { id } of await notifierRecord(guest))
+    counts.set(id, (counts.get(id) ?? 0) + 1);
   return counts;
+}
+
+/** Events in sent/ the recording notifier never got (set up before the suite's first event). */
+function undelivered(
+  sent: Set<string>,
+  notifiedNow: Map<string, number>,
+): string[] {
+  return [...sent].filter((id) => !notifiedNow.has(id));
 }

@@ -8,6 +8,8 @@ export const CONF = "/etc/magchanger/usbchanger1.toml";
 export const BAY = "/mnt/usbchanger1/magazine";
 export const LOG = "/var/log/magchanger/usbchanger1.log";
 export const CATALOG = "/var/lib/bacula/bacula.db";
+/** How long udev, unlock and the PBKDF may take from a plug to the mapping (waitMapping). */
+export const UNLOCK_MS = 90_000;
 
 export class Guest {
   constructor(readonly vm: Vm) {}

@@ -49,6 +49,28 @@ export const BIG_JOB = "fault-big";
 const CLIENT = `client=$(awk '/^Client *\\{/{c=1} c && /Name *=/{sub(/.*Name *= *"?/, ""); sub(/"?[ ]*$/, ""); print; exit}' /etc/bacula/bacula-dir.conf)`;
 export const BIG_DATA = "/var/tmp/fault-data";
 
+/** A Full backup Job of BIG_JOB's FileSet into pool, for a heredoc where $client is set (CLIENT). */
+function backupJob(
+  name: string,
+  pool: string,
+  bootstrap: string,
+  extra?: string,
+): string {
+  return `Job {
+  Name = "${name}"
+  Type = Backup
+  Level = Full
+  Client = "$client"
+  FileSet = "${BIG_JOB}"
+  Schedule = "WeeklyCycle"
+  Storage = "usbchanger1"
+  Pool = "${pool}"
+  Messages = Standard
+  Priority = 10${extra ? `\n  ${extra}` : ""}
+  Write Bootstrap = "/var/lib/bacula/${bootstrap}"
+}`;
+}
+
 /**
  * A Job backing up sizeMiB of random data (nothing compresses it), in the README's pool: long
  * enough under emulation to pull the disk while the storage daemon writes.
@@ -65,19 +87,7 @@ FileSet {
     File = ${BIG_DATA}
   }
 }
-Job {
-  Name = "${BIG_JOB}"
-  Type = Backup
-  Level = Full
-  Client = "$client"
-  FileSet = "${BIG_JOB}"
-  Schedule = "WeeklyCycle"
-  Storage = "usbchanger1"
-  Pool = "usbchanger1-pool"
-  Messages = Standard
-  Priority = 10
-  Write Bootstrap = "/var/lib/bacula/%c.bsr"
-}
+${backupJob(BIG_JOB, "usbchanger1-pool", "%c.bsr")}
 EOF
 grep -q magchanger-faults-dir.conf /etc/bacula/bacula-dir.conf || echo "@/etc/bacula/magchanger-faults-dir.conf" >> /etc/bacula/bacula-dir.conf
 bacula-dir -t -c /etc/bacula/bacula-dir.conf
@@ -103,34 +113,8 @@ Pool {
   AutoPrune = yes
   Volume Retention = 365 days
 }
-Job {
-  Name = "fault-one"
-  Type = Backup
-  Level = Full
-  Client = "$client"
-  FileSet = "${BIG_JOB}"
-  Schedule = "WeeklyCycle"
-  Storage = "usbchanger1"
-  Pool = "usbchanger1-pool"
-  Messages = Standard
-  Priority = 10
-  Maximum Bandwidth = 8 mb/s
-  Write Bootstrap = "/var/lib/bacula/%c-one.bsr"
-}
-Job {
-  Name = "fault-two"
-  Type = Backup
-  Level = Full
-  Client = "$client"
-  FileSet = "${BIG_JOB}"
-  Schedule = "WeeklyCycle"
-  Storage = "usbchanger1"
-  Pool = "usbchanger1-pool2"
-  Messages = Standard
-  Priority = 10
-  Maximum Bandwidth = 8 mb/s
-  Write Bootstrap = "/var/lib/bacula/%c-two.bsr"
-}
+${backupJob("fault-one", "usbchanger1-pool", "%c-one.bsr", "Maximum Bandwidth = 8 mb/s")}
+${backupJob("fault-two", "usbchanger1-pool2", "%c-two.bsr", "Maximum Bandwidth = 8 mb/s")}
 EOF
 # A Client runs one job at a time unless told otherwise (Bacula's default, and Debian's config).
 grep -q 'Maximum Concurrent Jobs = 4 # magvm' /etc/bacula/bacula-dir.conf ||

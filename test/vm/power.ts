@@ -2,7 +2,7 @@
 // QEMU at a seeded moment; the same disks boot again. Each operation is announced on the serial
 // console before it starts ("MAGVM-OP n kind"), which QEMU writes to a host file that survives
 // the cut, so the test knows what was interrupted. What must hold after each boot is checked by
-// checkAfterCut (power-cut.test.ts asserts it).
+// the power-cut test of faults.test.ts.
 import { expect } from "bun:test";
 import { CONF, type Guest } from "./guest.ts";
 
@@ -44,6 +44,26 @@ echo "MAGVM-NOTIFY start $MAGCHANGER_EVENT_ID" > /dev/ttyS0
 sync ${NOTIFY_LOG}
 echo "MAGVM-NOTIFY end $MAGCHANGER_EVENT_ID" > /dev/ttyS0
 `;
+
+/** What the recording notifier got, in order: each call's event id and the event it read. */
+export async function notifierRecord(
+  guest: Guest,
+): Promise<{ id: string; event: Record<string, unknown> }[]> {
+  const text = (await guest.vm.must(["cat", NOTIFY_LOG])).stdout;
+  return text
+    .split("\n")
+    .filter((l) => l !== "")
+    .map((l) => {
+      const brace = l.indexOf("{");
+      return {
+        id: l.split(" ")[0] as string,
+        event:
+          brace < 0
+            ? {}
+            : (JSON.parse(l.slice(brace)) as Record<string, unknown>),
+      };
+    });
+}
 
 /** Installs the workload, the recording notifier and two configs for staged setup runs. */
 export async function installWorkload(guest: Guest): Promise<void> {
@@ -101,16 +121,6 @@ export function registryMap(text: string): Map<number, string> {
     if (m) map.set(Number(m[1]), m[2] as string);
   }
   return map;
-}
-
-/** The changer's view after a boot: list (as the SD runs it), the registry and the events. */
-export async function changerView(guest: Guest): Promise<{
-  list: string;
-  listExit: number;
-  listError: string;
-}> {
-  const r = await guest.magchanger(["changer", CONF, "list"]);
-  return { list: r.stdout, listExit: r.exitCode, listError: r.stderr };
 }
 
 /**

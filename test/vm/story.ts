@@ -4,14 +4,13 @@
 // /proc/mounts, the changer's log, the journal of the units udev starts, Bacula's catalog) and
 // fails loudly otherwise; say() is what the operator would see, note() a figure worth keeping.
 import { expect } from "bun:test";
-import { BAY, CONF, Guest } from "./guest.ts";
+import { BAY, CONF, Guest, UNLOCK_MS } from "./guest.ts";
 import { prepareDisk } from "./host.ts";
 import { runReadme } from "./readme.ts";
 import { Vm } from "./vm.ts";
 
 const NOTIFIED = "/var/tmp/magchanger-events.jsonl";
 /** From a USB plug to the mapping: udev, unlock and the PBKDF under emulation. */
-const UNLOCK_MS = 90_000;
 export const ms = (n: number) => `${(n / 1000).toFixed(1)} s`;
 
 export type DiskId = "A" | "B";
