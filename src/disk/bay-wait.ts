@@ -4,7 +4,8 @@
 // ENOENT for its negative timeout (setup's map: 5 s), the new disk's too: refresh then saw the
 // bay empty, told Bacula nothing and resumed no job. So before its scan, refresh waits out that
 // window for each autofs bay whose mapping is open: a few seconds, only when a disk was just
-// plugged, never on the protocol path.
+// plugged, never on the protocol path. The mount table read before is dropped once the disk is
+// mounted.
 import { statSync } from "node:fs";
 import { autofsBays } from "../config/layout.ts";
 import type { Config } from "../config/schema.ts";
@@ -17,7 +18,7 @@ const WINDOW_MS = 6_000;
 
 export async function awaitUnlockedBays(
   config: Config,
-  sys: Pick<System, "mounts" | "sysRoot">,
+  sys: Pick<System, "mounts" | "forgetMounts" | "sysRoot">,
   log: Log,
 ): Promise<void> {
   if (!config.automap.luks) return;
@@ -36,6 +37,9 @@ export async function awaitUnlockedBays(
     for (;;) {
       try {
         statSync(bay.path); // the lookup autofs answers by mounting the disk
+        // What this run read of the mount table predates that mount: the rest of the refresh
+        // (a waiting job's no-room check, the space meter) must see the disk.
+        sys.forgetMounts?.();
         break;
       } catch {
         if (Date.now() > deadline) {

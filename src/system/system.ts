@@ -11,6 +11,8 @@ import {
 export interface System {
   exec: Exec;
   mounts(): MountEntry[];
+  /** Drops the mount table mounts() read, after something this process did mounted a disk. */
+  forgetMounts?(): void;
   /** The device node of a filesystem by UUID or label (blkid), undefined if not attached. */
   findFilesystem(
     by: "uuid" | "label",
@@ -31,6 +33,9 @@ export function realSystem(tools: { blkid: string }): System {
   return {
     exec,
     mounts,
+    forgetMounts() {
+      mountCache = undefined;
+    },
     async findFilesystem(by, value) {
       // blkid, not /dev/disk/by-*: those links exist only where udev runs.
       const result = await exec(

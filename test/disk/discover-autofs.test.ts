@@ -140,3 +140,20 @@ test("several bays: each is judged by its own mapping", () => {
     "the disk of /dev/mapper/afmap2 is gone (pulled without eject)",
   );
 });
+
+test("refresh's wait for a just-unlocked bay drops the mount table it read once its lookup mounted the disk", async () => {
+  // The rest of that refresh (the no-room check of a waiting job, the space meter) must see the
+  // disk autofs just mounted, not the table from before the lookup.
+  const { awaitUnlockedBays } = await import("../../src/disk/bay-wait.ts");
+  mkdirSync(bay, { recursive: true });
+  let forgotten = 0;
+  const sys = {
+    ...system([autofs], sysfs("mounted-now", { uuid: LUKS, gone: false })),
+    forgetMounts: () => {
+      forgotten += 1;
+    },
+  };
+  const { nullLog } = await import("../../src/log.ts");
+  await awaitUnlockedBays(config, sys, nullLog);
+  expect(forgotten).toBe(1);
+});
