@@ -3,6 +3,7 @@
 // never written yet can only be wanted for writing there, and the storage daemon's write would
 // fail with a bare ENOSPC that names neither the cause nor the fix; its load fails instead,
 // saying both. A volume that holds data still loads: a restore reads it.
+import { statfsSync } from "node:fs";
 import type { MountEntry } from "../system/mounts.ts";
 import { filesystemSpace } from "../system/ext4.ts";
 import { formatBytes } from "../text.ts";
@@ -18,6 +19,10 @@ export function noRoomFor(
 ): string | undefined {
   let space: ReturnType<typeof filesystemSpace>;
   try {
+    // One statfs answers the common case (room): the mount table and the superblock read that
+    // word the message only when there is none.
+    const fs = statfsSync(mountPoint);
+    if (Number(fs.bavail) * Number(fs.bsize) > ROOM_BYTES) return undefined;
     space = filesystemSpace(mountPoint, mounts);
   } catch {
     return undefined; // the write will say what is wrong

@@ -66,11 +66,6 @@ export function autofsBays(config: BayLayoutInput): AutofsBay[] {
   return bays;
 }
 
-/** The bay autofs manages first (automap.key's); undefined when autofs mounts no bay. */
-export function autofsBay(config: BayLayoutInput): AutofsBay | undefined {
-  return keyBay(config);
-}
-
 /**
  * The /dev/mapper names unlock may open this changer's disks under, in the order it tries them:
  * luks.mapper, then each further autofs bay's mapper. Without LUKS bays: luks.mapper alone.

@@ -5,14 +5,7 @@ import { UsageError } from "../errors.ts";
 import { configStem } from "../system/systemd.ts";
 
 // The bays live in bays.ts, which imports nothing of config/: the schema checks them too.
-export {
-  type AutofsBay,
-  autofsBay,
-  autofsBays,
-  type BayLayoutInput,
-  keyBay,
-  luksMappers,
-} from "./bays.ts";
+export { type AutofsBay, autofsBays, keyBay, luksMappers } from "./bays.ts";
 
 export interface InstallPaths {
   /** 90-: after 60-persistent-storage.rules, which sets the ID_FS_* properties the rule matches. */

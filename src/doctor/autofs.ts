@@ -1,8 +1,9 @@
 // Is the autofs map setup generates installed, does it run this binary, and does autofs use it?
 import { existsSync } from "node:fs";
 import {
-  autofsBay,
+  type AutofsBay,
   autofsBays,
+  keyBay,
   type InstallPaths,
   installPaths,
   underPrefix,
@@ -13,10 +14,8 @@ import { type DoctorContext, setupCommand } from "./context.ts";
 import { readIfExists, resolveToOnePath } from "./files.ts";
 import { generateOptions } from "./install.ts";
 
-type AutofsBay = NonNullable<ReturnType<typeof autofsBay>>;
-
 export function checkAutofs(ctx: DoctorContext): Check[] {
-  const bay = autofsBay(ctx.config);
+  const bay = keyBay(ctx.config);
   if (!bay)
     return [
       ok(

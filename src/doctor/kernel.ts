@@ -3,7 +3,7 @@
 // a /dev/mapper/control node alone proves nothing) and a running udev daemon (else the udev
 // rule can never fire, however right it is).
 import type { Config } from "../config/schema.ts";
-import { autofsBay } from "../config/layout.ts";
+import { keyBay } from "../config/layout.ts";
 import type { HostKernel } from "../system/kernel.ts";
 import { type Check, fail, ok, warn } from "./check.ts";
 
@@ -14,7 +14,7 @@ function hasFilesystem(host: HostKernel, type: string): boolean {
 }
 
 function checkAutofsKernel(config: Config, host: HostKernel): Check[] {
-  const bay = autofsBay(config);
+  const bay = keyBay(config);
   if (!bay) return [];
   const name = "autofs kernel";
   if (hasFilesystem(host, "autofs"))

@@ -1,6 +1,6 @@
 // What setup tells the admin to do after --write, in order, as commands to paste: the notes
 // printed after the pieces, up to a first backup and restore when setup wrote the example Job.
-import { autofsBay, luksMappers } from "../config/layout.ts";
+import { keyBay, luksMappers } from "../config/layout.ts";
 import { configStem, isUnitInstance, refreshUnit } from "../system/systemd.ts";
 import { PLACEHOLDER } from "./bacula.ts";
 import {
@@ -18,7 +18,7 @@ export function nextSteps(
   const { config, configPath } = o;
   const bay =
     config.magazine.findIndex(
-      (m) => m.path !== undefined && m.path === autofsBay(config)?.path,
+      (m) => m.path !== undefined && m.path === keyBay(config)?.path,
     ) + 1 || 1;
   const filesystem = config.automap.luks
     ? `echo 'type=83' | sfdisk /dev/sdX; cryptsetup luksFormat --batch-mode --key-file ${config.luks.key_file} /dev/sdX1; udevadm trigger --settle --action=change /dev/sdX1 (udev opens it as /dev/mapper/${config.luks.mapper}); mkfs.ext4 -m 0 -L ${config.name} /dev/mapper/${config.luks.mapper}`

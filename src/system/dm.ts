@@ -6,6 +6,11 @@
 import { existsSync, readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 
+/** A /sys/class/block link's target that runs through a USB port (…/usbN/…). */
+export function isUsbSysfsLink(target: string): boolean {
+  return /\/usb\d+\//.test(target);
+}
+
 export interface DmMapping {
   /** dm-N, the kernel's name of the device. */
   kernelName: string;
@@ -76,7 +81,7 @@ export function dmMappings(sysRoot = "/sys"): DmMapping[] {
         return {
           name: s,
           present: existsSync(link),
-          usb: /\/usb\d+\//.test(target),
+          usb: isUsbSysfsLink(target),
         };
       }),
     });

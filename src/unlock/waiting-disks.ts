@@ -16,6 +16,7 @@ import {
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import { cryptsetup } from "../system/cryptsetup.ts";
+import { isUsbSysfsLink } from "../system/dm.ts";
 import { isBlockDevice } from "./device.ts";
 import { type UnlockDeps, unlockDevice } from "./unlock.ts";
 
@@ -30,7 +31,7 @@ function unheldUsbDevices(sysRoot: string): string[] {
   }
   return names.filter((name) => {
     try {
-      if (!/\/usb\d+\//.test(readlinkSync(join(dir, name)))) return false;
+      if (!isUsbSysfsLink(readlinkSync(join(dir, name)))) return false;
       return readdirSync(join(dir, name, "holders")).length === 0;
     } catch {
       return false;

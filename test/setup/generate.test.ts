@@ -5,7 +5,7 @@ import { autofsMasterEntry } from "../../src/setup/autofs.ts";
 import { dirStanza, sdStanza } from "../../src/setup/bacula.ts";
 import { exampleClient } from "../../src/bacula/director.ts";
 import {
-  autofsBay,
+  keyBay,
   checkSafePath,
   installPaths,
   livePath,
@@ -109,7 +109,7 @@ describe("autofs", () => {
 
   test("no entry when no bay path ends in automap.key", () => {
     const o = options("", 'label = "offsite2"');
-    expect(autofsBay(o.config)).toBeUndefined();
+    expect(keyBay(o.config)).toBeUndefined();
     expect(autofsMasterEntry(o)).toBeUndefined();
     const plan = planSetup(o);
     expect(plan.pieces.some((p) => p.path.includes("auto"))).toBe(false);
