@@ -194,7 +194,7 @@ export async function runUnlock(
       if (
         released.some((r) => r.outcome === "closed" || r.outcome === "not-open")
       )
-        await openIfWaiting(config, config.luks.mapper, deps);
+        await openIfWaiting(config, deps);
       return;
     }
     if (toOpen === undefined)
@@ -215,7 +215,7 @@ export async function runUnlock(
     if (error instanceof StaleMappingBusyError && toOpen !== undefined) {
       // The refresh units release the name once the job holding the pulled disk lets go, and
       // open this disk then (the timer's retry within 15 min at the latest).
-      markWaiting(name, toOpen, deps);
+      markWaiting(config, toOpen, deps);
       await queueRefresh(config, deps);
     } else if (error instanceof AppError && toOpen !== undefined)
       await tellRefusal(config, toOpen, error.message, deps, fileLog);

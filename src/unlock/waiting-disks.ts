@@ -39,12 +39,12 @@ function unheldUsbDevices(sysRoot: string): string[] {
   });
 }
 
-/** Opens the first waiting LUKS USB disk as /dev/mapper/name; its device, or undefined. */
-export async function openWaitingDisk(
+/** Opens the first waiting LUKS USB disk (under the first free name); its device, or undefined. */
+async function openWaitingDisk(
   config: Config,
-  name: string,
   deps: UnlockDeps,
 ): Promise<string | undefined> {
+  const name = config.luks.mapper;
   const crypt = cryptsetup(config.tools.cryptsetup, deps.exec);
   for (const entry of unheldUsbDevices(deps.sysRoot ?? "/sys")) {
     const device = `/dev/${entry}`;
@@ -64,19 +64,26 @@ export async function openWaitingDisk(
   return undefined;
 }
 
-/** Root's own directory for the mark: /run is root's tmpfs (MAGCHANGER_RUN_DIR: tests). */
-function markPath(name: string, env: UnlockDeps["env"]): string {
-  return join(env.MAGCHANGER_RUN_DIR || "/run/magchanger", `${name}.waiting`);
+/**
+ * Root's own directory for the mark, one per changer (named by luks.mapper, the name udev passes
+ * and the scan looks under): /run is root's tmpfs (MAGCHANGER_RUN_DIR: tests).
+ */
+function markPath(config: Config, env: UnlockDeps["env"]): string {
+  return join(
+    env.MAGCHANGER_RUN_DIR || "/run/magchanger",
+    `${config.luks.mapper}.waiting`,
+  );
 }
 
-/** udev's unlock could not open a disk because the stale mapping still held name. */
+/** udev's unlock could not open a disk because a stale mapping still held its name. */
 export function markWaiting(
-  name: string,
+  config: Config,
   device: string,
   deps: UnlockDeps,
 ): void {
+  const name = config.luks.mapper;
   try {
-    const path = markPath(name, deps.env);
+    const path = markPath(config, deps.env);
     mkdirSync(join(path, ".."), { recursive: true, mode: 0o700 });
     writeFileSync(path, `${device}\n`, { mode: 0o600 });
   } catch (error) {
@@ -86,14 +93,13 @@ export function markWaiting(
   }
 }
 
-/** When a disk waits for name (and name is free now), opens it and clears the mark. */
+/** When a disk of this changer waits (and a name is free now), opens it and clears the mark. */
 export async function openIfWaiting(
   config: Config,
-  name: string,
   deps: UnlockDeps,
 ): Promise<void> {
-  const path = markPath(name, deps.env);
+  const path = markPath(config, deps.env);
   if (!existsSync(path)) return;
-  if ((await openWaitingDisk(config, name, deps)) !== undefined)
+  if ((await openWaitingDisk(config, deps)) !== undefined)
     rmSync(path, { force: true });
 }

@@ -500,8 +500,8 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
     test("is opened once the name is free, and its mark cleared", async () => {
       usbSysfs(luks.device);
       usbSysfs(plain.device);
-      markWaiting(mapper(), luks.device, waitingDeps());
-      await openIfWaiting(config, mapper(), waitingDeps());
+      markWaiting(config, luks.device, waitingDeps());
+      await openIfWaiting(config, waitingDeps());
       expect(fakes.mapping(mapper())).toBe(luks.device);
       expect(existsSync(join(fakes.dir, "run", `${mapper()}.waiting`))).toBe(
         false,
@@ -513,7 +513,7 @@ describe.skipIf(skipUnless(["luks"], SUITE))(SUITE, () => {
 
     test("without a mark nothing is tried (no PBKDF run, no log line on every timer run)", async () => {
       usbSysfs(luks.device);
-      await openIfWaiting(config, mapper(), waitingDeps());
+      await openIfWaiting(config, waitingDeps());
       expect(fakes.calls()).toEqual([]);
       expect(fakes.mapping(mapper())).toBeUndefined();
     });
