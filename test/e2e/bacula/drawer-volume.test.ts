@@ -7,13 +7,7 @@
 // (9.6.7: "No slot defined in catalog", "Marking Volume ... in Error in Catalog"). This kernel has
 // neither autofs nor device-mapper: scratch.mount/unmount stand in for udev + unlock + autofs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  chownSync,
-  mkdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from "node:fs";
+import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
   type DriveStatus,
@@ -21,16 +15,15 @@ import {
 } from "../../../src/bacula/sd-status.ts";
 import { skipUnless } from "../../helpers/capabilities.ts";
 import { generateTree } from "./files.ts";
-import { type BaculaHarness, resolveUser } from "./harness.ts";
+import type { BaculaHarness } from "./harness.ts";
 import {
   CHANGER_SCENARIO,
   changerLogLines,
   type Disk,
   magchangerOk,
   makeDisk,
-  startChangerBacula,
-  writeChangerToml,
 } from "./magchanger.ts";
+import { type OneBay, startOneBay, stopOneBay } from "./one-bay.ts";
 import { Scratch } from "./scratch.ts";
 
 const SUITE =
@@ -47,6 +40,7 @@ printf '%s\\t%s\\t%s\\n' "$MAGCHANGER_EVENT_KIND" "$MAGCHANGER_EVENT_SUMMARY" "$
 
 describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
   let scratch: Scratch;
+  let world: OneBay | undefined;
   let bacula: BaculaHarness;
   let conf = "";
   let logFile = "";
@@ -98,52 +92,19 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
 
   beforeAll(async () => {
     scratch = Scratch.create("drawer");
-    const root = scratch.root;
-    const owner = resolveUser("bacula", "tape");
-    bay = join(root, "bay");
-    dataDir = join(root, "data");
-    const workDir = join(root, "work");
-    logFile = join(root, "log", `${NAME}.log`);
-    for (const d of [bay, workDir, join(root, "log")])
-      mkdirSync(d, { mode: 0o755 });
-    chownSync(workDir, owner.uid, owner.gid);
-    chownSync(join(root, "log"), owner.uid, owner.gid);
-    const notifyDir = join(root, "notify");
-    mkdirSync(notifyDir, { mode: 0o755 });
-    const notifier = join(notifyDir, "notifier.sh");
-    writeFileSync(notifier, RECORDING_NOTIFIER, { mode: 0o755 });
-    recordFile = join(notifyDir, "record");
-    writeFileSync(recordFile, "", { mode: 0o600 });
-    chownSync(recordFile, owner.uid, owner.gid);
-    generateTree(dataDir, 35 * 1000 * 1000);
-    conf = join(root, `${NAME}.toml`);
-    bacula = await startChangerBacula({
+    world = await startOneBay(scratch, {
       name: NAME,
-      conf,
-      workDir,
-      dataDir,
-      maximumVolumeBytes: VOLUME_BYTES,
+      volumeBytes: VOLUME_BYTES,
+      notifier: RECORDING_NOTIFIER,
+      data: { sub: "", bytes: 35 * 1000 * 1000 },
     });
-    writeChangerToml({
-      conf,
-      name: NAME,
-      workDir,
-      logFile,
-      bay,
-      bacula,
-      extra: `[notify]\ncommand = ["${notifier}", "${recordFile}"]\n`,
-    });
+    ({ bacula, conf, logFile, bay, dataDir, recordFile } = world);
+    const owner = world.owner;
     disks.A = await makeDisk(scratch, "mcdrwA", 80, owner);
     disks.B = await makeDisk(scratch, "mcdrwB", 80, owner);
   }, 240_000);
 
-  afterAll(async () => {
-    const warnings = logFile ? changerLogLines(logFile, "warn") : [];
-    if (warnings.length > 0)
-      console.info(`changer log warnings:\n${warnings.join("\n")}`);
-    await bacula?.stop();
-    await scratch?.cleanup();
-  });
+  afterAll(() => stopOneBay(world, scratch));
 
   test("the drawer disk's Append volume is waited for by name, told, and written once its disk is in; none is marked Error", async () => {
     // Tuesday: two blank volumes, labeled into the pool by refresh (Append, never written).

@@ -7,13 +7,7 @@
 // script; magchanger runs it with no shell): every event either run queues must reach it once,
 // in queue order, across all the refreshes the runs make.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  chownSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  writeFileSync,
-} from "node:fs";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import {
   type DriveStatus,
@@ -21,17 +15,16 @@ import {
 } from "../../../src/bacula/sd-status.ts";
 import { skipUnless } from "../../helpers/capabilities.ts";
 import { diffManifests, generateTree, hashTree } from "./files.ts";
-import { type BaculaHarness, resolveUser } from "./harness.ts";
+import type { BaculaHarness } from "./harness.ts";
 import {
   changerLogLines,
   CHANGER_SCENARIO,
   type Disk,
-  startChangerBacula,
   magchanger,
   magchangerOk,
   makeDisk,
-  writeChangerToml,
 } from "./magchanger.ts";
+import { type OneBay, startOneBay, stopOneBay } from "./one-bay.ts";
 import { Scratch } from "./scratch.ts";
 
 const SUITE = "resume: a job waiting for a disk continues once the disk is in";
@@ -56,6 +49,7 @@ printf '%s\\t%s\\t%s\\t%s\\n' "$MAGCHANGER_EVENT_ID" "$MAGCHANGER_EVENT_KIND" "$
 
 describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
   let scratch: Scratch;
+  let world: OneBay | undefined;
   let bacula: BaculaHarness;
   let conf = "";
   let logFile = "";
@@ -161,45 +155,14 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
 
   beforeAll(async () => {
     scratch = Scratch.create("resume");
-    const root = scratch.root;
-    const owner = resolveUser("bacula", "tape");
-    bay = join(root, "bay");
-    dataDir = join(root, "data");
-    workDir = join(root, "work");
-    logFile = join(root, "log", `${NAME}.log`);
-    for (const d of [bay, workDir, join(root, "log")])
-      mkdirSync(d, { mode: 0o755 });
-    chownSync(workDir, owner.uid, owner.gid);
-    chownSync(join(root, "log"), owner.uid, owner.gid);
-    // Delivery runs the notifier as the run-as user (refresh drops to bacula:tape before it reads
-    // the work dir): the script and its dir stay root's, only the record is bacula's to append to.
-    const notifyDir = join(root, "notify");
-    mkdirSync(notifyDir, { mode: 0o755 });
-    const notifier = join(notifyDir, "notifier.sh");
-    writeFileSync(notifier, RECORDING_NOTIFIER, { mode: 0o755 });
-    recordFile = join(notifyDir, "record");
-    writeFileSync(recordFile, "", { mode: 0o600 });
-    chownSync(recordFile, owner.uid, owner.gid);
-    generateTree(join(dataDir, "full"), 30 * 1000 * 1000);
-    conf = join(root, `${NAME}.toml`);
-    bacula = await startChangerBacula({
+    world = await startOneBay(scratch, {
       name: NAME,
-      conf,
-      workDir,
-      dataDir,
-      maximumVolumeBytes: VOLUME_BYTES,
+      volumeBytes: VOLUME_BYTES,
+      notifier: RECORDING_NOTIFIER,
+      data: { sub: "full", bytes: 30 * 1000 * 1000 },
     });
-    writeChangerToml({
-      conf,
-      name: NAME,
-      workDir,
-      logFile,
-      bay,
-      bacula,
-      extra: `[notify]
-command = ["${notifier}", "${recordFile}"]
-`,
-    });
+    ({ bacula, conf, logFile, workDir, bay, dataDir, recordFile } = world);
+    const owner = world.owner;
     disks.A = await makeDisk(scratch, "mcresA", 120, owner);
     disks.B = await makeDisk(scratch, "mcresB", 80, owner);
     disks.C = await makeDisk(scratch, "mcresC", 80, owner);
@@ -224,13 +187,7 @@ command = ["${notifier}", "${recordFile}"]
     }
   }, 240_000);
 
-  afterAll(async () => {
-    const warnings = logFile ? changerLogLines(logFile, "warn") : [];
-    if (warnings.length > 0)
-      console.info(`changer log warnings:\n${warnings.join("\n")}`);
-    await bacula?.stop();
-    await scratch?.cleanup();
-  });
+  afterAll(() => stopOneBay(world, scratch));
 
   test("a restore waiting for disk A while disk B is in the bay finishes by itself after the swap and refresh", async () => {
     // beforeAll: each init records its disk as attached (no event), so the refresh after A's init

@@ -6,14 +6,7 @@
 // has. Attached, pruned and refreshed, Tuesday takes the rest of the backup. This kernel has
 // neither autofs nor device-mapper: scratch.mount/unmount stand in for udev + unlock + autofs.
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import {
-  chownSync,
-  mkdirSync,
-  readdirSync,
-  readFileSync,
-  statfsSync,
-  writeFileSync,
-} from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statfsSync } from "node:fs";
 import { join } from "node:path";
 import {
   type DriveStatus,
@@ -21,16 +14,15 @@ import {
 } from "../../../src/bacula/sd-status.ts";
 import { skipUnless } from "../../helpers/capabilities.ts";
 import { generateTree } from "./files.ts";
-import { type BaculaHarness, resolveUser } from "./harness.ts";
+import type { BaculaHarness } from "./harness.ts";
 import {
   CHANGER_SCENARIO,
   changerLogLines,
   type Disk,
   magchangerOk,
   makeDisk,
-  startChangerBacula,
-  writeChangerToml,
 } from "./magchanger.ts";
+import { type OneBay, startOneBay, stopOneBay } from "./one-bay.ts";
 import { Scratch } from "./scratch.ts";
 
 const SUITE =
@@ -48,6 +40,7 @@ printf '%s\\t%s\\t%s\\n' "$MAGCHANGER_EVENT_KIND" "$MAGCHANGER_EVENT_SUMMARY" "$
 
 describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
   let scratch: Scratch;
+  let world: OneBay | undefined;
   let bacula: BaculaHarness;
   let conf = "";
   let logFile = "";
@@ -98,52 +91,19 @@ describe.skipIf(skipUnless(CHANGER_SCENARIO, SUITE))(SUITE, () => {
 
   beforeAll(async () => {
     scratch = Scratch.create("space");
-    const root = scratch.root;
-    const owner = resolveUser("bacula", "tape");
-    bay = join(root, "bay");
-    dataDir = join(root, "data");
-    workDir = join(root, "work");
-    logFile = join(root, "log", `${NAME}.log`);
-    for (const d of [bay, workDir, join(root, "log")])
-      mkdirSync(d, { mode: 0o755 });
-    chownSync(workDir, owner.uid, owner.gid);
-    chownSync(join(root, "log"), owner.uid, owner.gid);
-    const notifyDir = join(root, "notify");
-    mkdirSync(notifyDir, { mode: 0o755 });
-    const notifier = join(notifyDir, "notifier.sh");
-    writeFileSync(notifier, RECORDING_NOTIFIER, { mode: 0o755 });
-    recordFile = join(notifyDir, "record");
-    writeFileSync(recordFile, "", { mode: 0o600 });
-    chownSync(recordFile, owner.uid, owner.gid);
-    generateTree(join(dataDir, "first"), 15 * 1000 * 1000);
-    conf = join(root, `${NAME}.toml`);
-    bacula = await startChangerBacula({
+    world = await startOneBay(scratch, {
       name: NAME,
-      conf,
-      workDir,
-      dataDir,
-      maximumVolumeBytes: VOLUME_BYTES,
+      volumeBytes: VOLUME_BYTES,
+      notifier: RECORDING_NOTIFIER,
+      data: { sub: "first", bytes: 15 * 1000 * 1000 },
     });
-    writeChangerToml({
-      conf,
-      name: NAME,
-      workDir,
-      logFile,
-      bay,
-      bacula,
-      extra: `[notify]\ncommand = ["${notifier}", "${recordFile}"]\n`,
-    });
+    ({ bacula, conf, logFile, workDir, bay, dataDir, recordFile } = world);
+    const owner = world.owner;
     disks.A = await makeDisk(scratch, "mcspcA", 80, owner);
     disks.B = await makeDisk(scratch, "mcspcB", 80, owner);
   }, 240_000);
 
-  afterAll(async () => {
-    const warnings = logFile ? changerLogLines(logFile, "warn") : [];
-    if (warnings.length > 0)
-      console.info(`changer log warnings:\n${warnings.join("\n")}`);
-    await bacula?.stop();
-    await scratch?.cleanup();
-  });
+  afterAll(() => stopOneBay(world, scratch));
 
   test("the timer names Tuesday, in the drawer with recyclable volumes, once; attached, it takes the rest of the backup", async () => {
     // Tuesday gets a first backup, then its volumes are done with: Used, Recycle = yes, retention
