@@ -143,7 +143,7 @@ export async function actOnDamage(
   const lines: string[] = [];
   for (const d of fresh) {
     record.set(d.volume, d);
-    lines.push(`WARN: ${describeDamage(d)}`);
+    lines.push(`WARN: ${describeVolumeDamage(d)}`);
     enqueueEvent(
       ctx.config.work_dir,
       { kind: "volume-damaged", ...d },
@@ -158,10 +158,6 @@ export async function actOnDamage(
   writeDamaged(ctx, record);
   return lines;
 }
-
-/** One line, with what to do: for status, doctor, refresh and the event's summary. */
-export const describeDamage = (d: DamagedVolume): string =>
-  describeVolumeDamage(d);
 
 export function readDamaged(workDir: string): Map<string, DamagedVolume> {
   const map = new Map<string, DamagedVolume>();

@@ -28,7 +28,8 @@ import {
   waitedVolumes,
 } from "./waiting.ts";
 
-import { type DamagedVolume, describeDamage, readDamaged } from "./damage.ts";
+import { describeVolumeDamage } from "../events/types.ts";
+import { type DamagedVolume, readDamaged } from "./damage.ts";
 
 export interface ChangerStatus {
   changer: string;
@@ -146,7 +147,7 @@ export function formatStatus(s: ChangerStatus): string {
       : []),
     ...s.waiting.map(describeWait),
     ...s.space.map(describeSpaceWait),
-    ...s.damaged.map(describeDamage),
+    ...s.damaged.map(describeVolumeDamage),
     ...s.pull.map((p) => `bay ${p.bay}: ${p.text}`),
   ];
   return `${formatReports(s.bays)}${formatDrawer(s.drawer)}${lines.map(printable).join("\n")}\n`;

@@ -18,6 +18,7 @@ import {
   slotCount,
   writeRegistry,
 } from "../state/registry.ts";
+import { UNWRITTEN_BYTES } from "../events/types.ts";
 import type { ChangerContext } from "./context.ts";
 import {
   checkDrive,
@@ -25,9 +26,6 @@ import {
   syncDriveLinks,
   withLock,
 } from "./operations.ts";
-
-/** At most this much in a volume file means no job wrote to it (a label is 64 KiB at most). */
-const UNWRITTEN_BYTES = 64 * 1024;
 
 function emptySlot(slot: number, why: string): AppError {
   // Bareos retries a load whose output contains exactly this phrase.

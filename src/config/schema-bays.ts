@@ -4,14 +4,12 @@
 // nothing mounts. Checked on the schema's output, so every default is applied.
 import { basename, dirname, resolve } from "node:path";
 import { type BayLayoutInput, keyBay } from "./bays.ts";
+import { AUTOFS_KEY_PATTERN } from "./schema-patterns.ts";
 
 export interface BayIssue {
   path: (string | number)[];
   message: string;
 }
-
-/** An autofs key comes from a path component: the same characters automap.key allows. */
-const KEY = /^[A-Za-z0-9_.-]{1,64}$/;
 
 export function bayIssues(
   config: BayLayoutInput & { legacy?: unknown },
@@ -44,7 +42,7 @@ export function bayIssues(
       issues.push({ path: at("mapper"), message: problem });
       continue;
     }
-    if (path !== undefined && !KEY.test(basename(path)))
+    if (path !== undefined && !AUTOFS_KEY_PATTERN.test(basename(path)))
       issues.push({
         path: at("path"),
         message: `${JSON.stringify(basename(path))}, the last component of a bay below the autofs dir, is its autofs key: use 1..64 letters, digits, "_", ".", "-"`,

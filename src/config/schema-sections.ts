@@ -2,7 +2,11 @@
 // [tools] and [legacy]. Built by buildSchemas (schema.ts) on first use, never at import.
 import * as z from "zod/mini";
 
-import { MAPPER_PATTERN, NAME_PATTERN } from "./schema-patterns.ts";
+import {
+  AUTOFS_KEY_PATTERN,
+  MAPPER_PATTERN,
+  NAME_PATTERN,
+} from "./schema-patterns.ts";
 
 export { MAPPER_PATTERN, NAME_PATTERN };
 
@@ -118,7 +122,7 @@ export function luksSchema() {
 export function automapSchema() {
   return z.strictObject({
     key: z._default(
-      pattern(/^[A-Za-z0-9_.-]{1,64}$/, "automap.key must be a simple name"),
+      pattern(AUTOFS_KEY_PATTERN, "automap.key must be a simple name"),
       "magazine",
     ),
     fstype: z._default(

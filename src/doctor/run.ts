@@ -14,7 +14,8 @@ import { existsSync, statSync } from "node:fs";
 import { installPaths, livePath, underPrefix } from "../config/layout.ts";
 import { checkSdDevices, checkSdPassword } from "./bacula-conf.ts";
 import { checkDirector, checkUnlabeled } from "./bacula-live.ts";
-import { describeDamage, readDamaged } from "../bacula/damage.ts";
+import { readDamaged } from "../bacula/damage.ts";
+import { describeVolumeDamage } from "../events/types.ts";
 import { lookupGroup, lookupUser } from "../system/identity.ts";
 import { type HostKernel, realHostKernel } from "../system/kernel.ts";
 import { realSystem, type System } from "../system/system.ts";
@@ -147,7 +148,7 @@ function checkDamaged(ctx: DoctorContext): Check[] {
   return [...readDamaged(ctx.config.work_dir).values()].map((d) =>
     warn(
       "damaged volume",
-      describeDamage(d),
+      describeVolumeDamage(d),
       `run the job(s) again; to reuse ${d.volume}, erasing it: delete volume=${d.volume} yes in bconsole, truncate -s 0 its file, magchanger refresh`,
     ),
   );

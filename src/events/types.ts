@@ -177,14 +177,17 @@ export function summarizeEvent(event: ChangerEvent, changer: string): string {
 
 const days = (n: number): string => `${n} ${n === 1 ? "day" : "days"}`;
 
+/** At most this much in a volume file means no job wrote to it: a label is 64 KiB at most. */
+export const UNWRITTEN_BYTES = 64 * 1024;
+
 /** One line with what to do: the event's summary, and status, doctor and refresh print it too. */
 export function describeVolumeDamage(
   d: Omit<Extract<ChangerEvent, { kind: "volume-damaged" }>, "kind" | "at">,
 ): string {
   const on = `${d.volume} on magazine ${d.magazine.number}${d.magazine.name ? ` "${d.magazine.name}"` : ""}`;
   const jobs = d.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
-  // A label is far below 64 KiB: such a volume held no backup, only its label was lost.
-  if (d.cause === "short" && (d.catalogBytes ?? Infinity) <= 64 * 1024)
+  // Such a volume held no backup, only its label was lost.
+  if (d.cause === "short" && (d.catalogBytes ?? Infinity) <= UNWRITTEN_BYTES)
     return `volume ${on} lost its label (its file holds ${d.fileBytes ?? "?"} of the ${d.catalogBytes} bytes Bacula's catalog counts; the disk was pulled or the power cut right after it was labeled, and no backup was on it): it is marked Error in Bacula; to use it again: delete volume=${d.volume} yes in bconsole, truncate -s 0 its file, magchanger refresh (which labels it)`;
   const why =
     d.cause === "pulled-in-use"
