@@ -79,10 +79,15 @@ export class Guest {
     );
   }
 
-  /** A SQL query on Bacula's catalog; rows as arrays of fields. */
+  /**
+   * A SQL query on Bacula's catalog; rows as arrays of fields. The Director writes it meanwhile:
+   * a busy timeout, not "database is locked" (seen once, on a host loaded by other tests).
+   */
   async sql(query: string): Promise<string[][]> {
     const r = await this.vm.must([
       "sqlite3",
+      "-cmd",
+      ".timeout 10000",
       "-separator",
       "|",
       CATALOG,
@@ -106,7 +111,7 @@ export class Guest {
   async waitJob(jobid: number, timeoutMs: number): Promise<string> {
     await this.vm.until(
       `job ${jobid} ends`,
-      `s=$(sqlite3 ${CATALOG} "select JobStatus from Job where JobId=${jobid}"); case "$s" in T|E|e|f|A|W) exit 0;; *) exit 1;; esac`,
+      `s=$(sqlite3 -cmd ".timeout 10000" ${CATALOG} "select JobStatus from Job where JobId=${jobid}"); case "$s" in T|E|e|f|A|W) exit 0;; *) exit 1;; esac`,
       timeoutMs,
       1000,
     );
