@@ -334,7 +334,7 @@ export const ROOT_READS: readonly RootRead[] = [
     cap: SUPERBLOCK_BYTES,
   },
   {
-    path: "/proc/self/mountinfo, /proc/filesystems, /proc/misc, /sys/block/dm-*, /sys/dev/block/*/dm/name, /sys/class/block/*",
+    path: "/proc/self/mountinfo, /proc/filesystems, /proc/misc, /proc/sys/kernel/random/boot_id, /sys/block/dm-*, /sys/dev/block/*/dm/name, /sys/class/block/*",
     controller: "kernel",
     how: "read as they are (the kernel's)",
     asRoot: ["doctor", "eject", "unlock", "automap"],

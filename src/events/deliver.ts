@@ -12,6 +12,9 @@
 // deliverer: it is not retried); no ID.running means it never started: retried. The pid
 // recorded after the start ("running") cannot tell that: a deliverer killed between the start
 // and that record leaves "starting" for a notifier that did its work.
+// A power cut while the notifier ran leaves the same files, the lock free because the machine
+// restarted: the attempt records the boot it was made in, and one of an earlier boot is sent
+// again (at least once: whether that notifier did its work is unknowable; lost is worse).
 // Success writes the event as delivered into sent/ID.json (durably), then removes ID.json and
 // the attempt file. The event is read and validated once (readEventFile): the notifier and sent/
 // get those validated fields, never the file again by path (notifier.ts).
@@ -68,6 +71,8 @@ interface Attempt {
   state: "starting" | "running" | "failed";
   startedAt: number;
   failures: number;
+  /** The boot it was made in (currentBootId): one of an earlier boot was cut by the restart. */
+  bootId?: string;
   pid?: number;
   error?: string;
 }
@@ -165,7 +170,10 @@ async function deliverOne(
   }
   const previous = readAttempt(attemptPath);
   if (previous && previous.state !== "failed") {
-    const verdict = earlierAttempt(config, previous, runningPath);
+    const verdict =
+      previous.bootId !== undefined && previous.bootId === currentBootId()
+        ? earlierAttempt(config, previous, runningPath)
+        : "restarted";
     if (verdict === "busy")
       return `the notifier started for event ${id} by an earlier delivery is still running`;
     if (verdict === "done") {
@@ -175,6 +183,12 @@ async function deliverOne(
       markSent(dir, id, event);
       return undefined;
     }
+    // An earlier boot's attempt: its notifier's lock is free because the machine restarted, not
+    // because the notifier ended, and whether it did its work died with it. Again, not lost.
+    if (verdict === "restarted" && existsSync(runningPath))
+      log.warn(
+        `event ${id}: the machine restarted while its notifier ran (pid ${previous.pid ?? "?"}); delivered again, with the same MAGCHANGER_EVENT_ID`,
+      );
   }
   return notifyOnce(config, log, dir, id, event, previous?.failures ?? 0);
 }
@@ -195,7 +209,14 @@ async function notifyOnce(
   // ID.running is the started notifier's own.
   safeUnlink(runningPath);
   const startedAt = Date.now();
-  writeAttempt(attemptPath, { state: "starting", startedAt, failures });
+  const bootId = currentBootId();
+  const boot = bootId ? { bootId } : {};
+  writeAttempt(attemptPath, {
+    state: "starting",
+    startedAt,
+    failures,
+    ...boot,
+  });
   notifierRunning = true;
   const result = await runNotifier(config, event, id, runningPath, (pid) =>
     writeAttempt(attemptPath, {
@@ -203,6 +224,7 @@ async function notifyOnce(
       startedAt,
       failures,
       pid,
+      ...boot,
     }),
   ).finally(() => {
     notifierRunning = false;
@@ -251,6 +273,17 @@ function earlierAttempt(
     closeSync(fd);
   }
 }
+
+/**
+ * This boot's id (the kernel's random one per boot), or undefined where /proc does not have it.
+ * An attempt of an earlier boot was ended by the restart, not by its notifier.
+ */
+export function currentBootId(): string | undefined {
+  bootId ??= readTextIfExists(BOOT_ID_PATH, { maxBytes: 64 })?.trim() ?? "";
+  return bootId === "" ? undefined : bootId;
+}
+const BOOT_ID_PATH = "/proc/sys/kernel/random/boot_id";
+let bootId: string | undefined;
 
 export function notifyTimeout(config: Config): number {
   return config.notify?.timeout ?? 60;

@@ -58,7 +58,7 @@ const ROOTS_OWN: Record<string, string[]> = {
     "/etc/group",
     "/etc/nsswitch.conf",
   ],
-  "/proc/self/mountinfo, /proc/filesystems, /proc/misc, /sys/block/dm-*, /sys/dev/block/*/dm/name, /sys/class/block/*":
+  "/proc/self/mountinfo, /proc/filesystems, /proc/misc, /proc/sys/kernel/random/boot_id, /sys/block/dm-*, /sys/dev/block/*/dm/name, /sys/class/block/*":
     ["/proc/filesystems", "/proc/misc", "/sys/block", "/sys/class/block"],
   "/run/magchanger/MAPPER.waiting": ["/run", "/run/magchanger"],
 };

@@ -9,7 +9,7 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { deliverEvents } from "../../src/events/deliver.ts";
+import { currentBootId, deliverEvents } from "../../src/events/deliver.ts";
 import {
   enqueueEvent,
   eventsDir,
@@ -316,7 +316,7 @@ test("kill -9 between recording an attempt and starting the notifier: the event 
   // .running file (only the notifier's start makes one).
   writeFileSync(
     join(eventsDir(workDir), `${id}.attempt`),
-    `${JSON.stringify({ state: "starting", startedAt: Date.now(), failures: 0 })}\n`,
+    `${JSON.stringify({ state: "starting", startedAt: Date.now(), failures: 0, bootId: currentBootId() })}\n`,
   );
   expect(await deliverEvents(config, memoryLog())).toEqual({
     delivered: 1,
@@ -335,7 +335,7 @@ test("kill -9 after the notifier started but before its pid was recorded: once i
   // again because the notifier (its only holder) has ended. It did its work: not again.
   writeFileSync(
     join(eventsDir(workDir), `${first}.attempt`),
-    `${JSON.stringify({ state: "starting", startedAt: Date.now(), failures: 0 })}\n`,
+    `${JSON.stringify({ state: "starting", startedAt: Date.now(), failures: 0, bootId: currentBootId() })}\n`,
   );
   writeFileSync(join(eventsDir(workDir), `${first}.running`), "");
   const log = memoryLog();
@@ -362,7 +362,7 @@ test("kill -9 after the notifier ended but before the event was moved to sent/: 
   // the lock free because its only holder, the notifier, is gone.
   writeFileSync(
     join(eventsDir(workDir), `${first}.attempt`),
-    `${JSON.stringify({ state: "running", startedAt: Date.now(), failures: 0, pid: 1 })}\n`,
+    `${JSON.stringify({ state: "running", startedAt: Date.now(), failures: 0, pid: 1, bootId: currentBootId() })}\n`,
   );
   writeFileSync(join(eventsDir(workDir), `${first}.running`), "");
   chmodSync(join(eventsDir(workDir), `${first}.running`), 0o600);
@@ -373,6 +373,45 @@ test("kill -9 after the notifier ended but before the event was moved to sent/: 
   expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([
     second,
   ]);
+});
+
+test("a power cut while the notifier ran (its attempt is an earlier boot's): the event is delivered again, never counted as sent", async () => {
+  const { workDir, notifier, config } = setup();
+  const [first, second] = ["v1", "v2"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  ) as string[];
+  // What a power cut leaves while the notifier ran: "running" and ID.running, whose lock no one
+  // holds after the reboot. Whether the notifier did its work died with the machine: the event
+  // goes again (the notifier can tell by MAGCHANGER_EVENT_ID), rather than be lost. A record
+  // with no boot id (an older build's) is treated the same way.
+  for (const bootId of ["00000000-0000-4000-8000-000000000000", undefined]) {
+    writeFileSync(
+      join(eventsDir(workDir), `${first}.attempt`),
+      `${JSON.stringify({ state: "running", startedAt: Date.now(), failures: 0, pid: 1, ...(bootId ? { bootId } : {}) })}\n`,
+    );
+    writeFileSync(join(eventsDir(workDir), `${first}.running`), "");
+    if (!existsSync(join(eventsDir(workDir), `${first}.json`)))
+      writeFileSync(
+        join(eventsDir(workDir), `${first}.json`),
+        readFileSync(join(eventsDir(workDir), "sent", `${first}.json`)),
+      );
+    const log = memoryLog();
+    await deliverEvents(config, log);
+    expect(
+      log.lines.some((l) =>
+        l.includes(
+          `event ${first}: the machine restarted while its notifier ran`,
+        ),
+      ),
+      log.lines.join("\n"),
+    ).toBe(true);
+  }
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([
+    first,
+    second,
+    first,
+  ]);
+  expect(pendingEventIds(workDir)).toEqual([]);
 });
 
 test("{summary} and {kind} in a notify argument become the event's, as one argument each (mail -s)", async () => {
@@ -432,7 +471,7 @@ test("kill -9 after the event moved to sent/ but before its attempt file went: t
   ]);
   writeFileSync(
     join(events, `${first}.attempt`),
-    `${JSON.stringify({ state: "running", startedAt: Date.now(), failures: 0, pid: 1 })}\n`,
+    `${JSON.stringify({ state: "running", startedAt: Date.now(), failures: 0, pid: 1, bootId: currentBootId() })}\n`,
   );
   writeFileSync(join(events, `${first}.running`), "");
   expect(await deliverEvents(config, memoryLog())).toEqual({
