@@ -567,6 +567,8 @@ magchanger setup -c ${CONF} --write >/dev/null`);
     guarded(async () => {
       await withDiskA();
       const kinds = new Map<string, number>();
+      // The events a cut caught in delivery: at least once, so at most twice (README).
+      const mayRepeat = new Set<string>();
       for (let cut = 1; cut <= CUTS; cut++) {
         const before = registryMap((await vm.must(["cat", REGISTRY])).stdout);
         await startWorkload(guest, random(2 ** 30));
@@ -574,9 +576,9 @@ magchanger setup -c ${CONF} --write >/dev/null`);
         await Bun.sleep(delay);
         // Events queued or delivered by now must all reach the notifier once.
         const queued = await eventIds(guest);
-        const serial = vm.consoleText();
         await vm.powerCut();
-        const what = interrupted(serial);
+        // Read after the cut: QEMU wrote everything the guest said up to it (boot truncates).
+        const what = interrupted(vm.consoleText());
         const kind = what.op.replace(/^#\d+ /, "").replace(/ .*/, "");
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
         const bootStarted = Date.now();
@@ -599,9 +601,12 @@ magchanger setup -c ${CONF} --write >/dev/null`);
           expect(notifiedNow.has(id), `event ${id} lost (cut ${cut})`).toBe(
             true,
           );
+        if (what.notifying) mayRepeat.add(what.notifying);
         for (const [id, times] of notifiedNow)
-          if (id !== what.notifying)
-            expect(times, `event ${id} delivered ${times} times`).toBe(1);
+          expect(
+            times,
+            `event ${id} delivered ${times} times (cut ${cut} during ${what.op})`,
+          ).toBeLessThanOrEqual(mayRepeat.has(id) ? 2 : 1);
         const setup = await guest.magchanger([
           "setup",
           "-c",
@@ -612,7 +617,7 @@ magchanger setup -c ${CONF} --write >/dev/null`);
         ]);
         expect(setup.exitCode, setup.stderr).toBe(0);
         note(
-          `cut ${cut}: after ${ms(delay)} during ${what.op} (${what.ops} operations${what.notifying ? `, notifier of ${what.notifying} running` : ""}); up again, checked in ${ms(Date.now() - bootStarted)}; ${queued.size} events queued so far, all delivered once`,
+          `cut ${cut}: after ${ms(delay)} during ${what.op} (${what.ops} operations${what.notifying ? `, last notifier started: ${what.notifying}${what.midRun ? ", still running" : ", ended"}, delivered ${notifiedNow.get(what.notifying) ?? 0}×` : ""}); up again, checked in ${ms(Date.now() - bootStarted)}; ${queued.size} events queued so far, every other delivered once`,
         );
       }
       note(

@@ -89,25 +89,31 @@ export async function startWorkload(guest: Guest, seed: number): Promise<void> {
   );
 }
 
-/** The last operation the serial console saw begin, and whether a notifier was mid-run. */
+/**
+ * The last operation the serial console saw begin, and the last notifier it saw start: the one
+ * delivery the cut may have caught (one runs at a time, under events/deliver.lock), either while
+ * its notifier ran or before its move to sent/ was on the disk. That event may go twice (at least
+ * once across a restart, README); every other exactly once.
+ */
 export function interrupted(console: string): {
   op: string;
   ops: number;
   notifying?: string;
+  /** The notifier of `notifying` was still running (it had not said "end"). */
+  midRun?: boolean;
 } {
   const ops = [...console.matchAll(/MAGVM-OP (\d+) ([^\r\n]*)/g)];
   const last = ops.at(-1);
-  const starts = [...console.matchAll(/MAGVM-NOTIFY start (\S+)/g)].map(
-    (m) => m[1],
-  );
-  const ends = new Set(
-    [...console.matchAll(/MAGVM-NOTIFY end (\S+)/g)].map((m) => m[1]),
-  );
-  const notifying = starts.find((id) => !ends.has(id));
+  const notifying = [...console.matchAll(/MAGVM-NOTIFY start (\S+)/g)].at(
+    -1,
+  )?.[1];
+  const midRun =
+    notifying !== undefined &&
+    !console.includes(`MAGVM-NOTIFY end ${notifying}`);
   return {
     op: last ? `#${last[1]} ${last[2]}` : "(none yet)",
     ops: ops.length,
-    ...(notifying ? { notifying } : {}),
+    ...(notifying ? { notifying, midRun } : {}),
   };
 }
 
