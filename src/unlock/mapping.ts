@@ -14,7 +14,7 @@ export type Ownership =
   | { own: false; refusal: string };
 
 /** The config key that names a mapping: what a refusal tells the admin to change. */
-export function mapperKey(
+function mapperKey(
   config: Config,
   mapper: { name: string; bay?: AutofsBay },
 ): string {
@@ -24,17 +24,19 @@ export function mapperKey(
 }
 
 /**
- * The kernel's facts about /dev/mapper/name when it is a LUKS mapping cryptsetup made (its dm
- * UUID says so, whatever cryptsetup status prints for a pulled disk); anything else of that
- * name (LVM, plain dm-crypt) is someone else's: the refusal says so and what to rename (fix).
- * Without sysfs, cryptsetup's type.
+ * The kernel's facts about /dev/mapper/NAME, one of this changer's mappers, when it is a LUKS
+ * mapping cryptsetup made (its dm UUID says so, whatever cryptsetup status prints for a pulled
+ * disk); anything else of that name (LVM, plain dm-crypt) is someone else's: the refusal says so
+ * and which config key to change. Without sysfs, cryptsetup's type.
  */
 export function ownMapping(
-  name: string,
+  config: Config,
+  mapper: { name: string; bay?: AutofsBay },
   status: MappingStatus,
-  fix: string,
   sysRoot?: string,
 ): Ownership {
+  const { name } = mapper;
+  const fix = mapperKey(config, mapper);
   const kernel = classifyMapping(name, sysRoot);
   if (kernel.kind === "luks") return { own: true, kernel: kernel.mapping };
   if (kernel.kind === "foreign")
@@ -101,7 +103,7 @@ export function ownedOrRefuse(
   sysRoot?: string,
 ): DmMapping | undefined {
   const mapper = luksMappers(config).find((m) => m.name === name) ?? { name };
-  const owned = ownMapping(name, status, mapperKey(config, mapper), sysRoot);
+  const owned = ownMapping(config, mapper, status, sysRoot);
   if (!owned.own) throw new AppError(owned.refusal);
   return owned.kernel;
 }

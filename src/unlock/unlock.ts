@@ -8,7 +8,11 @@
 import { type AutofsBay, luksMappers } from "../config/layout.ts";
 import type { Config } from "../config/schema.ts";
 import { AppError } from "../errors.ts";
-import { cryptsetup, type MappingStatus } from "../system/cryptsetup.ts";
+import {
+  type Cryptsetup,
+  cryptsetup,
+  type MappingStatus,
+} from "../system/cryptsetup.ts";
 import type { DmMapping } from "../system/dm.ts";
 import { isBlockDevice, sameBlockDevice } from "./device.ts";
 import type { UnlockDeps } from "./deps.ts";
@@ -16,7 +20,6 @@ import { checkKeyFile } from "./keyfile.ts";
 import {
   describeGone,
   diskGone,
-  mapperKey,
   onRemovedDisk,
   ownedOrRefuse,
   ownMapping,
@@ -86,12 +89,7 @@ export async function unlockDevice(
       survey.push({ ...mapper, state: "free" });
       continue;
     }
-    const owned = ownMapping(
-      name,
-      status,
-      mapperKey(config, mapper),
-      deps.sysRoot,
-    );
+    const owned = ownMapping(config, mapper, status, deps.sysRoot);
     if (!owned.own) {
       survey.push({ ...mapper, state: "foreign", refusal: owned.refusal });
       continue;
@@ -177,12 +175,7 @@ export async function removeMapping(
   for (const mapper of mappers) {
     const status = await crypt.status(mapper.name);
     if (!status.active) continue;
-    const owned = ownMapping(
-      mapper.name,
-      status,
-      mapperKey(config, mapper),
-      deps.sysRoot,
-    );
+    const owned = ownMapping(config, mapper, status, deps.sysRoot);
     if (!owned.own) {
       log.warn(`${owned.refusal}; left alone`);
       open.push({ name: mapper.name, on: undefined });
@@ -210,16 +203,7 @@ export async function removeMapping(
   );
   let outcome: RemoveOutcome = "left-alone";
   for (const target of targets) {
-    const release = await releaseMapping(
-      crypt,
-      config.tools.umount,
-      target.name,
-      deps,
-    );
-    if (release === "busy")
-      throw new AppError(
-        `cannot close /dev/mapper/${target.name}: it is still in use; unmount it and run magchanger unlock --remove ${target.name} again`,
-      );
+    const release = await releaseOrRefuse(config, crypt, target.name, deps);
     if (outcome !== "deferred") outcome = release;
   }
   return outcome;
@@ -239,12 +223,21 @@ async function removeByName(
     return "not-open";
   }
   ownedOrRefuse(config, name, status, deps.sysRoot);
+  return releaseOrRefuse(config, crypt, name, deps);
+}
+
+/** Unmounts and closes /dev/mapper/name; one still in use is an error naming the retry. */
+async function releaseOrRefuse(
+  config: Config,
+  crypt: Cryptsetup,
+  name: string,
+  deps: UnlockDeps,
+): Promise<"closed" | "deferred"> {
   const release = await releaseMapping(crypt, config.tools.umount, name, deps);
-  if (release === "busy") {
+  if (release === "busy")
     throw new AppError(
       `cannot close /dev/mapper/${name}: it is still in use; unmount it and run magchanger unlock --remove ${name} again`,
     );
-  }
   return release;
 }
 
