@@ -11,10 +11,12 @@
 import { statSync } from "node:fs";
 import { join } from "node:path";
 import type { ChangerContext } from "../changer/context.ts";
-import { readKnownMagazines } from "../changer/known-magazines.ts";
+import {
+  knownMagazineRef,
+  readKnownMagazines,
+} from "../changer/known-magazines.ts";
 import type { ChangerView } from "../changer/operations.ts";
 import { volumeTarget as volumeFilePath } from "../disk/identity.ts";
-import { magazineRef } from "../disk/magazine-name.ts";
 import { enqueueEvent } from "../events/queue.ts";
 import { describeVolumeDamage, type EventMagazine } from "../events/types.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
@@ -195,11 +197,11 @@ export function volumePlaces(
     const mount = view.present.get(e.magazine)?.mountPoint;
     const k = known.get(e.magazine);
     places.set(e.barcode, {
-      magazine: magazineRef({
-        ...k,
-        uuid: e.magazine,
-        number: view.registry.magazines.get(e.magazine) ?? k?.number ?? 0,
-      }),
+      magazine: knownMagazineRef(
+        e.magazine,
+        view.registry.magazines.get(e.magazine),
+        k,
+      ),
       ...(mount ? { file: volumeFilePath(mount, e.magazine, e.barcode) } : {}),
     });
   }

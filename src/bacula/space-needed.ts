@@ -4,10 +4,12 @@
 // which disks in the drawer hold volumes of that pool Bacula may write (from the catalog, by the
 // magazine's name) and how much room each has, or that a new disk is needed: one space-needed
 // event per wait (space-wanted.ts).
-import { readKnownMagazines } from "../changer/known-magazines.ts";
+import {
+  knownMagazineRef,
+  readKnownMagazines,
+} from "../changer/known-magazines.ts";
 import { estimatedFreeBytes } from "../changer/magazine-space.ts";
 import type { ChangerContext } from "../changer/context.ts";
-import { magazineRef } from "../disk/magazine-name.ts";
 import type { SpaceMagazine } from "../events/types.ts";
 import { readRegistry } from "../state/registry.ts";
 import { runBconsole } from "./bconsole.ts";
@@ -111,9 +113,12 @@ export function spaceWaits(
       let m = found.get(entry.magazine);
       if (!m) {
         const k = known.get(entry.magazine);
-        const number = registry.magazines.get(entry.magazine) ?? k?.number ?? 0;
         m = {
-          magazine: magazineRef({ ...k, uuid: entry.magazine, number }),
+          magazine: knownMagazineRef(
+            entry.magazine,
+            registry.magazines.get(entry.magazine),
+            k,
+          ),
           appendable: 0,
           recyclable: 0,
           purged: 0,

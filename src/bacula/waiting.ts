@@ -7,9 +7,11 @@
 import { readdirSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { noRoomFor } from "../changer/full-magazine.ts";
-import { readKnownMagazines } from "../changer/known-magazines.ts";
+import {
+  knownMagazineRef,
+  readKnownMagazines,
+} from "../changer/known-magazines.ts";
 import type { ChangerContext } from "../changer/context.ts";
-import { magazineRef } from "../disk/magazine-name.ts";
 import {
   enqueueEvent,
   eventsDir,
@@ -99,11 +101,7 @@ export function waitedVolumes(
       ...(entry
         ? {
             slot: entry.slot,
-            magazine: magazineRef({
-              ...k,
-              uuid: entry.magazine,
-              number: number ?? k?.number ?? 0,
-            }),
+            magazine: knownMagazineRef(entry.magazine, number, k),
           }
         : {}),
     };

@@ -1,9 +1,11 @@
 // `magchanger where VOLUME`: which disk holds a volume, and whether it is in a bay now. From the
 // slot registry and WORK_DIR/magazines.json, plus one stat per bay (locateMagazine): no scan.
-import { readKnownMagazines } from "../changer/known-magazines.ts";
+import {
+  knownMagazineRef,
+  readKnownMagazines,
+} from "../changer/known-magazines.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { locateMagazine } from "../disk/discover.ts";
-import { magazineRef } from "../disk/magazine-name.ts";
 import { AppError } from "../errors.ts";
 import { describeMagazine, type EventMagazine } from "../events/types.ts";
 import { readDrives } from "../state/drives.ts";
@@ -39,11 +41,11 @@ export async function whereIsVolume(
     );
   }
   const known = readKnownMagazines(workDir).get(entry.magazine);
-  const magazine = magazineRef({
-    ...known,
-    uuid: entry.magazine,
-    number: registry.magazines.get(entry.magazine) ?? known?.number ?? 0,
-  });
+  const magazine = knownMagazineRef(
+    entry.magazine,
+    registry.magazines.get(entry.magazine),
+    known,
+  );
   const mountPoint = await locateMagazine(ctx.config, entry.magazine, ctx.sys);
   const drive = readDrives(workDir).findIndex((d) => d?.slot === entry.slot);
   return {

@@ -5,7 +5,7 @@
 // queued, and an arriving disk's space is measured).
 import { join } from "node:path";
 import { enqueueEvent } from "../events/queue.ts";
-import type { ChangerEvent } from "../events/types.ts";
+import type { ChangerEvent, EventMagazine } from "../events/types.ts";
 import { isFilesystemLabel } from "../disk/fs-label.ts";
 import { type MagazineIdentity, UUID_PATTERN } from "../disk/identity.ts";
 import {
@@ -233,6 +233,22 @@ function queue(
     at,
   };
   enqueueEvent(ctx.config.work_dir, event, ctx.log);
+}
+
+/**
+ * How messages name the magazine with this uuid, attached or in the drawer: the number the slot
+ * registry gives it (else the catalogue's, else 0), its name and label from the catalogue.
+ */
+export function knownMagazineRef(
+  uuid: string,
+  registryNumber: number | undefined,
+  known: KnownMagazine | undefined,
+): EventMagazine {
+  return magazineRef({
+    ...known,
+    uuid,
+    number: registryNumber ?? known?.number ?? 0,
+  });
 }
 
 /**

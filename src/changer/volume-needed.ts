@@ -5,8 +5,7 @@
 import { enqueueEvent } from "../events/queue.ts";
 import type { SlotEntry } from "../state/registry.ts";
 import type { ChangerContext } from "./context.ts";
-import { readKnownMagazines } from "./known-magazines.ts";
-import { magazineRef } from "../disk/magazine-name.ts";
+import { knownMagazineRef, readKnownMagazines } from "./known-magazines.ts";
 
 export function recordVolumeNeeded(
   ctx: ChangerContext,
@@ -22,11 +21,7 @@ export function recordVolumeNeeded(
       kind: "volume-needed",
       volume: entry.barcode,
       slot: entry.slot,
-      magazine: magazineRef({
-        ...known,
-        uuid: entry.magazine,
-        number: number ?? known?.number ?? 0,
-      }),
+      magazine: knownMagazineRef(entry.magazine, number, known),
       at: now.toISOString(),
     },
     ctx.log,
