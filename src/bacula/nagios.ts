@@ -10,7 +10,7 @@ import {
   rotationFact,
   SECONDS_PER_DAY,
 } from "../changer/rotation.ts";
-import { describeMagazine } from "../events/types.ts";
+import { describeMagazine, describeJobs } from "../events/types.ts";
 import { formatBytes, printable } from "../text.ts";
 import type {
   MonitorFacts,
@@ -64,7 +64,7 @@ function shortName(m: { number: number; name?: string | undefined }): string {
 }
 
 function who(w: MonitoredWait): string {
-  const jobs = w.jobs.map((j) => `${j.name} JobId ${j.jobid}`).join(", ");
+  const jobs = describeJobs(w.jobs, "plain");
   const drive = w.drive === null ? "" : ` on drive ${w.drive}`;
   return `${jobs || "a job"}${drive}`;
 }

@@ -1,6 +1,7 @@
 // What `magchanger refresh` and vchanger's REFRESH do and print: tell Bacula through bconsole
 // (or, with bconsole disabled, only scan and say what to run), raise and deliver the operator's
 // events (refresh-events.ts), then what is left for the operator, as exact lines (tested).
+import { describeJobs } from "../events/types.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { scanChanger, withLock } from "../changer/operations.ts";
 import { unlabeledAdvice, withDataAdvice } from "./advice.ts";
@@ -65,7 +66,7 @@ export function refreshReport(
     lines.push(`WARN: ${withDataAdvice(config, outcome.withData)}`);
   lines.push(...outcome.damaged);
   for (const r of outcome.resumed) {
-    const jobs = r.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
+    const jobs = describeJobs(r.jobs);
     const what = r.volume
       ? `volume "${r.volume}" (slot ${r.slot})`
       : "a volume";

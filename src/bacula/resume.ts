@@ -2,6 +2,7 @@
 // is attached and `update slots` ran (seen on 9.6.7); `mount storage=S drive=N` wakes it and the
 // SD asks the changer to load again. Only drives the SD reports blocked waiting for a volume are
 // touched: a drive that reads, writes, is idle or was unmounted by an operator never gets a mount.
+import { describeJobs } from "../events/types.ts";
 import { quoteName, runBconsole } from "./bconsole.ts";
 import {
   type DriveJob,
@@ -68,7 +69,7 @@ export async function resumeWaitingJobs(
   const mounts = planResume({ ...input, storage });
   if (mounts.length === 0) return [];
   for (const m of mounts) {
-    const jobs = m.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
+    const jobs = describeJobs(m.jobs);
     ctx.log.info(
       `refresh: drive ${m.drive} waits${m.volume ? ` for ${m.volume}` : " for an appendable volume"}${jobs ? ` (${jobs})` : ""}: running bconsole: ${m.command}`,
     );

@@ -4,7 +4,12 @@
 // queued as volume-needed events, once per wait (waiting.ts), as refresh does; a backup waiting
 // for any volume with space, with the disks that hold one, as space-needed (space-needed.ts).
 import type { ChangerContext } from "../changer/context.ts";
-import { describeMagazine, describeSpaceMagazine } from "../events/types.ts";
+import {
+  describeMagazine,
+  describeSpaceMagazine,
+  describeJobs,
+  describeVolumeDamage,
+} from "../events/types.ts";
 import { type PullSafety, pullSafetyOfBays } from "../disk/pull-safety.ts";
 import { readDrives } from "../state/drives.ts";
 import { printable } from "../text.ts";
@@ -28,7 +33,6 @@ import {
   waitedVolumes,
 } from "./waiting.ts";
 
-import { describeVolumeDamage } from "../events/types.ts";
 import { type DamagedVolume, readDamaged } from "./damage.ts";
 
 export interface ChangerStatus {
@@ -102,7 +106,7 @@ function describeDrive(d: ChangerStatus["drives"][number]): string {
   const held = d.slot !== undefined ? `slot ${d.slot} (${d.volume})` : "empty";
   const b = d.bacula;
   if (!b) return `drive ${d.drive}: ${held}`;
-  const jobs = b.jobs.map((j) => `${j.name} JobId ${j.jobid}`).join(", ");
+  const jobs = describeJobs(b.jobs, "plain");
   const what =
     b.state === "blocked-mount"
       ? `blocked waiting for ${b.wantedVolume ?? "an appendable volume"}`
@@ -113,7 +117,7 @@ function describeDrive(d: ChangerStatus["drives"][number]): string {
 }
 
 function describeWait(w: WaitedVolume): string {
-  const jobs = w.jobs.map((j) => `${j.name} JobId ${j.jobid}`).join(", ");
+  const jobs = describeJobs(w.jobs, "plain");
   const who = jobs ? `${jobs} waits` : "a job waits";
   if (!w.magazine)
     return `${who} for ${w.volume}, which is no volume of this changer`;
@@ -126,7 +130,7 @@ function describeWait(w: WaitedVolume): string {
 }
 
 function describeSpaceWait(w: SpaceWait): string {
-  const jobs = w.jobs.map((j) => `${j.name} JobId ${j.jobid}`).join(", ");
+  const jobs = describeJobs(w.jobs, "plain");
   const who = `${jobs ? `${jobs} waits` : "a job waits"} for a volume with space in pool "${w.pool}"`;
   if (w.catalogError !== undefined)
     return `${who} (cannot read Bacula's catalog: ${w.catalogError})`;

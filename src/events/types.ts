@@ -2,6 +2,23 @@
 // delivered later (by refresh and the timer) to the [notify] command, never from a changer call.
 import { formatBytes } from "../text.ts";
 
+/**
+ * Jobs as messages name them: `NAME (JobId N), ...`, or `NAME JobId N, ...` in the one-line
+ * forms of status and the monitoring check.
+ */
+export function describeJobs(
+  jobs: readonly { name: string; jobid: number }[],
+  form: "parens" | "plain" = "parens",
+): string {
+  return jobs
+    .map((j) =>
+      form === "parens"
+        ? `${j.name} (JobId ${j.jobid})`
+        : `${j.name} JobId ${j.jobid}`,
+    )
+    .join(", ");
+}
+
 /** A magazine as every message names it: `magazine 2 "Thursday" (label ..., UUID ...)`. */
 export interface EventMagazine {
   number: number;
@@ -167,7 +184,7 @@ export function summarizeEvent(event: ChangerEvent, changer: string): string {
       case "volume-damaged":
         return describeVolumeDamage(event);
       case "magazine-full":
-        return `${event.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ") || "a job"} waits on ${event.volume} of ${describeMagazine(event.magazine)}, whose ${event.detail.replace(/^its /, "")}; then run magchanger refresh --force (the job continues)`;
+        return `${describeJobs(event.jobs) || "a job"} waits on ${event.volume} of ${describeMagazine(event.magazine)}, whose ${event.detail.replace(/^its /, "")}; then run magchanger refresh --force (the job continues)`;
       case "disk-refused":
         return `the disk plugged in as ${event.device} was not opened: ${event.reason}`;
     }
@@ -185,7 +202,7 @@ export function describeVolumeDamage(
   d: Omit<Extract<ChangerEvent, { kind: "volume-damaged" }>, "kind" | "at">,
 ): string {
   const on = `${d.volume} on magazine ${d.magazine.number}${d.magazine.name ? ` "${d.magazine.name}"` : ""}`;
-  const jobs = d.jobs.map((j) => `${j.name} (JobId ${j.jobid})`).join(", ");
+  const jobs = describeJobs(d.jobs);
   // Such a volume held no backup, only its label was lost.
   if (d.cause === "short" && (d.catalogBytes ?? Infinity) <= UNWRITTEN_BYTES)
     return `volume ${on} lost its label (its file holds ${d.fileBytes ?? "?"} of the ${d.catalogBytes} bytes Bacula's catalog counts; the disk was pulled or the power cut right after it was labeled, and no backup was on it): it is marked Error in Bacula; to use it again: delete volume=${d.volume} yes in bconsole, truncate -s 0 its file, magchanger refresh (which labels it)`;
@@ -199,7 +216,7 @@ export function describeVolumeDamage(
 function describeSpaceNeeded(
   event: Extract<ChangerEvent, { kind: "space-needed" }>,
 ): string {
-  const jobs = event.jobs.map((j) => `${j.name} JobId ${j.jobid}`).join(", ");
+  const jobs = describeJobs(event.jobs, "plain");
   const wants = `Bacula needs a volume with space in pool "${event.pool}"${jobs ? ` for ${jobs}` : ""}`;
   if (event.magazines.length === 0)
     return `${wants}, and no magazine in the drawer holds one: prepare a new disk (\`magchanger magazine init\`)`;
