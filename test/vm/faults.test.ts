@@ -682,8 +682,11 @@ magchanger setup -c ${CONF} --write >/dev/null`);
 });
 
 const EVENTS = "/var/lib/magchanger/usbchanger1/events";
-/** No refresh running and nothing queued. */
-const IDLE = `! systemctl -q is-active magchanger-refresh@usbchanger1.service && ! ls ${EVENTS}/*.json >/dev/null 2>&1`;
+/**
+ * No refresh running and no event queued (ID.json: events/ also holds noticed.json and
+ * rotation.json, which are no events).
+ */
+const IDLE = `! systemctl -q is-active magchanger-refresh@usbchanger1.service && ! ls ${EVENTS} 2>/dev/null | grep -Eq '^[0-9]{15}-[0-9]+-[0-9]+\\.json$'`;
 
 /** Ids of the event files in the events dirs given (the queue is ".", delivered ones "sent"). */
 async function eventIds(
