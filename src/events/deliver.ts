@@ -229,17 +229,31 @@ async function notifyOnce(
   ).finally(() => {
     notifierRunning = false;
   });
+  // Without the pid the attempt stays "starting"; ID.running still tells what became of it.
+  if (result.recordError)
+    log.warn(
+      `event ${id}: could not record its notifier's pid (${result.recordError}); the notifier was waited for all the same`,
+    );
   if (result.ok) {
     log.info(`event ${id} delivered: ${summarizeEvent(event, config.name)}`);
     markSent(dir, id, event);
     return undefined;
   }
-  writeAttempt(attemptPath, {
-    state: "failed",
-    startedAt,
-    failures: failures + 1,
-    ...(result.error ? { error: result.error } : {}),
-  });
+  try {
+    writeAttempt(attemptPath, {
+      state: "failed",
+      startedAt,
+      failures: failures + 1,
+      ...(result.error ? { error: result.error } : {}),
+    });
+  } catch (error) {
+    // Unrecorded (a full work dir), the failure would read as a notifier that ended after its
+    // deliverer died: counted as sent. With no attempt the next delivery sends it again.
+    try {
+      safeUnlink(attemptPath);
+    } catch {}
+    throw error;
+  }
   log.error(
     `event ${id}: the notifier failed (attempt ${failures + 1}): ${result.error}; retried by the next refresh`,
   );

@@ -23,6 +23,8 @@ export const FLOCK = "/usr/bin/flock";
 export interface NotifierResult {
   ok: boolean;
   error?: string;
+  /** onStarted failed (its record of the pid): the notifier was waited for all the same. */
+  recordError?: string;
 }
 
 /** The event as the notifier gets it on stdin (and sent/ keeps it): one escaped JSON line. */
@@ -70,18 +72,26 @@ export async function runNotifier(
   const stdin = Buffer.from(eventText(event));
   const started = spawnNotifier(argv, env, stdin, runningPath, config.source);
   if ("error" in started) return { ok: false, error: started.error };
-  onStarted(started.child.pid);
+  // A started notifier is always waited for: thrown out of here, it would be left to whatever
+  // kills this process (the unit's stop) half-way, its ID.running then free as if it had ended.
+  let recordError: string | undefined;
+  try {
+    onStarted(started.child.pid);
+  } catch (error) {
+    recordError = error instanceof Error ? error.message : String(error);
+  }
+  const recorded = recordError === undefined ? {} : { recordError };
   const timeout = config.notify?.timeout ?? 60;
   const { exitCode, timedOut, stderr } = await waitStopping(
     started.child,
     timeout * 1000,
   );
-  if (exitCode === 0 && !timedOut) return { ok: true };
+  if (exitCode === 0 && !timedOut) return { ok: true, ...recorded };
   const why = timedOut
     ? `${argv[0]} did not finish within notify.timeout (${timeout} s)`
     : `${argv[0]} exited with status ${exitCode}`;
   const said = printable(stderr.trim()).slice(0, 300);
-  return { ok: false, error: said ? `${why}: ${said}` : why };
+  return { ok: false, error: said ? `${why}: ${said}` : why, ...recorded };
 }
 
 type Notifier = Bun.Subprocess<number, "ignore", "pipe">;

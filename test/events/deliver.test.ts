@@ -16,6 +16,7 @@ import {
   pendingEventIds,
   readPendingEvents,
 } from "../../src/events/queue.ts";
+import { runNotifier } from "../../src/events/notifier.ts";
 import type { ChangerEvent } from "../../src/events/types.ts";
 import { memoryLog } from "../helpers/log.ts";
 import { makeTempDir } from "../helpers/tmp.ts";
@@ -412,6 +413,80 @@ test("a power cut while the notifier ran (its attempt is an earlier boot's): the
     first,
   ]);
   expect(pendingEventIds(workDir)).toEqual([]);
+});
+
+test("a failure to record the notifier's pid (a full work dir) does not abandon the notifier: it is waited for and its outcome counts", async () => {
+  const { workDir, notifier, config } = setup();
+  const event = volumeNeeded("v1");
+  const id = enqueueEvent(workDir, event) as string;
+  // Left to itself the notifier would be killed with the refresh unit half-way, and the next
+  // delivery, finding ID.running free, would count it as sent.
+  const result = await runNotifier(
+    config,
+    event,
+    id,
+    join(eventsDir(workDir), `${id}.running`),
+    () => {
+      throw new Error("ENOSPC: no space left on device, write");
+    },
+  );
+  expect(result).toEqual({
+    ok: true,
+    recordError: "ENOSPC: no space left on device, write",
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([id]);
+});
+
+test("a failed notifier whose failure cannot be recorded (a full work dir) is retried by the next delivery, never counted as sent", async () => {
+  const { dir, workDir, notifier, config } = setup();
+  const [first, second] = ["v1", "v2"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  ) as string[];
+  // A mail command that fails once its gate opens (/var full: no spool for it either).
+  const failing = join(dir, "failing.sh");
+  const gate = join(dir, "failing-gate");
+  Bun.spawnSync(["mkfifo", gate]);
+  writeFileSync(
+    failing,
+    `#!/bin/sh\necho $$ > "${gate}.started"\ncat "${gate}" > /dev/null\necho "mail: no space in the spool" >&2\nexit 3\n`,
+  );
+  chmodSync(failing, 0o755);
+  const child = Bun.spawn(
+    [
+      process.execPath,
+      join(import.meta.dir, "deliver-child.ts"),
+      workDir,
+      failing,
+    ],
+    { stdout: "pipe", stderr: "pipe" },
+  );
+  children.push(child);
+  const attempt = join(eventsDir(workDir), `${first}.attempt`);
+  await until(
+    "the failing notifier to start and its pid to be recorded",
+    () =>
+      existsSync(`${gate}.started`) &&
+      readFileSync(attempt, "utf8").includes('"state":"running"'),
+  );
+  // The delivering process's next atomic writes cannot be made: what ENOSPC does to the attempt
+  // record of the failure ("starting" and "running" were its writes 1 and 2).
+  for (let n = 3; n <= 40; n++)
+    mkdirSync(
+      join(eventsDir(workDir), `.${first}.attempt.tmp-${child.pid}-${n}`),
+    );
+  writeFileSync(gate, "go\n");
+  expect(await child.exited).not.toBe(0);
+  for (const name of readdirSync(eventsDir(workDir)))
+    if (name.includes(".tmp-"))
+      rmSync(join(eventsDir(workDir), name), { recursive: true });
+  expect(await deliverEvents(config, memoryLog())).toEqual({
+    delivered: 2,
+    pending: 0,
+  });
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([
+    first,
+    second,
+  ]);
 });
 
 test("{summary} and {kind} in a notify argument become the event's, as one argument each (mail -s)", async () => {
