@@ -12,9 +12,12 @@
 // deliverer: it is not retried); no ID.running means it never started: retried. The pid
 // recorded after the start ("running") cannot tell that: a deliverer killed between the start
 // and that record leaves "starting" for a notifier that did its work.
-// A power cut while the notifier ran leaves the same files, the lock free because the machine
-// restarted: the attempt records the boot it was made in, and one of an earlier boot is sent
-// again (at least once: whether that notifier did its work is unknowable; lost is worse).
+// A power cut during a delivery (its notifier running, or ended before its move to sent/ was on
+// the disk) leaves the same files, the lock free because the machine restarted: the attempt
+// records the boot it was made in, and a free lock under an earlier boot's attempt, or one that
+// names no boot (an older build's, a host without /proc's boot id), sends the event again (at
+// least once: whether that notifier did its work is unknowable; lost is worse). A held lock is
+// waited for whatever the record says: it proves this boot.
 // Success writes the event as delivered into sent/ID.json (durably), then removes ID.json and
 // the attempt file. The event is read and validated once (readEventFile): the notifier and sent/
 // get those validated fields, never the file again by path (notifier.ts).
@@ -34,6 +37,7 @@ import {
   openSync,
   readdirSync,
   renameSync,
+  truncateSync,
   unlinkSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -170,25 +174,27 @@ async function deliverOne(
   }
   const previous = readAttempt(attemptPath);
   if (previous && previous.state !== "failed") {
-    const verdict =
-      previous.bootId !== undefined && previous.bootId === currentBootId()
-        ? earlierAttempt(config, previous, runningPath)
-        : "restarted";
+    const verdict = earlierAttempt(config, previous, runningPath);
+    // A lock still held proves its notifier runs in this boot: wait for it, whatever the record.
     if (verdict === "busy")
       return `the notifier started for event ${id} by an earlier delivery is still running`;
     if (verdict === "done") {
+      const boot = currentBootId();
+      if (previous.bootId !== undefined && previous.bootId === boot) {
+        log.warn(
+          `event ${id}: its delivery was interrupted while the notifier (pid ${previous.pid ?? "?"}) ran; the notifier has ended, so the event counts as delivered`,
+        );
+        markSent(dir, id, event);
+        return undefined;
+      }
+      // The lock is free because the machine restarted, not because the notifier ended (or the
+      // record cannot say which boot it was): whether it did its work is unknown. Again.
       log.warn(
-        `event ${id}: its delivery was interrupted while the notifier (pid ${previous.pid ?? "?"}) ran; the notifier has ended, so the event counts as delivered`,
+        previous.bootId === undefined || boot === undefined
+          ? `event ${id}: its delivery was interrupted while the notifier (pid ${previous.pid ?? "?"}) ran, and no boot id tells whether the machine restarted since; delivered again, with the same MAGCHANGER_EVENT_ID`
+          : `event ${id}: the machine restarted while its notifier ran (pid ${previous.pid ?? "?"}); delivered again, with the same MAGCHANGER_EVENT_ID`,
       );
-      markSent(dir, id, event);
-      return undefined;
     }
-    // An earlier boot's attempt: its notifier's lock is free because the machine restarted, not
-    // because the notifier ended, and whether it did its work died with it. Again, not lost.
-    if (verdict === "restarted" && existsSync(runningPath))
-      log.warn(
-        `event ${id}: the machine restarted while its notifier ran (pid ${previous.pid ?? "?"}); delivered again, with the same MAGCHANGER_EVENT_ID`,
-      );
   }
   return notifyOnce(config, log, dir, id, event, previous?.failures ?? 0);
 }
@@ -248,10 +254,9 @@ async function notifyOnce(
     });
   } catch (error) {
     // Unrecorded (a full work dir), the failure would read as a notifier that ended after its
-    // deliverer died: counted as sent. With no attempt the next delivery sends it again.
-    try {
-      safeUnlink(attemptPath);
-    } catch {}
+    // deliverer died: counted as sent. With no attempt (or an empty one, read as a failure:
+    // neither needs a free block) the next delivery sends it again.
+    forgetAttempt(attemptPath, log, id);
     throw error;
   }
   log.error(
@@ -310,6 +315,20 @@ function markSent(dir: string, id: string, event: ChangerEvent): void {
   syncDirectory(dir);
   safeUnlink(join(dir, `${id}.attempt`));
   safeUnlink(join(dir, `${id}.running`));
+}
+
+function forgetAttempt(path: string, log: Log, id: string): void {
+  try {
+    safeUnlink(path);
+  } catch (unlinkError) {
+    try {
+      truncateSync(path, 0);
+    } catch {
+      log.error(
+        `event ${id}: its notifier failed, and neither recording that nor removing ${path} worked (${unlinkError instanceof Error ? unlinkError.message : String(unlinkError)}); remove that file so the event is sent again`,
+      );
+    }
+  }
 }
 
 function readAttempt(path: string): Attempt | undefined {

@@ -401,7 +401,9 @@ test("a power cut while the notifier ran (its attempt is an earlier boot's): the
     expect(
       log.lines.some((l) =>
         l.includes(
-          `event ${first}: the machine restarted while its notifier ran`,
+          bootId
+            ? `event ${first}: the machine restarted while its notifier ran`
+            : "no boot id tells whether the machine restarted since",
         ),
       ),
       log.lines.join("\n"),
@@ -486,6 +488,57 @@ test("a failed notifier whose failure cannot be recorded (a full work dir) is re
   expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([
     first,
     second,
+  ]);
+});
+
+test("a notifier still running is waited for even when its attempt names no boot, or another: its lock proves this boot", async () => {
+  const { workDir, notifier, command, config } = setup();
+  const ids = ["v1", "v2"].map((v) =>
+    enqueueEvent(workDir, volumeNeeded(v)),
+  ) as string[];
+  const { gate, child } = await deliveringChild(
+    workDir,
+    notifier,
+    command,
+    ids[0] as string,
+  );
+  child.kill("SIGKILL");
+  await child.exited;
+  const attempt = join(eventsDir(workDir), `${ids[0]}.attempt`);
+  for (const bootId of ["00000000-0000-4000-8000-000000000000", undefined]) {
+    // What an older build wrote (no boot id), or a record from a host whose boot id changed.
+    writeFileSync(
+      attempt,
+      `${JSON.stringify({ state: "running", startedAt: Date.now(), failures: 0, pid: 1, ...(bootId ? { bootId } : {}) })}\n`,
+    );
+    expect(await deliverEvents(config, memoryLog())).toEqual({
+      delivered: 0,
+      pending: 2,
+      stopped: `the notifier started for event ${ids[0]} by an earlier delivery is still running`,
+    });
+  }
+  rmSync(join(notifier.gate, "block"));
+  writeFileSync(gate, "go\n");
+  await until(
+    "the orphaned notifier to record",
+    () => recorded(notifier.record).length === 1,
+  );
+  await until(
+    "its lock to be free",
+    () =>
+      Bun.spawnSync([
+        "flock",
+        "--nonblock",
+        join(eventsDir(workDir), `${ids[0]}.running`),
+        "true",
+      ]).exitCode === 0,
+  );
+  await deliverEvents(config, memoryLog());
+  // Ended: whether it did its work cannot be told without this boot's id, so it went again.
+  expect(recorded(notifier.record).map((l) => l.split(" ")[0])).toEqual([
+    ids[0],
+    ids[0],
+    ids[1],
   ]);
 });
 
