@@ -56,6 +56,11 @@ function volumeNeeded(volume: string): ChangerEvent {
   };
 }
 
+/** Queues one volume-needed event per volume, oldest first; their ids. */
+function queueVolumes(workDir: string, ...volumes: string[]): string[] {
+  return volumes.map((v) => enqueueEvent(workDir, volumeNeeded(v)) as string);
+}
+
 function recorded(record: string): string[] {
   return existsSync(record)
     ? readFileSync(record, "utf8").trimEnd().split("\n")
@@ -84,10 +89,8 @@ async function until(what: string, done: () => boolean): Promise<void> {
 
 test("enqueued events are delivered once each, oldest first, with the JSON on stdin and the summary in the environment", async () => {
   const { workDir, notifier, config } = setup();
-  const ids = ["v1", "v2", "v3"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  );
-  expect(pendingEventIds(workDir)).toEqual(ids as string[]);
+  const ids = queueVolumes(workDir, "v1", "v2", "v3");
+  expect(pendingEventIds(workDir)).toEqual(ids);
   expect(
     readPendingEvents(workDir).map(
       (e) => (e.event as { volume: string }).volume,
@@ -114,7 +117,7 @@ test("enqueued events are delivered once each, oldest first, with the JSON on st
 
 test("a failing notifier keeps the event and every later one queued, in order, and the next delivery retries it", async () => {
   const { workDir, notifier, config } = setup();
-  const ids = ["v1", "v2"].map((v) => enqueueEvent(workDir, volumeNeeded(v)));
+  const ids = queueVolumes(workDir, "v1", "v2");
   writeFileSync(join(notifier.gate, "fail"), "");
   const log = memoryLog();
   const failed = await deliverEvents(config, log);
@@ -184,15 +187,14 @@ test("enqueueEvent never throws: an unwritable work dir is logged and the event 
 });
 
 /**
- * A delivering process (deliver-child.ts) whose notifier for the first event, firstId, has
- * started and is held at its gate (a FIFO: write to it, after removing "block", to let it go on).
+ * A world with a volume-needed event queued per volume, and a delivering process
+ * (deliver-child.ts) whose notifier for the first has started and is held at its gate (a FIFO:
+ * write to it, after removing "block", to let it go on).
  */
-async function deliveringChild(
-  workDir: string,
-  notifier: ReturnType<typeof writeNotifier>,
-  command: string[],
-  firstId: string,
-) {
+async function deliveringChild(...volumes: string[]) {
+  const world = setup();
+  const { workDir, notifier, command } = world;
+  const ids = queueVolumes(workDir, ...volumes);
   writeFileSync(join(notifier.gate, "block"), "");
   const gate = join(notifier.gate, "gate");
   Bun.spawnSync(["mkfifo", gate]);
@@ -206,22 +208,14 @@ async function deliveringChild(
     { stdout: "pipe", stderr: "pipe" },
   );
   children.push(child);
-  const started = join(notifier.gate, `started-${firstId}`);
+  const started = join(notifier.gate, `started-${ids[0]}`);
   await until("the notifier to start", () => existsSync(started));
-  return { gate, child, started };
+  return { ...world, ids, gate, child, started };
 }
 
 test("kill -9 of the delivering process while its notifier runs: that event is delivered exactly once and the rest follow in order", async () => {
-  const { workDir, notifier, command, config } = setup();
-  const ids = ["v1", "v2", "v3"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  ) as string[];
-  const { gate, child, started } = await deliveringChild(
-    workDir,
-    notifier,
-    command,
-    ids[0] as string,
-  );
+  const { workDir, notifier, config, ids, gate, child, started } =
+    await deliveringChild("v1", "v2", "v3");
   child.kill("SIGKILL");
   expect(await child.exited).not.toBe(0);
   expect(child.signalCode).toBe("SIGKILL");
@@ -268,16 +262,8 @@ test("kill -9 of the delivering process while its notifier runs: that event is d
 });
 
 test("SIGTERM of the delivering process while its notifier runs (systemd's stop of the refresh unit): it waits for the notifier, records its event as sent, leaves the rest queued and exits 143", async () => {
-  const { workDir, notifier, command, config } = setup();
-  const ids = ["v1", "v2"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  ) as string[];
-  const { gate, child, started } = await deliveringChild(
-    workDir,
-    notifier,
-    command,
-    ids[0] as string,
-  );
+  const { workDir, notifier, config, ids, gate, child, started } =
+    await deliveringChild("v1", "v2");
   const notifierPid = Number(readFileSync(started, "utf8"));
   // systemd (KillMode=mixed) signals the refresh alone, and SIGKILLs what is left of the unit
   // once it has exited: had it exited now, the notifier would die before it did its work, and the
@@ -328,9 +314,7 @@ test("kill -9 between recording an attempt and starting the notifier: the event 
 
 test("kill -9 after the notifier started but before its pid was recorded: once it has ended, the event is not delivered again", async () => {
   const { workDir, notifier, config } = setup();
-  const [first, second] = ["v1", "v2"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  ) as string[];
+  const [first, second] = queueVolumes(workDir, "v1", "v2");
   // What a delivery killed between starting the notifier and recording its pid leaves: the
   // attempt still "starting", and the .running file the started notifier's lock is on, free
   // again because the notifier (its only holder) has ended. It did its work: not again.
@@ -356,9 +340,7 @@ test("kill -9 after the notifier started but before its pid was recorded: once i
 
 test("kill -9 after the notifier ended but before the event was moved to sent/: it is not delivered again", async () => {
   const { workDir, notifier, config } = setup();
-  const [first, second] = ["v1", "v2"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  ) as string[];
+  const [first, second] = queueVolumes(workDir, "v1", "v2");
   // What deliver.ts leaves when killed after the notifier (pid recorded) exited: "running",
   // the lock free because its only holder, the notifier, is gone.
   writeFileSync(
@@ -378,9 +360,7 @@ test("kill -9 after the notifier ended but before the event was moved to sent/: 
 
 test("a power cut while the notifier ran (its attempt is an earlier boot's): the event is delivered again, never counted as sent", async () => {
   const { workDir, notifier, config } = setup();
-  const [first, second] = ["v1", "v2"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  ) as string[];
+  const [first, second] = queueVolumes(workDir, "v1", "v2");
   // What a power cut leaves while the notifier ran: "running" and ID.running, whose lock no one
   // holds after the reboot. Whether the notifier did its work died with the machine: the event
   // goes again (the notifier can tell by MAGCHANGER_EVENT_ID), rather than be lost. A record
@@ -441,9 +421,7 @@ test("a failure to record the notifier's pid (a full work dir) does not abandon 
 
 test("a failed notifier whose failure cannot be recorded (a full work dir) is retried by the next delivery, never counted as sent", async () => {
   const { dir, workDir, notifier, config } = setup();
-  const [first, second] = ["v1", "v2"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  ) as string[];
+  const [first, second] = queueVolumes(workDir, "v1", "v2");
   // A mail command that fails once its gate opens (/var full: no spool for it either).
   const failing = join(dir, "failing.sh");
   const gate = join(dir, "failing-gate");
@@ -492,15 +470,9 @@ test("a failed notifier whose failure cannot be recorded (a full work dir) is re
 });
 
 test("a notifier still running is waited for even when its attempt names no boot, or another: its lock proves this boot", async () => {
-  const { workDir, notifier, command, config } = setup();
-  const ids = ["v1", "v2"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  ) as string[];
-  const { gate, child } = await deliveringChild(
-    workDir,
-    notifier,
-    command,
-    ids[0] as string,
+  const { workDir, notifier, config, ids, gate, child } = await deliveringChild(
+    "v1",
+    "v2",
   );
   child.kill("SIGKILL");
   await child.exited;
@@ -586,9 +558,7 @@ test("kill -9 while an attempt was being written: its temp file is removed by th
 
 test("kill -9 after the event moved to sent/ but before its attempt file went: the leftovers are removed, nothing is sent again", async () => {
   const { workDir, notifier, config } = setup();
-  const [first, second] = ["v1", "v2"].map((v) =>
-    enqueueEvent(workDir, volumeNeeded(v)),
-  ) as string[];
+  const [first, second] = queueVolumes(workDir, "v1", "v2");
   const events = eventsDir(workDir);
   mkdirSync(join(events, "sent"));
   // What markSent leaves when killed between its rename and its unlinks.
