@@ -101,12 +101,17 @@ export function errnoCode(error: unknown): string | undefined {
   return undefined;
 }
 
+/** What was thrown, as text: an Error's message, anything else as a string. */
+export function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
 export function describeErrno(error: unknown): string {
   const code = errnoCode(error);
   const text = ERRNO_TEXT[code ?? ""];
   if (code && text) return `${code} (${text})`;
   if (code) return code;
-  return error instanceof Error ? error.message : String(error);
+  return errorMessage(error);
 }
 
 const ERRNO_TEXT: Record<string, string> = {

@@ -4,7 +4,7 @@
 import { isAutomapName } from "./argv0.ts";
 import { statSync } from "node:fs";
 import { type AnyCommand, execute } from "./commands/cli.ts";
-import { AppError, PluginAnswer, UsageError } from "./errors.ts";
+import { AppError, PluginAnswer, UsageError, errorMessage } from "./errors.ts";
 import { writeText } from "./system/fd-write.ts";
 import { printable } from "./text.ts";
 import { version } from "./version.ts";
@@ -78,7 +78,7 @@ export function reportError(error: unknown): number {
     writeText(2, `magchanger: ${printable(error.message)}\n`);
     return error.exitCode;
   }
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   writeText(
     2,
     `magchanger: internal error: ${printable(message.split("\n")[0] ?? "")}\n`,

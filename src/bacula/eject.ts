@@ -15,7 +15,7 @@ import { quoteName, runBconsole } from "./bconsole.ts";
 import { type DriveStatus, readStorageStatus } from "./sd-status.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { probeAll } from "../disk/discover.ts";
-import { AppError, DiskBusyError, ToolError } from "../errors.ts";
+import { AppError, DiskBusyError, ToolError, errorMessage } from "../errors.ts";
 import { readDrives, driveLinkPath } from "../state/drives.ts";
 import { mountPathRisk } from "../state/safe-fs.ts";
 import { type MountEntry, readMountInfo } from "../system/mounts.ts";
@@ -239,7 +239,7 @@ async function waitUntilUnused(
     try {
       status = await readStorageStatus(ctx.config, ctx.sys.exec);
     } catch (error) {
-      const why = error instanceof Error ? error.message : String(error);
+      const why = errorMessage(error);
       ctx.log.warn(`eject: cannot ask the storage daemon: ${why}`);
       return `could not ask Bacula whether a job uses ${what} (${why}); relying on the kernel, which refuses to unmount a disk with open files`;
     }
@@ -344,7 +344,7 @@ async function tellBacula(
     );
   } catch (error) {
     // A volume the catalog never had ("not found") is no failure: the others were updated.
-    const why = error instanceof Error ? error.message : String(error);
+    const why = errorMessage(error);
     if (!/ not found/.test(why))
       lines.push(
         `WARN: Bacula may still count the volumes of this disk as in the changer (${why})`,

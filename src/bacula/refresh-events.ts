@@ -3,6 +3,7 @@
 // schedule (every run, the timer's too, even after a failed update: it reads magazines.json
 // alone), and deliver the queue to [notify]. Delivery failures are reported and retried by the
 // next refresh; they never fail the refresh itself.
+import { errorMessage } from "../errors.ts";
 import type { ChangerContext } from "../changer/context.ts";
 import { noticeBays } from "../changer/bay-events.ts";
 import { probeAll } from "../disk/discover.ts";
@@ -43,9 +44,7 @@ async function deliverSafely(
   try {
     return await deliverEvents(ctx.config, ctx.log);
   } catch (error) {
-    ctx.log.error(
-      `cannot deliver events: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    ctx.log.error(`cannot deliver events: ${errorMessage(error)}`);
     return undefined;
   }
 }

@@ -2,6 +2,7 @@
 // changer (unknown or foreign), and a magazine nearly full for the run-as user. Each is raised
 // when it becomes true, not on every refresh: WORK_DIR/events/noticed.json remembers what was
 // told, and forgets it once it is no longer so (the disk left, space was freed).
+import { errorMessage } from "../errors.ts";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
 import type { MagazineStatus } from "../disk/discover.ts";
@@ -66,9 +67,7 @@ export function noticeBays(
     }
     return raised;
   } catch (error) {
-    log.error(
-      `cannot check the bays for events: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    log.error(`cannot check the bays for events: ${errorMessage(error)}`);
     return [];
   }
 }

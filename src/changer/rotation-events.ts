@@ -4,6 +4,7 @@
 // new `since`), or the limit is raised. WORK_DIR/events/rotation.json remembers which stays were
 // told. Evaluated by refresh and by its timer's `refresh --if-pending` from magazines.json alone
 // (rotation.ts): no bay is scanned, no lock taken, nothing blocks a backup.
+import { errorMessage } from "../errors.ts";
 import { join } from "node:path";
 import { enqueueEvent, ensureEventsDir, eventsDir } from "../events/queue.ts";
 import type { ChangerEvent } from "../events/types.ts";
@@ -80,9 +81,7 @@ export function noteRotation(
     }
     return raised;
   } catch (error) {
-    ctx.log.error(
-      `cannot check the rotation schedule: ${error instanceof Error ? error.message : String(error)}`,
-    );
+    ctx.log.error(`cannot check the rotation schedule: ${errorMessage(error)}`);
     return [];
   }
 }

@@ -42,7 +42,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { Config } from "../config/schema.ts";
-import { errnoCode } from "../errors.ts";
+import { errnoCode, errorMessage } from "../errors.ts";
 import type { Log } from "../log.ts";
 import { syncDirectory, writeFileAtomic } from "../state/atomic.ts";
 import { tryLockExclusive } from "../state/lock.ts";
@@ -325,7 +325,7 @@ function forgetAttempt(path: string, log: Log, id: string): void {
       truncateSync(path, 0);
     } catch {
       log.error(
-        `event ${id}: its notifier failed, and neither recording that nor removing ${path} worked (${unlinkError instanceof Error ? unlinkError.message : String(unlinkError)}); remove that file so the event is sent again`,
+        `event ${id}: its notifier failed, and neither recording that nor removing ${path} worked (${errorMessage(unlinkError)}); remove that file so the event is sent again`,
       );
     }
   }

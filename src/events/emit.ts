@@ -3,7 +3,7 @@
 // fails for its own reason, with its own one-line error.
 import { unlinkSync } from "node:fs";
 import { join } from "node:path";
-import { StateWriteError } from "../errors.ts";
+import { StateWriteError, errorMessage } from "../errors.ts";
 import type { Log } from "../log.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readTextIfExists } from "../state/safe-fs.ts";
@@ -39,7 +39,7 @@ export function noteRefreshFailure(
   error: unknown,
   log: Log,
 ): void {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const last = join(eventsDir(workDir), LAST_FAILURE);
   try {
     if (

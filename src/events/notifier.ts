@@ -9,6 +9,7 @@
 // stdin is those validated fields as a buffer (Bun hands the child a pipe or an anonymous memory
 // file: nothing with a path), and every string it gets (argv, environment, stdin) passes the
 // output rule: controls escaped (text.ts printable, jsonText).
+import { errorMessage } from "../errors.ts";
 import { accessSync, constants } from "node:fs";
 import type { Config } from "../config/schema.ts";
 import { toolEnvironment } from "../system/exec.ts";
@@ -78,7 +79,7 @@ export async function runNotifier(
   try {
     onStarted(started.child.pid);
   } catch (error) {
-    recordError = error instanceof Error ? error.message : String(error);
+    recordError = errorMessage(error);
   }
   const recorded = recordError === undefined ? {} : { recordError };
   const timeout = config.notify?.timeout ?? 60;

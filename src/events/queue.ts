@@ -6,7 +6,7 @@
 // this module so the changer path that enqueues loads nothing more.
 import { lstatSync, mkdirSync, readdirSync, rmdirSync } from "node:fs";
 import { join } from "node:path";
-import { describeErrno, errnoCode } from "../errors.ts";
+import { describeErrno, errnoCode, errorMessage } from "../errors.ts";
 import { type Log, nullLog } from "../log.ts";
 import { writeFileAtomic } from "../state/atomic.ts";
 import { readTextBounded } from "../state/safe-fs.ts";
@@ -54,7 +54,7 @@ export function enqueueEvent(
     if (made) safely(() => rmdirSync(dir));
     safeLog(
       log,
-      `cannot queue the ${event.kind} event in ${dir}: ${error instanceof Error ? error.message : String(error)}`,
+      `cannot queue the ${event.kind} event in ${dir}: ${errorMessage(error)}`,
     );
     return undefined;
   }
