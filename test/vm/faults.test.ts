@@ -87,6 +87,16 @@ udevadm settle; }`,
     return node;
   }
 
+  /**
+   * The same disks booted again after a power cut, disk A plugged back; the recording notifier
+   * (the run-as user) may write on the console again.
+   */
+  async function bootAfterCut(): Promise<void> {
+    await vm.boot();
+    await vm.must(["chmod", "0666", "/dev/ttyS0"]);
+    await withDiskA();
+  }
+
   /** The magazine names the disks get; eject names the one to pull (two bays may be full). */
   const NAMES: Record<string, string> = {
     diskA: "Monday",
@@ -595,10 +605,8 @@ magchanger setup -c ${CONF} --write >/dev/null`);
         if (caught === undefined) await vm.sh(`rm -f ${SLOW_NOTIFY}`);
       }
       await vm.powerCut();
-      await vm.boot();
-      await vm.must(["chmod", "0666", "/dev/ttyS0"]);
       // Disk A's plug runs unlock, which starts the refresh unit: it delivers what is queued.
-      await withDiskA();
+      await bootAfterCut();
       await vm.until("every event delivered", IDLE, 180_000, 1000);
       const after = await notifiedIds(guest);
       expect(
@@ -641,9 +649,7 @@ magchanger setup -c ${CONF} --write >/dev/null`);
         const kind = what.op.replace(/^#\d+ /, "").replace(/ .*/, "");
         kinds.set(kind, (kinds.get(kind) ?? 0) + 1);
         const bootStarted = Date.now();
-        await vm.boot();
-        await vm.must(["chmod", "0666", "/dev/ttyS0"]);
-        await withDiskA();
+        await bootAfterCut();
         const list = await guest.magchanger(["changer", CONF, "list"]);
         expect(
           list.exitCode,
@@ -690,11 +696,13 @@ magchanger setup -c ${CONF} --write >/dev/null`);
 });
 
 const EVENTS = "/var/lib/magchanger/usbchanger1/events";
+/** An event's id, as grep -E and a RegExp both read it; its file is ID.json. */
+const EVENT_ID = "[0-9]{15}-[0-9]+-[0-9]+";
 /**
  * No refresh running and no event queued (ID.json: events/ also holds noticed.json and
  * rotation.json, which are no events).
  */
-const IDLE = `! systemctl -q is-active magchanger-refresh@usbchanger1.service && ! ls ${EVENTS} 2>/dev/null | grep -Eq '^[0-9]{15}-[0-9]+-[0-9]+\\.json$'`;
+const IDLE = `! systemctl -q is-active magchanger-refresh@usbchanger1.service && ! ls ${EVENTS} 2>/dev/null | grep -Eq '^${EVENT_ID}[.]json$'`;
 
 /** Ids of the event files in the events dirs given (the queue is ".", delivered ones "sent"). */
 async function eventIds(
@@ -707,7 +715,7 @@ async function eventIds(
   return new Set(
     r.stdout
       .split("\n")
-      .map((l) => /^(\d{15}-\d+-\d+)\.json$/.exec(l.trim())?.[1])
+      .map((l) => new RegExp(`^(${EVENT_ID})[.]json$`).exec(l.trim())?.[1])
       .filter((id): id is string => id !== undefined),
   );
 }
